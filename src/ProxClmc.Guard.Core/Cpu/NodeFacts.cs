@@ -1,0 +1,47 @@
+namespace ProxClmc.Guard.Core.Cpu;
+
+/// <summary>Where a node's CPU facts came from, shown in the node table's "source" column.</summary>
+public enum FactsSource
+{
+    Local,
+    Ssh,
+    Api,
+    Snapshot,
+    Cache,
+    Assumed,
+}
+
+/// <summary>
+/// One node's CPU facts, or why they could not be read. A node that could not be read makes the baseline partial.
+/// </summary>
+public sealed record NodeFacts
+{
+    public required string Node { get; init; }
+
+    /// <summary>The address the facts were read from, or the first link address; empty when unknown.</summary>
+    public string Address { get; init; } = "";
+
+    public CpuInfo? Cpu { get; init; }
+
+    /// <summary>One line saying why the facts could not be read (set exactly when <see cref="Cpu"/> is null).</summary>
+    public string? Error { get; init; }
+
+    public required FactsSource Source { get; init; }
+
+    public DateTimeOffset? CollectedAt { get; init; }
+
+    /// <summary>True when these facts are older "last known" facts standing in for a node that could not be read now.</summary>
+    public bool IsStale { get; init; }
+
+    /// <summary>
+    /// Room for QEMU's own answer (query-cpu-definitions under KVM: model name to its unavailable features on this host).
+    /// When present it replaces the cpuinfo judgement for those models and makes the answer exact.
+    /// </summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<string>>? QemuUnavailableFeatures { get; init; }
+
+    public static NodeFacts Readable(string node, CpuInfo cpu, FactsSource source, string address = "", DateTimeOffset? at = null) =>
+        new() { Node = node, Cpu = cpu, Source = source, Address = address, CollectedAt = at };
+
+    public static NodeFacts Unreadable(string node, string error, FactsSource source, string address = "") =>
+        new() { Node = node, Error = error, Source = source, Address = address };
+}

@@ -1,0 +1,27 @@
+namespace ProxClmc.Guard.Core.Sources;
+
+public enum HostCpuPolicy
+{
+    /// <summary><c>host</c>/<c>max</c> is always unsafe unless every node has an identical CPU.</summary>
+    Unsafe,
+
+    /// <summary>Same rule, but stated as the administrator's explicit choice in the report.</summary>
+    AllowIdentical,
+}
+
+/// <summary>The <c>[policy]</c> section: how strictly guests are judged.</summary>
+public sealed record GuardPolicy
+{
+    /// <summary>"auto" (computed from the nodes) or a pinned model, like VMware EVC.</summary>
+    public string Baseline { get; init; } = "auto";
+
+    public bool StrictVendor { get; init; } = true;
+
+    public IReadOnlyList<string> IgnoreTags { get; init; } = ["proxclmc-ignore"];
+
+    public IReadOnlyList<int> IgnoreVmIds { get; init; } = [];
+
+    public HostCpuPolicy HostCpu { get; init; } = HostCpuPolicy.Unsafe;
+
+    public bool IsPinned => !string.Equals(Baseline, "auto", StringComparison.OrdinalIgnoreCase);
+}

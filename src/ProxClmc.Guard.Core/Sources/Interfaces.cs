@@ -1,0 +1,44 @@
+using ProxClmc.Guard.Core.Cluster;
+using ProxClmc.Guard.Core.Cpu;
+using ProxClmc.Guard.Core.Guests;
+
+namespace ProxClmc.Guard.Core.Sources;
+
+/// <summary>Who is in the cluster: corosync.conf (file or snapshot), or the API's /cluster/status.</summary>
+public interface IMembershipSource
+{
+    Task<ClusterMembership> GetMembershipAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>One <see cref="NodeFacts"/> per member node, readable or with the reason it is not. Never throws for one bad node.</summary>
+public interface INodeFactsSource
+{
+    Task<IReadOnlyList<NodeFacts>> GetFactsAsync(ClusterMembership membership, CancellationToken cancellationToken);
+}
+
+/// <summary>All guests of the cluster plus the cluster-wide custom CPU models (cpu-models.conf text, if any).</summary>
+public sealed record GuestInventory(IReadOnlyList<GuestConfig> Guests, string? CustomCpuModelsText, string? CustomCpuModelsOrigin = null);
+
+public interface IGuestSource
+{
+    Task<GuestInventory> GetGuestsAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>The outcome of one config write.</summary>
+public enum WriteOutcome
+{
+    Written,
+    DigestMismatch,
+    Locked,
+    Failed,
+}
+
+public sealed record WriteResult(WriteOutcome Outcome, string? Message = null, bool Pending = false);
+
+/// <summary>Changes one VM's <c>cpu</c>, always with the digest it was planned against.</summary>
+public interface IGuestWriter
+{
+    Task<WriteResult> SetCpuAsync(string node, int vmId, string newCpu, string digest, CancellationToken cancellationToken);
+
+    Task<GuestConfig?> ReadGuestAsync(string node, int vmId, CancellationToken cancellationToken);
+}

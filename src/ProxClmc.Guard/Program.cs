@@ -1,0 +1,6 @@
+namespace ProxClmc.Guard;
+
+public static class Program
+{
+    public static int Main(string[] args) => 0;
+}
