@@ -1,0 +1,96 @@
+using System.Text;
+
+namespace ProxClmc.Guard.Testing;
+
+/// <summary>
+/// Seeded, deterministic input generation for parser robustness tests: random byte soup and mutations of real files.
+/// The case count comes from PROXCLMC_FUZZ_CASES (the benchmark run sets 10,000 or more; CI uses the default).
+/// </summary>
+internal static class Fuzz
+{
+    public const int Seed = 20261123;
+
+    public static int Cases(int defaultCases = 1000) =>
+        int.TryParse(Environment.GetEnvironmentVariable("PROXCLMC_FUZZ_CASES"), out var n) && n > 0 ? n : defaultCases;
+
+    /// <summary>Yields <paramref name="count"/> inputs: a third random text, two thirds mutations of the seeds.</summary>
+    public static IEnumerable<string> Inputs(IReadOnlyList<string> seeds, int count, int seed = Seed)
+    {
+        var random = new Random(seed);
+        for (var i = 0; i < count; i++)
+        {
+            if (seeds.Count == 0 || i % 3 == 0)
+            {
+                yield return RandomText(random, random.Next(0, 512));
+            }
+            else
+            {
+                yield return Mutate(random, seeds[random.Next(seeds.Count)]);
+            }
+        }
+    }
+
+    private static readonly string[] Tokens =
+    [
+        "\n", "\r\n", "\t", " ", ":", "=", ",", ";", "{", "}", "[", "]", "#", "%", "+", "-", "\0", "\uFFFD", "é", "𝄞",
+        "cpu", "flags", "node", "name", "ring0_addr", "processor", "vendor_id", "[PENDING]", "delete", "host", "-cpu",
+        "x86-64-v3", "99999999999999999999", "-1", "0x", "::1", "custom-", "cpu-model", "reported-model",
+    ];
+
+    public static string RandomText(Random random, int length)
+    {
+        var sb = new StringBuilder(length);
+        while (sb.Length < length)
+        {
+            switch (random.Next(4))
+            {
+                case 0:
+                    sb.Append((char)random.Next(0, 0x80));
+                    break;
+                case 1:
+                    sb.Append((char)random.Next(0, 0xD800));
+                    break;
+                default:
+                    sb.Append(Tokens[random.Next(Tokens.Length)]);
+                    break;
+            }
+        }
+
+        return sb.ToString();
+    }
+
+    public static string Mutate(Random random, string input)
+    {
+        var chars = new StringBuilder(input);
+        var edits = 1 + random.Next(8);
+        for (var e = 0; e < edits; e++)
+        {
+            var pos = chars.Length == 0 ? 0 : random.Next(chars.Length);
+            switch (random.Next(6))
+            {
+                case 0 when chars.Length > 0:
+                    chars.Remove(pos, Math.Min(chars.Length - pos, 1 + random.Next(16)));
+                    break;
+                case 1:
+                    chars.Insert(pos, Tokens[random.Next(Tokens.Length)]);
+                    break;
+                case 2 when chars.Length > 0:
+                    chars[pos] = (char)random.Next(0, 0x100);
+                    break;
+                case 3 when chars.Length > 0:
+                    // Truncate: real files arrive cut off (a dropped SSH session, a full disk).
+                    chars.Length = pos;
+                    break;
+                case 4 when chars.Length > 0:
+                    var len = Math.Min(chars.Length - pos, 1 + random.Next(64));
+                    chars.Insert(random.Next(chars.Length), chars.ToString(pos, len));
+                    break;
+                default:
+                    chars.Insert(pos, RandomText(random, random.Next(1, 12)));
+                    break;
+            }
+        }
+
+        return chars.ToString();
+    }
+}
