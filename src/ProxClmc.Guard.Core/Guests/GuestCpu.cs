@@ -149,6 +149,12 @@ public sealed record GuestCpu
 
             raw[key] = val;
             var valueAt = eq < 0 ? at : at + eq + 1;
+
+            // parse_property_string's ^([^=]+)=(.+)$ wants a value: "key=" is an error for every key.
+            if (val.Length == 0 && key is not ("cputype" or "flags"))
+            {
+                return Fail(source, line, valueAt, $"{key}: no value after '='");
+            }
             switch (key)
             {
                 case "cputype":

@@ -38,7 +38,7 @@ public sealed record QemuCpuArgument(string Model, IReadOnlyList<GuestCpuFlag> F
         {
             // An unbalanced quote makes Proxmox refuse to start the VM; say so only if a -cpu may be involved.
             return args.Contains("-cpu", StringComparison.Ordinal)
-                ? ParseResult<QemuCpuArgument>.Fail(source, 1, quoteError + 1, "unbalanced quote in args; the -cpu in it cannot be read")
+                ? ParseResult<QemuCpuArgument>.Fail(source, 1, quoteError + 1, "unbalanced quote in args: Proxmox's shell-like split drops the whole args line, so its -cpu is not applied as written")
                 : null;
         }
 

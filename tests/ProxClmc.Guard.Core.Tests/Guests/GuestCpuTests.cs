@@ -162,6 +162,8 @@ public sealed class GuestCpuTests
     [InlineData("host,=x", "has no key", 6)]
     [InlineData("host,reported-model=athlon", "reported-model", 6)]
     [InlineData("", "empty value", 1)]
+    [InlineData("host,hidden=", "hidden: no value", 13)]
+    [InlineData("host,new-key=", "new-key: no value", 14)]
     public void Invalid_values_name_the_field(string value, string message, int column)
     {
         var result = GuestCpu.Parse(value, "100.conf cpu");
