@@ -49,6 +49,15 @@ public sealed record RunSettings
 
     public bool Verbose { get; init; }
 
+    /// <summary>[hook] block_unsafe_start: also refuse plain starts on a node that cannot run the guest.</summary>
+    public bool HookBlockUnsafeStart { get; init; }
+
+    /// <summary>[hook] fail_closed: refuse when the hook itself fails or runs out of time (default: log and allow).</summary>
+    public bool HookFailClosed { get; init; }
+
+    /// <summary>[hook] chain: another hookscript to run after the check, whose exit code is passed through.</summary>
+    public string? HookChain { get; init; }
+
     /// <summary>True when [api] url is configured: guests and (with facts.source auto) node facts come from the API.</summary>
     public bool HasApi { get; init; }
 }
