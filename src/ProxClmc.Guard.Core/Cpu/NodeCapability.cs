@@ -18,7 +18,7 @@ public sealed record NodeCapability
     /// <summary>The best named model the node supports, ranked by feature set; null if none.</summary>
     public CpuModel? BestNamedModel { get; init; }
 
-    /// <summary>Every named (vendor) model the node supports, verified or not, best first (see <see cref="Rank"/>).</summary>
+    /// <summary>Every named (vendor) 64-bit model the node supports, verified or not, best first (see <see cref="Rank"/>).</summary>
     public IReadOnlyList<CpuModel> SupportedNamedModels { get; init; } = [];
 
     public bool IsReadable => Facts.Cpu is not null;
@@ -61,7 +61,8 @@ public sealed record NodeCapability
         var supported = new List<(CpuModel Model, bool Verified)>();
         foreach (var model in catalog.Models)
         {
-            if (model.Vendor is null || model.Vendor != facts.Cpu.VendorId)
+            // 32-bit-only models (486 ... coreduo, n270) are left out: as a baseline they would break every 64-bit guest.
+            if (model.Vendor is null || model.Vendor != facts.Cpu.VendorId || !model.RequiredFlags.Contains("lm"))
             {
                 continue;
             }
