@@ -53,7 +53,7 @@ public sealed record ClusterBaseline
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(policy);
 
-        var nodes = facts.Select(f => NodeCapability.Compute(f, catalog)).ToList();
+        var nodes = ComputeNodes(facts, catalog);
         var readable = nodes.Where(n => n.IsReadable).ToList();
         var unreadable = nodes.Where(n => !n.IsReadable).Select(n => n.Node).ToList();
         var warnings = new List<string>();
@@ -176,6 +176,35 @@ public sealed record ClusterBaseline
             NodesBelowPin = belowPin,
             Warnings = warnings,
         };
+    }
+
+    /// <summary>Nodes with identical CPUs (the usual case) share one computation.</summary>
+    private static List<NodeCapability> ComputeNodes(IReadOnlyList<NodeFacts> facts, CpuCatalog catalog)
+    {
+        var byCpu = new Dictionary<string, NodeCapability>(StringComparer.Ordinal);
+        var nodes = new List<NodeCapability>(facts.Count);
+        foreach (var f in facts)
+        {
+            if (f.Cpu is null || f.QemuUnavailableFeatures is not null)
+            {
+                nodes.Add(NodeCapability.Compute(f, catalog));
+                continue;
+            }
+
+            var key = string.Join('|', f.Cpu.VendorId, f.Cpu.Architecture, string.Join(' ', f.Cpu.Flags.Order(StringComparer.Ordinal)), string.Join(' ', f.Cpu.Bugs.Order(StringComparer.Ordinal)));
+            if (byCpu.TryGetValue(key, out var same))
+            {
+                nodes.Add(same.ForIdenticalCpu(f));
+            }
+            else
+            {
+                var computed = NodeCapability.Compute(f, catalog);
+                byCpu[key] = computed;
+                nodes.Add(computed);
+            }
+        }
+
+        return nodes;
     }
 
     /// <summary>The best model every node supports, ranked like a single node's (verified only if verified everywhere).</summary>

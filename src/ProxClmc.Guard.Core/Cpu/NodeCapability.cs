@@ -198,21 +198,47 @@ public sealed record NodeCapability
 
     public override int GetHashCode() => HashCode.Combine(Facts, Level, BestNamedModel);
 
-    /// <summary>Per-capability memo of model checks, tied to the facts it was filled from (a <c>with</c> copy may swap them).</summary>
+    /// <summary>
+    /// The same capability for another node with an identical CPU (same vendor, kernel, flags and bugs): shares the
+    /// memo of model checks, so a 64-node cluster of three CPU types judges each model three times, not 64.
+    /// </summary>
+    internal NodeCapability ForIdenticalCpu(NodeFacts facts)
+    {
+        cache.Adopt(facts);
+        return this with { Facts = facts };
+    }
+
+    /// <summary>
+    /// Per-capability memo of model checks, valid for the facts it was filled from and the facts adopted as identical
+    /// (a <c>with</c> copy that swaps in other facts starts a fresh memo).
+    /// </summary>
     private sealed class CheckCache
     {
         private readonly Lock gate = new();
-        private NodeFacts? facts;
+        private readonly List<NodeFacts> owners = [];
         private ConcurrentDictionary<(string, bool), SupportCheck> map = new();
+
+        public void Adopt(NodeFacts facts)
+        {
+            lock (gate)
+            {
+                owners.Add(facts);
+            }
+        }
 
         public ConcurrentDictionary<(string, bool), SupportCheck> For(NodeFacts current)
         {
             lock (gate)
             {
-                if (!ReferenceEquals(facts, current))
+                if (!owners.Exists(o => ReferenceEquals(o, current)))
                 {
-                    facts = current;
-                    map = new ConcurrentDictionary<(string, bool), SupportCheck>();
+                    if (owners.Count > 0)
+                    {
+                        map = new ConcurrentDictionary<(string, bool), SupportCheck>();
+                        owners.Clear();
+                    }
+
+                    owners.Add(current);
                 }
 
                 return map;

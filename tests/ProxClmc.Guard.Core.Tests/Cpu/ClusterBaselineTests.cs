@@ -223,4 +223,21 @@ public sealed class ClusterBaselineTests
         Assert.Null(baseline.PinnedModel);
         Assert.Empty(baseline.Warnings);
     }
+
+    [Fact]
+    public void Nodes_with_identical_CPUs_share_one_judgement_and_keep_their_own_names()
+    {
+        var baseline = Baseline(null,
+            Node("pve1", "intel-xeon-e5-2680v3-haswell.txt"),
+            Node("pve2", "intel-xeon-e5-2680v3-haswell.txt"),
+            Node("pve3", "intel-xeon-e5-2680-sandybridge-ep.txt"));
+
+        Assert.Equal(["pve1", "pve2", "pve3"], baseline.Nodes.Select(n => n.Node));
+        Assert.Equal([CpuLevel.V3, CpuLevel.V3, CpuLevel.V2Aes], baseline.Nodes.Select(n => n.Level));
+        Assert.True(Catalog.TryGetModel("Haswell-noTSX", out var model));
+        var requirement = CpuRequirement.FromModel(model);
+        Assert.Same(baseline.Nodes[0].Check(requirement), baseline.Nodes[1].Check(requirement));
+        Assert.Equal(SupportState.Unsupported, baseline.Nodes[2].Check(requirement).State);
+        Assert.StartsWith("SandyBridge", baseline.NamedModel?.Name);
+    }
 }
