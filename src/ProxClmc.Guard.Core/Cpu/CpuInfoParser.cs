@@ -96,7 +96,9 @@ public static class CpuInfoParser
         public ParseError? Run(string source)
         {
             ParseError? error = null;
-            var pos = 0;
+
+            // A byte-order mark from a file saved on Windows (a hand-made --assume-node file) is not part of the text.
+            var pos = text.Length > 0 && text[0] == '\uFEFF' ? 1 : 0;
             var lineNo = 0;
             while (pos < text.Length)
             {

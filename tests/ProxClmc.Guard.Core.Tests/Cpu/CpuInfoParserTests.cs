@@ -199,6 +199,14 @@ public sealed class CpuInfoParserTests
         Assert.DoesNotContain(cpu.Flags, f => f.Contains('\r', StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void A_byte_order_mark_is_ignored()
+    {
+        var cpu = CpuInfoParser.Parse("\uFEFF" + Corpus("amd-epyc-7301-zen1.txt")).GetValueOrThrow();
+        Assert.Equal(1, cpu.ProcessorCount);
+        Assert.Equal("AuthenticAMD", cpu.VendorId);
+    }
+
     [Theory]
     [InlineData("Intel(R) Xeon(R) Gold 6132 CPU @ 2.60GHz", "GenuineIntel")]
     [InlineData("AMD EPYC 7451 24-Core Processor", "AuthenticAMD")]
