@@ -240,4 +240,24 @@ public sealed class ClusterBaselineTests
         Assert.Equal(SupportState.Unsupported, baseline.Nodes[2].Check(requirement).State);
         Assert.StartsWith("SandyBridge", baseline.NamedModel?.Name);
     }
+
+    [Fact]
+    public void A_best_shared_model_that_cpuinfo_cannot_prove_is_said_to_be_unverified()
+    {
+        // With only the generic models and EPYC-Milan-v2 and later known (they need amd-psfd and other bits Linux never
+        // shows), the best model for two Zen 4 nodes cannot be proven from /proc/cpuinfo.
+        var rows = CpuCatalog.ReadResource(CpuCatalog.CatalogResource).Split('\n')
+            .Where(l => l.StartsWith('#') || l.Split('\t') is [_, _, "-", ..] || l.StartsWith("EPYC-Milan-v", StringComparison.Ordinal) && !l.StartsWith("EPYC-Milan-v1", StringComparison.Ordinal));
+        var catalog = CpuCatalog.Load(string.Join('\n', rows), CpuCatalog.ReadResource(CpuCatalog.FlagMapResource));
+        var baseline = ClusterBaseline.Compute(
+            [Node("zen4a", "amd-epyc-9654-zen4.txt"), Node("zen4b", "amd-epyc-9654-zen4.txt")],
+            catalog,
+            new GuardPolicy());
+
+        Assert.StartsWith("EPYC-Milan-v", baseline.NamedModel?.Name);
+        Assert.Equal(CpuLevel.V4, baseline.Level);
+        var warning = Assert.Single(baseline.Warnings);
+        Assert.StartsWith($"The best named model all nodes share, {baseline.NamedModel!.Name}, needs features /proc/cpuinfo cannot show (", warning);
+        Assert.Contains("amd-psfd", warning);
+    }
 }
