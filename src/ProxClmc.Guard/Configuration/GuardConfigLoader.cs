@@ -324,7 +324,8 @@ public static partial class GuardConfigLoader
             var (section, sectionAt) = key[0];
             if (!Schema.TryGetValue(section, out var sectionKeys))
             {
-                if (key.Count == 1 && ClosestName(section, Schema.Keys) is null)
+                var isKeyName = Schema.Values.Any(keys => keys.Contains(section, StringComparer.Ordinal));
+                if (key.Count == 1 && (isKeyName || ClosestName(section, Schema.Keys) is null))
                 {
                     // A key outside any section: name the key, not a "section".
                     var closestKey = ClosestName(section, Schema.Values.SelectMany(k => k));
@@ -429,7 +430,7 @@ public static partial class GuardConfigLoader
                     _facts = _facts with { CacheFile = AbsolutePath(section, key, value) };
                     break;
                 case ("facts", "max_age_seconds"):
-                    _facts = _facts with { MaxAgeSeconds = Integer(section, key, value, 0, int.MaxValue) };
+                    _facts = _facts with { MaxAgeSeconds = Integer(section, key, value, 0, 366 * 86400) };
                     break;
 
                 case ("ssh", "user"):
@@ -651,8 +652,7 @@ public static partial class GuardConfigLoader
             var n = integer.Value;
             if (n < min || n > max)
             {
-                var range = max == int.MaxValue ? $"at least {min}" : $"between {min} and {max}";
-                throw Bad(value, $"[{section}] {key} must be {range}, got {n.ToString(CultureInfo.InvariantCulture)}");
+                throw Bad(value, $"[{section}] {key} must be between {min} and {max}, got {n.ToString(CultureInfo.InvariantCulture)}");
             }
 
             return (int)n;
