@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using ProxClmc.Guard.Core.Parsing;
 using ProxClmc.Guard.Core.Sources;
+using Tomlyn;
 using Tomlyn.Parsing;
 using Tomlyn.Syntax;
 
@@ -58,6 +59,15 @@ public static partial class GuardConfigLoader
         {
             document = SyntaxParser.Parse(text, path, validate: true);
         }
+        catch (TomlException e) when (e.Line is { } line && e.Column is { } column)
+        {
+            throw new GuardConfigurationException(new ParseError(path, line, column, OneLine(e.Message)).ToString(), e);
+        }
+        catch (TomlException e) when (e.Message.Contains("maximum depth", StringComparison.Ordinal))
+        {
+            // Tomlyn stops at 64 levels of nested arrays or inline tables, without a position.
+            throw new GuardConfigurationException($"{path}: arrays or inline tables nested more than 64 levels deep", e);
+        }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             // The parser reports bad input as diagnostics; this only guards against a parser bug taking the hook down.
@@ -70,7 +80,7 @@ public static partial class GuardConfigLoader
             {
                 if (diagnostic.Kind == DiagnosticMessageKind.Error)
                 {
-                    throw Error(path, diagnostic.Span.Start, OneLine(diagnostic.Message));
+                    throw Error(path, diagnostic.Span.Start, ParserMessage(diagnostic.Message));
                 }
             }
         }
@@ -91,6 +101,22 @@ public static partial class GuardConfigLoader
 
     internal static GuardConfigurationException Error(string path, TextPosition position, string message) =>
         new(new ParseError(path, position.Line + 1, position.Column + 1, message).ToString());
+
+    /// <summary>Tomlyn's message, without the quoted copy of an earlier definition (which can be a whole section).</summary>
+    private static string ParserMessage(string message)
+    {
+        var oneLine = OneLine(message);
+        var redefinition = RedefinitionRegex().Match(oneLine);
+        if (redefinition.Success)
+        {
+            oneLine = redefinition.Groups[1].Value + " and cannot be redefined";
+        }
+
+        return oneLine.Length > 200 ? oneLine[..200] + "..." : oneLine;
+    }
+
+    [GeneratedRegex(@"^(.* is already defined at \(\d+,\d+\)) with `.*` and cannot be redefined$", RegexOptions.Singleline)]
+    private static partial Regex RedefinitionRegex();
 
     private static string OneLine(string message)
     {

@@ -56,8 +56,17 @@ public sealed class GuardConfigLoaderTests
 
         var error = Assert.Throws<GuardConfigurationException>(() => GuardConfigLoader.LoadFile(path));
 
-        Assert.StartsWith($"{path}:3:1: ", error.Message);
-        Assert.Contains("port", error.Message);
+        Assert.Equal($"{path}:3:1: The key `ssh.port` is already defined at (2,1) and cannot be redefined", error.Message);
+    }
+
+    [Fact]
+    public void A_section_given_twice_is_reported_without_quoting_the_first_one()
+    {
+        const string text = "[ssh]\nport = 22\nuser = \"root\"\n\n[ssh]\nparallelism = 4\n";
+
+        var error = Assert.Throws<GuardConfigurationException>(() => GuardConfigLoader.Load(text, "twice.toml"));
+
+        Assert.Equal("twice.toml:5:1: The key `ssh` is already defined at (1,1) and cannot be redefined", error.Message);
     }
 
     [Fact]
@@ -270,6 +279,18 @@ public sealed class GuardConfigLoaderTests
         var config = GuardConfigLoader.Load("[api]\ninsecure_skip_verify = true\n", "t.toml");
 
         Assert.True(config.Api.InsecureSkipVerify);
+    }
+
+    [Theory]
+    [InlineData("[ssh]\nknown_hosts = {0}\n", "[", "]")]
+    [InlineData("ssh = {0}\n", "{a=", "}")]
+    public void Deep_nesting_is_refused_not_a_crash(string template, string open, string close)
+    {
+        var nested = string.Concat(Enumerable.Repeat(open, 10_000)) + "1" + string.Concat(Enumerable.Repeat(close, 10_000));
+
+        var error = Assert.Throws<GuardConfigurationException>(() => GuardConfigLoader.Load(string.Format(template, nested), "deep.toml"));
+
+        Assert.Equal("deep.toml: arrays or inline tables nested more than 64 levels deep", error.Message);
     }
 
     [Fact]
