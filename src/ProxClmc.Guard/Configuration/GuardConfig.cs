@@ -31,6 +31,21 @@ public sealed record GuardConfig
 
     public HookSettings Hook { get; init; } = new();
 
+    /// <summary>
+    /// Fills in <c>cluster.local_node</c> when the file leaves it unset: this host's short name (the part of
+    /// <paramref name="hostName"/> before the first dot), which is the name Proxmox gives the node.
+    /// </summary>
+    public GuardConfig WithLocalNodeDefault(string hostName)
+    {
+        if (Cluster.LocalNode is not null)
+        {
+            return this;
+        }
+
+        var dot = hostName.IndexOf('.', StringComparison.Ordinal);
+        return this with { Cluster = Cluster with { LocalNode = dot > 0 ? hostName[..dot] : hostName } };
+    }
+
     /// <summary>The <c>[policy]</c> section as the Core judges guests with it.</summary>
     public GuardPolicy ToPolicy() => new()
     {

@@ -222,7 +222,7 @@ public static partial class GuardConfigLoader
     [GeneratedRegex(@"^[A-Za-z][A-Za-z0-9\-_.]*:snippets/[^/\s]+$")]
     private static partial Regex SnippetVolumeRegex();
 
-    [GeneratedRegex("^[a-z_][a-z0-9_.-]*[$]?$")]
+    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_.-]*[$]?$")]
     private static partial Regex UnixUserRegex();
 
     private sealed class Builder(string path, Func<string, bool>? isKnownModel)
@@ -475,7 +475,7 @@ public static partial class GuardConfigLoader
                     _ssh = _ssh with { IdentityFile = AbsolutePath(section, key, value) };
                     break;
                 case ("ssh", "known_hosts"):
-                    _ssh = _ssh with { KnownHosts = StringList(section, key, value, allowSingle: false, (item, text) => RequireAbsolute(section, key, item, text)) };
+                    _ssh = _ssh with { KnownHosts = StringList(section, key, value, allowSingle: false, (item, text) => RequireAbsolute(section, key, item, text), atLeastOne: "file") };
                     break;
                 case ("ssh", "connect_timeout_seconds"):
                     _ssh = _ssh with { ConnectTimeoutSeconds = Integer(section, key, value, 1, 86400) };
@@ -488,7 +488,7 @@ public static partial class GuardConfigLoader
                     break;
 
                 case ("api", "url"):
-                    var urls = StringList(section, key, value, allowSingle: true, (item, text) => CheckUrl(item, text));
+                    var urls = StringList(section, key, value, allowSingle: true, (item, text) => CheckUrl(item, text), atLeastOne: "address");
                     _api = _api with { Urls = ConfigList.From(urls.Select(u => new Uri(u, UriKind.Absolute))) };
                     break;
                 case ("api", "token_id"):
@@ -733,7 +733,7 @@ public static partial class GuardConfigLoader
             return s;
         }
 
-        private ConfigList<string> StringList(string section, string key, ValueSyntax value, bool allowSingle, Action<ValueSyntax, string> check)
+        private ConfigList<string> StringList(string section, string key, ValueSyntax value, bool allowSingle, Action<ValueSyntax, string> check, string? atLeastOne = null)
         {
             if (allowSingle && value is StringValueSyntax)
             {
@@ -769,9 +769,9 @@ public static partial class GuardConfigLoader
                 items.Add(s);
             }
 
-            if (allowSingle && items.Count == 0)
+            if (atLeastOne is not null && items.Count == 0)
             {
-                throw Bad(value, $"[{section}] {key} must name at least one address (comment the line out to use the default)");
+                throw Bad(value, $"[{section}] {key} must name at least one {atLeastOne} (comment the line out to use the default)");
             }
 
             return ConfigList.From(items);

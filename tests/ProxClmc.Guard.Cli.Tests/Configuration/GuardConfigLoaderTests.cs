@@ -220,6 +220,8 @@ public sealed class GuardConfigLoaderTests
     [InlineData("[api]\ntoken_secret_file = \"/etc/proxclmc-guard/token.secret\"\n", "2:1: [api] token_secret_file is set but token_id is not: set both or neither")]
     [InlineData("[api]\ntoken_id = \"a@pve!t\"\ntoken_secret_file = \"/s\"\nusername = \"a@pve\"\npassword_file = \"/p\"\n", "4:1: [api] set either token_id and token_secret_file, or username and password_file, not both")]
     [InlineData("[api]\nurl = []\n", "2:7: [api] url must name at least one address (comment the line out to use the default)")]
+    [InlineData("[ssh]\nknown_hosts = []\n", "2:15: [ssh] known_hosts must name at least one file (comment the line out to use the default)")]
+    [InlineData("[ssh]\nknown_hosts = [\"known_hosts\"]\n", "2:16: [ssh] known_hosts must be an absolute path, got 'known_hosts'")]
     [InlineData("[api]\nurl = [\"https://a:8006\", 5]\n", "2:26: [api] url must be a string or an array of strings, got an array containing integer")]
     [InlineData("[api]\nfingerprint = \"AB:CD\"\n", "2:15: [api] fingerprint must be a SHA-256 certificate fingerprint (64 hex digits, optionally in ':'-separated pairs), got 'AB:CD'")]
     [InlineData("[policy]\nignore_vmids = [99]\n", "2:17: [policy] ignore_vmids: 99 is not a Proxmox VM id (100 to 999999999)")]
@@ -262,6 +264,22 @@ public sealed class GuardConfigLoaderTests
         Assert.Equal("t.toml:2:12: [policy] baseline 'Skylake-Servr' is not a CPU model Proxmox knows", error.Message);
         Assert.Equal("Skylake-Servr", GuardConfigLoader.Load(text, "t.toml").Policy.Baseline);
         Assert.Equal("x86-64-v3", GuardConfigLoader.Load("[fix]\ntarget = \"x86-64-v3\"\n", "t.toml", known.Contains).Fix.Target);
+    }
+
+    [Theory]
+    [InlineData("pve1.example.com", "pve1")]
+    [InlineData("pve1", "pve1")]
+    public void The_local_node_defaults_to_the_short_host_name(string hostName, string expected)
+    {
+        Assert.Equal(expected, GuardConfig.Default.WithLocalNodeDefault(hostName).Cluster.LocalNode);
+    }
+
+    [Fact]
+    public void A_configured_local_node_is_kept()
+    {
+        var config = GuardConfigLoader.Load("[cluster]\nlocal_node = \"pve-b1\"\n", "t.toml");
+
+        Assert.Equal("pve-b1", config.WithLocalNodeDefault("otherhost.example.com").Cluster.LocalNode);
     }
 
     [Fact]
