@@ -184,7 +184,7 @@ public sealed record PolicySettings
 
     public ConfigList<int> IgnoreVmIds { get; init; } = [];
 
-    public HostCpuPolicy HostCpu { get; init; } = HostCpuPolicy.Unsafe;
+    public HostCpuPolicy HostCpu { get; init; } = HostCpuPolicy.AllowIdentical;
 
     public bool IsPinned => !string.Equals(Baseline, "auto", StringComparison.Ordinal);
 }

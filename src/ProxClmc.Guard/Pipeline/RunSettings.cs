@@ -1,3 +1,4 @@
+using ProxClmc.Guard.Configuration;
 using ProxClmc.Guard.Core.Sources;
 
 namespace ProxClmc.Guard.Pipeline;
@@ -18,6 +19,12 @@ public sealed record AssumedNode(string Name, string CpuInfoFile);
 /// </summary>
 public sealed record RunSettings
 {
+    /// <summary>The loaded configuration file (or the built-in defaults), for adapter settings ([ssh], [api], [report], ...).</summary>
+    public GuardConfig Config { get; init; } = GuardConfig.Default;
+
+    /// <summary>The configuration file that was read, or null when the built-in defaults are in use.</summary>
+    public string? ConfigPath { get; init; }
+
     /// <summary>Read everything from an offline snapshot folder or /etc/pve (--from).</summary>
     public string? From { get; init; }
 
