@@ -11,7 +11,7 @@ namespace ProxClmc.Guard.Testing;
 /// /var/log/journal/&lt;machine-id&gt;.&lt;namespace&gt;, and is read with <c>journalctl --namespace=</c>.
 /// <para>
 /// Needs: Debian's <c>systemd</c> package (/lib/systemd/systemd-journald and journalctl), root (journald opens
-/// /run/systemd and /var/log/journal), and /etc/machine-id. When the binaries or root are missing,
+/// /run/systemd and /var/log/journal), and a non-empty /etc/machine-id. When any of these is missing,
 /// <see cref="IsAvailable"/> is false and <see cref="WhyUnavailable"/> says why; when they are present but journald does
 /// not come up, <see cref="Start"/> throws: a broken journald is a failure, not a reason to skip.
 /// </para>
@@ -67,6 +67,12 @@ internal sealed class JournaldFixture : IDisposable
         if (!Environment.IsPrivilegedProcess)
         {
             return new JournaldFixture("systemd-journald needs root to create /run/systemd/journal.<namespace> and its journal files");
+        }
+
+        if (!File.Exists("/etc/machine-id") || File.ReadAllText("/etc/machine-id").Trim().Length == 0)
+        {
+            // Minimal container images ship without one; journald then cannot name its journal files.
+            return new JournaldFixture("no /etc/machine-id, which journald names its files after (systemd-machine-id-setup creates one)");
         }
 
         var journalNamespace = "pxg" + Guid.NewGuid().ToString("N")[..10];
@@ -175,6 +181,11 @@ internal sealed class JournaldFixture : IDisposable
             if (entries.Count >= expected || DateTime.UtcNow > deadline)
             {
                 return entries;
+            }
+
+            if (process!.HasExited)
+            {
+                throw new InvalidOperationException($"systemd-journald {Namespace} exited ({process.ExitCode}): {Output}");
             }
 
             Thread.Sleep(100);
