@@ -54,6 +54,8 @@ public static class AtomicFile
                 File.SetUnixFileMode(temporary, Mode0644);
             }
 
+            // The directory is not fsynced: readers only need the rename to be atomic, and after a power loss the
+            // previous report (or none) is as good as the new one; the next run writes it again.
             File.Move(temporary, fullPath, overwrite: true);
         }
         catch

@@ -42,7 +42,8 @@ public static class DaemonHost
         builder.Services.Configure<HostOptions>(host =>
         {
             host.BackgroundServiceExceptionBehavior = BackgroundServiceExceptionBehavior.StopHost;
-            host.ShutdownTimeout = TimeSpan.FromSeconds(30);
+            // Below the units' TimeoutStopSec=30s, so a scan that ignores cancellation is abandoned before systemd kills us.
+            host.ShutdownTimeout = TimeSpan.FromSeconds(20);
         });
         builder.Services.AddSingleton<IHostedService>(worker);
 
