@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
+using ProxClmc.Guard.Core.Compliance;
 using Serilog;
 using Serilog.Configuration;
 using Serilog.Core;
@@ -38,7 +39,9 @@ public sealed class JournaldSinkOptions
 /// (then it is kept), with characters journald does not allow replaced by <c>_</c>.
 /// So <c>{VmId}</c> → <c>PROXCLMC_VMID</c>, <c>{Node}</c> → <c>PROXCLMC_NODE</c>, <c>{Verdict}</c> →
 /// <c>PROXCLMC_VERDICT</c>, <c>{Cpu}</c> → <c>PROXCLMC_CPU</c>, <c>{Baseline}</c> → <c>PROXCLMC_BASELINE</c>.
-/// Values are written as plain text (strings unquoted, numbers in the invariant culture).
+/// Values are written as plain text: strings unquoted, numbers in the invariant culture, and a <see cref="Verdict"/> by its
+/// report name (<c>host-cpu</c>, <c>exceeds-baseline</c>), so <c>journalctl PROXCLMC_VERDICT=host-cpu</c> finds it
+/// whether the log call passed the enum or its name.
 /// </para>
 /// <para>
 /// A journal that is missing or goes away (no socket, connection refused, full queue) never fails the run: the event
@@ -142,9 +145,9 @@ public sealed class JournaldSink : ILogEventSink, IDisposable
         {
             if (token is PropertyToken property
                 && logEvent.Properties.TryGetValue(property.PropertyName, out var value)
-                && value is ScalarValue { Value: string s })
+                && value is ScalarValue { Value: string or Verdict })
             {
-                writer.Write(s);
+                writer.Write(RenderValue(value));
             }
             else
             {
@@ -159,6 +162,7 @@ public sealed class JournaldSink : ILogEventSink, IDisposable
     {
         ScalarValue { Value: null } => string.Empty,
         ScalarValue { Value: string s } => s,
+        ScalarValue { Value: Verdict verdict } => verdict.Name(),
         ScalarValue { Value: IFormattable f } => f.ToString(null, CultureInfo.InvariantCulture),
         ScalarValue scalar => scalar.Value.ToString() ?? string.Empty,
         _ => value.ToString(null, CultureInfo.InvariantCulture),

@@ -169,6 +169,26 @@ public sealed class GuardWorkerTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_later_failed_scan_keeps_the_last_good_summary_in_the_status()
+    {
+        var attempts = 0;
+        runner.RunOnceAsync(Arg.Any<CancellationToken>()).Returns(_ => ++attempts == 1
+            ? Task.FromResult(new ScanRunSummary("x86-64-v3", 20, 3, 0, clock.GetUtcNow(), 2))
+            : Task.FromException<ScanRunSummary>(new TimeoutException("pve3: SSH connection timed out")));
+        StartDaemon();
+        await systemd.UntilAsync("READY=1");
+        await clock.WaitForTimerAsync();
+
+        clock.Advance(Interval);
+
+        Assert.Equal(
+            "STATUS=baseline x86-64-v3, 3 unsafe of 20 guests, last run 2026-11-23T13:00:00Z; scan at 2026-11-23T14:00:00Z failed: pve3: SSH connection timed out",
+            await systemd.NextAsync());
+        await clock.WaitForTimerAsync();
+        Assert.Contains(log.Events, e => e.Level == LogEventLevel.Error && e.Exception is TimeoutException);
+    }
+
+    [Fact]
     public async Task Stopping_cancels_a_scan_in_progress()
     {
         var scanStarted = new TaskCompletionSource();

@@ -40,6 +40,20 @@ public sealed class JournaldSinkTests : IDisposable
     }
 
     [Fact]
+    public void A_verdict_is_written_by_its_report_name()
+    {
+        using (var log = Logger())
+        {
+            log.Warning("VM {VmId}: {Verdict}", 102, ProxClmc.Guard.Core.Compliance.Verdict.ExceedsBaseline);
+        }
+
+        var fields = JournalDatagram.Decode(journal.Receive());
+
+        Assert.Equal("exceeds-baseline", fields.Single("PROXCLMC_VERDICT"));
+        Assert.Equal("VM 102: exceeds-baseline", fields.Single("MESSAGE"));
+    }
+
+    [Fact]
     public void A_property_already_named_for_the_journal_keeps_its_name()
     {
         using (var log = Logger())
