@@ -109,6 +109,11 @@ public sealed class FakeProxmox : IAsyncDisposable
 
     public IReadOnlyList<FakeRequest> Requests => _requests.ToArray();
 
+    /// <summary>Raised when a request arrives (before the latency) and when its answer is written: lets tests measure concurrency.</summary>
+    public event Action? RequestStarted;
+
+    public event Action? RequestFinished;
+
     public IReadOnlyList<string> NodeNames
     {
         get
@@ -294,6 +299,19 @@ public sealed class FakeProxmox : IAsyncDisposable
     }
 
     private async Task HandleAsync(HttpContext context)
+    {
+        RequestStarted?.Invoke();
+        try
+        {
+            await AnswerAsync(context).ConfigureAwait(false);
+        }
+        finally
+        {
+            RequestFinished?.Invoke();
+        }
+    }
+
+    private async Task AnswerAsync(HttpContext context)
     {
         var latency = Latency;
         if (latency > TimeSpan.Zero)
