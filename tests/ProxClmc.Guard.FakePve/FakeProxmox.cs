@@ -14,6 +14,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace ProxClmc.Guard.FakePve;
@@ -268,6 +269,9 @@ public sealed class FakeProxmox : IAsyncDisposable
             ContentRootPath = AppContext.BaseDirectory,
         });
         builder.Logging.ClearProviders();
+
+        // In-process, the fake must not take over the host's Ctrl+C/SIGTERM handling; the executable handles its own.
+        builder.Services.AddSingleton<IHostLifetime, PassiveLifetime>();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -947,6 +951,13 @@ public sealed class FakeProxmox : IAsyncDisposable
         return Answer.Data(list);
     }
 
+    private sealed class PassiveLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+
     private sealed class Fault(string pathContains, string? method, int remaining, int status, string reason, string? rawBody)
     {
         public string PathContains { get; } = pathContains;
@@ -964,8 +975,10 @@ public sealed class FakeProxmox : IAsyncDisposable
 
     private sealed record Answer(int Status, string Reason, string Body)
     {
+        private static readonly JsonSerializerOptions Json = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
         public static Answer Data(JsonNode? data) =>
-            new(200, "OK", new JsonObject { ["data"] = data }.ToJsonString());
+            new(200, "OK", new JsonObject { ["data"] = data }.ToJsonString(Json));
 
         public static Answer Error(int status, string reason, JsonObject? errors = null)
         {
@@ -975,7 +988,7 @@ public sealed class FakeProxmox : IAsyncDisposable
                 body["errors"] = errors;
             }
 
-            return new(status, reason, body.ToJsonString());
+            return new(status, reason, body.ToJsonString(Json));
         }
     }
 }

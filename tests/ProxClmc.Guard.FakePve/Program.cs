@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using ProxClmc.Guard.FakePve;
 
 // dotnet run --project tests/ProxClmc.Guard.FakePve -- --snapshot <dir> [--port <n>] [--latency-ms <n>] [--certificate valid|other-name|unknown-ca|expired]
@@ -47,13 +48,24 @@ if (snapshot is null)
     return 64;
 }
 
-await using var pve = await FakeProxmox.StartAsync(new FakeProxmoxOptions
+FakeProxmox pve;
+try
 {
-    SnapshotDir = Path.GetFullPath(snapshot),
-    Port = port,
-    Latency = TimeSpan.FromMilliseconds(latencyMs),
-    Certificate = certificate,
-});
+    pve = await FakeProxmox.StartAsync(new FakeProxmoxOptions
+    {
+        SnapshotDir = Path.GetFullPath(snapshot),
+        Port = port,
+        Latency = TimeSpan.FromMilliseconds(latencyMs),
+        Certificate = certificate,
+    });
+}
+catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException)
+{
+    Console.Error.WriteLine($"fake-pve: {e.Message}");
+    return 66;
+}
+
+await using var _ = pve;
 
 Console.WriteLine($"url = \"{pve.Url}\"");
 Console.WriteLine($"ca_file = \"{pve.CaCertificatePath}\"");
@@ -65,12 +77,8 @@ Console.WriteLine($"password_file = \"{pve.PasswordFile}\"");
 Console.WriteLine($"# serving {string.Join(", ", pve.NodeNames)} from {Path.GetFullPath(snapshot)}; Ctrl+C stops");
 
 using var stop = new CancellationTokenSource();
-Console.CancelKeyPress += (_, e) =>
-{
-    e.Cancel = true;
-    stop.Cancel();
-};
-AppDomain.CurrentDomain.ProcessExit += (_, _) => stop.Cancel();
+using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
 try
 {
     await Task.Delay(Timeout.Infinite, stop.Token);
@@ -81,3 +89,9 @@ catch (OperationCanceledException)
 }
 
 return 0;
+
+void Stop(PosixSignalContext context)
+{
+    context.Cancel = true;
+    stop.Cancel();
+}

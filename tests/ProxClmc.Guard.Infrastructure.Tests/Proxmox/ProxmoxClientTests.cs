@@ -248,3 +248,48 @@ public sealed class ProxmoxClientTests
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
+
+public sealed class ProxmoxConfigReadTests
+{
+    [Fact]
+    public async Task The_config_has_pending_values_applied_and_current_gives_the_running_ones()
+    {
+        await using var pve = await FakeApiCluster.StartAsync();
+        using var client = new ProxmoxClient(FakeApiCluster.TokenOptions(pve));
+
+        var applied = await client.GetVmConfigAsync("pve2", 103, cancellationToken: CancellationToken.None);
+        var current = await client.GetVmConfigAsync("pve2", 103, current: true, cancellationToken: CancellationToken.None);
+        var snapshot = await client.GetVmConfigAsync("pve1", 101, snapshot: "before-upgrade", cancellationToken: CancellationToken.None);
+
+        Assert.Equal(("x86-64-v2-AES", "1", "-cpu Haswell,+avx2"), (applied.Get("cpu"), applied.Get("kvm"), applied.Get("args")));
+        Assert.Null(current.Get("cpu"));
+        Assert.Equal(pve.GetDigest(103), current.Digest);
+        Assert.Equal("Haswell-noTSX", snapshot.Get("cpu"));
+        Assert.Equal("?snapshot=before-upgrade", "?" + pve.Requests.Last().Query);
+    }
+
+    [Fact]
+    public async Task The_pending_list_shows_current_pending_and_deleted_values()
+    {
+        await using var pve = await FakeApiCluster.StartAsync();
+        using var client = new ProxmoxClient(FakeApiCluster.TokenOptions(pve));
+        await client.SetVmConfigAsync("pve1", 100, [new("delete", "cpu")], pve.GetDigest(100), CancellationToken.None);
+
+        var pending = await client.GetVmPendingAsync("pve1", 100, CancellationToken.None);
+
+        Assert.Equal(new PendingEntry("cpu", "x86-64-v2-AES", null, true), pending.Single(p => p.Key == "cpu"));
+        Assert.Equal(pve.GetDigest(100), pending.Single(p => p.Key == "digest").Value);
+        Assert.EndsWith("\n[PENDING]\ndelete: cpu\n", pve.GetConfigText(100));
+    }
+
+    [Fact]
+    public async Task The_snapshot_list_has_the_snapshots_and_current()
+    {
+        await using var pve = await FakeApiCluster.StartAsync();
+        using var client = new ProxmoxClient(FakeApiCluster.TokenOptions(pve));
+
+        var snapshots = await client.GetVmSnapshotsAsync("pve1", 101, CancellationToken.None);
+
+        Assert.Equal([new SnapshotListEntry("before-upgrade", true, null), new SnapshotListEntry("current", false, "before-upgrade")], snapshots);
+    }
+}
