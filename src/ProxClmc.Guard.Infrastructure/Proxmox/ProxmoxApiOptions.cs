@@ -55,7 +55,51 @@ public sealed record ProxmoxApiOptions
     /// </summary>
     public TimeSpan TicketRenewAfter { get; init; } = TimeSpan.FromMinutes(100);
 
-    /// <summary>Maps the <c>[api] timeout_seconds</c> and <c>parallelism</c> keys, validating them.</summary>
+    /// <summary>
+    /// The <c>[api]</c> section as the configuration gives it: reads the secret files (mode 0600/0400, else
+    /// <see cref="GuardConfigurationException"/>) and validates the combination. Null keys take their defaults.
+    /// </summary>
+    public static ProxmoxApiOptions FromConfig(
+        IReadOnlyList<string> urls,
+        string? tokenId = null,
+        string? tokenSecretFile = null,
+        string? username = null,
+        string? passwordFile = null,
+        string? caFile = null,
+        string? fingerprint = null,
+        bool insecureSkipVerify = false,
+        double? timeoutSeconds = null,
+        int? parallelism = null)
+    {
+        var useToken = !string.IsNullOrWhiteSpace(tokenId);
+        if (useToken && string.IsNullOrWhiteSpace(tokenSecretFile))
+        {
+            throw new GuardConfigurationException("api.token_secret_file: required with api.token_id");
+        }
+
+        if (!useToken && !string.IsNullOrWhiteSpace(username) && string.IsNullOrWhiteSpace(passwordFile))
+        {
+            throw new GuardConfigurationException("api.password_file: required with api.username");
+        }
+
+        var options = new ProxmoxApiOptions
+        {
+            Urls = urls,
+            TokenId = useToken ? tokenId!.Trim() : null,
+            TokenSecret = useToken ? Security.SecretFile.Read(tokenSecretFile!, "api.token_secret_file") : null,
+            Username = useToken ? null : username?.Trim(),
+            Password = !useToken && !string.IsNullOrWhiteSpace(username) ? Security.SecretFile.Read(passwordFile!, "api.password_file") : null,
+            CaFile = string.IsNullOrWhiteSpace(caFile) ? DefaultCaFile : caFile,
+            Fingerprint = string.IsNullOrWhiteSpace(fingerprint) ? null : fingerprint,
+            InsecureSkipVerify = insecureSkipVerify,
+            Timeout = timeoutSeconds is { } seconds ? TimeoutFromSeconds(seconds) : TimeSpan.FromSeconds(30),
+            Parallelism = parallelism ?? 8,
+        };
+        options.Validate();
+        return options;
+    }
+
+    /// <summary>Maps the <c>[api] timeout_seconds</c> key, validating it.</summary>
     public static TimeSpan TimeoutFromSeconds(double seconds) =>
         seconds > 0 && seconds <= 3600
             ? TimeSpan.FromSeconds(seconds)

@@ -197,12 +197,10 @@ public sealed class ProxmoxClient : IDisposable
                 var privileges = new HashSet<string>(StringComparer.Ordinal);
                 if (acl.Value.ValueKind == JsonValueKind.Object)
                 {
+                    // The value is the ACL's propagate flag (0 or 1); holding the privilege is its presence.
                     foreach (var privilege in acl.Value.EnumerateObject())
                     {
-                        if (ProxmoxJson.AsBool(privilege.Value) != false)
-                        {
-                            privileges.Add(privilege.Name);
-                        }
+                        privileges.Add(privilege.Name);
                     }
                 }
 

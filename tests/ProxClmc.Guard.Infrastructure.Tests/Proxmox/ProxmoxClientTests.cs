@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
+using ProxClmc.Guard.Core.Cluster;
 using ProxClmc.Guard.Core.Sources;
+using ProxClmc.Guard.FakePve;
 using ProxClmc.Guard.Infrastructure.Proxmox;
 
 namespace ProxClmc.Guard.Infrastructure.Tests.Proxmox;
@@ -291,5 +293,66 @@ public sealed class ProxmoxConfigReadTests
         var snapshots = await client.GetVmSnapshotsAsync("pve1", 101, CancellationToken.None);
 
         Assert.Equal([new SnapshotListEntry("before-upgrade", true, null), new SnapshotListEntry("current", false, "before-upgrade")], snapshots);
+    }
+}
+
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+public sealed class ProxmoxApiOptionsTests
+{
+    [Fact]
+    public async Task Options_from_the_config_keys_read_the_secret_file_and_reach_the_API()
+    {
+        await using var pve = await FakeApiCluster.StartAsync();
+
+        var options = ProxmoxApiOptions.FromConfig(
+            [pve.Url], tokenId: FakeProxmox.TokenId, tokenSecretFile: pve.TokenFile, caFile: pve.CaCertificatePath, timeoutSeconds: 10, parallelism: 3);
+        using var client = new ProxmoxClient(options);
+
+        Assert.Equal((pve.TokenSecret, TimeSpan.FromSeconds(10), 3), (options.TokenSecret, options.Timeout, options.Parallelism));
+        Assert.Equal("9.1.13", (await client.GetVersionAsync(CancellationToken.None)).Version);
+    }
+
+    [Fact]
+    public void A_world_readable_token_file_is_a_configuration_error()
+    {
+        var dir = Directory.CreateTempSubdirectory("apiopts-");
+        try
+        {
+            var file = Path.Combine(dir.FullName, "token");
+            File.WriteAllText(file, "secret\n");
+            File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+
+            var e = Assert.Throws<GuardConfigurationException>(() => ProxmoxApiOptions.FromConfig(["https://pve1:8006"], tokenId: "root@pam!guard", tokenSecretFile: file));
+
+            Assert.Equal($"api.token_secret_file: {file} has mode 0644; secrets must be 0600 or 0400 (chmod 600 {file})", e.Message);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("root@pam", "api.token_id: \"root@pam\" is not of the form user@realm!tokenname")]
+    [InlineData(null, "api: set token_id and token_secret_file (or username and password_file)")]
+    public void Incomplete_credentials_are_configuration_errors(string? tokenId, string expected)
+    {
+        var options = new ProxmoxApiOptions { Urls = ["https://pve1:8006"], TokenId = tokenId, TokenSecret = "x" };
+
+        Assert.Equal(expected, Assert.Throws<GuardConfigurationException>(options.Validate).Message);
+    }
+
+    [Fact]
+    public async Task An_unreachable_API_makes_node_facts_fail_as_a_whole()
+    {
+        await using var pve = await FakeApiCluster.StartAsync();
+        var port = pve.Port;
+        using var client = new ProxmoxClient(FakeApiCluster.TokenOptions(pve) with { GetAttempts = 1 });
+        await pve.DisposeAsync();
+        var membership = new ClusterMembership("apilab", [new ClusterNode("pve1", 1, [])]);
+
+        var e = await Assert.ThrowsAsync<SourceUnavailableException>(() => new ApiNodeFactsSource(client).GetFactsAsync(membership, CancellationToken.None));
+
+        Assert.StartsWith($"API GET /cluster/status: no node answered: 127.0.0.1:{port}: ", e.Message);
     }
 }
