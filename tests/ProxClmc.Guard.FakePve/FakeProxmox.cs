@@ -176,6 +176,15 @@ public sealed class FakeProxmox : IAsyncDisposable
         }
     }
 
+    /// <summary>The next <paramref name="count"/> matching requests are read, maybe acted on, and then the connection is cut without an answer.</summary>
+    public void AbortNext(string pathContains, int count, string? method = null, bool actFirst = false)
+    {
+        lock (_lock)
+        {
+            _faults.Add(new Fault(pathContains, method, count, 0, actFirst ? "act" : "", null));
+        }
+    }
+
     /// <summary>Every ticket issued so far stops working (as after the 2 hours, or a key rotation).</summary>
     public void ExpireTickets()
     {
@@ -343,6 +352,12 @@ public sealed class FakeProxmox : IAsyncDisposable
         }
 
         _requests.Enqueue(new FakeRequest(context.Request.Method, apiPath, query, answer.Status));
+        if (answer == Answer.Abort)
+        {
+            context.Abort();
+            return;
+        }
+
         context.Response.StatusCode = answer.Status;
         context.Features.Get<IHttpResponseFeature>()!.ReasonPhrase = answer.Reason;
         context.Response.ContentType = "application/json;charset=UTF-8";
@@ -354,6 +369,7 @@ public sealed class FakeProxmox : IAsyncDisposable
         var method = context.Request.Method;
         var segments = apiPath.Split('/', StringSplitOptions.RemoveEmptyEntries).Select(Uri.UnescapeDataString).ToArray();
         var query = context.Request.Query;
+        bool abortAfter;
 
         lock (_lock)
         {
@@ -361,8 +377,13 @@ public sealed class FakeProxmox : IAsyncDisposable
             if (fault is not null)
             {
                 fault.Remaining--;
-                return fault.RawBody is { } raw ? new Answer(200, "OK", raw) : Answer.Error(fault.Status, fault.Reason);
+                if (fault.Status != 0 || fault.Reason != "act")
+                {
+                    return fault.RawBody is { } raw ? new Answer(200, "OK", raw) : fault.Status == 0 ? Answer.Abort : Answer.Error(fault.Status, fault.Reason);
+                }
             }
+
+            abortAfter = fault is { Status: 0 };
         }
 
         if (segments is ["access", "ticket"] && method == "POST")
@@ -385,7 +406,7 @@ public sealed class FakeProxmox : IAsyncDisposable
 
         lock (_lock)
         {
-            return (method, segments) switch
+            var answer = (method, segments) switch
             {
                 ("GET", ["version"]) => Answer.Data(new JsonObject { ["version"] = _options.Version, ["release"] = _options.Version[..Math.Min(3, _options.Version.Length)], ["repoid"] = "fakepve0" }),
                 ("GET", ["access", "permissions"]) => Permissions(),
@@ -396,6 +417,7 @@ public sealed class FakeProxmox : IAsyncDisposable
                 (_, ["nodes", var node, .. var rest]) => NodeRoute(method, node, rest, query, body),
                 _ => Answer.Error(501, $"Method '{method} {apiPath}' not implemented"),
             };
+            return abortAfter ? Answer.Abort : answer;
         }
     }
 
@@ -976,6 +998,9 @@ public sealed class FakeProxmox : IAsyncDisposable
     private sealed record Answer(int Status, string Reason, string Body)
     {
         private static readonly JsonSerializerOptions Json = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+        /// <summary>No answer at all: the connection is cut (logged with status 0).</summary>
+        public static readonly Answer Abort = new(0, "", "");
 
         public static Answer Data(JsonNode? data) =>
             new(200, "OK", new JsonObject { ["data"] = data }.ToJsonString(Json));
