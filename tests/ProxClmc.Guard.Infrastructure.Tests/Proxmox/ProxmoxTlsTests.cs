@@ -129,3 +129,19 @@ public sealed class ProxmoxTlsTests
         Assert.StartsWith("api.fingerprint:", e.Message);
     }
 }
+
+public sealed class ProxmoxTlsFailoverTests
+{
+    [Fact]
+    public async Task A_refused_certificate_stops_the_call_instead_of_quietly_moving_to_the_next_url()
+    {
+        await using var good = await FakeApiCluster.StartAsync();
+        await using var impostor = await FakeApiCluster.StartAsync(FakeCertificateKind.UnknownCa);
+        using var client = new ProxmoxClient(FakeApiCluster.TokenOptions(good) with { Urls = [impostor.Url, good.Url] });
+
+        var e = await Assert.ThrowsAsync<SourceUnavailableException>(() => client.GetVersionAsync(CancellationToken.None));
+
+        Assert.StartsWith($"TLS: certificate of {impostor.Url} is not signed by the CA in {good.CaCertificatePath}", e.Message);
+        Assert.Empty(good.Requests);
+    }
+}
