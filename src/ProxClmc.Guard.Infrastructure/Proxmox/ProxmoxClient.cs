@@ -514,7 +514,9 @@ public sealed class ProxmoxClient : IDisposable
         }
 
         var api = new ProxmoxApiException(text, method.Method, path, status, reason, fieldErrors);
-        var retryable = method == HttpMethod.Get && status >= 500 && status != 501 && status != 595;
+        // Proxmox answers 500 for application errors too; "does not exist" is a definitive answer, not a hiccup.
+        var retryable = method == HttpMethod.Get && status >= 500 && status != 501 && status != 595 &&
+                        !reason.Contains("does not exist", StringComparison.OrdinalIgnoreCase);
         return retryable ? new RetryableException(text, api) : new SourceUnavailableException(text, api);
     }
 

@@ -94,8 +94,9 @@ public sealed class ApiGuestWriterTests
     public async Task Reading_a_VM_that_does_not_exist_gives_null()
     {
         await using var pve = await FakeApiCluster.StartAsync();
-        using var client = new ProxmoxClient(FakeApiCluster.TokenOptions(pve) with { GetAttempts = 1 });
+        using var client = new ProxmoxClient(FakeApiCluster.TokenOptions(pve));
 
         Assert.Null(await new ApiGuestWriter(client).ReadGuestAsync("pve1", 999, CancellationToken.None));
+        Assert.Equal(1, pve.CountRequests("GET", "/qemu/999/"));
     }
 }
