@@ -2,11 +2,12 @@ using ProxClmc.Guard.Core.Cluster;
 using ProxClmc.Guard.Core.Sources;
 using ProxClmc.Guard.Infrastructure.Ssh;
 using ProxClmc.Guard.Testing.Ssh;
+using Xunit.Abstractions;
 
 namespace ProxClmc.Guard.Infrastructure.Tests.Ssh;
 
 /// <summary>Given real sshd nodes on loopback, the collector reads each node's /proc/cpuinfo or says in one line why not.</summary>
-public sealed class SshCpuInfoReaderTests(SshClusterFixture cluster) : IClassFixture<SshClusterFixture>
+public sealed class SshCpuInfoReaderTests(SshClusterFixture cluster, ITestOutputHelper output) : IClassFixture<SshClusterFixture>
 {
     private static readonly TimeSpan TestLimit = TimeSpan.FromSeconds(60);
 
@@ -136,6 +137,21 @@ public sealed class SshCpuInfoReaderTests(SshClusterFixture cluster) : IClassFix
     }
 
     [Fact]
+    public async Task A_node_with_every_link_dead_reports_each_address_tried()
+    {
+        var ring0 = Ssh.AllocateAddress();
+        var ring1 = Ssh.AllocateAddress();
+        var membership = new ClusterMembership("fixture", [new ClusterNode("pve7", 7, [new NodeLink(0, ring0), new NodeLink(1, ring1)])]);
+
+        var results = await ReadAsync(Options(), membership);
+
+        Assert.Equal(
+            $"pve7 ({ring0}): connection refused on port {Ssh.Port} | pve7 ({ring1}): connection refused on port {Ssh.Port}",
+            results[0].Error);
+        Assert.Equal(ring0, results[0].Address);
+    }
+
+    [Fact]
     public async Task Each_broken_node_gets_its_own_reason_while_the_others_answer()
     {
         var changedKey = await Ssh.NewPublicKeyAsync();
@@ -149,6 +165,7 @@ public sealed class SshCpuInfoReaderTests(SshClusterFixture cluster) : IClassFix
         var knownHosts = Ssh.WriteFile("known_hosts_broken", lines);
         var closed = Ssh.AllocateAddress();
         var silent = Ssh.StartSilentServer();
+        var stalls = Ssh.StartSilentServer("SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3");
         var membership = new ClusterMembership("fixture",
         [
             new ClusterNode("pve1", 1, [new NodeLink(0, Ssh["pve1"].Address)]),
@@ -157,27 +174,31 @@ public sealed class SshCpuInfoReaderTests(SshClusterFixture cluster) : IClassFix
             new ClusterNode("pve-nokey", 4, [new NodeLink(0, Ssh["pve-nokey"].Address)]),
             new ClusterNode("closed", 5, [new NodeLink(0, closed)]),
             new ClusterNode("silent", 6, [new NodeLink(0, silent)]),
-            new ClusterNode("pve2", 7, [new NodeLink(0, Ssh["pve2"].Address)]),
+            new ClusterNode("stalls", 7, [new NodeLink(0, stalls)]),
+            new ClusterNode("pve2", 8, [new NodeLink(0, Ssh["pve2"].Address)]),
         ]);
 
         var results = (await ReadAsync(Options(knownHosts), membership)).ToDictionary(r => r.Node);
 
         AssertServes(results["pve1"], "pve1");
         AssertServes(results["pve2"], "pve2");
-        foreach (var name in new[] { "unknown", "changed", "pve-nokey", "closed", "silent" })
+        foreach (var name in new[] { "unknown", "changed", "pve-nokey", "closed", "silent", "stalls" })
         {
+            output.WriteLine(results[name].Error);
             Assert.False(results[name].IsSuccess);
             Assert.DoesNotContain('\n', results[name].Error!);
-            Assert.StartsWith($"{name} (", results[name].Error);
+            Assert.Contains($"{name} (", results[name].Error);
         }
 
-        Assert.Contains($"host key unknown (ED25519 SHA256:", results["unknown"].Error);
+        Assert.StartsWith($"unknown ({Ssh["pve3"].Address}): host key unknown (ED25519 SHA256:", results["unknown"].Error);
         Assert.Contains($"add it to {knownHosts} or run `ssh {Ssh["pve3"].Address}` once as root", results["unknown"].Error);
-        Assert.Contains("REMOTE HOST IDENTIFICATION HAS CHANGED", results["changed"].Error);
+        Assert.StartsWith($"REMOTE HOST IDENTIFICATION HAS CHANGED for changed ({Ssh["pve4"].Address}): the server offers ED25519 SHA256:", results["changed"].Error);
+        Assert.EndsWith("; refusing", results["changed"].Error);
         Assert.Contains($"{knownHosts}:{lines.Count}", results["changed"].Error);
         Assert.Contains("refused key authentication as root", results["pve-nokey"].Error);
         Assert.Contains("connection refused", results["closed"].Error);
         Assert.Contains("no SSH handshake within 2 s", results["silent"].Error);
+        Assert.Contains("no SSH handshake within 2 s", results["stalls"].Error);
     }
 
     [Fact]

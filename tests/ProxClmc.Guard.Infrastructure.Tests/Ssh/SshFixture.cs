@@ -153,8 +153,11 @@ public sealed class SshFixture : IAsyncDisposable
     /// <summary>A loopback address of this fixture where nothing listens (a dead ring address, a closed port).</summary>
     public string AllocateAddress() => _addressPrefix + (150 + Interlocked.Increment(ref _nextSpare));
 
-    /// <summary>A server that accepts TCP connections and never says a word, on a fresh address at <see cref="Port"/>.</summary>
-    public string StartSilentServer()
+    /// <summary>
+    /// A server that accepts TCP connections and then never says a word (or only <paramref name="banner"/>, then stalls
+    /// in key exchange), on a fresh address at <see cref="Port"/>.
+    /// </summary>
+    public string StartSilentServer(string? banner = null)
     {
         var address = AllocateAddress();
         var listener = new TcpListener(IPAddress.Parse(address), Port);
@@ -166,10 +169,15 @@ public sealed class SshFixture : IAsyncDisposable
             {
                 while (true)
                 {
-                    accepted.Add(await listener.AcceptTcpClientAsync());
+                    var client = await listener.AcceptTcpClientAsync();
+                    accepted.Add(client);
+                    if (banner is not null)
+                    {
+                        await client.GetStream().WriteAsync(Encoding.ASCII.GetBytes(banner + "\r\n"));
+                    }
                 }
             }
-            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException or IOException or InvalidOperationException)
             {
                 // Stopped by DisposeAsync.
             }
