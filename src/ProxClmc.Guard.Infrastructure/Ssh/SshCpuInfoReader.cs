@@ -28,6 +28,7 @@ public sealed class SshCpuInfoReader : IDisposable
     private readonly List<PrivateKeyFile> _keys;
     private readonly string _identityDescription;
     private readonly Func<string, KnownHosts> _knownHostsFor;
+    private readonly KnownHostsFiles? _files;
 
     /// <summary>Loads the identity files now: a missing, unreadable or passphrase-protected key is a configuration error.</summary>
     /// <param name="knownHostsFor">known_hosts for a node name; by default the files of <see cref="SshOptions.KnownHostsFilesFor"/>.</param>
@@ -35,8 +36,17 @@ public sealed class SshCpuInfoReader : IDisposable
     {
         _options = options;
         (_keys, _identityDescription) = LoadKeys(options);
-        _knownHostsFor = knownHostsFor ?? new KnownHostsFiles(options).For;
+        if (knownHostsFor is null)
+        {
+            _files = new KnownHostsFiles(options);
+            knownHostsFor = _files.For;
+        }
+
+        _knownHostsFor = knownHostsFor;
     }
+
+    /// <summary>known_hosts lines skipped so far ("file:line: why"), for the log; never fatal, like OpenSSH.</summary>
+    public IReadOnlyList<string> KnownHostsWarnings => _files?.Warnings ?? [];
 
     /// <summary>Bytes of output accepted before the read is abandoned.</summary>
     internal int MaxOutputBytes { get; init; } = InputLimits.MaxCpuInfoBytes;
@@ -108,6 +118,7 @@ public sealed class SshCpuInfoReader : IDisposable
             }
         }
 
+        var who = $"{OneLine(node)} ({OneLine(address)})";
         using var command = client.CreateCommand(Command);
         command.CommandTimeout = _options.CommandTimeout;
         using var commandTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -129,12 +140,12 @@ public sealed class SshCpuInfoReader : IDisposable
             var bytes = await output.WaitAsync(_options.CommandTimeout, cancellationToken).ConfigureAwait(false);
             if (bytes is null)
             {
-                return (null, $"{node} ({address}): {TooLarge()}");
+                return (null, $"{who}: {TooLarge()}");
             }
 
             if (command.ExitStatus is int status && status != 0)
             {
-                return (null, $"{node} ({address}): `{Command}` exited with status {status}{FirstLine(command.Error)}");
+                return (null, $"{who}: `{Command}` exited with status {status}{FirstLine(command.Error)}");
             }
 
             return (new UTF8Encoding(false, false).GetString(bytes), null);
@@ -143,12 +154,12 @@ public sealed class SshCpuInfoReader : IDisposable
         {
             if (tooLarge.Value)
             {
-                return (null, $"{node} ({address}): {TooLarge()}");
+                return (null, $"{who}: {TooLarge()}");
             }
 
             return ex is OperationCanceledException or TimeoutException or SshOperationTimeoutException
-                ? (null, $"{node} ({address}): `{Command}` gave no complete answer within {Seconds(_options.CommandTimeout)} (command timeout)")
-                : (null, $"{node} ({address}): `{Command}` failed: {OneLine(ex.Message)}");
+                ? (null, $"{who}: `{Command}` gave no complete answer within {Seconds(_options.CommandTimeout)} (command timeout)")
+                : (null, $"{who}: `{Command}` failed: {OneLine(ex.Message)}");
         }
     }
 
@@ -177,7 +188,7 @@ public sealed class SshCpuInfoReader : IDisposable
     /// <summary>One line for a failed connection, worded like OpenSSH for host key problems.</summary>
     private string DescribeConnectFailure(Exception ex, HostKeyCheck? check, string node, string address)
     {
-        var who = $"{node} ({address})";
+        var who = $"{OneLine(node)} ({OneLine(address)})";
         if (check is { Status: not HostKeyStatus.Trusted })
         {
             var firstFile = _options.KnownHostsFilesFor(node).FirstOrDefault() ?? "~/.ssh/known_hosts";
@@ -313,6 +324,17 @@ internal sealed class KnownHostsFiles(SshOptions options)
 {
     private readonly Dictionary<string, KnownHosts> _files = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
+
+    public IReadOnlyList<string> Warnings
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return [.. _files.Values.SelectMany(f => f.Warnings).Distinct()];
+            }
+        }
+    }
 
     public KnownHosts For(string node)
     {

@@ -26,6 +26,9 @@ public sealed class SshFactsSource : INodeFactsSource, IDisposable
         _time = time;
     }
 
+    /// <summary>Skipped known_hosts lines seen so far ("file:line: why"), for the log.</summary>
+    public IReadOnlyList<string> Warnings => _reader.KnownHostsWarnings;
+
     public async Task<IReadOnlyList<NodeFacts>> GetFactsAsync(ClusterMembership membership, CancellationToken cancellationToken)
     {
         var raw = await ReadAllAsync(membership.Nodes, cancellationToken).ConfigureAwait(false);
