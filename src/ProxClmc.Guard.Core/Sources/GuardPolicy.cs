@@ -2,10 +2,10 @@ namespace ProxClmc.Guard.Core.Sources;
 
 public enum HostCpuPolicy
 {
-    /// <summary><c>host</c>/<c>max</c> is always unsafe unless every node has an identical CPU.</summary>
+    /// <summary><c>host</c>/<c>max</c> is always unsafe, even on identical nodes (the next node you add may differ).</summary>
     Unsafe,
 
-    /// <summary>Same rule, but stated as the administrator's explicit choice in the report.</summary>
+    /// <summary>The default: <c>host</c>/<c>max</c> is ok (with a note) when every node reports an identical CPU.</summary>
     AllowIdentical,
 }
 
@@ -21,7 +21,7 @@ public sealed record GuardPolicy
 
     public IReadOnlyList<int> IgnoreVmIds { get; init; } = [];
 
-    public HostCpuPolicy HostCpu { get; init; } = HostCpuPolicy.Unsafe;
+    public HostCpuPolicy HostCpu { get; init; } = HostCpuPolicy.AllowIdentical;
 
     public bool IsPinned => !string.Equals(Baseline, "auto", StringComparison.OrdinalIgnoreCase);
 }

@@ -1,0 +1,33 @@
+using ProxClmc.Guard.Infrastructure.IO;
+
+namespace ProxClmc.Guard.Cli;
+
+/// <summary>
+/// Everything a verb touches outside the process: output streams, environment, files, clock and host name.
+/// Tests build one with string writers and a temporary tree; the real one wraps the process.
+/// </summary>
+public sealed class CliEnvironment
+{
+    public required TextWriter Out { get; init; }
+
+    public required TextWriter Error { get; init; }
+
+    public Func<string, string?> GetEnvironmentVariable { get; init; } = Environment.GetEnvironmentVariable;
+
+    public IFileSystem FileSystem { get; init; } = PhysicalFileSystem.Instance;
+
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
+
+    /// <summary>This host's short name (the local Proxmox node name unless cluster.local_node says otherwise).</summary>
+    public Func<string> HostName { get; init; } = () => System.Net.Dns.GetHostName().Split('.')[0];
+
+    /// <summary>Width for tables when the output is not a terminal (golden files, pipes, the journal).</summary>
+    public int? OutputWidth { get; init; }
+
+    public static CliEnvironment FromProcess() => new()
+    {
+        Out = Console.Out,
+        Error = Console.Error,
+        OutputWidth = Console.IsOutputRedirected ? 240 : null,
+    };
+}

@@ -1,0 +1,27 @@
+using ProxClmc.Guard.Core.Catalog;
+using ProxClmc.Guard.Pipeline;
+using Serilog;
+
+namespace ProxClmc.Guard.Cli;
+
+/// <summary>What a verb gets: the environment, the effective settings, a logger, and the pipeline over the chosen sources.</summary>
+public sealed class CommandContext(CliEnvironment environment, RunSettings settings, ILogger logger, ISourceFactory sourceFactory, bool logVerdicts)
+{
+    private ClusterSources? _sources;
+
+    public CliEnvironment Environment => environment;
+
+    public RunSettings Settings => settings;
+
+    public ILogger Log => logger;
+
+    /// <summary>True when each unsafe guest should also be logged (journal target, or -v): tables already show them otherwise.</summary>
+    public bool LogVerdicts => logVerdicts;
+
+    public TextWriter Out => environment.Out;
+
+    public ClusterSources Sources => _sources ??= sourceFactory.Create(settings);
+
+    public GuardPipeline CreatePipeline(RunSettings? overrides = null) =>
+        new(overrides ?? settings, Sources, CpuCatalog.Default, environment.Clock, path => environment.FileSystem.ReadAllText(path, Infrastructure.IO.FileLimits.ForCpuInfo));
+}

@@ -1,0 +1,131 @@
+using System.CommandLine;
+using ProxClmc.Guard.Commands;
+using ProxClmc.Guard.Core.Compliance;
+using ProxClmc.Guard.Core.Parsing;
+using ProxClmc.Guard.Core.Sources;
+using ProxClmc.Guard.Pipeline;
+using Serilog;
+
+namespace ProxClmc.Guard.Cli;
+
+/// <summary>
+/// The <c>proxclmc-guard</c> command line: verbs, global options, and the translation of every failure into
+/// one line on stderr and the documented exit code (0, 1, 2, 3, 64, 78).
+/// </summary>
+public sealed class GuardCli
+{
+    private readonly CliEnvironment _environment;
+    private readonly Func<RunSettings, ISourceFactory> _sourceFactory;
+
+    public GuardCli(CliEnvironment environment, Func<RunSettings, ISourceFactory>? sourceFactory = null)
+    {
+        _environment = environment;
+        _sourceFactory = sourceFactory ?? (_ => new DefaultSourceFactory(new CliEnvironmentAccess(environment.FileSystem, environment.Clock, environment.HostName)));
+        Root = BuildRoot();
+    }
+
+    public GlobalOptions Global { get; } = new();
+
+    public RootCommand Root { get; }
+
+    public static Task<int> RunAsync(string[] args, CliEnvironment environment, CancellationToken cancellationToken = default) =>
+        new GuardCli(environment).InvokeAsync(args, cancellationToken);
+
+    public async Task<int> InvokeAsync(string[] args, CancellationToken cancellationToken = default)
+    {
+        var parse = Root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var error in parse.Errors)
+            {
+                await _environment.Error.WriteLineAsync($"proxclmc-guard: {error.Message}").ConfigureAwait(false);
+            }
+
+            await _environment.Error.WriteLineAsync("Try 'proxclmc-guard --help'.").ConfigureAwait(false);
+            return ExitCodes.Usage;
+        }
+
+        var config = new InvocationConfiguration { Output = _environment.Out, Error = _environment.Error, EnableDefaultExceptionHandler = false };
+        return await parse.InvokeAsync(config, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Runs a verb with the effective settings, mapping exceptions to exit codes and one line on stderr.</summary>
+    public async Task<int> RunAsync(ParseResult parse, Func<CommandContext, Task<int>> verb)
+    {
+        var verbose = parse.GetValue(Global.Verbose);
+        ILogger? logger = null;
+        try
+        {
+            var settings = SettingsLoader.Load(_environment, parse, Global);
+            logger = Logging.Create(_environment, parse.GetValue(Global.LogTarget), verbose, out var toJournal);
+            var context = new CommandContext(_environment, settings, logger, _sourceFactory(settings), logVerdicts: toJournal || verbose);
+            return await verb(context).ConfigureAwait(false);
+        }
+        catch (GuardExitException e)
+        {
+            return Fail(e.ExitCode, e.Message);
+        }
+        catch (UsageException e)
+        {
+            return Fail(ExitCodes.Usage, e.Message);
+        }
+        catch (GuardConfigurationException e)
+        {
+            return Fail(ExitCodes.Configuration, e.Message);
+        }
+        catch (ParseException e)
+        {
+            return Fail(ExitCodes.Unknown, e.Error.ToString());
+        }
+        catch (SourceUnavailableException e)
+        {
+            return Fail(ExitCodes.Unknown, e.Message);
+        }
+        catch (OperationCanceledException)
+        {
+            return Fail(ExitCodes.Unknown, "cancelled before an answer was reached");
+        }
+        catch (IOException e)
+        {
+            return Fail(ExitCodes.Unknown, e.Message);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            return Fail(ExitCodes.Unknown, e.Message);
+        }
+#pragma warning disable CA1031 // The last line of defence: an internal error still gets one line and exit 3, never a stack trace by default.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            logger?.Error(e, "Internal error");
+            return Fail(ExitCodes.Unknown, verbose ? $"internal error: {e}" : $"internal error: {e.Message} (run with -v for details)");
+        }
+        finally
+        {
+            (logger as IDisposable)?.Dispose();
+        }
+    }
+
+    private int Fail(int exitCode, string message)
+    {
+        _environment.Error.WriteLine($"proxclmc-guard: {message}");
+        return exitCode;
+    }
+
+    private RootCommand BuildRoot()
+    {
+        var root = new RootCommand(
+            "ProxClmc.Guard: makes Proxmox VE live migration safe with respect to CPU compatibility.\n" +
+            "Computes the CPU type every node can run, flags VMs whose CPU type some node cannot run (or that use host/max),\n" +
+            "rewrites them safely on request, and refuses migrations a target node cannot run.\n\n" +
+            "Exit codes: 0 all safe, 1 warnings only, 2 unsafe guests or a refused check, 3 could not determine,\n" +
+            "64 usage error, 78 configuration error.");
+        Global.AddTo(root);
+        root.Subcommands.Add(BaselineCommand.Create(this));
+        root.Subcommands.Add(ScanCommand.Create(this));
+        root.Subcommands.Add(CheckCommand.Create(this));
+        root.Subcommands.Add(HookCommand.Create(this, _ => null, () => new Hook.QmHookscriptSetter()));
+        root.Subcommands.Add(DaemonCommand.Create(this, _sourceFactory));
+        return root;
+    }
+}

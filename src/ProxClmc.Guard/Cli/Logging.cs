@@ -1,0 +1,54 @@
+using ProxClmc.Guard.Infrastructure.Journal;
+using Serilog;
+using Serilog.Events;
+
+namespace ProxClmc.Guard.Cli;
+
+/// <summary>
+/// Creates the run's logger: the journal (native protocol, structured PROXCLMC_* fields) under systemd or with
+/// <c>--log-target journal</c>, otherwise one plain line per event on stderr, so stdout carries only the verb's output.
+/// </summary>
+public static class Logging
+{
+    public static Serilog.Core.Logger Create(CliEnvironment environment, string? target, bool verbose, out bool toJournal)
+    {
+        LogTarget? requested = null;
+        if (target is not null)
+        {
+            if (!JournalDetection.TryParse(target, out var parsed))
+            {
+                throw new UsageException($"--log-target {target}: expected console or journal");
+            }
+
+            requested = parsed;
+        }
+
+        var env = environment.GetEnvironmentVariable;
+        var socketPath = JournalDetection.SocketPath(env);
+        toJournal = JournalDetection.Choose(requested, env, File.Exists, socketPath) == LogTarget.Journal;
+        var configuration = new LoggerConfiguration().MinimumLevel.Is(verbose ? LogEventLevel.Debug : LogEventLevel.Information);
+        return toJournal
+            ? configuration.WriteTo.Journald(new JournaldSinkOptions { SocketPath = socketPath }).CreateLogger()
+            : configuration.WriteTo.Sink(new TextWriterSink(environment.Error), verbose ? LogEventLevel.Debug : LogEventLevel.Warning).CreateLogger();
+    }
+
+    /// <summary>A plain stderr sink: one line per event, no colours (the output is often a pipe or a file).</summary>
+    private sealed class TextWriterSink(TextWriter writer) : Serilog.Core.ILogEventSink
+    {
+        public void Emit(LogEvent logEvent)
+        {
+            var level = logEvent.Level switch
+            {
+                LogEventLevel.Warning => "warning",
+                LogEventLevel.Error or LogEventLevel.Fatal => "error",
+                LogEventLevel.Information => "info",
+                _ => "debug",
+            };
+            writer.WriteLine($"proxclmc-guard: {level}: {logEvent.RenderMessage(System.Globalization.CultureInfo.InvariantCulture)}");
+            if (logEvent.Exception is { } e && logEvent.Level >= LogEventLevel.Error)
+            {
+                writer.WriteLine(e.ToString());
+            }
+        }
+    }
+}

@@ -1,0 +1,77 @@
+using System.CommandLine;
+using ProxClmc.Guard.Configuration;
+using ProxClmc.Guard.Core.Catalog;
+using ProxClmc.Guard.Pipeline;
+
+namespace ProxClmc.Guard.Cli;
+
+/// <summary>Builds the effective <see cref="RunSettings"/>: the configuration file, then the command line's overrides.</summary>
+public static class SettingsLoader
+{
+    public static RunSettings Load(CliEnvironment environment, ParseResult parse, GlobalOptions global)
+    {
+        var explicitPath = parse.GetValue(global.Config);
+        var config = GuardConfigLoader.LoadFile(explicitPath, isKnownModel: name => CpuCatalog.Default.TryGetModel(name, out _))
+            .WithLocalNodeDefault(environment.HostName());
+        return ApplyCommandLine(FromConfig(config, explicitPath ?? (File.Exists(GuardConfig.DefaultPath) ? GuardConfig.DefaultPath : null)), parse, global);
+    }
+
+    /// <summary>The configuration file's view of a run, before the command line's overrides.</summary>
+    public static RunSettings FromConfig(GuardConfig config, string? path) => new()
+    {
+        Config = config,
+        ConfigPath = path,
+        CorosyncConf = config.Cluster.CorosyncConfCandidates,
+        PveRoot = config.Cluster.PveRoot,
+        LocalNode = config.Cluster.LocalNode,
+        FactsSource = config.Facts.Source.ToString().ToLowerInvariant(),
+        LocalCpuInfo = config.Facts.LocalCpuinfo,
+        CacheFile = config.Facts.CacheFile,
+        CacheMaxAge = config.Facts.MaxAge,
+        Policy = config.ToPolicy(),
+        HookBlockUnsafeStart = config.Hook.BlockUnsafeStart,
+        HookFailClosed = config.Hook.FailClosed,
+        HookChain = config.Hook.Chain,
+        HasApi = config.Api.HasCredentials,
+    };
+
+    public static RunSettings ApplyCommandLine(RunSettings settings, ParseResult parse, GlobalOptions global)
+    {
+        var format = parse.GetValue(global.Format);
+        var outputFormat = format switch
+        {
+            null or "table" => OutputFormat.Table,
+            "json" => OutputFormat.Json,
+            "prometheus" => OutputFormat.Prometheus,
+            _ => throw new UsageException($"--format {format}: expected table, json or prometheus"),
+        };
+
+        var assumed = (parse.GetValue(global.AssumeNode) ?? []).Select(ParseAssumed).ToList();
+        var without = (parse.GetValue(global.WithoutNode) ?? []).ToList();
+        foreach (var name in without.Where(n => assumed.Any(a => a.Name == n)))
+        {
+            throw new UsageException($"--without-node {name} and --assume-node {name}=... contradict each other");
+        }
+
+        return settings with
+        {
+            From = parse.GetValue(global.From) ?? settings.From,
+            Format = outputFormat,
+            AssumeNodes = assumed,
+            WithoutNodes = without,
+            AllowPartial = parse.GetValue(global.AllowPartial) || settings.AllowPartial,
+            Verbose = parse.GetValue(global.Verbose),
+        };
+    }
+
+    private static AssumedNode ParseAssumed(string value)
+    {
+        var eq = value.IndexOf('=', StringComparison.Ordinal);
+        if (eq <= 0 || eq == value.Length - 1)
+        {
+            throw new UsageException($"--assume-node {value}: expected <name>=<cpuinfo file>, e.g. pve5=/root/pve5-cpuinfo");
+        }
+
+        return new AssumedNode(value[..eq], value[(eq + 1)..]);
+    }
+}

@@ -1,0 +1,77 @@
+using System.CommandLine;
+using ProxClmc.Guard.Cli;
+using ProxClmc.Guard.Core.Compliance;
+using ProxClmc.Guard.Pipeline;
+using ProxClmc.Guard.Rendering;
+
+namespace ProxClmc.Guard.Commands;
+
+/// <summary><c>baseline</c>: the node table and the CPU type every node can run.</summary>
+public static class BaselineCommand
+{
+    public static Command Create(GuardCli cli)
+    {
+        var listOnly = new Option<bool>("--list-only")
+        {
+            Description = "Print only the cluster CPU type (drop-in for ProxCLMC's --list-only in scripts)",
+        };
+        var command = new Command("baseline", "Show each node's CPU and the CPU type every node of the cluster can run");
+        command.Options.Add(listOnly);
+        command.SetAction((parse, ct) => cli.RunAsync(parse, ctx => ExecuteAsync(ctx, parse.GetValue(listOnly), ct)));
+        return command;
+    }
+
+    public static async Task<int> ExecuteAsync(CommandContext ctx, bool listOnly, CancellationToken cancellationToken)
+    {
+        var cluster = await ctx.CreatePipeline().AnalyzeAsync(cancellationToken).ConfigureAwait(false);
+        var exitCode = ExitCodeOf(cluster, ctx.Settings.AllowPartial);
+
+        if (listOnly)
+        {
+            ctx.Out.WriteLine(cluster.Baseline.ClusterCpuType);
+        }
+        else
+        {
+            switch (ctx.Settings.Format)
+            {
+                case OutputFormat.Json:
+                    ctx.Out.Write(JsonReport.Render(cluster, null, exitCode, ctx.Environment.Clock.GetUtcNow()));
+                    break;
+                case OutputFormat.Prometheus:
+                    ctx.Out.Write(PrometheusReport.Render(cluster, null, ctx.Environment.Clock.GetUtcNow()));
+                    break;
+                default:
+                    new TableRenderer(ctx.Out, ctx.Environment.OutputWidth).WriteBaseline(cluster);
+                    break;
+            }
+        }
+
+        return exitCode switch
+        {
+            ExitCodes.Unknown => throw new GuardExitException(exitCode, $"could not read {string.Join(", ", cluster.Baseline.UnreadableNodes.Select(n => NodeError(cluster, n)))} (use --allow-partial for a baseline of the other nodes)"),
+            ExitCodes.Unsafe => throw new GuardExitException(exitCode, $"{string.Join(", ", cluster.Baseline.NodesBelowPin)} cannot run the pinned baseline {cluster.Baseline.PinnedModel?.Name}"),
+            ExitCodes.Warning => throw new GuardExitException(exitCode, cluster.Baseline.IsPartial ? $"partial baseline: {string.Join(", ", cluster.Baseline.UnreadableNodes)} not read" : string.Join("; ", cluster.Baseline.Warnings)),
+            _ => exitCode,
+        };
+    }
+
+    /// <summary>3 unreadable nodes (without --allow-partial), 2 nodes below a pinned baseline, 1 warnings or a partial answer, else 0.</summary>
+    public static int ExitCodeOf(ClusterAnalysis cluster, bool allowPartial)
+    {
+        var baseline = cluster.Baseline;
+        if (baseline.IsPartial && !allowPartial)
+        {
+            return ExitCodes.Unknown;
+        }
+
+        if (baseline.NodesBelowPin.Count > 0)
+        {
+            return ExitCodes.Unsafe;
+        }
+
+        return baseline.IsPartial || baseline.Warnings.Count > 0 ? ExitCodes.Warning : ExitCodes.Ok;
+    }
+
+    private static string NodeError(ClusterAnalysis cluster, string node) =>
+        cluster.Facts.FirstOrDefault(f => f.Node == node)?.Error is { } error ? $"{node} ({error})" : node;
+}

@@ -1,0 +1,132 @@
+using System.CommandLine;
+using ProxClmc.Guard.Cli;
+using ProxClmc.Guard.Core.Compliance;
+using ProxClmc.Guard.Pipeline;
+using ProxClmc.Guard.Rendering;
+
+namespace ProxClmc.Guard.Commands;
+
+/// <summary><c>scan</c>: the baseline, then one verdict per guest, unsafe guests first.</summary>
+public static class ScanCommand
+{
+    public static Command Create(GuardCli cli)
+    {
+        var vmid = new Option<int[]>("--vmid") { Description = "Only these VM ids (repeatable)", HelpName = "id" };
+        var node = new Option<string[]>("--node") { Description = "Only guests on these nodes (repeatable)", HelpName = "name" };
+        var tag = new Option<string[]>("--tag") { Description = "Only guests with one of these tags (repeatable)", HelpName = "tag" };
+        var writeReports = new Option<bool>("--write-reports")
+        {
+            Description = "Also replace the [report] json_file and prometheus_textfile (as the timer unit does)",
+        };
+        var command = new Command("scan", "Judge every guest's CPU type against the cluster baseline");
+        command.Options.Add(vmid);
+        command.Options.Add(node);
+        command.Options.Add(tag);
+        command.Options.Add(writeReports);
+        command.SetAction((parse, ct) => cli.RunAsync(parse, ctx => ExecuteAsync(
+            ctx,
+            new ScanFilter(parse.GetValue(vmid) ?? [], parse.GetValue(node) ?? [], parse.GetValue(tag) ?? []),
+            ct,
+            parse.GetValue(writeReports))));
+        return command;
+    }
+
+    public static async Task<int> ExecuteAsync(CommandContext ctx, ScanFilter filter, CancellationToken cancellationToken, bool writeReports = false)
+    {
+        var result = await ctx.CreatePipeline().ScanAsync(cancellationToken).ConfigureAwait(false);
+        var report = filter.Apply(result.Report);
+        var exitCode = report.ExitCode(ctx.Settings.AllowPartial);
+        if (writeReports)
+        {
+            await Hosting.GuardScanRunner.WriteReportsAsync(ctx.Settings, result with { Report = report }, exitCode, cancellationToken).ConfigureAwait(false);
+        }
+        var now = ctx.Environment.Clock.GetUtcNow();
+
+        switch (ctx.Settings.Format)
+        {
+            case OutputFormat.Json:
+                ctx.Out.Write(JsonReport.Render(result.Cluster, report, exitCode, now));
+                break;
+            case OutputFormat.Prometheus:
+                ctx.Out.Write(PrometheusReport.Render(result.Cluster, report, now));
+                break;
+            default:
+                var table = new TableRenderer(ctx.Out, ctx.Environment.OutputWidth);
+                table.WriteBaseline(result.Cluster);
+                table.WriteGuests(report);
+                break;
+        }
+
+        if (ctx.LogVerdicts)
+        {
+            ScanLog.Write(ctx.Log, report);
+        }
+
+        return exitCode == ExitCodes.Ok ? exitCode : throw new GuardExitException(exitCode, WhyLine(result.Cluster, report, exitCode));
+    }
+
+    /// <summary>The one line every non-zero exit prints.</summary>
+    public static string WhyLine(ClusterAnalysis cluster, ComplianceReport report, int exitCode)
+    {
+        var invalid = report.InvalidConfigs.ToList();
+        if (exitCode == ExitCodes.Unknown && invalid.Count > 0)
+        {
+            return $"{invalid.Count} guest config{(invalid.Count == 1 ? "" : "s")} could not be read: {invalid[0].Reason}" + (invalid.Count > 1 ? $" (and {invalid.Count - 1} more)" : "");
+        }
+
+        if (exitCode == ExitCodes.Unknown)
+        {
+            return $"could not read {string.Join(", ", cluster.Baseline.UnreadableNodes)} (use --allow-partial to judge against the other nodes)";
+        }
+
+        if (exitCode == ExitCodes.Unsafe)
+        {
+            var ids = report.Verdicts.Where(v => v.Verdict.IsUnsafe()).Select(v => v.Guest.VmId.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList();
+            var nodes = cluster.Baseline.NodesBelowPin.Count > 0 ? $"; nodes below the pinned baseline: {string.Join(", ", cluster.Baseline.NodesBelowPin)}" : "";
+            return $"{ids.Count} guest{(ids.Count == 1 ? " is" : "s are")} not safe to live-migrate everywhere: {string.Join(", ", ids)}{nodes}";
+        }
+
+        return $"{report.WarningCount} guest{(report.WarningCount == 1 ? "" : "s")} with warnings" + (cluster.Baseline.IsPartial ? $"; partial baseline ({string.Join(", ", cluster.Baseline.UnreadableNodes)} not read)" : "");
+    }
+}
+
+/// <summary>The <c>--vmid</c>, <c>--node</c> and <c>--tag</c> filters of <c>scan</c>.</summary>
+public sealed record ScanFilter(IReadOnlyList<int> VmIds, IReadOnlyList<string> Nodes, IReadOnlyList<string> Tags)
+{
+    public static ScanFilter None { get; } = new([], [], []);
+
+    public ComplianceReport Apply(ComplianceReport report) =>
+        report with
+        {
+            Verdicts = report.Verdicts.Where(v =>
+                (VmIds.Count == 0 || VmIds.Contains(v.Guest.VmId)) &&
+                (Nodes.Count == 0 || Nodes.Contains(v.Guest.Node)) &&
+                (Tags.Count == 0 || v.Guest.Tags.Any(t => Tags.Contains(t, StringComparer.OrdinalIgnoreCase)))).ToList(),
+        };
+}
+
+/// <summary>
+/// One warning per unsafe guest and one summary line. Property names become journal fields
+/// (VmId → PROXCLMC_VMID, Node, Verdict, Cpu, Baseline), so <c>journalctl PROXCLMC_VERDICT=host-cpu</c> finds them.
+/// </summary>
+public static class ScanLog
+{
+    public static void Write(Serilog.ILogger log, ComplianceReport report)
+    {
+        var baseline = report.Baseline.ClusterCpuType;
+        foreach (var verdict in report.Verdicts.Where(v => v.Verdict.IsUnsafe() || v.Verdict.IsWarning()))
+        {
+            log.Warning(
+                "VM {VmId} ({Name}) on {Node}: {Verdict}, cpu {Cpu}, cluster baseline {Baseline}: {Reason}",
+                verdict.Guest.VmId,
+                verdict.Guest.Name ?? "-",
+                verdict.Guest.Node,
+                verdict.Verdict.Name(),
+                verdict.Cpu,
+                baseline,
+                verdict.Reason);
+        }
+
+        log.Information("Scan finished: cluster baseline {Baseline}; {Summary}", baseline, TableRenderer.Summary(report));
+    }
+}

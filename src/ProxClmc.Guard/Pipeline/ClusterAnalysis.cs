@@ -1,0 +1,103 @@
+using ProxClmc.Guard.Core.Catalog;
+using ProxClmc.Guard.Core.Cluster;
+using ProxClmc.Guard.Core.Compliance;
+using ProxClmc.Guard.Core.Cpu;
+using ProxClmc.Guard.Core.Guests;
+using ProxClmc.Guard.Core.Sources;
+
+namespace ProxClmc.Guard.Pipeline;
+
+/// <summary>Steps 2–4 of a run: who is in the cluster, what each node's CPU is, and the baseline.</summary>
+public sealed record ClusterAnalysis(
+    ClusterMembership Membership,
+    IReadOnlyList<NodeFacts> Facts,
+    ClusterBaseline Baseline,
+    string SourceDescription);
+
+/// <summary>Steps 5–6: the guests and their verdicts.</summary>
+public sealed record ScanResult(ClusterAnalysis Cluster, GuestInventory Inventory, CustomCpuModels CustomModels, ComplianceReport Report);
+
+/// <summary>
+/// The one pipeline every verb runs (DESIGN.md "The way data flows"): sources differ only in adapters.
+/// </summary>
+public sealed class GuardPipeline(RunSettings settings, ClusterSources sources, CpuCatalog catalog, TimeProvider clock, Func<string, string> readAssumedCpuInfo)
+{
+    public RunSettings Settings => settings;
+
+    public ClusterSources Sources => sources;
+
+    public CpuCatalog Catalog => catalog;
+
+    public async Task<ClusterAnalysis> AnalyzeAsync(CancellationToken cancellationToken)
+    {
+        var membership = await sources.Membership.GetMembershipAsync(cancellationToken).ConfigureAwait(false);
+        membership = ApplyWhatIf(membership);
+
+        var real = new ClusterMembership(membership.ClusterName, membership.Nodes.Where(n => !IsAssumed(n.Name)).ToList(), membership.IsStandalone)
+        {
+            IpVersion = membership.IpVersion,
+        };
+        var facts = new List<NodeFacts>(await sources.Facts.GetFactsAsync(real, cancellationToken).ConfigureAwait(false));
+        facts.AddRange(settings.AssumeNodes.Select(ReadAssumed));
+
+        var ordered = membership.Nodes
+            .Select(n => facts.FirstOrDefault(f => f.Node == n.Name) ?? NodeFacts.Unreadable(n.Name, "no facts returned", FactsSource.Local))
+            .ToList();
+        var baseline = ClusterBaseline.Compute(ordered, catalog, settings.Policy);
+        return new ClusterAnalysis(membership, ordered, baseline, sources.Description);
+    }
+
+    public async Task<ScanResult> ScanAsync(CancellationToken cancellationToken)
+    {
+        var cluster = await AnalyzeAsync(cancellationToken).ConfigureAwait(false);
+        var inventory = await sources.Guests.GetGuestsAsync(cancellationToken).ConfigureAwait(false);
+        var customModels = ParseCustomModels(inventory);
+        var evaluator = new ComplianceEvaluator(cluster.Baseline, catalog, settings.Policy, customModels);
+        var report = evaluator.EvaluateAll(inventory.Guests, clock.GetUtcNow());
+        return new ScanResult(cluster, inventory, customModels, report);
+    }
+
+    public static CustomCpuModels ParseCustomModels(GuestInventory inventory)
+    {
+        if (inventory.CustomCpuModelsText is not { } text)
+        {
+            return CustomCpuModels.Empty;
+        }
+
+        var parsed = CustomCpuModels.Parse(text, inventory.CustomCpuModelsOrigin ?? "cpu-models.conf");
+        return parsed.IsSuccess ? parsed.Value : throw new Core.Parsing.ParseException(parsed.Error);
+    }
+
+    private bool IsAssumed(string node) => settings.AssumeNodes.Any(a => a.Name == node);
+
+    private ClusterMembership ApplyWhatIf(ClusterMembership membership)
+    {
+        foreach (var gone in settings.WithoutNodes)
+        {
+            if (membership.Nodes.All(n => n.Name != gone))
+            {
+                throw new Cli.UsageException($"--without-node {gone}: no such node in the cluster ({string.Join(", ", membership.Nodes.Select(n => n.Name))})");
+            }
+        }
+
+        var nodes = membership.Nodes.Where(n => !settings.WithoutNodes.Contains(n.Name)).ToList();
+        foreach (var assumed in settings.AssumeNodes)
+        {
+            nodes.RemoveAll(n => n.Name == assumed.Name);
+            nodes.Add(new ClusterNode(assumed.Name, null, []));
+        }
+
+        return new ClusterMembership(membership.ClusterName, nodes, membership.IsStandalone && nodes.Count == 1) { IpVersion = membership.IpVersion };
+    }
+
+    private NodeFacts ReadAssumed(AssumedNode node)
+    {
+        var parsed = CpuInfoParser.Parse(readAssumedCpuInfo(node.CpuInfoFile), node.CpuInfoFile);
+        if (!parsed.IsSuccess)
+        {
+            throw new Core.Parsing.ParseException(parsed.Error);
+        }
+
+        return NodeFacts.Readable(node.Name, parsed.Value, FactsSource.Assumed, "", clock.GetUtcNow());
+    }
+}

@@ -1,0 +1,133 @@
+using ProxClmc.Guard.Core.Cluster;
+using ProxClmc.Guard.Core.Cpu;
+using ProxClmc.Guard.Core.Sources;
+using ProxClmc.Guard.Infrastructure.IO;
+using ProxClmc.Guard.Infrastructure.Snapshot;
+
+namespace ProxClmc.Guard.Pipeline;
+
+/// <summary>corosync.conf from the first candidate path that exists; none at all is a one-node cluster of this host.</summary>
+public sealed class CorosyncFileMembership(IReadOnlyList<string> candidates, IFileSystem fileSystem, string localNode) : IMembershipSource
+{
+    public Task<ClusterMembership> GetMembershipAsync(CancellationToken cancellationToken)
+    {
+        foreach (var path in candidates)
+        {
+            if (fileSystem.FileExists(path))
+            {
+                var text = fileSystem.ReadAllText(path, FileLimits.ForPmxcfs);
+                return Task.FromResult(CorosyncConfig.Parse(text, path).GetValueOrThrow());
+            }
+        }
+
+        // A Proxmox node that was never joined to a cluster has no corosync.conf: a valid one-node setup.
+        return Task.FromResult(ClusterMembership.Standalone(localNode));
+    }
+}
+
+/// <summary>
+/// Node facts, cheapest source first: a snapshot's nodes/&lt;node&gt;/cpuinfo, then this host's own /proc/cpuinfo
+/// for the local node, then the remote source (SSH or API) for the rest.
+/// </summary>
+public sealed class LayeredFactsSource(
+    PveTree? tree,
+    string localNode,
+    string localCpuInfo,
+    IFileSystem fileSystem,
+    INodeFactsSource? remote,
+    TimeProvider clock) : INodeFactsSource
+{
+    public async Task<IReadOnlyList<NodeFacts>> GetFactsAsync(ClusterMembership membership, CancellationToken cancellationToken)
+    {
+        var result = new Dictionary<string, NodeFacts>(StringComparer.Ordinal);
+        var remaining = new List<ClusterNode>();
+
+        // A snapshot carries every node's cpuinfo; /etc/pve carries none, and then this host is the local node.
+        var isSnapshot = tree is not null && membership.Nodes.Any(n => tree.HasCpuInfo(n.Name));
+        foreach (var node in membership.Nodes)
+        {
+            if (isSnapshot && tree!.HasCpuInfo(node.Name))
+            {
+                result[node.Name] = tree.ReadNodeFacts(node);
+            }
+            else if (!isSnapshot && string.Equals(node.Name, localNode, StringComparison.Ordinal))
+            {
+                result[node.Name] = ReadLocal(node);
+            }
+            else
+            {
+                remaining.Add(node);
+            }
+        }
+
+        if (remaining.Count > 0)
+        {
+            if (remote is null)
+            {
+                foreach (var node in remaining)
+                {
+                    result[node.Name] = NodeFacts.Unreadable(
+                        node.Name,
+                        tree is not null ? $"no cpuinfo in {tree.Root} and no SSH or API facts source configured" : "no SSH or API facts source configured",
+                        FactsSource.Snapshot,
+                        node.Addresses.FirstOrDefault() ?? "");
+                }
+            }
+            else
+            {
+                var subset = new ClusterMembership(membership.ClusterName, remaining, membership.IsStandalone) { IpVersion = membership.IpVersion };
+                foreach (var facts in await remote.GetFactsAsync(subset, cancellationToken).ConfigureAwait(false))
+                {
+                    result[facts.Node] = facts;
+                }
+            }
+        }
+
+        return membership.Nodes.Select(n => result[n.Name]).ToList();
+    }
+
+    private NodeFacts ReadLocal(ClusterNode node)
+    {
+        var address = node.Addresses.FirstOrDefault() ?? "";
+        try
+        {
+            var parsed = CpuInfoParser.Parse(fileSystem.ReadAllText(localCpuInfo, FileLimits.ForCpuInfo), localCpuInfo);
+            return parsed.IsSuccess
+                ? NodeFacts.Readable(node.Name, parsed.Value, FactsSource.Local, address, clock.GetUtcNow())
+                : NodeFacts.Unreadable(node.Name, parsed.Error.ToString(), FactsSource.Local, address);
+        }
+        catch (IOException e)
+        {
+            return NodeFacts.Unreadable(node.Name, $"{localCpuInfo}: {e.Message}", FactsSource.Local, address);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            return NodeFacts.Unreadable(node.Name, $"{localCpuInfo}: {e.Message}", FactsSource.Local, address);
+        }
+    }
+}
+
+/// <summary>Chooses the adapters: a snapshot or /etc/pve tree with --from, otherwise this node's corosync.conf and /etc/pve.</summary>
+public sealed class DefaultSourceFactory(CliEnvironmentAccess access) : ISourceFactory
+{
+    public ClusterSources Create(RunSettings settings)
+    {
+        var fs = access.FileSystem;
+        var localNode = settings.LocalNode ?? access.HostName();
+        if (settings.From is { } from)
+        {
+            var tree = new PveTree(from, fs);
+            tree.EnsureExists();
+            var facts = new LayeredFactsSource(tree, localNode, settings.LocalCpuInfo, fs, null, access.Clock);
+            return new ClusterSources(tree, facts, tree, from);
+        }
+
+        var membership = new CorosyncFileMembership(settings.CorosyncConf, fs, localNode);
+        var pve = new PveTree(settings.PveRoot, fs);
+        var local = new LayeredFactsSource(null, localNode, settings.LocalCpuInfo, fs, null, access.Clock);
+        return new ClusterSources(membership, local, pve, $"{settings.PveRoot} on {localNode}");
+    }
+}
+
+/// <summary>The parts of the environment the source factory needs.</summary>
+public sealed record CliEnvironmentAccess(IFileSystem FileSystem, TimeProvider Clock, Func<string> HostName);

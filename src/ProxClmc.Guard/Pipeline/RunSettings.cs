@@ -1,0 +1,70 @@
+using ProxClmc.Guard.Configuration;
+using ProxClmc.Guard.Core.Sources;
+
+namespace ProxClmc.Guard.Pipeline;
+
+public enum OutputFormat
+{
+    Table,
+    Json,
+    Prometheus,
+}
+
+/// <summary>A what-if node: "what if I add a node with this /proc/cpuinfo?"</summary>
+public sealed record AssumedNode(string Name, string CpuInfoFile);
+
+/// <summary>
+/// The effective settings of one run: the configuration file with the command line's overrides applied.
+/// Everything the pipeline needs, in one immutable record.
+/// </summary>
+public sealed record RunSettings
+{
+    /// <summary>The loaded configuration file (or the built-in defaults), for adapter settings ([ssh], [api], [report], ...).</summary>
+    public GuardConfig Config { get; init; } = GuardConfig.Default;
+
+    /// <summary>The configuration file that was read, or null when the built-in defaults are in use.</summary>
+    public string? ConfigPath { get; init; }
+
+    /// <summary>Read everything from an offline snapshot folder or /etc/pve (--from).</summary>
+    public string? From { get; init; }
+
+    /// <summary>corosync.conf candidates, first existing wins (cluster.corosync_conf, then /etc/corosync/corosync.conf).</summary>
+    public IReadOnlyList<string> CorosyncConf { get; init; } = ["/etc/pve/corosync.conf", "/etc/corosync/corosync.conf"];
+
+    public string PveRoot { get; init; } = "/etc/pve";
+
+    public string? LocalNode { get; init; }
+
+    /// <summary>auto | ssh | api | local.</summary>
+    public string FactsSource { get; init; } = "auto";
+
+    public string LocalCpuInfo { get; init; } = "/proc/cpuinfo";
+
+    public string? CacheFile { get; init; }
+
+    public TimeSpan CacheMaxAge { get; init; } = TimeSpan.FromHours(1);
+
+    public GuardPolicy Policy { get; init; } = new();
+
+    public bool AllowPartial { get; init; }
+
+    public IReadOnlyList<AssumedNode> AssumeNodes { get; init; } = [];
+
+    public IReadOnlyList<string> WithoutNodes { get; init; } = [];
+
+    public OutputFormat Format { get; init; } = OutputFormat.Table;
+
+    public bool Verbose { get; init; }
+
+    /// <summary>[hook] block_unsafe_start: also refuse plain starts on a node that cannot run the guest.</summary>
+    public bool HookBlockUnsafeStart { get; init; }
+
+    /// <summary>[hook] fail_closed: refuse when the hook itself fails or runs out of time (default: log and allow).</summary>
+    public bool HookFailClosed { get; init; }
+
+    /// <summary>[hook] chain: another hookscript to run after the check, whose exit code is passed through.</summary>
+    public string? HookChain { get; init; }
+
+    /// <summary>True when [api] url is configured: guests and (with facts.source auto) node facts come from the API.</summary>
+    public bool HasApi { get; init; }
+}

@@ -1,0 +1,172 @@
+using ProxClmc.Guard.Core.Catalog;
+using ProxClmc.Guard.Core.Compliance;
+using ProxClmc.Guard.Pipeline;
+using Spectre.Console;
+using Spectre.Console.Rendering;
+
+namespace ProxClmc.Guard.Rendering;
+
+/// <summary>The human-readable output: node table, cluster CPU type, guest table, summary.</summary>
+public sealed class TableRenderer
+{
+    private readonly IAnsiConsole _console;
+    private readonly StringWriter _buffer = new();
+    private readonly TextWriter _writer;
+
+    public TableRenderer(TextWriter writer, int? width)
+    {
+        _writer = writer;
+        _console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(_buffer),
+            Ansi = AnsiSupport.No,
+            ColorSystem = ColorSystemSupport.NoColors,
+            Interactive = InteractionSupport.No,
+        });
+        if (width is { } w)
+        {
+            _console.Profile.Width = w;
+        }
+    }
+
+    public void WriteBaseline(ClusterAnalysis cluster)
+    {
+        var baseline = cluster.Baseline;
+        var name = cluster.Membership.ClusterName is { } n ? $"Cluster {n}" : cluster.Membership.IsStandalone ? "Standalone node" : "Cluster";
+        _console.Write(new Text($"{name}: {cluster.Membership.Nodes.Count} node{(cluster.Membership.Nodes.Count == 1 ? "" : "s")}, read from {cluster.SourceDescription}\n"));
+
+        var table = NewTable("Node", "Address", "Vendor", "CPU", "Level", "Best named model", "Phys bits", "Source");
+        foreach (var node in baseline.Nodes)
+        {
+            var facts = node.Facts;
+            if (facts.Cpu is { } cpu)
+            {
+                table.AddRow(
+                    Cell(node.Node),
+                    Cell(facts.Address.Length == 0 ? "-" : facts.Address),
+                    Cell(Names.Vendor(cpu.VendorId)),
+                    Cell(Names.ModelName(cpu.ModelName)),
+                    Cell(CpuCatalog.LevelName(node.Level)),
+                    Cell(node.BestNamedModel?.Name ?? "-"),
+                    Cell(cpu.PhysicalAddressBits?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-"),
+                    Cell(Names.Source(facts.Source) + (facts.IsStale ? " (last known)" : "")));
+            }
+            else
+            {
+                table.AddRow(
+                    Cell(node.Node),
+                    Cell(facts.Address.Length == 0 ? "-" : facts.Address),
+                    Cell("-"),
+                    Cell("UNREADABLE: " + (facts.Error ?? "no facts")),
+                    Cell("-"),
+                    Cell("-"),
+                    Cell("-"),
+                    Cell(Names.Source(facts.Source)));
+            }
+        }
+
+        _console.Write(table);
+        _console.Write(new Text("\n"));
+        foreach (var line in BaselineLines(baseline))
+        {
+            _console.Write(new Text(line + "\n"));
+        }
+
+        Flush();
+    }
+
+    /// <summary>Spectre pads every line to the console width; trailing blanks only get in the way of diff and grep.</summary>
+    private void Flush()
+    {
+        var text = _buffer.ToString();
+        _buffer.GetStringBuilder().Clear();
+        var lines = text.Split('\n');
+        var count = text.EndsWith('\n') ? lines.Length - 1 : lines.Length;
+        for (var i = 0; i < count; i++)
+        {
+            _writer.WriteLine(lines[i].TrimEnd());
+        }
+    }
+
+    /// <summary>The lines under the node table, shared with <c>check</c>'s header.</summary>
+    public static IEnumerable<string> BaselineLines(Core.Cpu.ClusterBaseline baseline)
+    {
+        yield return $"Cluster CPU type: {baseline.ClusterCpuType}" + (baseline.PinnedModel is not null ? " (pinned by policy.baseline)" : "") + (baseline.IsPartial ? " (PARTIAL)" : "");
+        if (baseline.PinnedModel is not null)
+        {
+            yield return $"Computed level: {CpuCatalog.LevelName(baseline.Level)}";
+        }
+
+        if (baseline.NamedModel is { } named)
+        {
+            yield return $"Best shared named model: {named.Name}";
+        }
+
+        if (baseline.MinPhysBits is { } bits)
+        {
+            yield return $"Narrowest physical address width: {bits} bits";
+        }
+
+        if (baseline.IsPartial)
+        {
+            yield return $"PARTIAL: could not read {string.Join(", ", baseline.UnreadableNodes)}; the baseline covers only the other nodes";
+        }
+
+        foreach (var node in baseline.NodesBelowPin)
+        {
+            yield return $"NON-COMPLIANT: {node} cannot run the pinned baseline {baseline.PinnedModel?.Name}";
+        }
+
+        foreach (var warning in baseline.Warnings)
+        {
+            yield return "Warning: " + warning;
+        }
+    }
+
+    public void WriteGuests(ComplianceReport report)
+    {
+        var table = NewTable("VMID", "Name", "Node", "CPU", "Verdict", "Reason");
+        foreach (var verdict in report.Verdicts)
+        {
+            var guest = verdict.Guest;
+            table.AddRow(
+                Cell(guest.VmId.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                Cell(guest.Name ?? "-"),
+                Cell(guest.Node),
+                Cell(verdict.Cpu.Length == 0 ? "-" : verdict.Cpu),
+                Cell(verdict.Verdict.Name()),
+                Cell(verdict.Reason));
+            foreach (var note in verdict.Notes)
+            {
+                table.AddRow(Cell(""), Cell(""), Cell(""), Cell(""), Cell(""), Cell((note.IsWarning ? "! " : "- ") + note.Text));
+            }
+        }
+
+        _console.Write(new Text("\n"));
+        _console.Write(table);
+        _console.Write(new Text("\n" + Summary(report) + "\n"));
+        Flush();
+    }
+
+    public static string Summary(ComplianceReport report)
+    {
+        var parts = VerdictNames.All
+            .Select(v => (Verdict: v, Count: report.Count(v)))
+            .Where(x => x.Count > 0)
+            .Select(x => $"{x.Count} {x.Verdict.Name()}");
+        return $"{report.Verdicts.Count} guests: {report.UnsafeCount} unsafe, {report.WarningCount} with warnings ({string.Join(", ", parts)})";
+    }
+
+    private static Table NewTable(params string[] headers)
+    {
+        var table = new Table { Border = TableBorder.Simple, ShowRowSeparators = false };
+        foreach (var header in headers)
+        {
+            table.AddColumn(new TableColumn(new Text(header)) { NoWrap = false });
+        }
+
+        return table;
+    }
+
+    private static IRenderable Cell(string text) => new Text(text);
+}
