@@ -40,14 +40,19 @@ public sealed class SystemHostIdentity : IHostIdentity
 public static class LocalNode
 {
     /// <summary>
-    /// This host's entry in the node list: <c>cluster.local_node</c> when set, else the node named like this host's short
+    /// This host's entry in the node list: <c>cluster.local_node</c> when it names a member, else the node named like this host's short
     /// name (Proxmox node names are the short hostname), else the node with one of this host's addresses as a link address.
     /// </summary>
     public static ClusterNode? Find(ClusterMembership membership, IHostIdentity host, string? configuredLocalNode = null)
     {
-        if (!string.IsNullOrWhiteSpace(configuredLocalNode))
+        // The configuration fills local_node from the host name by default, so a name that is not a member is not final:
+        // the host's own addresses may still name its node (a host renamed after joining keeps its corosync entry).
+        var configured = string.IsNullOrWhiteSpace(configuredLocalNode)
+            ? null
+            : membership.Nodes.FirstOrDefault(n => string.Equals(n.Name, configuredLocalNode, StringComparison.OrdinalIgnoreCase));
+        if (configured is not null)
         {
-            return membership.Nodes.FirstOrDefault(n => string.Equals(n.Name, configuredLocalNode, StringComparison.OrdinalIgnoreCase));
+            return configured;
         }
 
         if (membership.IsStandalone && membership.Nodes.Count == 1)

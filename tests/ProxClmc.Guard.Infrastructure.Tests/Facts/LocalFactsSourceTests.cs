@@ -44,7 +44,8 @@ public sealed class LocalFactsSourceTests
     [InlineData("other", new[] { "fd00::2" }, null, "pve2")]
     [InlineData("pve2", new string[0], "pve3", "pve3")]
     [InlineData("other", new[] { "192.0.2.1" }, null, null)]
-    [InlineData("pve2", new string[0], "pve9", null)]
+    [InlineData("pve2", new string[0], "pve9", "pve2")]
+    [InlineData("other", new[] { "10.0.0.3" }, "other", "pve3")]
     public void The_local_node_is_found_by_name_then_by_address(string hostName, string[] addresses, string? configured, string? expected)
     {
         Assert.Equal(expected, LocalNode.Find(Cluster, Host(hostName, addresses), configured)?.Name);
