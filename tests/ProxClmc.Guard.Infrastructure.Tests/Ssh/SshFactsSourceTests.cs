@@ -122,3 +122,34 @@ public sealed class SshScaleTests(ITestOutputHelper output) : IAsyncLifetime
         }
     }
 }
+
+/// <summary>The fixture's corosync.conf is what Proxmox's parser reads back as the fixture cluster.</summary>
+public sealed class SshFixtureCorosyncTests(SshClusterFixture cluster) : IClassFixture<SshClusterFixture>
+{
+    [Fact]
+    public void Corosync_conf_lists_every_fixture_node_with_its_address()
+    {
+        var membership = Core.Cluster.CorosyncConfig.Parse(cluster.Ssh.CorosyncConf(deadRing0: ["pve2"]), "fixture/corosync.conf").GetValueOrThrow();
+
+        Assert.Equal("fixture", membership.ClusterName);
+        Assert.Equal(cluster.Ssh.Nodes.Select(n => n.Name), membership.Nodes.Select(n => n.Name));
+        Assert.Equal(cluster.Ssh["pve1"].Address, membership.Nodes[0].Addresses.Single());
+        Assert.Equal(cluster.Ssh["pve2"].Address, membership.Nodes[1].Addresses.Last());
+        Assert.NotEqual(cluster.Ssh["pve2"].Address, membership.Nodes[1].Addresses.First());
+    }
+
+    [Fact]
+    public void The_snapshot_holds_each_nodes_cpuinfo()
+    {
+        var dir = Path.Combine(cluster.Ssh.Directory, "snapshot-" + Guid.NewGuid().ToString("N")[..6]);
+
+        cluster.Ssh.WriteSnapshot(dir);
+
+        foreach (var n in cluster.Ssh.Nodes)
+        {
+            Assert.Equal(File.ReadAllText(n.Spec.CpuInfoFile), File.ReadAllText(Path.Combine(dir, "nodes", n.Name, "cpuinfo")));
+        }
+
+        Assert.True(File.Exists(Path.Combine(dir, "corosync.conf")));
+    }
+}

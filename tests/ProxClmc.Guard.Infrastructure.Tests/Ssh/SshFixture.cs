@@ -193,6 +193,51 @@ public sealed class SshFixture : IAsyncDisposable
         return address;
     }
 
+    /// <summary>
+    /// corosync.conf for the fixture cluster as Proxmox writes it; <paramref name="deadRing0"/> puts a dead address of the
+    /// fixture in ring0 and the live one in ring1 for the named nodes.
+    /// </summary>
+    public string CorosyncConf(IReadOnlyCollection<string>? deadRing0 = null)
+    {
+        var sb = new StringBuilder()
+            .Append("logging {\n  debug: off\n  to_syslog: yes\n}\n\nnodelist {\n");
+        for (var i = 0; i < _nodes.Count; i++)
+        {
+            var n = _nodes[i];
+            sb.Append($"  node {{\n    name: {n.Name}\n    nodeid: {i + 1}\n    quorum_votes: 1\n");
+            if (deadRing0?.Contains(n.Name) == true)
+            {
+                sb.Append($"    ring0_addr: {AllocateAddress()}\n    ring1_addr: {n.Address}\n");
+            }
+            else
+            {
+                sb.Append($"    ring0_addr: {n.Address}\n");
+            }
+
+            sb.Append("  }\n");
+        }
+
+        return sb.Append("}\n\nquorum {\n  provider: corosync_votequorum\n}\n\ntotem {\n  cluster_name: fixture\n  config_version: 1\n")
+            .Append("  interface {\n    linknumber: 0\n  }\n  ip_version: ipv4-6\n  link_mode: passive\n  secauth: on\n  version: 2\n}\n")
+            .ToString();
+    }
+
+    /// <summary>
+    /// Writes the offline snapshot of the same cluster (corosync.conf and nodes/&lt;node&gt;/cpuinfo, DESIGN.md's format) into
+    /// <paramref name="directory"/>, so a run over SSH can be compared with a run <c>--from</c> the snapshot.
+    /// </summary>
+    public void WriteSnapshot(string directory)
+    {
+        System.IO.Directory.CreateDirectory(directory);
+        File.WriteAllText(Path.Combine(directory, "corosync.conf"), CorosyncConf());
+        foreach (var n in _nodes)
+        {
+            var nodeDir = Path.Combine(directory, "nodes", n.Name);
+            System.IO.Directory.CreateDirectory(nodeDir);
+            File.Copy(n.Spec.CpuInfoFile, Path.Combine(nodeDir, "cpuinfo"), overwrite: true);
+        }
+    }
+
     /// <summary>Writes a known_hosts file in the fixture folder from the given lines and returns its path.</summary>
     public string WriteFile(string name, IEnumerable<string> lines)
     {
