@@ -25,7 +25,7 @@ public sealed class SshCpuInfoReader : IDisposable
     public const string Command = "cat /proc/cpuinfo";
 
     private readonly SshOptions _options;
-    private readonly List<PrivateKeyFile> _keys;
+    private readonly List<byte[]> _keys;
     private readonly string _identityDescription;
     private readonly Func<string, KnownHosts> _knownHostsFor;
     private readonly KnownHostsFiles? _files;
@@ -81,7 +81,7 @@ public sealed class SshCpuInfoReader : IDisposable
     {
         foreach (var key in _keys)
         {
-            key.Dispose();
+            Array.Clear(key);
         }
     }
 
@@ -89,7 +89,10 @@ public sealed class SshCpuInfoReader : IDisposable
     {
         var port = _options.Port;
         var host = address.StartsWith('[') && address.EndsWith(']') ? address[1..^1] : address;
-        var info = new ConnectionInfo(host, port, _options.User, new PrivateKeyAuthenticationMethod(_options.User, [.. _keys]))
+        // Each connection gets its own key objects: the library does not promise that one key may sign for several sessions at once.
+        var keys = _keys.Select(k => new PrivateKeyFile(new MemoryStream(k, writable: false))).ToArray();
+        using var disposeKeys = new KeyDisposer(keys);
+        var info = new ConnectionInfo(host, port, _options.User, new PrivateKeyAuthenticationMethod(_options.User, keys))
         {
             Timeout = _options.ConnectTimeout,
         };
@@ -260,13 +263,24 @@ public sealed class SshCpuInfoReader : IDisposable
         }
     }
 
-    private static (List<PrivateKeyFile> Keys, string Description) LoadKeys(SshOptions options)
+    private sealed class KeyDisposer(PrivateKeyFile[] keys) : IDisposable
+    {
+        public void Dispose()
+        {
+            foreach (var key in keys)
+            {
+                key.Dispose();
+            }
+        }
+    }
+
+    private static (List<byte[]> Keys, string Description) LoadKeys(SshOptions options)
     {
         var explicitFile = options.IdentityFile is { Length: > 0 };
         var candidates = explicitFile
             ? [SshOptions.ExpandHome(options.IdentityFile!)]
             : SshOptions.DefaultIdentityFiles.Select(p => SshOptions.ExpandHome(p)).ToList();
-        var keys = new List<PrivateKeyFile>();
+        var keys = new List<byte[]>();
         var used = new List<string>();
         foreach (var path in candidates)
         {
@@ -282,7 +296,15 @@ public sealed class SshCpuInfoReader : IDisposable
 
             try
             {
-                keys.Add(new PrivateKeyFile(path));
+                var bytes = File.ReadAllBytes(path);
+                if (bytes.Length > 64 * 1024)
+                {
+                    throw new GuardConfigurationException($"ssh.identity_file: {path} is larger than 64 KiB; not a private key");
+                }
+
+                // Parsed once here so a bad key is a configuration error before any node is contacted.
+                new PrivateKeyFile(new MemoryStream(bytes, writable: false)).Dispose();
+                keys.Add(bytes);
                 used.Add(path);
             }
             catch (SshPassPhraseNullOrEmptyException ex)

@@ -260,6 +260,14 @@ public sealed class SshCpuInfoReaderTests(SshClusterFixture cluster, ITestOutput
     }
 
     [Fact]
+    public void A_file_that_is_not_a_private_key_is_a_configuration_error()
+    {
+        var ex = Assert.Throws<GuardConfigurationException>(() => new SshCpuInfoReader(Options(key: Ssh.ClientKeyEd25519 + ".pub")));
+
+        Assert.Equal($"ssh.identity_file: {Ssh.ClientKeyEd25519}.pub is not a usable private key", ex.Message.Split(" (")[0]);
+    }
+
+    [Fact]
     public async Task A_passphrase_protected_identity_file_is_a_configuration_error()
     {
         var path = Path.Combine(Ssh.Directory, "client", "id_with_passphrase");
