@@ -132,8 +132,8 @@ public sealed class SshCpuInfoReader : IDisposable
             var execution = command.ExecuteAsync(commandTimeout.Token);
 
             // Read while the command runs so a node that floods output is cut off at the limit instead of filling memory.
-            // The library's output stream only blocks, so the read gets a thread of its own rather than starving the pool
-            // (with 8 nodes in flight on a 2-core node that alone stretched a collection several-fold).
+            // The library's output stream only offers blocking reads, so the read gets a thread of its own instead of holding
+            // one of the few pool threads a 2-core node has while up to `parallelism` commands are in flight.
             var output = Task.Factory.StartNew(
                 () => ReadLimited(command.OutputStream, commandTimeout, tooLarge),
                 CancellationToken.None,
