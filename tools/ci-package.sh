@@ -130,7 +130,7 @@ check "install: package status is installed" \
     test "$(dpkg-query -W -f='${Status}' "$pkg")" = "install ok installed"
 check "install: /usr/bin/proxclmc-guard is executable" test -x /usr/bin/proxclmc-guard
 check "install: hookscript is executable" test -x /usr/share/proxclmc-guard/proxclmc-guard-hook
-check "install: state directory /var/lib/proxclmc-guard" test -d /var/lib/proxclmc-guard
+check "install: state directory /var/lib/proxclmc-guard, mode 0750" test "$(stat -c %a /var/lib/proxclmc-guard 2>/dev/null)" = 750
 check "install: the scan timer is enabled" test -L /etc/systemd/system/timers.target.wants/proxclmc-guard-scan.timer
 check "install: the worker is not enabled" \
     bash -c '! compgen -G "/etc/systemd/system/*.wants/proxclmc-guard.service" >/dev/null'
