@@ -30,7 +30,7 @@ _proxclmc_guard()
 
     local verbs='baseline scan check fix hook daemon snapshot'
     local global_opts='--config --from --format --assume-node --without-node
-        --allow-partial --log-target -v --version --help'
+        --allow-partial --log-target -v --verbose --version --help'
 
     # Options of the global set that take a value.
     case $prev in
@@ -38,7 +38,11 @@ _proxclmc_guard()
             _filedir toml
             return
             ;;
-        --from | --out)
+        --script)
+            _filedir
+            return
+            ;;
+        --from | --out | --snippets-dir)
             _filedir -d
             return
             ;;
@@ -63,7 +67,7 @@ _proxclmc_guard()
                 x86-64-v4' -- "$cur"))
             return
             ;;
-        --tag | --undo)
+        --tag | --undo | --storage)
             return
             ;;
     esac
@@ -124,7 +128,7 @@ _proxclmc_guard()
                 return
             fi
             if [[ ${words[verb_index + 1]} == attach ]]; then
-                opts='--vmid --all'
+                opts='--vmid --all --storage --snippets-dir --script'
             elif ((cword == verb_index + 2)); then
                 COMPREPLY=($(compgen -W 'pre-start post-start pre-stop post-stop' -- "$cur"))
                 return
