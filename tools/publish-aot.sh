@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # Publishes the NativeAOT proxclmc-guard binary into artifacts/aot/ and prints its size.
 #
-#   tools/publish-aot.sh [extra dotnet publish arguments]
+#   tools/publish-aot.sh [--smoke] [extra dotnet publish arguments]
+#
+# --smoke: then runs the binary (--version, baseline --from the lab cluster) and
+# checks that it answers the lab cluster exactly like the JIT build of the same
+# code (stdout and exit code of baseline, scan in every format, check), one
+# line per check.
 #
 # Needs the .NET 10 SDK and clang (Debian package clang; the GNU ld from
 # binutils links, the runtime pack brings its own static zlib, so neither lld
@@ -14,6 +19,11 @@ set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 out="$repo/artifacts/aot"
 rid=linux-x64
+smoke=0
+if [[ ${1:-} == --smoke ]]; then
+    smoke=1
+    shift
+fi
 
 missing=()
 for pkg in clang; do
@@ -59,3 +69,55 @@ rm -f "$out"/*.pdb
 size=$(stat -c %s "$binary")
 echo "publish-aot.sh: $binary: $size bytes ($((size / 1024)) KiB), built in $seconds s"
 echo "publish-aot.sh: linked against: $(ldd "$binary" | awk '{print $1}' | grep -v '^linux-vdso' | tr '\n' ' ')"
+
+((smoke)) || exit 0
+# Exit codes 1-3 are answers here, not errors.
+set +e
+
+# --- smoke run: the native binary against the JIT build of the same code ---------
+lab="$repo/contrib/examples/lab-cluster"
+# The IL build that publish compiled from; it runs on the shared runtime.
+jit_dll="$repo/src/ProxClmc.Guard/bin/Release/net10.0/$rid/proxclmc-guard.dll"
+version=$(sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' "$repo/Directory.Build.props")
+failures=0
+ok() { printf 'ok   %s\n' "$1"; }
+fail() { printf 'FAIL %s\n' "$1"; failures=$((failures + 1)); }
+
+printed=$("$binary" --version 2>&1) && [[ $printed == *"$version"* ]] &&
+    ok "aot: --version prints $version" || fail "aot: --version prints $version (printed: ${printed:-nothing})"
+if [[ ! -d $lab ]]; then
+    fail "aot: $lab is missing"
+else
+    "$binary" baseline --from "$lab" >/dev/null 2>&1 && ok "aot: baseline --from lab-cluster exits 0" ||
+        fail "aot: baseline --from lab-cluster exits 0 (exit $?)"
+    # Same answers as the JIT build; only the report's generation time may differ.
+    same_answer() {
+        local aot_out jit_out aot_rc jit_rc
+        aot_out=$(cd "$repo" && "$binary" "$@" 2>&1); aot_rc=$?
+        jit_out=$(cd "$repo" && dotnet "$jit_dll" "$@" 2>&1); jit_rc=$?
+        aot_out=$(sed -E 's/"generatedAt": *"[^"]*"/"generatedAt": "-"/; s/^(proxclmc_[a-z_]*timestamp[a-z_]*(\{[^}]*\})?) .*/\1 -/' <<<"$aot_out")
+        jit_out=$(sed -E 's/"generatedAt": *"[^"]*"/"generatedAt": "-"/; s/^(proxclmc_[a-z_]*timestamp[a-z_]*(\{[^}]*\})?) .*/\1 -/' <<<"$jit_out")
+        if [[ $aot_rc -eq $jit_rc && $aot_out == "$jit_out" ]]; then
+            ok "aot = jit: $* (exit $aot_rc, $(wc -l <<<"$aot_out") lines)"
+        else
+            fail "aot = jit: $* (exit $aot_rc vs $jit_rc)"
+            diff <(echo "$jit_out") <(echo "$aot_out") | head -20 | sed 's/^/  /'
+        fi
+    }
+    rel=contrib/examples/lab-cluster
+    same_answer baseline --from "$rel"
+    same_answer baseline --from "$rel" --list-only
+    same_answer scan --from "$rel"
+    same_answer scan --from "$rel" --format json
+    same_answer scan --from "$rel" --format prometheus
+    for node_dir in "$lab"/nodes/*/; do
+        node=$(basename "$node_dir")
+        same_answer check --evacuate "$node" --from "$rel"
+    done
+    for conf in "$lab"/nodes/*/qemu-server/*.conf; do
+        vmid=$(basename "$conf" .conf)
+        same_answer check "$vmid" --from "$rel"
+    done
+fi
+printf '%s checks failed\n' "$failures"
+((failures == 0))
