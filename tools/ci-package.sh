@@ -214,6 +214,8 @@ check "upgrade: the scan timer is still enabled" test -L /etc/systemd/system/tim
 # --- purge ---------------------------------------------------------------------
 # State the tool writes at run time (facts cache, undo plans) must go too.
 mkdir -p /var/lib/proxclmc-guard/undo && echo '{}' >/var/lib/proxclmc-guard/undo/ci-state-check.json
+# So must an API token secret stored where the shipped configuration suggests.
+(umask 077 && echo 'ci-not-a-secret' >/etc/proxclmc-guard/token.secret)
 if dpkg --purge "$pkg" </dev/null >/tmp/ci-package-dpkg.log 2>&1; then
     installed_by_us=0
     ok "purge: dpkg --purge"

@@ -112,7 +112,7 @@ _proxclmc_guard()
     local opts=''
     case $verb in
         baseline) opts='--list-only' ;;
-        scan) opts='--vmid --node --tag' ;;
+        scan) opts='--vmid --node --tag --write-reports' ;;
         check)
             opts='--target --evacuate'
             if [[ $cur != -* ]] && ((cword == verb_index + 1)); then
