@@ -47,6 +47,14 @@ if ((${#need[@]})); then
         { echo "ci-package.sh: apt-get install ${need[*]} failed" >&2; exit 1; }
 fi
 
+# --- debian/copyright covers the test corpus's sources ----------------------------
+# Each folder's SOURCES.tsv names the repository of every file (column 2);
+# a new source needs its own paragraph in debian/copyright.
+missing_sources=$(awk -F'\t' 'FNR > 1 && $1 != "file" && $2 !~ /^\(none/ { print $2 }' "$repo"/tests/corpus/*/SOURCES.tsv |
+    sort -u | while IFS= read -r source; do grep -qF "$source" "$repo/debian/copyright" || echo "$source"; done)
+check "copyright: every source in tests/corpus/*/SOURCES.tsv has a paragraph${missing_sources:+ (missing: $(echo $missing_sources))}" \
+    test -z "$missing_sources"
+
 # --- build -------------------------------------------------------------------
 if [[ $# -ge 1 ]]; then
     deb=$(realpath "$1")
