@@ -173,6 +173,23 @@ for section in cluster facts ssh api policy fix daemon report hook; do
     check "man: documents the config section [$section]" grep -qE "^ {3}\[$section\]" <<<"$man_text"
 done
 
+# The man page keeps up with --help: every command and option the binary lists.
+help_commands() { sed -n '/^Commands:/,/^$/p' | awk 'NR > 1 && NF { print $1 }'; }
+help_options() {
+    sed -n '/^Options:/,/^$/p' | grep -oE '^ +(-[-a-zA-Z?]+, )*--[a-z][-a-z]*' | grep -oE -- '--[a-z][-a-z]*$'
+}
+undocumented=''
+for verb in '' $(/usr/bin/proxclmc-guard --help 2>/dev/null | help_commands); do
+    for sub in '' $( [[ -n $verb ]] && /usr/bin/proxclmc-guard $verb --help 2>/dev/null | help_commands); do
+        [[ -n $verb ]] && ! grep -qE "^ {7}$verb( |\$)" <<<"$man_text" && undocumented+=" $verb"
+        [[ -n $sub ]] && ! grep -qF "$verb $sub" <<<"$man_text" && undocumented+=" '$verb $sub'"
+        for option in $(/usr/bin/proxclmc-guard $verb $sub --help 2>/dev/null | help_options); do
+            grep -qF -- "$option" <<<"$man_text" || undocumented+=" '${verb:+$verb }${sub:+$sub }$option'"
+        done
+    done
+done
+check "man: documents every command and option --help lists${undocumented:+ (missing:$undocumented)}" test -z "$undocumented"
+
 # Completion as bash sees it on an administrator's node.
 complete_words() {
     bash -c 'source /usr/share/bash-completion/bash_completion
