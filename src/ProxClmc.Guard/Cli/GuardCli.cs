@@ -17,10 +17,12 @@ public sealed class GuardCli
 {
     private readonly CliEnvironment _environment;
     private readonly Func<RunSettings, ISourceFactory> _sourceFactory;
+    private readonly Func<Hook.IHookscriptSetter> _hookscriptSetter;
 
-    public GuardCli(CliEnvironment environment, Func<RunSettings, ISourceFactory>? sourceFactory = null)
+    public GuardCli(CliEnvironment environment, Func<RunSettings, ISourceFactory>? sourceFactory = null, Func<Hook.IHookscriptSetter>? hookscriptSetter = null)
     {
         _environment = environment;
+        _hookscriptSetter = hookscriptSetter ?? (() => new Hook.QmHookscriptSetter());
         _sourceFactory = sourceFactory ?? (_ => new DefaultSourceFactory(
             new CliEnvironmentAccess(environment.FileSystem, environment.Clock, environment.HostName),
             settings => new DeferredFactsSource(() => new SshFactsSource(SshOptionsFrom(settings), environment.Clock))));
@@ -143,7 +145,7 @@ public sealed class GuardCli
         root.Subcommands.Add(BaselineCommand.Create(this));
         root.Subcommands.Add(ScanCommand.Create(this));
         root.Subcommands.Add(CheckCommand.Create(this));
-        root.Subcommands.Add(HookCommand.Create(this, ctx => Hook.CacheThenSshLookup.Create(ctx.Settings, ctx.Environment), () => new Hook.QmHookscriptSetter()));
+        root.Subcommands.Add(HookCommand.Create(this, ctx => Hook.CacheThenSshLookup.Create(ctx.Settings, ctx.Environment), _hookscriptSetter));
         root.Subcommands.Add(DaemonCommand.Create(this, _sourceFactory));
         return root;
     }
