@@ -8,9 +8,10 @@
 # code (stdout and exit code of baseline, scan in every format, check), one
 # line per check.
 #
-# Needs the .NET 10 SDK and clang (Debian package clang; the GNU ld from
-# binutils links, the runtime pack brings its own static zlib, so neither lld
-# nor zlib1g-dev is needed). As root it installs clang when missing.
+# Needs the .NET 10 SDK, clang and zlib1g-dev (the GNU ld from binutils links;
+# the binary links Debian's zlib dynamically, UseSystemZlib in the csproj, as
+# Debian policy wants, instead of embedding a static copy). As root it installs
+# them when missing.
 # Trim and AOT warnings fail the build: TreatWarningsAsErrors also turns on the
 # NativeAOT compiler's --warnaserror, and this script rejects any warning line
 # in the output as well.
@@ -26,7 +27,7 @@ if [[ ${1:-} == --smoke ]]; then
 fi
 
 missing=()
-for pkg in clang; do
+for pkg in clang zlib1g-dev; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
 done
 if ((${#missing[@]})); then
