@@ -123,6 +123,7 @@ public sealed class GuardCli
         Global.AddTo(root);
         root.Subcommands.Add(BaselineCommand.Create(this));
         root.Subcommands.Add(ScanCommand.Create(this));
+        root.Subcommands.Add(FixCommand.Create(this));
         return root;
     }
 }

@@ -51,4 +51,13 @@ public sealed record RunSettings
 
     /// <summary>True when [api] url is configured: guests and (with facts.source auto) node facts come from the API.</summary>
     public bool HasApi { get; init; }
+
+    /// <summary>fix.target: "level" (default), "named", or a CPU model name.</summary>
+    public string FixTarget { get; init; } = "level";
+
+    /// <summary>fix.include_running: plan running VMs too (their change waits in [PENDING]).</summary>
+    public bool FixIncludeRunning { get; init; }
+
+    /// <summary>fix.undo_dir: where plans (&lt;id&gt;.plan.json) and undo files (&lt;id&gt;.undo.jsonl) are kept.</summary>
+    public string FixUndoDir { get; init; } = "/var/lib/proxclmc-guard/undo";
 }
