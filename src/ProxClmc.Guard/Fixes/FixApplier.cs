@@ -92,6 +92,12 @@ public sealed class FixApplier(IGuestWriter writer, IFixStore store, FixPlanner 
             return new ApplyResult(entry, ApplyOutcome.Conflict, $"changed since the plan and no longer on {entry.Node}; re-run fix");
         }
 
+        // Taking a lock (backup, migrate, ...) rewrites the config too, so a lock shows up as a digest mismatch first.
+        if (fresh.Lock is { } lockValue)
+        {
+            return new ApplyResult(entry, ApplyOutcome.Skipped, $"locked now: VM is locked ({lockValue})");
+        }
+
         var replanned = planner.PlanGuest(fresh);
         if (replanned.Action != FixAction.Change)
         {

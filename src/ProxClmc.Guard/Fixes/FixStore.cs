@@ -106,10 +106,10 @@ public sealed class FileFixStore(string directory) : IFixStore
                 records.Add(JsonSerializer.Deserialize(line, FixUndoJson.Default.FixUndoRecord)
                     ?? throw new ParseException(new ParseError(path, i + 1, 1, "null is not an undo record")));
             }
-            catch (JsonException e) when (i == lines.Length - 1 || lines.Skip(i + 1).All(string.IsNullOrWhiteSpace))
+            catch (JsonException) when (lines.Skip(i + 1).All(string.IsNullOrWhiteSpace))
             {
                 // A crash while appending can leave half a last line; the write it announced never happened.
-                _ = e;
+                break;
             }
             catch (JsonException e)
             {
