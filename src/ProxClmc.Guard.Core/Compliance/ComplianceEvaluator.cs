@@ -331,7 +331,7 @@ public sealed class ComplianceEvaluator
 
         if (missing.Count > 0)
         {
-            reasons.Add("lacks " + string.Join(", ", missing));
+            reasons.Add("lacks " + Abbreviate(missing, 6));
         }
 
         if (check.PresentBugs.Count > 0)
@@ -451,10 +451,10 @@ public sealed class ComplianceEvaluator
             var lacking = nodes
                 .Select(n => (n.Node, Lacks: union.Count(f => !n.Facts.Cpu!.Flags.Contains(f))))
                 .Where(x => x.Lacks > 0)
-                .Select(x => $"{x.Node} lacks {x.Lacks} flag{(x.Lacks == 1 ? "" : "s")} others have")
+                .Select(x => $"{x.Node} lacks {x.Lacks} flag{(x.Lacks == 1 ? "" : "s")} another node has")
                 .ToList();
             return lacking.Count > 0
-                ? "a guest started elsewhere can crash on an illegal instruction after migrating to " + string.Join(", ", lacking)
+                ? string.Join(", ", lacking) + "; a guest started on a richer node can crash on an illegal instruction after migrating"
                 : "vendor, family or model differ";
         }
 
@@ -478,23 +478,55 @@ public sealed class ComplianceEvaluator
 
         if (guest.Lock == "suspended" || guest.RunningCpu is not null)
         {
-            notes.Add(new GuestNote(
-                GuestNote.Suspended,
-                guest.RunningCpu is { } running ? $"hibernated: resumes with -cpu {running}" : "hibernated: resumes with the CPU it was suspended with",
-                IsWarning: true));
+            var (text, unsafe_) = guest.RunningCpu is { } running
+                ? PinnedCpu(running)
+                : ("the CPU it was suspended with", true);
+            notes.Add(new GuestNote(GuestNote.Suspended, $"hibernated: resumes with {text}", IsWarning: unsafe_));
         }
 
         foreach (var snapshot in guest.Snapshots)
         {
             if (snapshot.RunningCpu is { } pinned)
             {
-                notes.Add(new GuestNote(GuestNote.SnapshotRunningCpu, $"RAM snapshot '{snapshot.Name}' pins -cpu {pinned} for rollback", IsWarning: true));
+                var (text, unsafe_) = PinnedCpu(pinned);
+                notes.Add(new GuestNote(GuestNote.SnapshotRunningCpu, $"RAM snapshot '{snapshot.Name}' rolls back with {text}", IsWarning: unsafe_));
             }
             else if (!string.Equals(snapshot.Cpu, guest.Cpu, StringComparison.Ordinal))
             {
                 notes.Add(new GuestNote(GuestNote.SnapshotCpu, $"snapshot '{snapshot.Name}' has cpu {snapshot.Cpu ?? "kvm64 (default)"}"));
             }
         }
+    }
+
+    /// <summary>
+    /// A <c>runningcpu</c> string (the exact QEMU <c>-cpu</c> a RAM snapshot or hibernated VM resumes with), judged
+    /// like an <c>args: -cpu</c>: the pin matters only when some node cannot run it.
+    /// </summary>
+    private (string Text, bool Unsafe) PinnedCpu(string runningCpu)
+    {
+        var spec = QemuCpuArgument.ParseSpec(runningCpu, "runningcpu");
+        if (!spec.IsSuccess)
+        {
+            return ($"-cpu {runningCpu} (cannot be parsed)", true);
+        }
+
+        var flags = spec.Value.Flags.Where(f => !f.Name.StartsWith("kvm_", StringComparison.Ordinal)).ToList();
+        var judged = EvaluateVm(new GuestConfig { VmId = 0, Node = "" }, spec.Value.Model, flags);
+        return judged switch
+        {
+            { Verdict: Verdict.Ok } => ($"-cpu {spec.Value.Model} (every node can run it)", false),
+            { Verdict: Verdict.Unverified } => ($"-cpu {spec.Value.Model} ({judged.Reason})", true),
+            _ => ($"-cpu {spec.Value.Model}: {judged.Reason}", true),
+        };
+    }
+
+    private GuestVerdict EvaluateVm(GuestConfig guest, string model, IReadOnlyList<GuestCpuFlag> flags)
+    {
+        var scratch = new List<GuestNote>();
+        var spec = ResolveModelName(model, flags, null, model, scratch);
+        return spec.Failure is not null
+            ? new GuestVerdict { Guest = guest, Verdict = spec.FailureVerdict, Cpu = spec.Display, Reason = spec.Failure }
+            : spec.IsHost ? JudgeHost(guest, spec, scratch) : JudgeModel(guest, spec, scratch);
     }
 
     private void AddPendingNote(GuestConfig guest, List<GuestNote> notes)

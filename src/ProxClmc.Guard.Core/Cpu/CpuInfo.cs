@@ -35,6 +35,12 @@ public sealed record CpuInfo
     /// <summary>Flags some processors show and others do not; empty for a uniform CPU.</summary>
     public IReadOnlyList<string> FlagsNotOnAllProcessors { get; init; } = [];
 
+    /// <summary>
+    /// What the reader should know about how these facts were read, in plain words: a file that looks cut off,
+    /// a processor block that was left out. Empty for a complete, ordinary file.
+    /// </summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+
     /// <summary>True when the kernel is 32-bit (no 64-bit guests with KVM on such a host).</summary>
     public bool Is32BitKernel => Architecture != "x86_64";
 }

@@ -48,4 +48,10 @@ public sealed record SupportCheck(
     IReadOnlyList<string> Unverified)
 {
     public bool CanRun => State != SupportState.Unsupported;
+
+    /// <summary>Why it cannot run when the lists above do not say it: unreadable facts, a 32-bit kernel.</summary>
+    public string? Reason { get; init; }
+
+    /// <summary>True when QEMU itself answered (query-cpu-definitions on the node) instead of a /proc/cpuinfo judgement.</summary>
+    public bool AnsweredByQemu { get; init; }
 }

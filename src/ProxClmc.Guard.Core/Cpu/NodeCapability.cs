@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using ProxClmc.Guard.Core.Catalog;
 
 namespace ProxClmc.Guard.Core.Cpu;
@@ -5,6 +6,8 @@ namespace ProxClmc.Guard.Core.Cpu;
 /// <summary>What one node can run: its highest Proxmox level and best named model (of its own vendor).</summary>
 public sealed record NodeCapability
 {
+    private readonly CheckCache cache = new();
+
     public required NodeFacts Facts { get; init; }
 
     public string Node => Facts.Node;
@@ -15,13 +18,231 @@ public sealed record NodeCapability
     /// <summary>The best named model the node supports, ranked by feature set; null if none.</summary>
     public CpuModel? BestNamedModel { get; init; }
 
-    /// <summary>Every named (vendor) model the node supports, verified or not.</summary>
+    /// <summary>Every named (vendor) 64-bit model the node supports, verified or not, best first (see <see cref="Rank"/>).</summary>
     public IReadOnlyList<CpuModel> SupportedNamedModels { get; init; } = [];
 
     public bool IsReadable => Facts.Cpu is not null;
 
-    public static NodeCapability Compute(NodeFacts facts, CpuCatalog catalog) => throw new NotImplementedException();
+    /// <summary>
+    /// Level: the levels form a chain (kvm64 &lt; x86-64-v2 &lt; -AES &lt; v3 &lt; v4) and a node's level promises every level
+    /// below it, because guests without a <c>cpu</c> line run kvm64. So a node that cannot run kvm64 gets qemu64 (or none),
+    /// even when it could run x86-64-v2: a nested node inside an x86-64-v2-AES guest has no <c>vme</c> (qemu64-based
+    /// models lack it), and Proxmox's default kvm64 needs it.
+    /// </summary>
+    public static NodeCapability Compute(NodeFacts facts, CpuCatalog catalog)
+    {
+        ArgumentNullException.ThrowIfNull(facts);
+        ArgumentNullException.ThrowIfNull(catalog);
+        var probe = new NodeCapability { Facts = facts, Level = CpuLevel.None };
+        if (facts.Cpu is null)
+        {
+            return probe;
+        }
+
+        var level = CpuLevel.None;
+        if (probe.CanRun(catalog.ModelForLevel(CpuLevel.Kvm64)!))
+        {
+            level = CpuLevel.Kvm64;
+            foreach (var next in new[] { CpuLevel.V2, CpuLevel.V2Aes, CpuLevel.V3, CpuLevel.V4 })
+            {
+                if (!probe.CanRun(catalog.ModelForLevel(next)!))
+                {
+                    break;
+                }
+
+                level = next;
+            }
+        }
+        else if (probe.CanRun(catalog.Qemu64))
+        {
+            level = CpuLevel.Qemu64;
+        }
+
+        var supported = new List<(CpuModel Model, bool Verified)>();
+        foreach (var model in catalog.Models)
+        {
+            // 32-bit-only models (486 ... coreduo, n270) are left out: as a baseline they would break every 64-bit guest.
+            if (model.Vendor is null || model.Vendor != facts.Cpu.VendorId || !model.RequiredFlags.Contains("lm"))
+            {
+                continue;
+            }
+
+            var check = probe.Check(CpuRequirement.FromModel(model));
+            if (check.CanRun)
+            {
+                supported.Add((model, check.State == SupportState.Supported));
+            }
+        }
+
+        var ranked = Rank(supported);
+        return probe with
+        {
+            Level = level,
+            SupportedNamedModels = ranked,
+            BestNamedModel = ranked.Count > 0 ? ranked[0] : null,
+        };
+    }
+
+    /// <summary>
+    /// Orders named models best first. Verified models come before unverified ones: a model that needs bits Linux never
+    /// shows (SapphireRapids, EPYC-Genoa, ...) may still be refused by QEMU, and a recommended baseline that keeps VMs
+    /// from starting is worse than a slightly older one. Then more required flags (a strict superset always has more,
+    /// so a superset ranks higher); then a plain or alias name over a versioned "-vN" one with the same flags (older
+    /// Proxmox releases accept only the plain names); then the model more QEMU versions know; then the name.
+    /// </summary>
+    public static IReadOnlyList<CpuModel> Rank(IEnumerable<(CpuModel Model, bool Verified)> models) =>
+        models
+            .OrderByDescending(m => m.Verified)
+            .ThenByDescending(m => m.Model.RequiredFlags.Count)
+            .ThenBy(m => IsVersionedName(m.Model.Name))
+            .ThenByDescending(m => m.Model.QemuVersions.Count)
+            .ThenBy(m => m.Model.Name, StringComparer.Ordinal)
+            .Select(m => m.Model)
+            .ToList();
+
+    private static bool IsVersionedName(string name)
+    {
+        var dash = name.LastIndexOf("-v", StringComparison.Ordinal);
+        return dash > 0 && dash + 2 < name.Length && name.AsSpan(dash + 2).IndexOfAnyExceptInRange('0', '9') < 0;
+    }
+
+    private bool CanRun(CpuModel model) => Check(CpuRequirement.FromModel(model)).CanRun;
 
     /// <summary>Checks one requirement against this node. An unreadable node answers Unsupported with no missing flags.</summary>
-    public SupportCheck Check(CpuRequirement requirement, bool strictVendor = true) => throw new NotImplementedException();
+    public SupportCheck Check(CpuRequirement requirement, bool strictVendor = true)
+    {
+        ArgumentNullException.ThrowIfNull(requirement);
+
+        // Only requirements that are exactly a catalog model are cached: they repeat for every VM and every node.
+        var cacheable = requirement.Model is { } m && ReferenceEquals(requirement.Flags, m.RequiredFlags)
+            && ReferenceEquals(requirement.BugsMustBeAbsent, m.BugsMustBeAbsent) && ReferenceEquals(requirement.NotCheckable, m.NotCheckable)
+            && requirement.Vendor == m.Vendor;
+        if (!cacheable)
+        {
+            return Judge(requirement, strictVendor);
+        }
+
+        var key = (requirement.Model!.Name, strictVendor);
+        var map = cache.For(Facts);
+        return map.TryGetValue(key, out var known) ? known : map.GetOrAdd(key, _ => Judge(requirement, strictVendor));
+    }
+
+    private SupportCheck Judge(CpuRequirement requirement, bool strictVendor)
+    {
+        var cpu = Facts.Cpu;
+        if (cpu is null)
+        {
+            return new SupportCheck(SupportState.Unsupported, [], [], false, [])
+            {
+                Reason = "the node's CPU facts could not be read" + (Facts.Error is null ? "" : ": " + Facts.Error),
+            };
+        }
+
+        var vendorUnknown = requirement.Vendor is not null && cpu.VendorId.Length == 0;
+        var vendorMismatch = strictVendor && requirement.Vendor is not null && !vendorUnknown && requirement.Vendor != cpu.VendorId;
+        var unverified = new List<string>();
+        if (strictVendor && vendorUnknown)
+        {
+            unverified.Add("vendor (the node's facts do not name it)");
+        }
+
+        IEnumerable<string> flagsToCheck = requirement.Flags;
+        IEnumerable<string> notCheckable = requirement.NotCheckable;
+        List<string>? qemuMissing = null;
+        if (requirement.Model is { } model && Facts.QemuUnavailableFeatures is { } answers
+            && (answers.TryGetValue(model.Name, out var unavailable) || (model.AliasOf is not null && answers.TryGetValue(model.AliasOf, out unavailable))))
+        {
+            // QEMU's own answer for the model is exact; only what the requirement adds on top is judged from cpuinfo.
+            qemuMissing = [.. unavailable];
+            flagsToCheck = requirement.Flags.Where(f => !model.RequiredFlags.Contains(f));
+            notCheckable = requirement.NotCheckable.Where(f => !model.NotCheckable.Contains(f));
+        }
+
+        var missing = new List<string>();
+        foreach (var flag in flagsToCheck)
+        {
+            if (!cpu.Flags.Contains(flag))
+            {
+                missing.Add(flag);
+            }
+        }
+
+        if (qemuMissing is not null)
+        {
+            missing.AddRange(qemuMissing);
+        }
+
+        missing.Sort(StringComparer.Ordinal);
+        var presentBugs = requirement.BugsMustBeAbsent.Where(cpu.Bugs.Contains).Order(StringComparer.Ordinal).ToList();
+        unverified.AddRange(notCheckable);
+
+        // KVM on a 32-bit host kernel cannot run a guest in long mode: no 64-bit CPU type works there.
+        var needsLongMode = requirement.Flags.Contains("lm");
+        string? reason = cpu.Is32BitKernel && needsLongMode
+            ? $"the node runs a 32-bit ({cpu.Architecture}) kernel: KVM cannot run 64-bit guests there"
+            : null;
+
+        var state = missing.Count > 0 || presentBugs.Count > 0 || vendorMismatch || reason is not null
+            ? SupportState.Unsupported
+            : unverified.Count > 0 ? SupportState.SupportedUnverified : SupportState.Supported;
+        return new SupportCheck(state, missing, presentBugs, vendorMismatch, unverified)
+        {
+            Reason = reason,
+            AnsweredByQemu = qemuMissing is not null,
+        };
+    }
+
+    public bool Equals(NodeCapability? other) =>
+        other is not null && Facts.Equals(other.Facts) && Level == other.Level && Equals(BestNamedModel, other.BestNamedModel)
+        && SupportedNamedModels.SequenceEqual(other.SupportedNamedModels);
+
+    public override int GetHashCode() => HashCode.Combine(Facts, Level, BestNamedModel);
+
+    /// <summary>
+    /// The same capability for another node with an identical CPU (same vendor, kernel, flags and bugs): shares the
+    /// memo of model checks, so a 64-node cluster of three CPU types judges each model three times, not 64.
+    /// </summary>
+    internal NodeCapability ForIdenticalCpu(NodeFacts facts)
+    {
+        cache.Adopt(facts);
+        return this with { Facts = facts };
+    }
+
+    /// <summary>
+    /// Per-capability memo of model checks, valid for the facts it was filled from and the facts adopted as identical
+    /// (a <c>with</c> copy that swaps in other facts starts a fresh memo).
+    /// </summary>
+    private sealed class CheckCache
+    {
+        private readonly Lock gate = new();
+        private readonly List<NodeFacts> owners = [];
+        private ConcurrentDictionary<(string, bool), SupportCheck> map = new();
+
+        public void Adopt(NodeFacts facts)
+        {
+            lock (gate)
+            {
+                owners.Add(facts);
+            }
+        }
+
+        public ConcurrentDictionary<(string, bool), SupportCheck> For(NodeFacts current)
+        {
+            lock (gate)
+            {
+                if (!owners.Exists(o => ReferenceEquals(o, current)))
+                {
+                    if (owners.Count > 0)
+                    {
+                        map = new ConcurrentDictionary<(string, bool), SupportCheck>();
+                        owners.Clear();
+                    }
+
+                    owners.Add(current);
+                }
+
+                return map;
+            }
+        }
+    }
 }

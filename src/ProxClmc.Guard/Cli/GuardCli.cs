@@ -123,6 +123,8 @@ public sealed class GuardCli
         Global.AddTo(root);
         root.Subcommands.Add(BaselineCommand.Create(this));
         root.Subcommands.Add(ScanCommand.Create(this));
+        root.Subcommands.Add(CheckCommand.Create(this));
+        root.Subcommands.Add(HookCommand.Create(this, _ => null, () => new Hook.QmHookscriptSetter()));
         root.Subcommands.Add(FixCommand.Create(this));
         return root;
     }

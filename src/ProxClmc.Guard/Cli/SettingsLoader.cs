@@ -1,4 +1,6 @@
 using System.CommandLine;
+using ProxClmc.Guard.Configuration;
+using ProxClmc.Guard.Core.Catalog;
 using ProxClmc.Guard.Pipeline;
 
 namespace ProxClmc.Guard.Cli;
@@ -8,9 +10,30 @@ public static class SettingsLoader
 {
     public static RunSettings Load(CliEnvironment environment, ParseResult parse, GlobalOptions global)
     {
-        var settings = new RunSettings();
-        return ApplyCommandLine(settings, parse, global);
+        var explicitPath = parse.GetValue(global.Config);
+        var config = GuardConfigLoader.LoadFile(explicitPath, isKnownModel: name => CpuCatalog.Default.TryGetModel(name, out _))
+            .WithLocalNodeDefault(environment.HostName());
+        return ApplyCommandLine(FromConfig(config, explicitPath ?? (File.Exists(GuardConfig.DefaultPath) ? GuardConfig.DefaultPath : null)), parse, global);
     }
+
+    /// <summary>The configuration file's view of a run, before the command line's overrides.</summary>
+    public static RunSettings FromConfig(GuardConfig config, string? path) => new()
+    {
+        Config = config,
+        ConfigPath = path,
+        CorosyncConf = config.Cluster.CorosyncConfCandidates,
+        PveRoot = config.Cluster.PveRoot,
+        LocalNode = config.Cluster.LocalNode,
+        FactsSource = config.Facts.Source.ToString().ToLowerInvariant(),
+        LocalCpuInfo = config.Facts.LocalCpuinfo,
+        CacheFile = config.Facts.CacheFile,
+        CacheMaxAge = config.Facts.MaxAge,
+        Policy = config.ToPolicy(),
+        HookBlockUnsafeStart = config.Hook.BlockUnsafeStart,
+        HookFailClosed = config.Hook.FailClosed,
+        HookChain = config.Hook.Chain,
+        HasApi = config.Api.HasCredentials,
+    };
 
     public static RunSettings ApplyCommandLine(RunSettings settings, ParseResult parse, GlobalOptions global)
     {

@@ -65,7 +65,7 @@ public static class FixCommand
                 FixPhysBits = parse.GetValue(fixPhysBits),
                 Undo = parse.GetValue(undo),
             },
-            new FileFixStore(ctx.Settings.FixUndoDir),
+            new FileFixStore(ctx.Settings.Config.Fix.UndoDir),
             ct)));
         return command;
     }
@@ -113,9 +113,9 @@ public static class FixCommand
 
         var options = new FixOptions
         {
-            Target = request.To is { } model ? FixTarget.Model(model) : FixTarget.Parse(ctx.Settings.FixTarget),
+            Target = request.To is { } model ? FixTarget.Model(model) : FixTarget.Parse(ctx.Settings.Config.Fix.Target),
             RewriteCustomModels = request.To is not null,
-            IncludeRunning = request.IncludeRunning || ctx.Settings.FixIncludeRunning,
+            IncludeRunning = request.IncludeRunning || ctx.Settings.Config.Fix.IncludeRunning,
             FixPhysBits = request.FixPhysBits,
             VmIds = request.VmIds,
         };

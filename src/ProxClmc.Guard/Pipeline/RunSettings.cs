@@ -1,3 +1,4 @@
+using ProxClmc.Guard.Configuration;
 using ProxClmc.Guard.Core.Sources;
 
 namespace ProxClmc.Guard.Pipeline;
@@ -18,6 +19,12 @@ public sealed record AssumedNode(string Name, string CpuInfoFile);
 /// </summary>
 public sealed record RunSettings
 {
+    /// <summary>The loaded configuration file (or the built-in defaults), for adapter settings ([ssh], [api], [report], ...).</summary>
+    public GuardConfig Config { get; init; } = GuardConfig.Default;
+
+    /// <summary>The configuration file that was read, or null when the built-in defaults are in use.</summary>
+    public string? ConfigPath { get; init; }
+
     /// <summary>Read everything from an offline snapshot folder or /etc/pve (--from).</summary>
     public string? From { get; init; }
 
@@ -49,15 +56,15 @@ public sealed record RunSettings
 
     public bool Verbose { get; init; }
 
+    /// <summary>[hook] block_unsafe_start: also refuse plain starts on a node that cannot run the guest.</summary>
+    public bool HookBlockUnsafeStart { get; init; }
+
+    /// <summary>[hook] fail_closed: refuse when the hook itself fails or runs out of time (default: log and allow).</summary>
+    public bool HookFailClosed { get; init; }
+
+    /// <summary>[hook] chain: another hookscript to run after the check, whose exit code is passed through.</summary>
+    public string? HookChain { get; init; }
+
     /// <summary>True when [api] url is configured: guests and (with facts.source auto) node facts come from the API.</summary>
     public bool HasApi { get; init; }
-
-    /// <summary>fix.target: "level" (default), "named", or a CPU model name.</summary>
-    public string FixTarget { get; init; } = "level";
-
-    /// <summary>fix.include_running: plan running VMs too (their change waits in [PENDING]).</summary>
-    public bool FixIncludeRunning { get; init; }
-
-    /// <summary>fix.undo_dir: where plans (&lt;id&gt;.plan.json) and undo files (&lt;id&gt;.undo.jsonl) are kept.</summary>
-    public string FixUndoDir { get; init; } = "/var/lib/proxclmc-guard/undo";
 }

@@ -10,12 +10,15 @@ namespace ProxClmc.Guard.Rendering;
 public sealed class TableRenderer
 {
     private readonly IAnsiConsole _console;
+    private readonly StringWriter _buffer = new();
+    private readonly TextWriter _writer;
 
     public TableRenderer(TextWriter writer, int? width)
     {
+        _writer = writer;
         _console = AnsiConsole.Create(new AnsiConsoleSettings
         {
-            Out = new AnsiConsoleOutput(writer),
+            Out = new AnsiConsoleOutput(_buffer),
             Ansi = AnsiSupport.No,
             ColorSystem = ColorSystemSupport.NoColors,
             Interactive = InteractionSupport.No,
@@ -67,6 +70,21 @@ public sealed class TableRenderer
         foreach (var line in BaselineLines(baseline))
         {
             _console.Write(new Text(line + "\n"));
+        }
+
+        Flush();
+    }
+
+    /// <summary>Spectre pads every line to the console width; trailing blanks only get in the way of diff and grep.</summary>
+    private void Flush()
+    {
+        var text = _buffer.ToString();
+        _buffer.GetStringBuilder().Clear();
+        var lines = text.Split('\n');
+        var count = text.EndsWith('\n') ? lines.Length - 1 : lines.Length;
+        for (var i = 0; i < count; i++)
+        {
+            _writer.WriteLine(lines[i].TrimEnd());
         }
     }
 
@@ -127,6 +145,7 @@ public sealed class TableRenderer
         _console.Write(new Text("\n"));
         _console.Write(table);
         _console.Write(new Text("\n" + Summary(report) + "\n"));
+        Flush();
     }
 
     public static string Summary(ComplianceReport report)

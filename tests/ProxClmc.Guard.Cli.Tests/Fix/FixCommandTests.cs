@@ -1,6 +1,7 @@
 using NSubstitute;
 using ProxClmc.Guard.Cli;
 using ProxClmc.Guard.Commands;
+using ProxClmc.Guard.Configuration;
 using ProxClmc.Guard.Core.Compliance;
 using ProxClmc.Guard.Core.Fixes;
 using ProxClmc.Guard.Core.Guests;
@@ -33,11 +34,14 @@ public sealed class FixCommandTests : IDisposable
 
     private FileFixStore Store => new(_undoDir);
 
+    private RunSettings Settings(FixSettings? fix = null) =>
+        new() { Config = GuardConfig.Default with { Fix = fix ?? new FixSettings { UndoDir = _undoDir } } };
+
     private async Task<(int ExitCode, string Message)> Run(FixRequest request, IGuestWriter? writer = null, RunSettings? settings = null)
     {
         _out = new StringWriter();
         var environment = new CliEnvironment { Out = _out, Error = new StringWriter(), OutputWidth = 240 };
-        settings ??= new RunSettings { FixUndoDir = _undoDir };
+        settings ??= Settings();
         var facts = new LayeredFactsSource(_lab.Tree, "pve1", "/nonexistent", PhysicalFileSystem.Instance, null, TimeProvider.System);
         var sources = Substitute.For<ISourceFactory>();
         sources.Create(Arg.Any<RunSettings>()).Returns(new ClusterSources(_lab.Tree, facts, _lab, "lab API", writer ?? _lab));
@@ -413,7 +417,7 @@ public sealed class FixCommandTests : IDisposable
     [Fact]
     public async Task Apply_without_a_writer_is_refused()
     {
-        var settings = new RunSettings { FixUndoDir = _undoDir };
+        var settings = Settings();
         var environment = new CliEnvironment { Out = new StringWriter(), Error = new StringWriter() };
         var sources = Substitute.For<ISourceFactory>();
         sources.Create(Arg.Any<RunSettings>()).Returns(new ClusterSources(_lab.Tree, _lab.Tree, _lab.Tree, "lab", Writer: null));

@@ -1,0 +1,132 @@
+using ProxClmc.Guard.Core.Catalog;
+using ProxClmc.Guard.Core.Cpu;
+using ProxClmc.Guard.Core.Guests;
+using ProxClmc.Guard.Core.Sources;
+
+namespace ProxClmc.Guard.Core.Compliance;
+
+/// <summary>The answer to "can this VM run on that node?".</summary>
+/// <param name="Target">The node asked about.</param>
+/// <param name="Allowed">True: it can; false: it cannot; null: cannot tell (facts missing, broken config).</param>
+/// <param name="Reason">One line: why not, or what to know.</param>
+/// <param name="Verdict">The underlying verdict for the pair.</param>
+public sealed record MigrationAnswer(string Target, bool? Allowed, string Reason, Verdict Verdict)
+{
+    public bool IsRefused => Allowed == false;
+}
+
+/// <summary>
+/// Answers per pair (guest, target node) with the same rules as a scan, restricted to the nodes involved:
+/// a named or generic model needs the target to support it; <c>host</c>/<c>max</c> needs the source and target
+/// CPUs to be identical (Proxmox gives <c>host</c> no <c>enforce</c>, so nothing else would stop the migration).
+/// </summary>
+public sealed class MigrationAdvisor
+{
+    private readonly Dictionary<string, NodeFacts> _facts;
+    private readonly CpuCatalog _catalog;
+    private readonly GuardPolicy _policy;
+    private readonly CustomCpuModels _customModels;
+    private readonly Dictionary<string, ComplianceEvaluator> _evaluators = new(StringComparer.Ordinal);
+
+    public MigrationAdvisor(IEnumerable<NodeFacts> facts, CpuCatalog catalog, GuardPolicy policy, CustomCpuModels? customModels = null)
+    {
+        _facts = facts.ToDictionary(f => f.Node, StringComparer.Ordinal);
+        _catalog = catalog;
+
+        // An explicit question ignores ignore lists and pins: it asks what would happen, not what policy reports.
+        _policy = policy with { Baseline = "auto", IgnoreTags = [], IgnoreVmIds = [], HostCpu = HostCpuPolicy.AllowIdentical };
+        _customModels = customModels ?? CustomCpuModels.Empty;
+    }
+
+    public IReadOnlyCollection<string> Nodes => _facts.Keys;
+
+    public MigrationAnswer Check(GuestConfig guest, string target)
+    {
+        if (!_facts.TryGetValue(target, out var targetFacts))
+        {
+            return new MigrationAnswer(target, null, $"{target} is not a node of this cluster", Verdict.Unverified);
+        }
+
+        if (targetFacts.Cpu is null)
+        {
+            return new MigrationAnswer(target, null, $"CPU facts of {target} unavailable: {targetFacts.Error}", Verdict.Unverified);
+        }
+
+        var pair = new List<NodeFacts> { targetFacts };
+        var needsSource = IsHostCpu(guest) && !string.Equals(guest.Node, target, StringComparison.Ordinal);
+        if (needsSource)
+        {
+            if (!_facts.TryGetValue(guest.Node, out var sourceFacts) || sourceFacts.Cpu is null)
+            {
+                return new MigrationAnswer(target, null, $"{guest.Node} (where the VM runs) could not be read, so identical CPUs cannot be confirmed", Verdict.HostCpu);
+            }
+
+            pair.Insert(0, sourceFacts);
+        }
+
+        var verdict = EvaluatorFor(pair).Evaluate(guest);
+        return verdict.Verdict switch
+        {
+            Verdict.Ok or Verdict.NotApplicable => new MigrationAnswer(target, true, Allowed(verdict), verdict.Verdict),
+            Verdict.Unverified => new MigrationAnswer(target, true, "probably: " + verdict.Reason, verdict.Verdict),
+            Verdict.InvalidConfig => new MigrationAnswer(target, null, verdict.Reason, verdict.Verdict),
+            Verdict.HostCpu => new MigrationAnswer(target, false, HostReason(verdict, guest.Node, target), verdict.Verdict),
+            Verdict.ExceedsBaseline => new MigrationAnswer(target, false, verdict.Fits.FirstOrDefault(f => f.Node == target)?.Reason ?? verdict.Reason, verdict.Verdict),
+            _ => new MigrationAnswer(target, false, verdict.Reason, verdict.Verdict),
+        };
+    }
+
+    /// <summary><c>host</c> or <c>max</c>, from <c>cpu</c> or an <c>args: -cpu</c> override.</summary>
+    public static bool IsHostCpu(GuestConfig guest)
+    {
+        if (guest.Args is { } args && QemuCpuArgument.FindIn(args) is { IsSuccess: true } arg)
+        {
+            return arg.Value.Model is "host" or "max";
+        }
+
+        if (guest.Cpu is null)
+        {
+            return false;
+        }
+
+        var parsed = GuestCpu.Parse(guest.Cpu);
+        return parsed.IsSuccess && parsed.Value.CpuType is "host" or "max";
+    }
+
+    private static string Allowed(GuestVerdict verdict) => verdict.Verdict == Verdict.NotApplicable
+        ? verdict.Reason
+        : verdict.Notes.Any(n => n.Code == GuestNote.IdenticalCpus) ? "identical CPU" : "ok";
+
+    private string HostReason(GuestVerdict verdict, string source, string target)
+    {
+        var s = _facts[source].Cpu!;
+        var t = _facts[target].Cpu!;
+        if (s.VendorId != t.VendorId)
+        {
+            return $"host CPU differs: vendor {s.VendorId} on {source}, {t.VendorId} on {target}";
+        }
+
+        var lacks = s.Flags.Where(f => !t.Flags.Contains(f)).Order(StringComparer.Ordinal).ToList();
+        if (lacks.Count > 0)
+        {
+            return $"host CPU differs: {target} lacks {ComplianceEvaluator.Abbreviate(lacks)} that {source} has";
+        }
+
+        return s.Family != t.Family || s.Model != t.Model
+            ? $"host CPU differs: family/model {s.Family}/{s.Model} on {source}, {t.Family}/{t.Model} on {target}"
+            : $"host CPU differs: {target} has flags {source} lacks ({verdict.Reason})";
+    }
+
+    private ComplianceEvaluator EvaluatorFor(IReadOnlyList<NodeFacts> nodes)
+    {
+        var key = string.Join('\n', nodes.Select(n => n.Node));
+        if (!_evaluators.TryGetValue(key, out var evaluator))
+        {
+            var baseline = ClusterBaseline.Compute(nodes, _catalog, _policy);
+            evaluator = new ComplianceEvaluator(baseline, _catalog, _policy, _customModels);
+            _evaluators[key] = evaluator;
+        }
+
+        return evaluator;
+    }
+}

@@ -1,0 +1,142 @@
+using System.CommandLine;
+using System.Globalization;
+using ProxClmc.Guard.Cli;
+using ProxClmc.Guard.Core.Catalog;
+using ProxClmc.Guard.Core.Compliance;
+using ProxClmc.Guard.Core.Guests;
+using ProxClmc.Guard.Pipeline;
+
+namespace ProxClmc.Guard.Commands;
+
+/// <summary>
+/// <c>check &lt;vmid&gt; [--target node]</c>: can this VM run there? <c>check --evacuate node</c>: where can each VM
+/// of a node go before maintenance?
+/// </summary>
+public static class CheckCommand
+{
+    public static Command Create(GuardCli cli)
+    {
+        var vmid = new Argument<int?>("vmid") { Description = "The VM to check", Arity = ArgumentArity.ZeroOrOne };
+        var target = new Option<string?>("--target") { Description = "Only this node (default: every node)", HelpName = "node" };
+        var evacuate = new Option<string?>("--evacuate")
+        {
+            Description = "For each VM on this node (about to go into maintenance), the nodes it can safely live-migrate to",
+            HelpName = "node",
+        };
+        var command = new Command("check", "Can a VM run on a node? Answers before a migration (exit 0 yes, 2 no, 3 unknown)");
+        command.Arguments.Add(vmid);
+        command.Options.Add(target);
+        command.Options.Add(evacuate);
+        command.SetAction((parse, ct) => cli.RunAsync(parse, ctx =>
+        {
+            var id = parse.GetValue(vmid);
+            var evacuateNode = parse.GetValue(evacuate);
+            return (id, evacuateNode) switch
+            {
+                (null, null) => throw new UsageException("check needs a VM id or --evacuate <node>"),
+                (not null, not null) => throw new UsageException("check takes either a VM id or --evacuate <node>, not both"),
+                (null, { } node) => EvacuateAsync(ctx, node, ct),
+                ({ } vm, null) => CheckAsync(ctx, vm, parse.GetValue(target), ct),
+            };
+        }));
+        return command;
+    }
+
+    public static async Task<int> CheckAsync(CommandContext ctx, int vmId, string? target, CancellationToken cancellationToken)
+    {
+        var result = await ctx.CreatePipeline().ScanAsync(cancellationToken).ConfigureAwait(false);
+        var guest = result.Inventory.Guests.FirstOrDefault(g => g.VmId == vmId)
+            ?? throw new GuardExitException(ExitCodes.Unknown, $"VM {vmId} not found in {result.Cluster.SourceDescription}");
+        var advisor = Advisor(ctx, result);
+        var nodes = target is null ? result.Cluster.Membership.Nodes.Select(n => n.Name).ToList() : [target];
+        if (target is not null && !advisor.Nodes.Contains(target))
+        {
+            throw new UsageException($"--target {target}: no such node ({string.Join(", ", advisor.Nodes)})");
+        }
+
+        var answers = nodes.Select(n => advisor.Check(guest, n)).ToList();
+        ctx.Out.WriteLine($"VM {vmId} ({guest.Name ?? "-"}) on {guest.Node}, cpu: {Describe(guest)}");
+        var width = Math.Max(4, answers.Max(a => a.Target.Length));
+        foreach (var answer in answers)
+        {
+            var here = answer.Target == guest.Node ? " (current node)" : "";
+            ctx.Out.WriteLine($"  {answer.Target.PadRight(width)}  {State(answer),-10}  {answer.Reason}{here}");
+        }
+
+        var refused = answers.Where(a => a.IsRefused).Select(a => a.Target).ToList();
+        var unknown = answers.Where(a => a.Allowed is null).Select(a => a.Target).ToList();
+        if (refused.Count > 0)
+        {
+            throw new GuardExitException(ExitCodes.Unsafe, $"VM {vmId} cannot run on {string.Join(", ", refused)}");
+        }
+
+        if (unknown.Count > 0)
+        {
+            throw new GuardExitException(ExitCodes.Unknown, $"VM {vmId}: cannot tell for {string.Join(", ", unknown)}");
+        }
+
+        return ExitCodes.Ok;
+    }
+
+    public static async Task<int> EvacuateAsync(CommandContext ctx, string node, CancellationToken cancellationToken)
+    {
+        var result = await ctx.CreatePipeline().ScanAsync(cancellationToken).ConfigureAwait(false);
+        var advisor = Advisor(ctx, result);
+        if (!advisor.Nodes.Contains(node))
+        {
+            throw new UsageException($"--evacuate {node}: no such node ({string.Join(", ", advisor.Nodes)})");
+        }
+
+        var others = result.Cluster.Membership.Nodes.Select(n => n.Name).Where(n => n != node).ToList();
+        var guests = result.Inventory.Guests.Where(g => g.Node == node && g.Type == GuestType.Qemu).OrderBy(g => g.VmId).ToList();
+        ctx.Out.WriteLine($"Evacuating {node}: {guests.Count} VM{(guests.Count == 1 ? "" : "s")}, candidate nodes {string.Join(", ", others)}");
+
+        var stranded = new List<int>();
+        var unknown = new List<int>();
+        foreach (var guest in guests)
+        {
+            var answers = others.Select(n => advisor.Check(guest, n)).ToList();
+            var allowed = answers.Where(a => a.Allowed == true).Select(a => a.Target).ToList();
+            var id = guest.VmId.ToString(CultureInfo.InvariantCulture);
+            ctx.Out.WriteLine($"  {id,-6} {guest.Name ?? "-",-20} {Describe(guest),-32} -> {(allowed.Count > 0 ? string.Join(", ", allowed) : "NOWHERE")}");
+            foreach (var refused in answers.Where(a => a.Allowed != true))
+            {
+                ctx.Out.WriteLine($"  {"",-6} {"",-20} {"",-32}    not {refused.Target}: {refused.Reason}");
+            }
+
+            if (allowed.Count == 0)
+            {
+                (answers.Any(a => a.Allowed is null) ? unknown : stranded).Add(guest.VmId);
+            }
+        }
+
+        if (stranded.Count > 0)
+        {
+            ctx.Out.WriteLine($"No safe target: {string.Join(", ", stranded)}");
+            throw new GuardExitException(ExitCodes.Unsafe, $"{stranded.Count} VM{(stranded.Count == 1 ? " has" : "s have")} nowhere to go from {node}: {string.Join(", ", stranded)}");
+        }
+
+        if (unknown.Count > 0)
+        {
+            throw new GuardExitException(ExitCodes.Unknown, $"cannot tell where {string.Join(", ", unknown)} can go (node facts missing)");
+        }
+
+        ctx.Out.WriteLine($"Every VM on {node} has at least one safe target.");
+        return ExitCodes.Ok;
+    }
+
+    private static MigrationAdvisor Advisor(CommandContext ctx, ScanResult result) =>
+        new(result.Cluster.Facts, CpuCatalog.Default, ctx.Settings.Policy, result.CustomModels);
+
+    private static string State(MigrationAnswer answer) => answer.Allowed switch
+    {
+        true => "can run",
+        false => "CANNOT",
+        null => "unknown",
+    };
+
+    private static string Describe(GuestConfig guest) =>
+        guest.Args is { } args && QemuCpuArgument.FindIn(args) is { IsSuccess: true } arg
+            ? "args: -cpu " + arg.Value.Model
+            : guest.Cpu ?? "kvm64 (default)";
+}

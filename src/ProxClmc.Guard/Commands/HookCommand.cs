@@ -1,0 +1,111 @@
+using System.CommandLine;
+using ProxClmc.Guard.Cli;
+using ProxClmc.Guard.Core.Compliance;
+using ProxClmc.Guard.Hook;
+
+namespace ProxClmc.Guard.Commands;
+
+/// <summary>
+/// <c>hook &lt;vmid&gt; &lt;phase&gt;</c>: the hookscript entry point (contrib/hookscript/proxclmc-guard-hook execs it).
+/// <c>hook attach</c>: installs the snippet and sets <c>hookscript</c> on VMs that have none.
+/// </summary>
+public static class HookCommand
+{
+    public static Command Create(GuardCli cli, Func<CommandContext, SourceFactsLookup?> sourceFacts, Func<IHookscriptSetter> setter)
+    {
+        var vmid = new Argument<int>("vmid") { Description = "VM id, as Proxmox passes it" };
+        var phase = new Argument<string>("phase") { Description = "pre-start, post-start, pre-stop or post-stop" };
+        var command = new Command("hook", "Hookscript entry point: refuses an incoming live migration this node cannot run (exit 2)");
+        command.Arguments.Add(vmid);
+        command.Arguments.Add(phase);
+        command.SetAction((parse, ct) => cli.RunAsync(parse, ctx =>
+        {
+            var runner = new HookRunner(
+                ctx.Settings,
+                ctx.Settings.LocalNode ?? ctx.Environment.HostName(),
+                ctx.Environment.FileSystem,
+                ctx.Environment.GetEnvironmentVariable,
+                ctx.Log,
+                ctx.Environment.Error,
+                sourceFacts(ctx),
+                ctx.Environment.Clock);
+            return runner.RunAsync(parse.GetValue(vmid), parse.GetValue(phase)!, ct);
+        }));
+
+        var ids = new Option<int[]>("--vmid") { Description = "Attach to these VMs (repeatable)", HelpName = "id" };
+        var all = new Option<bool>("--all") { Description = "Attach to every VM that has no hookscript" };
+        var storage = new Option<string>("--storage") { Description = "Snippets storage to install the hookscript on", DefaultValueFactory = _ => "local", HelpName = "storage" };
+        var snippets = new Option<string>("--snippets-dir")
+        {
+            Description = "Folder of that storage's snippets (local: /var/lib/vz/snippets)",
+            DefaultValueFactory = _ => "/var/lib/vz/snippets",
+            HelpName = "dir",
+        };
+        var script = new Option<string>("--script")
+        {
+            Description = "The hookscript to install",
+            DefaultValueFactory = _ => "/usr/share/proxclmc-guard/proxclmc-guard-hook",
+            HelpName = "file",
+        };
+        var attach = new Command("attach", "Install the hookscript snippet and set it on VMs that have no hookscript yet");
+        foreach (var option in new Option[] { ids, all, storage, snippets, script })
+        {
+            attach.Options.Add(option);
+        }
+
+        attach.SetAction((parse, ct) => cli.RunAsync(parse, ctx => AttachAsync(
+            ctx,
+            parse.GetValue(ids) ?? [],
+            parse.GetValue(all),
+            parse.GetValue(storage)!,
+            parse.GetValue(snippets)!,
+            parse.GetValue(script)!,
+            setter(),
+            ct)));
+        command.Subcommands.Add(attach);
+        return command;
+    }
+
+    public static async Task<int> AttachAsync(CommandContext ctx, IReadOnlyList<int> vmIds, bool all, string storage, string snippetsDir, string script, IHookscriptSetter setter, CancellationToken cancellationToken)
+    {
+        if (vmIds.Count == 0 && !all)
+        {
+            throw new UsageException("hook attach needs --vmid <id> (repeatable) or --all");
+        }
+
+        var inventory = await ctx.Sources.Guests.GetGuestsAsync(cancellationToken).ConfigureAwait(false);
+        var guests = inventory.Guests.Where(g => all || vmIds.Contains(g.VmId)).ToList();
+        foreach (var missing in vmIds.Where(id => guests.All(g => g.VmId != id)))
+        {
+            throw new UsageException($"--vmid {missing}: no such VM");
+        }
+
+        var volume = $"{storage}:snippets/{HookAttachPlan.SnippetName}";
+        var target = Path.Combine(snippetsDir, HookAttachPlan.SnippetName);
+        if (!File.Exists(script))
+        {
+            throw new GuardExitException(ExitCodes.Unknown, $"{script}: hookscript not found (install the package, or pass --script)");
+        }
+
+        Directory.CreateDirectory(snippetsDir);
+        File.Copy(script, target, overwrite: true);
+        File.SetUnixFileMode(target, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+        ctx.Out.WriteLine($"Installed {target} ({volume}); the snippets content type must be enabled on storage '{storage}'.");
+
+        var failures = 0;
+        foreach (var action in HookAttachPlan.Plan(guests, volume))
+        {
+            if (!action.Attach)
+            {
+                ctx.Out.WriteLine($"  {action.VmId,-6} {action.Reason}");
+                continue;
+            }
+
+            var (ok, message) = await setter.SetAsync(action.VmId, volume, cancellationToken).ConfigureAwait(false);
+            ctx.Out.WriteLine($"  {action.VmId,-6} {(ok ? action.Reason : "FAILED: " + message)}");
+            failures += ok ? 0 : 1;
+        }
+
+        return failures == 0 ? ExitCodes.Ok : throw new GuardExitException(ExitCodes.Unknown, $"{failures} VM{(failures == 1 ? "" : "s")} could not be attached");
+    }
+}

@@ -1,0 +1,191 @@
+using System.Diagnostics;
+using ProxClmc.Guard.Core.Catalog;
+using ProxClmc.Guard.Core.Compliance;
+using ProxClmc.Guard.Core.Cpu;
+using ProxClmc.Guard.Core.Guests;
+using ProxClmc.Guard.Infrastructure.IO;
+using ProxClmc.Guard.Infrastructure.Snapshot;
+using ProxClmc.Guard.Pipeline;
+using Serilog;
+
+namespace ProxClmc.Guard.Hook;
+
+/// <summary>Finds another node's CPU facts for a <c>host</c> guest's migration source (state cache, then SSH), within a time budget.</summary>
+public delegate Task<NodeFacts?> SourceFactsLookup(string node, CancellationToken cancellationToken);
+
+/// <summary>
+/// The Proxmox hookscript entry point. On the migration target Proxmox runs <c>pre-start</c> with
+/// <c>PVE_MIGRATED_FROM</c> set; a non-zero exit aborts the start and cancels the migration cleanly while the VM
+/// keeps running on the source. Proxmox applies no timeout to hookscripts, so every step here is bounded.
+/// </summary>
+public sealed class HookRunner(
+    RunSettings settings,
+    string localNode,
+    IFileSystem fileSystem,
+    Func<string, string?> environment,
+    ILogger log,
+    TextWriter error,
+    SourceFactsLookup? sourceFacts,
+    TimeProvider clock)
+{
+    /// <summary>The whole decision must be made well inside the 2 s a migration can wait for it.</summary>
+    public static readonly TimeSpan Budget = TimeSpan.FromMilliseconds(1800);
+
+    public const int Refused = 2;
+
+    public async Task<int> RunAsync(int vmId, string phase, CancellationToken cancellationToken)
+    {
+        var migratedFrom = environment("PVE_MIGRATED_FROM");
+        var verdict = phase == "pre-start"
+            ? await DecideAsync(vmId, migratedFrom, cancellationToken).ConfigureAwait(false)
+            : HookVerdict.Allow;
+
+        if (verdict == HookVerdict.Refuse)
+        {
+            return Refused;
+        }
+
+        return settings.HookChain is { } chain ? await RunChainAsync(chain, vmId, phase, cancellationToken).ConfigureAwait(false) : 0;
+    }
+
+    private enum HookVerdict
+    {
+        Allow,
+        Refuse,
+    }
+
+    private async Task<HookVerdict> DecideAsync(int vmId, string? migratedFrom, CancellationToken cancellationToken)
+    {
+        using var budget = new CancellationTokenSource(Budget, clock);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, budget.Token);
+        try
+        {
+            var decide = Task.Run(() => DecideCoreAsync(vmId, migratedFrom, linked.Token), linked.Token);
+            var finished = await Task.WhenAny(decide, Task.Delay(Budget, clock, cancellationToken)).ConfigureAwait(false);
+            if (finished != decide)
+            {
+                linked.Cancel();
+                return Failed(vmId, $"no answer within {Budget.TotalSeconds:0.0} s");
+            }
+
+            return await decide.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return Failed(vmId, $"no answer within {Budget.TotalSeconds:0.0} s");
+        }
+#pragma warning disable CA1031 // A hook must answer whatever happens: an internal failure is logged and, by default, allows the start.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            return Failed(vmId, e.Message);
+        }
+    }
+
+    private async Task<HookVerdict> DecideCoreAsync(int vmId, string? migratedFrom, CancellationToken cancellationToken)
+    {
+        var tree = new PveTree(settings.PveRoot, fileSystem);
+        var location = tree.FindVm(vmId) ?? throw new FileNotFoundException($"VM {vmId}: no config under {tree.NodesPath}");
+        var guest = tree.ReadVm(vmId, location.Node, location.Path);
+        if (guest.ConfigError is { } configError)
+        {
+            throw new InvalidDataException(configError.ToString());
+        }
+
+        var local = ReadLocalFacts();
+        var facts = new List<NodeFacts> { local };
+        var source = migratedFrom ?? guest.Node;
+        if (migratedFrom is not null && source != localNode && MigrationAdvisor.IsHostCpu(guest))
+        {
+            // Only host/max guests need the source's CPU: named models are judged against this node alone.
+            var sourceFactsFound = sourceFacts is null ? null : await sourceFacts(source, cancellationToken).ConfigureAwait(false);
+            if (sourceFactsFound?.Cpu is null)
+            {
+                return Failed(vmId, $"CPU of the source node {source} unknown ({sourceFactsFound?.Error ?? "not in the state cache and not reachable"}); cannot compare host CPUs");
+            }
+
+            facts.Add(sourceFactsFound with { Node = source });
+        }
+
+        var customModels = CustomCpuModels.Empty;
+        if (fileSystem.FileExists(tree.CustomModelsPath))
+        {
+            var parsed = CustomCpuModels.Parse(fileSystem.ReadAllText(tree.CustomModelsPath, FileLimits.ForPmxcfs), tree.CustomModelsPath);
+            customModels = parsed.IsSuccess ? parsed.Value : CustomCpuModels.Empty;
+        }
+
+        var advisor = new MigrationAdvisor(facts, CpuCatalog.Default, settings.Policy, customModels);
+        var answer = advisor.Check(guest with { Node = source }, localNode);
+        var what = migratedFrom is not null ? $"migration of VM {vmId} from {migratedFrom} to {localNode}" : $"start of VM {vmId} on {localNode}";
+        var log = GuestLog(vmId, answer, guest);
+
+        if (answer.Allowed is null)
+        {
+            return Failed(vmId, answer.Reason);
+        }
+
+        if (!answer.IsRefused)
+        {
+            log.Debug("Allowing {What}: {Reason}", what, answer.Reason);
+            return HookVerdict.Allow;
+        }
+
+        if (migratedFrom is null && !settings.HookBlockUnsafeStart)
+        {
+            log.Warning("VM {VmId} starts on {Node}, which cannot run its CPU type: {Reason} (not blocked: hook.block_unsafe_start = false)", vmId, localNode, answer.Reason);
+            return HookVerdict.Allow;
+        }
+
+        var line = $"proxclmc-guard: refusing {what}: {answer.Reason}";
+        await error.WriteLineAsync(line).ConfigureAwait(false);
+        log.Error("Refused {What}: {Reason}", what, answer.Reason);
+        return HookVerdict.Refuse;
+    }
+
+    private ILogger GuestLog(int vmId, MigrationAnswer answer, GuestConfig guest) =>
+        log.ForContext("PROXCLMC_VMID", vmId)
+            .ForContext("PROXCLMC_NODE", localNode)
+            .ForContext("PROXCLMC_VERDICT", answer.Verdict.Name())
+            .ForContext("PROXCLMC_CPU", guest.Cpu ?? "kvm64");
+
+    private NodeFacts ReadLocalFacts()
+    {
+        var parsed = CpuInfoParser.Parse(fileSystem.ReadAllText(settings.LocalCpuInfo, FileLimits.ForCpuInfo), settings.LocalCpuInfo);
+        return parsed.IsSuccess
+            ? NodeFacts.Readable(localNode, parsed.Value, FactsSource.Local, "", clock.GetUtcNow())
+            : throw new InvalidDataException(parsed.Error.ToString());
+    }
+
+    private HookVerdict Failed(int vmId, string why)
+    {
+        if (settings.HookFailClosed)
+        {
+            error.WriteLine($"proxclmc-guard: refusing start of VM {vmId}: {why} (hook.fail_closed = true)");
+            log.ForContext("PROXCLMC_VMID", vmId).Error("Hook could not decide for VM {VmId}: {Why}; refusing (hook.fail_closed)", vmId, why);
+            return HookVerdict.Refuse;
+        }
+
+        log.ForContext("PROXCLMC_VMID", vmId).Warning("Hook could not decide for VM {VmId}: {Why}; allowing (hook.fail_closed = false)", vmId, why);
+        return HookVerdict.Allow;
+    }
+
+    private async Task<int> RunChainAsync(string chain, int vmId, string phase, CancellationToken cancellationToken)
+    {
+        // The chained hookscript sees exactly what Proxmox gave us: the same arguments and environment.
+        var start = new ProcessStartInfo(chain) { UseShellExecute = false };
+        start.ArgumentList.Add(vmId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        start.ArgumentList.Add(phase);
+        try
+        {
+            using var process = Process.Start(start) ?? throw new InvalidOperationException($"hook.chain {chain}: could not start");
+            await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+            return process.ExitCode;
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            await error.WriteLineAsync($"proxclmc-guard: hook.chain {chain}: {e.Message}").ConfigureAwait(false);
+            log.Error("hook.chain {Chain} could not be run: {Message}", chain, e.Message);
+            return settings.HookFailClosed ? Refused : 0;
+        }
+    }
+}

@@ -1,0 +1,243 @@
+// Generates the CPU catalog embedded in ProxClmc.Guard.Core from the reference tables.
+//
+//   dotnet run tools/gen-catalog/gen-catalog.cs            (from the repository root)
+//   dotnet run tools/gen-catalog/gen-catalog.cs -- <root>  (any other working directory)
+//
+// Reads  reference/qemu-model-requirements-{7.2.22,10.0.13,11.1.3}.tsv and reference/qemu-to-linux-flags.tsv
+// Writes src/ProxClmc.Guard.Core/Catalog/cpu-catalog.tsv and src/ProxClmc.Guard.Core/Catalog/qemu-flag-map.tsv
+//
+// tests/ProxClmc.Guard.Core.Tests/Catalog/CatalogMatchesReferenceTests.cs re-derives both tables with the rules below
+// and fails when the embedded files and reference/ disagree: change the rules in both places.
+//
+// Rules:
+// - One row per model name, the union over the three QEMU versions. When a model's requirements differ between QEMU
+//   versions (QEMU only ever adds flags to an existing versioned model when a kernel/CPU bug fix needs it), the row of
+//   the NEWEST QEMU version that knows the model wins; qemu_versions records every version that knows it, so the
+//   evaluator can still say "not accepted on this node's QEMU".
+// - Proxmox's built-ins are the `pve:` rows. `pve:kvm64(default)` IS the model `kvm64` (Proxmox adds +lahf_lm,+sep to
+//   QEMU's kvm64), so it replaces QEMU's plain kvm64 row; `kvm64-v1` stays QEMU's. The other `pve:` rows are the
+//   x86-64-v* level models. QEMU's plain qemu64 stays (the fallback level). Proxmox has no x86-64-v1 model.
+// - vendor: QEMU's "host vendor (...)" for generic models is written "-".
+// - level: the highest of qemu64 < kvm64 < x86-64-v2 < x86-64-v2-AES < x86-64-v3 < x86-64-v4 whose required flags are
+//   all required by the model: a host that runs the model runs that level. So a model without aes never reaches v3/v4,
+//   as in Proxmox. (Not a chain: kvm64 needs vme, the x86-64-v* models are qemu64-based and do not; a NODE's level is
+//   a chain, see NodeCapability.) A model QEMU files under
+//   psabi x86-64-v1 that misses even qemu64's flags (kvm64-v1 has no lahf_lm) is given qemu64; a 32-bit model
+//   (psabi "-") that misses them is "none".
+// - Empty lists are written "-"; lists are space-separated and sorted (ordinal); versions comma-separated, oldest first.
+// - Flag map: one row per QEMU feature name and per alias (canonical column names the feature an alias belongs to).
+//   The checker_rule column decides: "ignore (provided by KVM...)" -> provided_by_kvm=yes, no host flags;
+//   "cannot check ..." or a rule that needs the separate "vmx flags" line -> checkable=no; "require A B" -> flags A B;
+//   "require bug X ABSENT" -> bugs_absent X; the forced-off rows (monitor, pdcm, acpi, svm) require their own cpuinfo
+//   flag when a model asks for them explicitly. flags_linux6.1 lists what a 6.1 kernel (Proxmox VE 8) can show:
+//   "-" when 6.1 does not know a flag that 6.12+ shows (fred, lam, vnmi).
+
+using System.Text;
+
+var root = args.Length > 0 ? args[0] : FindRoot(Environment.CurrentDirectory);
+var reference = Path.Combine(root, "reference");
+var outDir = Path.Combine(root, "src", "ProxClmc.Guard.Core", "Catalog");
+
+string[] versions = ["7.2.22", "10.0.13", "11.1.3"];
+string[] levelOrder = ["qemu64", "kvm64", "x86-64-v2", "x86-64-v2-AES", "x86-64-v3", "x86-64-v4"];
+
+// name -> (row of the newest version seen so far, versions)
+var models = new Dictionary<string, (string[] Row, SortedSet<int> Versions)>(StringComparer.Ordinal);
+for (var v = 0; v < versions.Length; v++)
+{
+    var path = Path.Combine(reference, $"qemu-model-requirements-{versions[v]}.tsv");
+    var lines = File.ReadAllLines(path);
+    var qemuKvm64Seen = false;
+    foreach (var line in lines.Skip(1))
+    {
+        if (line.Length == 0)
+        {
+            continue;
+        }
+
+        var row = line.Split('\t');
+        if (row.Length != 7)
+        {
+            throw new InvalidDataException($"{path}: expected 7 columns: {line}");
+        }
+
+        var name = row[0];
+        if (name == "kvm64")
+        {
+            qemuKvm64Seen = true;
+            continue; // replaced by pve:kvm64(default)
+        }
+
+        if (name.StartsWith("pve:", StringComparison.Ordinal))
+        {
+            name = name == "pve:kvm64(default)" ? "kvm64" : name["pve:".Length..];
+            row[0] = name;
+        }
+
+        var set = models.TryGetValue(name, out var existing) ? existing.Versions : [];
+        set.Add(v);
+        models[name] = (row, set);
+    }
+
+    if (!qemuKvm64Seen)
+    {
+        throw new InvalidDataException($"{path}: no kvm64 row");
+    }
+}
+
+foreach (var level in levelOrder)
+{
+    if (!models.ContainsKey(level))
+    {
+        throw new InvalidDataException($"level model {level} missing from the reference");
+    }
+}
+
+var levelFlags = levelOrder.Select(l => (Name: l, Flags: Words(models[l].Row[4]).ToHashSet())).ToArray();
+
+var catalog = new StringBuilder();
+catalog.Append("# Generated by tools/gen-catalog/gen-catalog.cs from reference/qemu-model-requirements-*.tsv. Do not edit.\n");
+catalog.Append("# name\talias_of\tvendor\tlevel\trequired_flags\tbugs_absent\tnot_checkable\tqemu_versions\n");
+foreach (var (name, (row, vs)) in models.OrderBy(m => m.Key, StringComparer.Ordinal))
+{
+    var flags = Words(row[4]).ToHashSet();
+    var level = "none";
+    foreach (var (levelName, required) in levelFlags)
+    {
+        if (required.IsSubsetOf(flags))
+        {
+            level = levelName;
+        }
+    }
+
+    if (level == "none" && row[3] == "x86-64-v1")
+    {
+        level = "qemu64";
+    }
+
+    var vendor = row[2].StartsWith("host vendor", StringComparison.Ordinal) ? "-" : row[2];
+    catalog.Append(string.Join('\t',
+        name,
+        Dash(row[1]),
+        Dash(vendor),
+        level,
+        List(Words(row[4])),
+        List(Words(row[5])),
+        List(Words(row[6])),
+        string.Join(',', vs.Select(i => versions[i]))));
+    catalog.Append('\n');
+}
+
+var flagMap = new StringBuilder();
+flagMap.Append("# Generated by tools/gen-catalog/gen-catalog.cs from reference/qemu-to-linux-flags.tsv. Do not edit.\n");
+flagMap.Append("# qemu_name\tcanonical\tflags_linux6.12\tflags_linux6.1\tcheckable\tprovided_by_kvm\tbugs_absent\n");
+var seen = new HashSet<string>(StringComparer.Ordinal);
+var flagPath = Path.Combine(reference, "qemu-to-linux-flags.tsv");
+foreach (var line in File.ReadAllLines(flagPath).Skip(1))
+{
+    if (line.Length == 0)
+    {
+        continue;
+    }
+
+    var c = line.Split('\t');
+    if (c.Length != 13)
+    {
+        throw new InvalidDataException($"{flagPath}: expected 13 columns: {line}");
+    }
+
+    var (flags, flags61, checkable, provided, bugs) = MapRule(c[5], c[6], c[9]);
+    var names = new List<string> { c[0] };
+    names.AddRange(c[1].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+    foreach (var n in names)
+    {
+        if (!seen.Add(n))
+        {
+            throw new InvalidDataException($"{flagPath}: QEMU feature name {n} appears twice");
+        }
+
+        flagMap.Append(string.Join('\t',
+            n,
+            n == c[0] ? "-" : c[0],
+            List(flags),
+            List(flags61),
+            checkable ? "yes" : "no",
+            provided ? "yes" : "no",
+            List(bugs)));
+        flagMap.Append('\n');
+    }
+}
+
+File.WriteAllText(Path.Combine(outDir, "cpu-catalog.tsv"), catalog.ToString());
+File.WriteAllText(Path.Combine(outDir, "qemu-flag-map.tsv"), flagMap.ToString());
+Console.WriteLine($"cpu-catalog.tsv: {models.Count} models; qemu-flag-map.tsv: {seen.Count} QEMU feature names");
+return 0;
+
+static (List<string> Flags, List<string> Flags61, bool Checkable, bool Provided, List<string> Bugs) MapRule(
+    string linux61, string linux612, string rule)
+{
+    if (rule.StartsWith("ignore (provided", StringComparison.Ordinal))
+    {
+        return ([], [], true, true, []);
+    }
+
+    if (rule.Contains("cannot check", StringComparison.Ordinal) || rule.Contains("flags:", StringComparison.Ordinal))
+    {
+        return ([], [], false, false, []);
+    }
+
+    var at = rule.LastIndexOf("require ", StringComparison.Ordinal);
+    List<string> flags = [];
+    List<string> bugs = [];
+    if (at >= 0)
+    {
+        var words = Words(rule[(at + "require ".Length)..]).ToArray();
+        for (var i = 0; i < words.Length; i++)
+        {
+            if (words[i] == "bug" && i + 1 < words.Length)
+            {
+                bugs.Add(words[++i]);
+            }
+            else if (words[i] is not ("AND" or "ABSENT") && !words[i].StartsWith('('))
+            {
+                flags.Add(words[i]);
+            }
+        }
+    }
+    else if (rule.StartsWith("ignore for named models", StringComparison.Ordinal))
+    {
+        flags.Add(linux612);
+    }
+    else
+    {
+        throw new InvalidDataException($"unknown checker_rule: {rule}");
+    }
+
+    // A directly shown flag that Linux 6.1 does not know yet cannot be seen on a 6.1 kernel.
+    var flags61 = flags.Count == 1 && flags[0] == linux612 && linux61.StartsWith('(') ? new List<string>() : flags;
+    return (flags, flags61, true, false, bugs);
+}
+
+static IEnumerable<string> Words(string s) =>
+    s.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+static string List(IEnumerable<string> items)
+{
+    var sorted = items.Distinct().OrderBy(i => i, StringComparer.Ordinal).ToArray();
+    return sorted.Length == 0 ? "-" : string.Join(' ', sorted);
+}
+
+static string Dash(string s) => string.IsNullOrWhiteSpace(s) ? "-" : s.Trim();
+
+static string FindRoot(string start)
+{
+    for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+    {
+        if (File.Exists(Path.Combine(dir.FullName, "ProxClmc.Guard.sln")))
+        {
+            return dir.FullName;
+        }
+    }
+
+    throw new InvalidOperationException("run from inside the repository (ProxClmc.Guard.sln not found)");
+}
