@@ -7,8 +7,6 @@ using ProxClmc.Guard.Core.Fixes;
 using ProxClmc.Guard.Fixes;
 using ProxClmc.Guard.Pipeline;
 using ProxClmc.Guard.Rendering;
-using Spectre.Console;
-using Spectre.Console.Rendering;
 
 namespace ProxClmc.Guard.Commands;
 
@@ -146,7 +144,7 @@ public static class FixCommand
         else
         {
             new TableRenderer(ctx.Out, ctx.Environment.OutputWidth).WriteBaseline(result.Cluster);
-            WritePlan(ctx, plan, saved ? store.Location : null);
+            FixTables.WritePlan(ctx.Out, ctx.Environment.OutputWidth, plan, saved ? store.Location : null);
         }
 
         var unsafeSkips = plan.UnsafeSkips().Select(e => e.VmId).ToList();
@@ -173,7 +171,7 @@ public static class FixCommand
         var results = await applier.ApplyAsync(plan, cancellationToken).ConfigureAwait(false);
         if (ctx.Settings.Format != OutputFormat.Json)
         {
-            WriteApplyResults(ctx, plan, results);
+            FixTables.WriteApplyResults(ctx.Out, ctx.Environment.OutputWidth, plan, results);
         }
 
         var applied = results.Count(r => r.Outcome == ApplyOutcome.Applied);
@@ -219,7 +217,7 @@ public static class FixCommand
         var inventory = await ctx.Sources.Guests.GetGuestsAsync(cancellationToken).ConfigureAwait(false);
         var nodes = inventory.Guests.GroupBy(g => g.VmId).ToDictionary(g => g.Key, g => g.First().Node);
         var results = await new FixUndoer(writer, ctx.Log).UndoAsync(planId, records, nodes, cancellationToken).ConfigureAwait(false);
-        WriteUndoResults(ctx, planId, results);
+        FixTables.WriteUndoResults(ctx.Out, ctx.Environment.OutputWidth, planId, results);
 
         var restored = results.Count(r => r.Outcome is UndoOutcome.Restored or UndoOutcome.AlreadyRestored);
         if (results.FirstOrDefault(r => r.Outcome == UndoOutcome.Failed) is { } failed)
@@ -247,117 +245,10 @@ public static class FixCommand
         }
     }
 
-    private static void WritePlan(CommandContext ctx, FixPlan plan, string? savedIn)
-    {
-        var console = Console(ctx);
-        console.Write(new Text($"\nFix plan {plan.Id}: target {plan.TargetModel} ({plan.Target})" + (savedIn is null ? "" : $", saved in {savedIn}") + "\n"));
-        var table = NewTable("VMID", "Name", "Node", "Old cpu", "New cpu", "Action", "Reason");
-        foreach (var entry in plan.Entries)
-        {
-            table.AddRow(
-                Cell(entry.VmId.ToString(CultureInfo.InvariantCulture)),
-                Cell(entry.Name ?? "-"),
-                Cell(entry.Node),
-                Cell(entry.OldCpu ?? "(none)"),
-                Cell(entry.NewCpu ?? "-"),
-                Cell(entry.Action == FixAction.Change ? entry.Pending ? "change (pending)" : "change" : "skip"),
-                Cell(entry.Reason));
-        }
-
-        console.Write(table);
-        var changes = plan.ChangeEntries().Count();
-        var pending = plan.ChangeEntries().Count(e => e.Pending);
-        console.Write(new Text($"\n{changes} to change" + (pending > 0 ? $" ({pending} pending until the next cold start)" : "") + $", {plan.UnsafeSkips().Count()} unsafe left as they are, {plan.Entries.Count - changes - plan.UnsafeSkips().Count()} already safe or out of scope\n"));
-    }
-
-    private static void WriteApplyResults(CommandContext ctx, FixPlan plan, IReadOnlyList<ApplyResult> results)
-    {
-        var console = Console(ctx);
-        console.Write(new Text($"\nApplied plan {plan.Id}:\n"));
-        var table = NewTable("VMID", "Name", "Node", "New cpu", "Result", "Detail");
-        foreach (var result in results)
-        {
-            table.AddRow(
-                Cell(result.Entry.VmId.ToString(CultureInfo.InvariantCulture)),
-                Cell(result.Entry.Name ?? "-"),
-                Cell(result.Entry.Node),
-                Cell(result.Entry.NewCpu ?? "-"),
-                Cell(Name(result.Outcome, result.Pending)),
-                Cell(result.Message));
-        }
-
-        console.Write(table);
-    }
-
-    private static void WriteUndoResults(CommandContext ctx, string planId, IReadOnlyList<UndoResult> results)
-    {
-        var console = Console(ctx);
-        console.Write(new Text($"Undo of plan {planId}:\n"));
-        var table = NewTable("VMID", "Node", "Our cpu", "Old cpu", "Result", "Detail");
-        foreach (var result in results)
-        {
-            table.AddRow(
-                Cell(result.Record.VmId.ToString(CultureInfo.InvariantCulture)),
-                Cell(result.Record.Node),
-                Cell(result.Record.NewCpu),
-                Cell(result.Record.OldCpu ?? "(none)"),
-                Cell(result.Outcome switch
-                {
-                    UndoOutcome.Restored => "restored",
-                    UndoOutcome.AlreadyRestored => "already restored",
-                    UndoOutcome.ChangedSince => "changed since",
-                    UndoOutcome.Skipped => "skipped",
-                    _ => "FAILED",
-                }),
-                Cell(result.Message));
-        }
-
-        console.Write(table);
-    }
-
-    private static string Name(ApplyOutcome outcome, bool pending) => outcome switch
-    {
-        ApplyOutcome.Applied => pending ? "applied (pending)" : "applied",
-        ApplyOutcome.Conflict => "CONFLICT",
-        ApplyOutcome.Skipped => "skipped",
-        ApplyOutcome.Failed => "FAILED",
-        _ => "not attempted",
-    };
-
     private static string Guests(int count) => count == 1 ? "1 guest" : $"{count} guests";
 
     private static string Ids(IEnumerable<int> ids) => string.Join(", ", ids.Select(i => i.ToString(CultureInfo.InvariantCulture)));
 
     private static string SkipsText(IReadOnlyList<int> skipped) =>
         skipped.Count == 0 ? "" : $"; {Guests(skipped.Count)} unsafe but not rewritten (see Reason): {Ids(skipped)}";
-
-    private static IAnsiConsole Console(CommandContext ctx)
-    {
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Out = new AnsiConsoleOutput(ctx.Out),
-            Ansi = AnsiSupport.No,
-            ColorSystem = ColorSystemSupport.NoColors,
-            Interactive = InteractionSupport.No,
-        });
-        if (ctx.Environment.OutputWidth is { } width)
-        {
-            console.Profile.Width = width;
-        }
-
-        return console;
-    }
-
-    private static Table NewTable(params string[] headers)
-    {
-        var table = new Table { Border = TableBorder.Simple, ShowRowSeparators = false };
-        foreach (var header in headers)
-        {
-            table.AddColumn(new TableColumn(new Text(header)) { NoWrap = false });
-        }
-
-        return table;
-    }
-
-    private static IRenderable Cell(string text) => new Text(text);
 }
