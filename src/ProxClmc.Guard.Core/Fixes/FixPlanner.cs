@@ -98,6 +98,8 @@ public sealed class FixPlanner
                 Reason = verdict.Verdict switch
                 {
                     Verdict.Ok when verdict.Notes.Any(n => n.Code == GuestNote.PhysBitsHost) => "already safe (phys-bits=host is rewritten only with --fix-phys-bits)",
+                    Verdict.Ok when verdict.Notes.FirstOrDefault(n => n.Code == GuestNote.PendingChange && n.IsWarning) is { } pending =>
+                        $"safe now, but {pending.Text}: not rewritten (change or revert the pending value by hand)",
                     Verdict.Ok => "already safe",
                     Verdict.Unverified => "unverified, not known to be unsafe: " + verdict.Reason,
                     _ => verdict.Reason,

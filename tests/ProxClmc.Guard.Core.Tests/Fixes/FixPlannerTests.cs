@@ -163,6 +163,8 @@ public class FixPlannerTests
         Assert.Equal("already safe", Entry(plan, 100).Reason);
         Assert.StartsWith("unverified", Entry(plan, 112).Reason, StringComparison.Ordinal);
         Assert.Equal("already safe", Entry(plan, 118).Reason); // locked (suspended), but safe: the lock is not the reason
+        Assert.StartsWith("safe now, but pending: cpu becomes x86-64-v3 at the next cold start (exceeds-baseline)", Entry(plan, 102).Reason, StringComparison.Ordinal);
+        Assert.False(Entry(plan, 102).LeavesUnsafe);
     }
 
     [Fact]
