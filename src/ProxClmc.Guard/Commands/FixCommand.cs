@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using ProxClmc.Guard.Cli;
 using ProxClmc.Guard.Core.Compliance;
 using ProxClmc.Guard.Core.Fixes;
@@ -70,6 +69,11 @@ public static class FixCommand
 
     public static Task<int> ExecuteAsync(CommandContext ctx, FixRequest request, IFixStore store, CancellationToken cancellationToken)
     {
+        if (ctx.Settings.Format == OutputFormat.Prometheus)
+        {
+            throw new UsageException("fix --format prometheus: a plan has no metrics; use table or json");
+        }
+
         if (request.Undo is { } planId)
         {
             if (request.Apply || request.To is not null || request.VmIds.Count > 0 || request.IncludeRunning || request.FixPhysBits)
@@ -137,51 +141,52 @@ public static class FixCommand
         var changes = plan.ChangeEntries().ToList();
         var saved = changes.Count > 0 && Save(ctx, store, plan, mustSucceed: request.Apply);
 
-        if (ctx.Settings.Format == OutputFormat.Json)
-        {
-            ctx.Out.Write(JsonSerializer.Serialize(plan, FixPlanJson.Default.FixPlan) + "\n");
-        }
-        else
+        var json = ctx.Settings.Format == OutputFormat.Json;
+        if (!json)
         {
             new TableRenderer(ctx.Out, ctx.Environment.OutputWidth).WriteBaseline(result.Cluster);
             FixTables.WritePlan(ctx.Out, ctx.Environment.OutputWidth, plan, saved ? store.Location : null);
         }
 
         var unsafeSkips = plan.UnsafeSkips().Select(e => e.VmId).ToList();
-        if (!request.Apply)
+        if (!request.Apply || changes.Count == 0)
         {
+            var exitCode = changes.Count > 0 || unsafeSkips.Count > 0 ? ExitCodes.Unsafe : ExitCodes.Ok;
+            if (json)
+            {
+                ctx.Out.Write(FixReport.Render(plan, request.Apply ? [] : null, exitCode));
+            }
+
             if (changes.Count > 0)
             {
                 throw new GuardExitException(ExitCodes.Unsafe, $"{Guests(changes.Count)} to rewrite (plan {plan.Id}); run `proxclmc-guard fix --apply` to write them" + SkipsText(unsafeSkips));
             }
 
             return unsafeSkips.Count > 0
-                ? throw new GuardExitException(ExitCodes.Unsafe, "nothing the plan can rewrite" + SkipsText(unsafeSkips))
-                : ExitCodes.Ok;
-        }
-
-        if (changes.Count == 0)
-        {
-            return unsafeSkips.Count > 0
-                ? throw new GuardExitException(ExitCodes.Unsafe, "nothing to apply" + SkipsText(unsafeSkips))
+                ? throw new GuardExitException(ExitCodes.Unsafe, (request.Apply ? "nothing to apply" : "nothing the plan can rewrite") + SkipsText(unsafeSkips))
                 : ExitCodes.Ok;
         }
 
         var applier = new FixApplier(pipeline.Sources.Writer!, store, planner, ctx.Environment.Clock, ctx.Log);
         var results = await applier.ApplyAsync(plan, cancellationToken).ConfigureAwait(false);
-        if (ctx.Settings.Format != OutputFormat.Json)
+        var applied = results.Count(r => r.Outcome == ApplyOutcome.Applied);
+        var failed = results.FirstOrDefault(r => r.Outcome == ApplyOutcome.Failed);
+        var left = results.Where(r => r.LeavesUnsafe).Select(r => r.Entry.VmId).Concat(unsafeSkips).Distinct().ToList();
+        if (json)
+        {
+            ctx.Out.Write(FixReport.Render(plan, results, failed is not null ? ExitCodes.Unknown : left.Count > 0 ? ExitCodes.Unsafe : ExitCodes.Ok));
+        }
+        else
         {
             FixTables.WriteApplyResults(ctx.Out, ctx.Environment.OutputWidth, plan, results);
         }
 
-        var applied = results.Count(r => r.Outcome == ApplyOutcome.Applied);
         var undoHint = applied > 0 ? $"; undo with `proxclmc-guard fix --undo {plan.Id}`" : "";
-        if (results.FirstOrDefault(r => r.Outcome == ApplyOutcome.Failed) is { } failed)
+        if (failed is not null)
         {
             throw new GuardExitException(ExitCodes.Unknown, $"VM {failed.Entry.VmId}: {failed.Message}; stopped after {applied} of {changes.Count} changes{undoHint}");
         }
 
-        var left = results.Where(r => r.LeavesUnsafe).Select(r => r.Entry.VmId).Concat(unsafeSkips).Distinct().ToList();
         if (left.Count > 0)
         {
             var conflicts = results.Where(r => r.Outcome == ApplyOutcome.Conflict).Select(r => r.Entry.VmId).ToList();
@@ -217,15 +222,23 @@ public static class FixCommand
         var inventory = await ctx.Sources.Guests.GetGuestsAsync(cancellationToken).ConfigureAwait(false);
         var nodes = inventory.Guests.GroupBy(g => g.VmId).ToDictionary(g => g.Key, g => g.First().Node);
         var results = await new FixUndoer(writer, ctx.Log).UndoAsync(planId, records, nodes, cancellationToken).ConfigureAwait(false);
-        FixTables.WriteUndoResults(ctx.Out, ctx.Environment.OutputWidth, planId, results);
-
         var restored = results.Count(r => r.Outcome is UndoOutcome.Restored or UndoOutcome.AlreadyRestored);
-        if (results.FirstOrDefault(r => r.Outcome == UndoOutcome.Failed) is { } failed)
+        var failed = results.FirstOrDefault(r => r.Outcome == UndoOutcome.Failed);
+        var leftAlone = results.Where(r => r.Outcome is UndoOutcome.ChangedSince or UndoOutcome.Skipped).Select(r => r.Record.VmId).ToList();
+        if (ctx.Settings.Format == OutputFormat.Json)
+        {
+            ctx.Out.Write(FixUndoReport.Render(planId, results, failed is not null ? ExitCodes.Unknown : leftAlone.Count > 0 ? ExitCodes.Unsafe : ExitCodes.Ok));
+        }
+        else
+        {
+            FixTables.WriteUndoResults(ctx.Out, ctx.Environment.OutputWidth, planId, results);
+        }
+
+        if (failed is not null)
         {
             throw new GuardExitException(ExitCodes.Unknown, $"VM {failed.Record.VmId}: {failed.Message}; {restored} of {results.Count} VMs restored");
         }
 
-        var leftAlone = results.Where(r => r.Outcome is UndoOutcome.ChangedSince or UndoOutcome.Skipped).Select(r => r.Record.VmId).ToList();
         return leftAlone.Count > 0
             ? throw new GuardExitException(ExitCodes.Unsafe, $"{restored} of {results.Count} VMs restored; left alone (changed since, locked or gone): {Ids(leftAlone)}")
             : ExitCodes.Ok;

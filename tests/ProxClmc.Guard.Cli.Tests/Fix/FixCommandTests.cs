@@ -34,8 +34,8 @@ public sealed class FixCommandTests : IDisposable
 
     private FileFixStore Store => new(_undoDir);
 
-    private RunSettings Settings(FixSettings? fix = null) =>
-        new() { Config = GuardConfig.Default with { Fix = fix ?? new FixSettings { UndoDir = _undoDir } } };
+    private RunSettings Settings(FixSettings? fix = null, OutputFormat format = OutputFormat.Table) =>
+        new() { Config = GuardConfig.Default with { Fix = fix ?? new FixSettings { UndoDir = _undoDir } }, Format = format };
 
     private async Task<(int ExitCode, string Message)> Run(FixRequest request, IGuestWriter? writer = null, RunSettings? settings = null)
     {
@@ -444,6 +444,55 @@ public sealed class FixCommandTests : IDisposable
         Assert.Equal("x86-64-v2-AES,phys-bits=43", plan.Entries.Single(e => e.VmId == 119).NewCpu);
         Assert.Equal(_lab[119].Digest, plan.Entries.Single(e => e.VmId == 119).Digest);
         Assert.Equal(9, plan.ChangeEntries().Count());
+    }
+
+    [Fact]
+    public async Task Json_output_is_one_document_with_the_plan_and_what_apply_did()
+    {
+        _lab.BeforeWrite = (vmId, _) => vmId == 104 ? new WriteResult(WriteOutcome.Locked, "VM is locked (migrate)") : null;
+
+        var (exit, _) = await Run(new FixRequest { Apply = true, VmIds = [103, 104] }, settings: Settings(format: OutputFormat.Json));
+
+        Assert.Equal(ExitCodes.Unsafe, exit);
+        using var doc = System.Text.Json.JsonDocument.Parse(_out.ToString());
+        var root = doc.RootElement;
+        Assert.Equal(1, root.GetProperty("schemaVersion").GetInt32());
+        Assert.Equal(2, root.GetProperty("exitCode").GetInt32());
+        Assert.Equal("x86-64-v2-AES", root.GetProperty("plan").GetProperty("targetModel").GetString());
+        var results = root.GetProperty("results").EnumerateArray().ToDictionary(r => r.GetProperty("vmId").GetInt32());
+        Assert.Equal("applied", results[103].GetProperty("outcome").GetString());
+        Assert.Equal("x86-64-v3", results[103].GetProperty("oldCpu").GetString());
+        Assert.Equal("skipped", results[104].GetProperty("outcome").GetString());
+    }
+
+    [Fact]
+    public async Task Json_output_of_undo_says_what_happened_to_each_VM()
+    {
+        const string planId = "20261123-130501-ab12";
+        Store.AppendUndo(planId, new FixUndoRecord { VmId = 103, Node = "pve2", OldCpu = "x86-64-v3", NewCpu = "x86-64-v2-AES", Time = DateTimeOffset.UnixEpoch });
+        Store.AppendUndo(planId, new FixUndoRecord { VmId = 104, Node = "pve4", OldCpu = "x86-64-v4", NewCpu = "x86-64-v2-AES", Time = DateTimeOffset.UnixEpoch });
+        _lab.Edit(103, g => g with { Cpu = "x86-64-v2-AES" });
+        _lab.Edit(104, g => g with { Cpu = "x86-64-v2" });
+
+        var (exit, _) = await Run(new FixRequest { Undo = planId }, settings: Settings(format: OutputFormat.Json));
+
+        Assert.Equal(ExitCodes.Unsafe, exit);
+        using var doc = System.Text.Json.JsonDocument.Parse(_out.ToString());
+        var results = doc.RootElement.GetProperty("results").EnumerateArray().ToDictionary(r => r.GetProperty("vmId").GetInt32());
+        Assert.Equal("restored", results[103].GetProperty("outcome").GetString());
+        Assert.Equal("changed-since", results[104].GetProperty("outcome").GetString());
+        Assert.Equal("x86-64-v2", results[104].GetProperty("currentCpu").GetString());
+        Assert.Equal("x86-64-v3", _lab[103].Cpu);
+        Assert.Equal("x86-64-v2", _lab[104].Cpu);
+    }
+
+    [Fact]
+    public async Task Prometheus_format_is_refused_for_fix()
+    {
+        var (exit, message) = await Run(new FixRequest(), settings: Settings(format: OutputFormat.Prometheus));
+
+        Assert.Equal(ExitCodes.Usage, exit);
+        Assert.Contains("table or json", message, StringComparison.Ordinal);
     }
 
     [Fact]
