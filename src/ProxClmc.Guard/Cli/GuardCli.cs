@@ -125,6 +125,7 @@ public sealed class GuardCli
         root.Subcommands.Add(ScanCommand.Create(this));
         root.Subcommands.Add(CheckCommand.Create(this));
         root.Subcommands.Add(HookCommand.Create(this, _ => null, () => new Hook.QmHookscriptSetter()));
+        root.Subcommands.Add(DaemonCommand.Create(this, _sourceFactory));
         root.Subcommands.Add(FixCommand.Create(this));
         return root;
     }

@@ -1,24 +1,35 @@
+using ProxClmc.Guard.Infrastructure.Journal;
 using Serilog;
 using Serilog.Events;
 
 namespace ProxClmc.Guard.Cli;
 
-/// <summary>Creates the run's logger: the journal under systemd (or with --log-target journal), otherwise stderr.</summary>
+/// <summary>
+/// Creates the run's logger: the journal (native protocol, structured PROXCLMC_* fields) under systemd or with
+/// <c>--log-target journal</c>, otherwise one plain line per event on stderr, so stdout carries only the verb's output.
+/// </summary>
 public static class Logging
 {
-    public static ILogger Create(CliEnvironment environment, string? target, bool verbose, out bool toJournal)
+    public static Serilog.Core.Logger Create(CliEnvironment environment, string? target, bool verbose, out bool toJournal)
     {
-        if (target is not (null or "console" or "journal"))
+        LogTarget? requested = null;
+        if (target is not null)
         {
-            throw new UsageException($"--log-target {target}: expected console or journal");
+            if (!JournalDetection.TryParse(target, out var parsed))
+            {
+                throw new UsageException($"--log-target {target}: expected console or journal");
+            }
+
+            requested = parsed;
         }
 
-        toJournal = false;
-        var level = verbose ? LogEventLevel.Debug : LogEventLevel.Warning;
-        return new LoggerConfiguration()
-            .MinimumLevel.Is(level)
-            .WriteTo.Sink(new TextWriterSink(environment.Error))
-            .CreateLogger();
+        var env = environment.GetEnvironmentVariable;
+        var socketPath = JournalDetection.SocketPath(env);
+        toJournal = JournalDetection.Choose(requested, env, File.Exists, socketPath) == LogTarget.Journal;
+        var configuration = new LoggerConfiguration().MinimumLevel.Is(verbose ? LogEventLevel.Debug : LogEventLevel.Information);
+        return toJournal
+            ? configuration.WriteTo.Journald(new JournaldSinkOptions { SocketPath = socketPath }).CreateLogger()
+            : configuration.WriteTo.Sink(new TextWriterSink(environment.Error), verbose ? LogEventLevel.Debug : LogEventLevel.Warning).CreateLogger();
     }
 
     /// <summary>A plain stderr sink: one line per event, no colours (the output is often a pipe or a file).</summary>
@@ -30,9 +41,14 @@ public static class Logging
             {
                 LogEventLevel.Warning => "warning",
                 LogEventLevel.Error or LogEventLevel.Fatal => "error",
-                _ => "info",
+                LogEventLevel.Information => "info",
+                _ => "debug",
             };
             writer.WriteLine($"proxclmc-guard: {level}: {logEvent.RenderMessage(System.Globalization.CultureInfo.InvariantCulture)}");
+            if (logEvent.Exception is { } e && logEvent.Level >= LogEventLevel.Error)
+            {
+                writer.WriteLine(e.ToString());
+            }
         }
     }
 }

@@ -14,22 +14,32 @@ public static class ScanCommand
         var vmid = new Option<int[]>("--vmid") { Description = "Only these VM ids (repeatable)", HelpName = "id" };
         var node = new Option<string[]>("--node") { Description = "Only guests on these nodes (repeatable)", HelpName = "name" };
         var tag = new Option<string[]>("--tag") { Description = "Only guests with one of these tags (repeatable)", HelpName = "tag" };
+        var writeReports = new Option<bool>("--write-reports")
+        {
+            Description = "Also replace the [report] json_file and prometheus_textfile (as the timer unit does)",
+        };
         var command = new Command("scan", "Judge every guest's CPU type against the cluster baseline");
         command.Options.Add(vmid);
         command.Options.Add(node);
         command.Options.Add(tag);
+        command.Options.Add(writeReports);
         command.SetAction((parse, ct) => cli.RunAsync(parse, ctx => ExecuteAsync(
             ctx,
             new ScanFilter(parse.GetValue(vmid) ?? [], parse.GetValue(node) ?? [], parse.GetValue(tag) ?? []),
-            ct)));
+            ct,
+            parse.GetValue(writeReports))));
         return command;
     }
 
-    public static async Task<int> ExecuteAsync(CommandContext ctx, ScanFilter filter, CancellationToken cancellationToken)
+    public static async Task<int> ExecuteAsync(CommandContext ctx, ScanFilter filter, CancellationToken cancellationToken, bool writeReports = false)
     {
         var result = await ctx.CreatePipeline().ScanAsync(cancellationToken).ConfigureAwait(false);
         var report = filter.Apply(result.Report);
         var exitCode = report.ExitCode(ctx.Settings.AllowPartial);
+        if (writeReports)
+        {
+            await Hosting.GuardScanRunner.WriteReportsAsync(ctx.Settings, result with { Report = report }, exitCode, cancellationToken).ConfigureAwait(false);
+        }
         var now = ctx.Environment.Clock.GetUtcNow();
 
         switch (ctx.Settings.Format)
@@ -95,7 +105,10 @@ public sealed record ScanFilter(IReadOnlyList<int> VmIds, IReadOnlyList<string> 
         };
 }
 
-/// <summary>One warning per unsafe guest and one summary line, with the structured fields journald indexes.</summary>
+/// <summary>
+/// One warning per unsafe guest and one summary line. Property names become journal fields
+/// (VmId → PROXCLMC_VMID, Node, Verdict, Cpu, Baseline), so <c>journalctl PROXCLMC_VERDICT=host-cpu</c> finds them.
+/// </summary>
 public static class ScanLog
 {
     public static void Write(Serilog.ILogger log, ComplianceReport report)
@@ -103,15 +116,17 @@ public static class ScanLog
         var baseline = report.Baseline.ClusterCpuType;
         foreach (var verdict in report.Verdicts.Where(v => v.Verdict.IsUnsafe() || v.Verdict.IsWarning()))
         {
-            log.ForContext("PROXCLMC_VMID", verdict.Guest.VmId)
-                .ForContext("PROXCLMC_NODE", verdict.Guest.Node)
-                .ForContext("PROXCLMC_VERDICT", verdict.Verdict.Name())
-                .ForContext("PROXCLMC_CPU", verdict.Cpu)
-                .ForContext("PROXCLMC_BASELINE", baseline)
-                .Warning("VM {VmId} ({Name}) on {Node}: {Verdict}: {Reason}", verdict.Guest.VmId, verdict.Guest.Name ?? "-", verdict.Guest.Node, verdict.Verdict.Name(), verdict.Reason);
+            log.Warning(
+                "VM {VmId} ({Name}) on {Node}: {Verdict}, cpu {Cpu}, cluster baseline {Baseline}: {Reason}",
+                verdict.Guest.VmId,
+                verdict.Guest.Name ?? "-",
+                verdict.Guest.Node,
+                verdict.Verdict.Name(),
+                verdict.Cpu,
+                baseline,
+                verdict.Reason);
         }
 
-        log.ForContext("PROXCLMC_BASELINE", baseline)
-            .Information("Scan finished: baseline {Baseline}; {Summary}", baseline, TableRenderer.Summary(report));
+        log.Information("Scan finished: cluster baseline {Baseline}; {Summary}", baseline, TableRenderer.Summary(report));
     }
 }

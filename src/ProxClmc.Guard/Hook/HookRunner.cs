@@ -132,7 +132,7 @@ public sealed class HookRunner(
 
         if (migratedFrom is null && !settings.HookBlockUnsafeStart)
         {
-            log.Warning("VM {VmId} starts on {Node}, which cannot run its CPU type: {Reason} (not blocked: hook.block_unsafe_start = false)", vmId, localNode, answer.Reason);
+            log.Warning("Start on a node that cannot run this CPU type: {Reason} (not blocked: hook.block_unsafe_start = false)", answer.Reason);
             return HookVerdict.Allow;
         }
 
@@ -143,10 +143,10 @@ public sealed class HookRunner(
     }
 
     private ILogger GuestLog(int vmId, MigrationAnswer answer, GuestConfig guest) =>
-        log.ForContext("PROXCLMC_VMID", vmId)
-            .ForContext("PROXCLMC_NODE", localNode)
-            .ForContext("PROXCLMC_VERDICT", answer.Verdict.Name())
-            .ForContext("PROXCLMC_CPU", guest.Cpu ?? "kvm64");
+        log.ForContext("VmId", vmId)
+            .ForContext("Node", localNode)
+            .ForContext("Verdict", answer.Verdict.Name())
+            .ForContext("Cpu", guest.Cpu ?? "kvm64");
 
     private NodeFacts ReadLocalFacts()
     {
@@ -161,11 +161,11 @@ public sealed class HookRunner(
         if (settings.HookFailClosed)
         {
             error.WriteLine($"proxclmc-guard: refusing start of VM {vmId}: {why} (hook.fail_closed = true)");
-            log.ForContext("PROXCLMC_VMID", vmId).Error("Hook could not decide for VM {VmId}: {Why}; refusing (hook.fail_closed)", vmId, why);
+            log.Error("Hook could not decide for VM {VmId}: {Why}; refusing (hook.fail_closed)", vmId, why);
             return HookVerdict.Refuse;
         }
 
-        log.ForContext("PROXCLMC_VMID", vmId).Warning("Hook could not decide for VM {VmId}: {Why}; allowing (hook.fail_closed = false)", vmId, why);
+        log.Warning("Hook could not decide for VM {VmId}: {Why}; allowing (hook.fail_closed = false)", vmId, why);
         return HookVerdict.Allow;
     }
 

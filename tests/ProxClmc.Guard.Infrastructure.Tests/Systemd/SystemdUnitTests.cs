@@ -159,7 +159,7 @@ public sealed class SystemdUnitTests(ITestOutputHelper output) : IDisposable
         var scan = Settings("proxclmc-guard-scan.service");
 
         Assert.Equal(["oneshot"], scan["Service.Type"]);
-        Assert.Equal(["/usr/bin/proxclmc-guard scan --log-target journal"], scan["Service.ExecStart"]);
+        Assert.Equal(["/usr/bin/proxclmc-guard scan --log-target journal --write-reports"], scan["Service.ExecStart"]);
         Assert.Equal(["1 2"], scan["Service.SuccessExitStatus"]);
         Assert.Equal(["proxclmc-guard"], scan["Service.StateDirectory"]);
     }

@@ -1,0 +1,56 @@
+using System.CommandLine;
+using ProxClmc.Guard.Cli;
+using ProxClmc.Guard.Core.Sources;
+using ProxClmc.Guard.Hosting;
+using ProxClmc.Guard.Pipeline;
+
+namespace ProxClmc.Guard.Commands;
+
+/// <summary>
+/// <c>daemon</c>: the long-running worker (systemd Type=notify). Scans every <c>daemon.interval_seconds</c>,
+/// writes the report files, tells systemd READY/STATUS/STOPPING, and reloads the configuration on SIGHUP.
+/// </summary>
+public static class DaemonCommand
+{
+    public static Command Create(GuardCli cli, Func<RunSettings, ISourceFactory> sourceFactory)
+    {
+        var command = new Command("daemon", "Run as a long-lived worker: scan every daemon.interval_seconds, log to the journal, write the reports");
+        command.SetAction((parse, ct) => cli.RunAsync(parse, ctx =>
+        {
+            var current = ctx.Settings;
+            var reloader = new SettingsReloader(() => SettingsLoader.Load(ctx.Environment, parse, cli.Global), s => current = s);
+            var runner = new GuardScanRunner(() => current, s => sourceFactory(s).Create(s), ctx.Environment.Clock, ctx.Log);
+            return DaemonHost.RunAsync(
+                runner,
+                reloader,
+                new DaemonOptions { Interval = current.Config.Daemon.Interval, TimeProvider = ctx.Environment.Clock, Environment = ctx.Environment.GetEnvironmentVariable },
+                ctx.Log,
+                ct);
+        }));
+        return command;
+    }
+
+    /// <summary>Re-reads the configuration; a broken file keeps the old settings (the worker logs why).</summary>
+    private sealed class SettingsReloader(Func<RunSettings> load, Action<RunSettings> apply) : IConfigReloader
+    {
+        public bool TryReload(out string? error)
+        {
+            try
+            {
+                apply(load());
+                error = null;
+                return true;
+            }
+            catch (GuardConfigurationException e)
+            {
+                error = e.Message;
+                return false;
+            }
+            catch (UsageException e)
+            {
+                error = e.Message;
+                return false;
+            }
+        }
+    }
+}

@@ -1,0 +1,85 @@
+using ProxClmc.Guard.Cli;
+using ProxClmc.Guard.Commands;
+using ProxClmc.Guard.Core.Cluster;
+using ProxClmc.Guard.Core.Cpu;
+using ProxClmc.Guard.Core.Sources;
+using ProxClmc.Guard.Infrastructure.IO;
+using ProxClmc.Guard.Pipeline;
+using ProxClmc.Guard.Rendering;
+using Serilog;
+
+namespace ProxClmc.Guard.Hosting;
+
+/// <summary>
+/// One scan as the worker (and <c>scan --write-reports</c>) runs it: judge every guest, log one warning per unsafe
+/// guest and a summary, and replace the report files atomically. Keeps each node's last good facts, so a node that is
+/// down for one run is judged with what it last reported (marked "last known") instead of making the run partial.
+/// </summary>
+public sealed class GuardScanRunner(Func<RunSettings> settings, Func<RunSettings, ClusterSources> sources, TimeProvider clock, ILogger log) : IScanRunner
+{
+    private readonly LastGoodFacts _lastGood = new();
+
+    public async Task<ScanRunSummary> RunOnceAsync(CancellationToken cancellationToken)
+    {
+        var current = settings();
+        var chosen = sources(current);
+        var remembering = chosen with { Facts = new RememberingFactsSource(chosen.Facts, _lastGood) };
+        var pipeline = new GuardPipeline(current, remembering, Core.Catalog.CpuCatalog.Default, clock, path => File.ReadAllText(path));
+        var result = await pipeline.ScanAsync(cancellationToken).ConfigureAwait(false);
+        var report = result.Report;
+        var exitCode = report.ExitCode(current.AllowPartial);
+
+        ScanLog.Write(log, report);
+        await WriteReportsAsync(current, result, exitCode, cancellationToken).ConfigureAwait(false);
+        return new ScanRunSummary(report.Baseline.ClusterCpuType, report.Verdicts.Count, report.UnsafeCount, report.WarningCount, clock.GetUtcNow(), exitCode);
+    }
+
+    /// <summary>Writes [report] json_file and prometheus_textfile (temporary file and rename: never half a file).</summary>
+    public static async Task WriteReportsAsync(RunSettings settings, ScanResult result, int exitCode, CancellationToken cancellationToken)
+    {
+        var now = result.Report.GeneratedAt;
+        if (settings.Config.Report.JsonFile is { Length: > 0 } json)
+        {
+            await AtomicFile.WriteAllTextAsync(json, JsonReport.Render(result.Cluster, result.Report, exitCode, now), cancellationToken).ConfigureAwait(false);
+        }
+
+        if (settings.Config.Report.PrometheusTextfile is { Length: > 0 } prom)
+        {
+            await AtomicFile.WriteAllTextAsync(prom, PrometheusReport.Render(result.Cluster, result.Report, now), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private sealed class LastGoodFacts
+    {
+        private readonly Dictionary<string, NodeFacts> _facts = new(StringComparer.Ordinal);
+
+        public IReadOnlyList<NodeFacts> Merge(IReadOnlyList<NodeFacts> fresh)
+        {
+            var merged = new List<NodeFacts>(fresh.Count);
+            foreach (var facts in fresh)
+            {
+                if (facts.Cpu is not null)
+                {
+                    _facts[facts.Node] = facts;
+                    merged.Add(facts);
+                }
+                else if (_facts.TryGetValue(facts.Node, out var known))
+                {
+                    merged.Add(known with { IsStale = true, Error = facts.Error });
+                }
+                else
+                {
+                    merged.Add(facts);
+                }
+            }
+
+            return merged;
+        }
+    }
+
+    private sealed class RememberingFactsSource(INodeFactsSource inner, LastGoodFacts lastGood) : INodeFactsSource
+    {
+        public async Task<IReadOnlyList<NodeFacts>> GetFactsAsync(ClusterMembership membership, CancellationToken cancellationToken) =>
+            lastGood.Merge(await inner.GetFactsAsync(membership, cancellationToken).ConfigureAwait(false));
+    }
+}
