@@ -355,7 +355,16 @@ public sealed class ComplianceEvaluator
             return null;
         }
 
-        var above = requirement.Flags.Where(f => !pin.RequiredFlags.Contains(f)).Order(StringComparer.Ordinal).ToList();
+        // x86-64-v* are qemu64 plus flags, so kvm64 (Proxmox's default) needs vme and others that x86-64-v2 does not
+        // list; yet Proxmox ranks kvm64 below every level and a node only reaches a level when it runs kvm64 too.
+        // A level pin therefore admits kvm64's flags: a VM without a cpu line is never "above" a pinned level.
+        var admitted = new HashSet<string>(pin.RequiredFlags, StringComparer.Ordinal);
+        if (pin.IsLevelModel && _catalog.ModelForLevel(CpuLevel.Kvm64) is { } kvm64)
+        {
+            admitted.UnionWith(kvm64.RequiredFlags);
+        }
+
+        var above = requirement.Flags.Where(f => !admitted.Contains(f)).Order(StringComparer.Ordinal).ToList();
         var vendorClash = requirement.Vendor is not null && pin.Vendor is not null && requirement.Vendor != pin.Vendor;
         if (above.Count == 0 && !vendorClash)
         {

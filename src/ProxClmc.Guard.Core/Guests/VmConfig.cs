@@ -512,6 +512,16 @@ public sealed record VmConfig
 
         var template = Main.Get("template") is { } t && GuestCpu.TryParseBoolean(t, out var isTemplate) && isTemplate;
 
+        // A cpu value Proxmox would refuse is located here, where its file line is known, so the administrator
+        // is told "<file>:<line>:<column>" rather than only what is wrong. Proxmox writes "cpu: <value>", so the
+        // value starts at column 6.
+        ParseError? cpuError = null;
+        if (Main.Get("cpu") is { } cpuValue && Main.LineOf("cpu") is var cpuLine and > 0)
+        {
+            var cpu = GuestCpu.Parse(cpuValue, origin ?? $"VM {vmId}", cpuLine, "cpu: ".Length + 1);
+            cpuError = cpu.IsSuccess ? null : cpu.Error;
+        }
+
         return new GuestConfig
         {
             VmId = vmId,
@@ -534,6 +544,7 @@ public sealed record VmConfig
             Hookscript = Main.Get("hookscript"),
             Digest = digest,
             Origin = origin,
+            ConfigError = cpuError,
         };
     }
 

@@ -1,0 +1,56 @@
+using ProxClmc.Guard.Cli;
+using ProxClmc.Guard.Testing;
+
+namespace ProxClmc.Guard.Cli.Tests.Support;
+
+/// <summary>A clock that always reads the same instant, so reports carry a stable timestamp.</summary>
+internal sealed class FixedClock(DateTimeOffset now) : TimeProvider
+{
+    public override DateTimeOffset GetUtcNow() => now;
+}
+
+/// <summary>What one <c>proxclmc-guard</c> invocation printed and returned.</summary>
+internal sealed record CliResult(int Exit, string Out, string Error)
+{
+    public IReadOnlyList<string> ErrorLines => Error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+
+    public IReadOnlyList<string> OutLines => Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+
+    public override string ToString() => $"exit {Exit}\n--- stdout\n{Out}\n--- stderr\n{Error}";
+}
+
+/// <summary>Runs the real command line in-process with captured output, a fixed clock and a fixed width.</summary>
+internal static class GuardRun
+{
+    public static readonly DateTimeOffset Now = new(2026, 11, 23, 12, 0, 0, TimeSpan.Zero);
+
+    public static string Lab => RepoPaths.LabCluster;
+
+    public static string Corpus(string kind, string file) => Path.Combine(RepoPaths.Corpus, kind, file);
+
+    public static string CpuInfo(string file) => Corpus("cpuinfo", file);
+
+    public static string Fixture(params string[] parts) =>
+        Path.Combine([RepoPaths.Root, "tests", "ProxClmc.Guard.Cli.Tests", "Fixtures", .. parts]);
+
+    public static CliResult Run(params string[] args) => RunWith(null, args);
+
+    public static CliResult RunWith(IReadOnlyDictionary<string, string>? environment, params string[] args)
+    {
+        var output = new StringWriter { NewLine = "\n" };
+        var error = new StringWriter { NewLine = "\n" };
+        var env = new CliEnvironment
+        {
+            Out = output,
+            Error = error,
+            Clock = new FixedClock(Now),
+            HostName = () => "testhost",
+            OutputWidth = 240,
+            // Only what the test gives: the developer's own PVE_* variables must not leak in.
+            GetEnvironmentVariable = name => environment is not null && environment.TryGetValue(name, out var value) ? value : null,
+        };
+
+        var exit = new GuardCli(env).InvokeAsync(args).GetAwaiter().GetResult();
+        return new CliResult(exit, output.ToString(), error.ToString());
+    }
+}
