@@ -36,11 +36,12 @@ public sealed class FixUndoer(IGuestWriter writer, ILogger log)
     public async Task<IReadOnlyList<UndoResult>> UndoAsync(string planId, IReadOnlyList<FixUndoRecord> records, IReadOnlyDictionary<int, string> currentNodes, CancellationToken cancellationToken)
     {
         // A VM retried after a digest mismatch has two records: the first holds the value before the plan touched it.
+        // Last written, first undone.
         var perVm = records
-            .GroupBy(r => r.VmId)
-            .Select(g => (First: g.First(), Last: g.Last(), Index: records.ToList().LastIndexOf(g.Last())))
-            .OrderByDescending(x => x.Index)
-            .Select(x => x.Last with { OldCpu = x.First.OldCpu })
+            .Select((record, index) => (Record: record, Index: index))
+            .GroupBy(x => x.Record.VmId)
+            .OrderByDescending(g => g.Last().Index)
+            .Select(g => g.Last().Record with { OldCpu = g.First().Record.OldCpu })
             .ToList();
 
         var results = new List<UndoResult>();
