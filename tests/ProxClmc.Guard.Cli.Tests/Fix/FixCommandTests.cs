@@ -179,6 +179,15 @@ public sealed class FixCommandTests : IDisposable
         Assert.Equal("x86-64-v2-AES", _lab[104].Cpu);
         Assert.Equal("ml-train-renamed", _lab[104].Name);
         Assert.Matches(@"104\s+ml-train\s+pve4\s+x86-64-v2-AES\s+applied", _out.ToString());
+
+        // One undo record per write attempt; undo still restores each VM once, to its value before the plan.
+        var planId = Directory.GetFiles(_undoDir, "*.plan.json").Select(f => Path.GetFileName(f)[..20]).Single();
+        Assert.Equal([103, 104, 104, 105], Store.ReadUndo(planId)!.Select(r => r.VmId));
+        var (undo, _) = await Run(new FixRequest { Undo = planId });
+        Assert.Equal(ExitCodes.Ok, undo);
+        Assert.Equal(("x86-64-v3", "x86-64-v4", "Skylake-Server-IBRS"), (_lab[103].Cpu, _lab[104].Cpu, _lab[105].Cpu));
+        Assert.Equal("ml-train-renamed", _lab[104].Name);
+        Assert.Equal(6, _lab.Writes.Count);
     }
 
     [Fact]
