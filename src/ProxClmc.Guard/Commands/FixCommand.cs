@@ -214,7 +214,7 @@ public static class FixCommand
             ?? throw new UsageException($"--undo {planId}: no undo file for this plan in {store.Location} (was it applied?)");
         if (records.Count == 0)
         {
-            ctx.Out.WriteLine($"Plan {planId} wrote nothing: nothing to undo.");
+            ctx.Out.Write(ctx.Settings.Format == OutputFormat.Json ? FixUndoReport.Render(planId, [], ExitCodes.Ok) : $"Plan {planId} wrote nothing: nothing to undo.\n");
             return ExitCodes.Ok;
         }
 
