@@ -37,12 +37,12 @@ public sealed class FixCommandTests : IDisposable
     private RunSettings Settings(FixSettings? fix = null, OutputFormat format = OutputFormat.Table) =>
         new() { Config = GuardConfig.Default with { Fix = fix ?? new FixSettings { UndoDir = _undoDir } }, Format = format };
 
-    private async Task<(int ExitCode, string Message)> Run(FixRequest request, IGuestWriter? writer = null, RunSettings? settings = null)
+    private async Task<(int ExitCode, string Message)> Run(FixRequest request, IGuestWriter? writer = null, RunSettings? settings = null, INodeFactsSource? facts = null)
     {
         _out = new StringWriter();
         var environment = new CliEnvironment { Out = _out, Error = new StringWriter(), OutputWidth = 240 };
         settings ??= Settings();
-        var facts = new LayeredFactsSource(_lab.Tree, "pve1", "/nonexistent", PhysicalFileSystem.Instance, null, TimeProvider.System);
+        facts ??= new LayeredFactsSource(_lab.Tree, "pve1", "/nonexistent", PhysicalFileSystem.Instance, null, TimeProvider.System);
         var sources = Substitute.For<ISourceFactory>();
         sources.Create(Arg.Any<RunSettings>()).Returns(new ClusterSources(_lab.Tree, facts, _lab, "lab API", writer ?? _lab));
         var logger = new Serilog.LoggerConfiguration().MinimumLevel.Verbose().WriteTo.Sink(new ListSink(_log)).CreateLogger();
@@ -401,6 +401,27 @@ public sealed class FixCommandTests : IDisposable
 
         Assert.Equal(ExitCodes.Usage, exit);
         Assert.StartsWith("--to Haswell-noTSX is not within the baseline: pve1 cannot run it", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_node_that_cannot_be_read_stops_the_fix_unless_allow_partial()
+    {
+        var facts = Substitute.For<INodeFactsSource>();
+        facts.GetFactsAsync(Arg.Any<Core.Cluster.ClusterMembership>(), Arg.Any<CancellationToken>()).Returns(call =>
+        {
+            var all = _lab.Tree.GetFactsAsync(call.Arg<Core.Cluster.ClusterMembership>(), CancellationToken.None).GetAwaiter().GetResult();
+            IReadOnlyList<Core.Cpu.NodeFacts> some = all.Select(f => f.Node == "pve1" ? Core.Cpu.NodeFacts.Unreadable("pve1", "ssh: connection refused", Core.Cpu.FactsSource.Ssh) : f).ToList();
+            return Task.FromResult(some);
+        });
+
+        var (exit, message) = await Run(new FixRequest { Apply = true }, facts: facts);
+        var (partial, _) = await Run(new FixRequest(), settings: Settings() with { AllowPartial = true }, facts: facts);
+
+        Assert.Equal(ExitCodes.Unknown, exit);
+        Assert.StartsWith("could not read pve1", message, StringComparison.Ordinal);
+        Assert.Empty(_lab.Writes);
+        Assert.Equal(ExitCodes.Unsafe, partial);
+        Assert.Contains("Fix plan", _out.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]
