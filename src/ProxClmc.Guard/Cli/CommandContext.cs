@@ -5,7 +5,7 @@ using Serilog;
 namespace ProxClmc.Guard.Cli;
 
 /// <summary>What a verb gets: the environment, the effective settings, a logger, and the pipeline over the chosen sources.</summary>
-public sealed class CommandContext(CliEnvironment environment, RunSettings settings, ILogger logger, ISourceFactory sourceFactory, bool logVerdicts)
+public sealed class CommandContext(CliEnvironment environment, RunSettings settings, ILogger logger, ISourceFactory sourceFactory, bool logVerdicts) : IDisposable
 {
     private ClusterSources? _sources;
 
@@ -20,7 +20,20 @@ public sealed class CommandContext(CliEnvironment environment, RunSettings setti
 
     public TextWriter Out => environment.Out;
 
-    public ClusterSources Sources => _sources ??= sourceFactory.Create(settings);
+    public ClusterSources Sources => _sources ??= CreateSources();
+
+    public void Dispose() => _sources?.Dispose();
+
+    private ClusterSources CreateSources()
+    {
+        var sources = sourceFactory.Create(settings);
+        foreach (var warning in sources.Warnings)
+        {
+            logger.Warning("{Warning}", warning);
+        }
+
+        return sources;
+    }
 
     public GuardPipeline CreatePipeline(RunSettings? overrides = null) =>
         new(overrides ?? settings, Sources, CpuCatalog.Default, environment.Clock, path => environment.FileSystem.ReadAllText(path, Infrastructure.IO.FileLimits.ForCpuInfo));

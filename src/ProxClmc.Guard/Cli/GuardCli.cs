@@ -58,7 +58,7 @@ public sealed class GuardCli
         {
             var settings = SettingsLoader.Load(_environment, parse, Global);
             logger = Logging.Create(_environment, parse.GetValue(Global.LogTarget), verbose, out var toJournal);
-            var context = new CommandContext(_environment, settings, logger, _sourceFactory(settings), logVerdicts: toJournal || verbose);
+            using var context = new CommandContext(_environment, settings, logger, _sourceFactory(settings), logVerdicts: toJournal || verbose);
             return await verb(context).ConfigureAwait(false);
         }
         catch (GuardExitException e)

@@ -22,7 +22,7 @@ public sealed class GuardScanRunner(Func<RunSettings> settings, Func<RunSettings
     public async Task<ScanRunSummary> RunOnceAsync(CancellationToken cancellationToken)
     {
         var current = settings();
-        var chosen = sources(current);
+        using var chosen = sources(current);
         var remembering = chosen with { Facts = new RememberingFactsSource(chosen.Facts, _lastGood) };
         var pipeline = new GuardPipeline(current, remembering, Core.Catalog.CpuCatalog.Default, clock, path => File.ReadAllText(path));
         var result = await pipeline.ScanAsync(cancellationToken).ConfigureAwait(false);

@@ -8,7 +8,16 @@ public sealed record ClusterSources(
     INodeFactsSource Facts,
     IGuestSource Guests,
     string Description,
-    IGuestWriter? Writer = null);
+    IGuestWriter? Writer = null) : IDisposable
+{
+    /// <summary>Things every run must say in the log (for example TLS verification switched off).</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+
+    /// <summary>Connections the sources hold (the API client), released after the run.</summary>
+    public IDisposable? Resources { get; init; }
+
+    public void Dispose() => Resources?.Dispose();
+}
 
 public interface ISourceFactory
 {

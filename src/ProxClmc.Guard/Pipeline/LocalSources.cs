@@ -2,6 +2,7 @@ using ProxClmc.Guard.Core.Cluster;
 using ProxClmc.Guard.Core.Cpu;
 using ProxClmc.Guard.Core.Sources;
 using ProxClmc.Guard.Infrastructure.IO;
+using ProxClmc.Guard.Infrastructure.Proxmox;
 using ProxClmc.Guard.Infrastructure.Snapshot;
 
 namespace ProxClmc.Guard.Pipeline;
@@ -108,7 +109,7 @@ public sealed class LayeredFactsSource(
 }
 
 /// <summary>Chooses the adapters: a snapshot or /etc/pve tree with --from, otherwise this node's corosync.conf and /etc/pve.</summary>
-public sealed class DefaultSourceFactory(CliEnvironmentAccess access) : ISourceFactory
+public sealed class DefaultSourceFactory(CliEnvironmentAccess access, Func<RunSettings, INodeFactsSource>? sshFactory = null) : ISourceFactory
 {
     public ClusterSources Create(RunSettings settings)
     {
@@ -122,11 +123,54 @@ public sealed class DefaultSourceFactory(CliEnvironmentAccess access) : ISourceF
             return new ClusterSources(tree, facts, tree, from);
         }
 
+        if (settings.HasApi)
+        {
+            return ApiSources(settings, localNode);
+        }
+
         var membership = new CorosyncFileMembership(settings.CorosyncConf, fs, localNode);
         var pve = new PveTree(settings.PveRoot, fs);
-        var local = new LayeredFactsSource(null, localNode, settings.LocalCpuInfo, fs, null, access.Clock);
+        var local = new LayeredFactsSource(null, localNode, settings.LocalCpuInfo, fs, RemoteFacts(settings, null), access.Clock);
         return new ClusterSources(membership, local, pve, $"{settings.PveRoot} on {localNode}");
     }
+
+    /// <summary>Nodes, guests and (with facts.source auto or api) CPUs through the Proxmox API.</summary>
+    private ClusterSources ApiSources(RunSettings settings, string localNode)
+    {
+        var api = settings.Config.Api;
+        var options = ProxmoxApiOptions.FromConfig(
+            api.Urls.Select(u => u.OriginalString).ToList(),
+            api.TokenId,
+            api.TokenSecretFile,
+            api.Username,
+            api.PasswordFile,
+            api.CaFile,
+            api.Fingerprint,
+            api.InsecureSkipVerify,
+            api.TimeoutSeconds,
+            api.Parallelism);
+        var client = new ProxmoxClient(options, access.Clock);
+        var apiFacts = new ApiNodeFactsSource(client, access.Clock);
+        INodeFactsSource facts = settings.FactsSource switch
+        {
+            "api" => apiFacts,
+            "local" => new LayeredFactsSource(null, localNode, settings.LocalCpuInfo, access.FileSystem, null, access.Clock),
+            _ => new LayeredFactsSource(null, localNode, settings.LocalCpuInfo, access.FileSystem, RemoteFacts(settings, apiFacts), access.Clock),
+        };
+        return new ClusterSources(new ApiMembershipSource(client), facts, new ApiGuestSource(client), $"the Proxmox API at {client.ActiveUrl}", new ApiGuestWriter(client))
+        {
+            Warnings = client.InsecureWarning is { } warning ? [warning] : [],
+            Resources = client,
+        };
+    }
+
+    /// <summary>Where the other nodes' CPUs come from: facts.source = ssh, or auto without API credentials, is SSH.</summary>
+    private INodeFactsSource? RemoteFacts(RunSettings settings, INodeFactsSource? api) => settings.FactsSource switch
+    {
+        "local" => null,
+        "api" => api,
+        _ => api ?? sshFactory?.Invoke(settings),
+    };
 }
 
 /// <summary>The parts of the environment the source factory needs.</summary>

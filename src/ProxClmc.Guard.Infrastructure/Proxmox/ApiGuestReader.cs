@@ -1,0 +1,108 @@
+using ProxClmc.Guard.Core.Guests;
+using ProxClmc.Guard.Core.Parsing;
+using ProxClmc.Guard.Core.Sources;
+
+namespace ProxClmc.Guard.Infrastructure.Proxmox;
+
+/// <summary>Reads one VM's CPU-relevant config through the API into a <see cref="GuestConfig"/>.</summary>
+internal static class ApiGuestReader
+{
+    /// <summary>
+    /// <c>GET .../pending</c> gives every key's current value, its pending value and pending deletes (and the
+    /// digest) in one call; snapshots are read only when the config has a <c>parent</c> (i.e. there are any).
+    /// </summary>
+    public static async Task<GuestConfig> ReadAsync(ProxmoxClient client, string node, int vmId, ClusterVmResource? resource, string? status, CancellationToken cancellationToken)
+    {
+        var origin = $"api:/nodes/{node}/qemu/{vmId}";
+        var entries = await client.GetVmPendingAsync(node, vmId, cancellationToken).ConfigureAwait(false);
+        var current = new Dictionary<string, string>(StringComparer.Ordinal);
+        var pending = new Dictionary<string, string>(StringComparer.Ordinal);
+        var deletes = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var entry in entries)
+        {
+            if (entry.Value is not null)
+            {
+                current[entry.Key] = entry.Value;
+            }
+
+            if (entry.Pending is not null)
+            {
+                pending[entry.Key] = entry.Pending;
+            }
+
+            if (entry.Delete)
+            {
+                deletes.Add(entry.Key);
+            }
+        }
+
+        if (!current.TryGetValue("digest", out var digest))
+        {
+            digest = (await client.GetVmConfigAsync(node, vmId, current: true, cancellationToken: cancellationToken).ConfigureAwait(false)).Digest;
+        }
+
+        var snapshots = new List<GuestSnapshot>();
+        if (current.ContainsKey("parent"))
+        {
+            foreach (var snapshot in await client.GetVmSnapshotsAsync(node, vmId, cancellationToken).ConfigureAwait(false))
+            {
+                if (snapshot.Name == "current")
+                {
+                    continue;
+                }
+
+                var values = await client.GetVmConfigAsync(node, vmId, snapshot: snapshot.Name, cancellationToken: cancellationToken).ConfigureAwait(false);
+                snapshots.Add(new GuestSnapshot(snapshot.Name, values.Get("cpu"), values.Get("runningcpu"), snapshot.VmState || values.Get("vmstate") is not null));
+            }
+        }
+
+        return new GuestConfig
+        {
+            VmId = vmId,
+            Node = node,
+            Name = current.GetValueOrDefault("name") ?? resource?.Name,
+            Type = GuestType.Qemu,
+            Status = status ?? resource?.Status,
+            Template = current.GetValueOrDefault("template") is "1" || (resource?.Template ?? false),
+            Lock = current.GetValueOrDefault("lock") ?? resource?.Lock,
+            Tags = SplitTags(current.GetValueOrDefault("tags") ?? resource?.Tags),
+            Cpu = current.GetValueOrDefault("cpu"),
+            PendingCpu = pending.GetValueOrDefault("cpu"),
+            PendingCpuDelete = deletes.Contains("cpu"),
+            RunningCpu = current.GetValueOrDefault("runningcpu"),
+            Snapshots = snapshots,
+            Args = current.GetValueOrDefault("args"),
+            Kvm = current.GetValueOrDefault("kvm") switch
+            {
+                null => null,
+                "0" => false,
+                _ => true,
+            },
+            Hookscript = current.GetValueOrDefault("hookscript"),
+            Digest = digest,
+            Origin = origin,
+        };
+    }
+
+    /// <summary>A guest whose config could not be read: still listed (judged unknown) with the reason.</summary>
+    public static GuestConfig Unreadable(ClusterVmResource resource, string reason) => new()
+    {
+        VmId = resource.VmId,
+        Node = resource.Node,
+        Name = resource.Name,
+        Type = resource.Type == "lxc" ? GuestType.Lxc : GuestType.Qemu,
+        Status = resource.Status,
+        Template = resource.Template,
+        Lock = resource.Lock,
+        Tags = SplitTags(resource.Tags),
+        Origin = $"api:/nodes/{resource.Node}/qemu/{resource.VmId}",
+        ConfigError = new ParseError($"api:/nodes/{resource.Node}/qemu/{resource.VmId}", 0, 0, reason),
+    };
+
+    /// <summary>Tags are stored ';'-separated; older versions and hand edits also use ',' or spaces.</summary>
+    public static IReadOnlyList<string> SplitTags(string? tags) =>
+        string.IsNullOrWhiteSpace(tags) ? [] : tags.Split([';', ',', ' '], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    public static bool IsMissingConfig(ProxmoxApiException api) =>
+        api.Reason.Contains("does not exist", StringComparison.OrdinalIgnoreCase);
+}

@@ -1,0 +1,599 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Security.Authentication;
+using System.Text.Json;
+using ProxClmc.Guard.Core.Sources;
+
+namespace ProxClmc.Guard.Infrastructure.Proxmox;
+
+/// <summary>
+/// A small typed client for the Proxmox VE API (<c>/api2/json</c>). Every failure surfaces as a
+/// <see cref="SourceUnavailableException"/> (exit 3) with one line naming the call and Proxmox's own reason; an HTTP
+/// error answer is attached as its <see cref="ProxmoxApiException"/> inner exception.
+/// GETs are retried with backoff on connection errors and 5xx answers; writes are sent exactly once.
+/// </summary>
+public sealed class ProxmoxClient : IDisposable
+{
+    private readonly ProxmoxApiOptions _options;
+    private readonly TimeProvider _time;
+    private readonly Endpoint[] _endpoints;
+    private readonly SemaphoreSlim _loginLock = new(1, 1);
+    private volatile int _activeEndpoint;
+    private volatile Ticket? _ticket;
+
+    /// <summary>Validates <paramref name="options"/> (exit 78 on bad keys) and loads the CA; connects lazily.</summary>
+    public ProxmoxClient(ProxmoxApiOptions options, TimeProvider? timeProvider = null)
+    {
+        options.Validate();
+        _options = options;
+        _time = timeProvider ?? TimeProvider.System;
+        var tls = new ProxmoxTls(options);
+        _endpoints = options.Urls.Select(u => new Endpoint(ProxmoxApiOptions.NormalizeUrl(u), tls, options)).ToArray();
+    }
+
+    /// <summary>True when certificates are not checked; the caller logs <see cref="InsecureWarning"/> on every run.</summary>
+    public bool IsInsecure => _options.InsecureSkipVerify;
+
+    public string? InsecureWarning => IsInsecure
+        ? "api.insecure_skip_verify = true: node certificates are not checked; anyone on the path can read the API credentials (set api.ca_file or api.fingerprint)"
+        : null;
+
+    /// <summary>The API base currently in use (the first <c>api.url</c> that answered).</summary>
+    public Uri ActiveUrl => _endpoints[_activeEndpoint].BaseUri;
+
+    /// <summary><c>api.parallelism</c>: the bound for per-VM and per-node reads.</summary>
+    public int Parallelism => _options.Parallelism;
+
+    /// <summary>Who is calling, for messages: the token id or user name (never a secret).</summary>
+    public string Principal => _options.Principal;
+
+    public async Task<ProxmoxVersion> GetVersionAsync(CancellationToken cancellationToken) =>
+        ProxmoxVersion.Parse(await GetAsync("version", cancellationToken).ConfigureAwait(false));
+
+    public async Task<IReadOnlyList<ClusterStatusEntry>> GetClusterStatusAsync(CancellationToken cancellationToken)
+    {
+        const string path = "cluster/status";
+        var data = await GetAsync(path, cancellationToken).ConfigureAwait(false);
+        return Shape(path, () => ProxmoxJson.ArrayItems(data, "cluster status").Select(ClusterStatusEntry.Parse).ToList());
+    }
+
+    /// <summary><c>GET /cluster/resources?type=vm</c>: every guest the caller has VM.Audit on (others are silently left out by Proxmox).</summary>
+    public async Task<IReadOnlyList<ClusterVmResource>> GetVmResourcesAsync(CancellationToken cancellationToken)
+    {
+        const string path = "cluster/resources?type=vm";
+        var data = await GetAsync(path, cancellationToken).ConfigureAwait(false);
+        return Shape(path, () => ProxmoxJson.ArrayItems(data, "cluster resources").Select(ClusterVmResource.Parse).ToList());
+    }
+
+    public async Task<NodeCpuInfo> GetNodeCpuInfoAsync(string node, CancellationToken cancellationToken)
+    {
+        var path = $"nodes/{Segment(node)}/status";
+        var data = await GetAsync(path, cancellationToken).ConfigureAwait(false);
+        return Shape(path, () => NodeCpuInfo.Parse(data));
+    }
+
+    /// <summary>
+    /// <c>GET /nodes/{node}/qemu/{vmid}/config</c>: with pending values applied (Proxmox's default), the current
+    /// values (<paramref name="current"/>), or one snapshot's.
+    /// </summary>
+    public async Task<QemuConfigValues> GetVmConfigAsync(string node, int vmId, bool current = false, string? snapshot = null, CancellationToken cancellationToken = default)
+    {
+        var path = $"nodes/{Segment(node)}/qemu/{vmId.ToString(CultureInfo.InvariantCulture)}/config";
+        if (snapshot is not null)
+        {
+            path += "?snapshot=" + Uri.EscapeDataString(snapshot);
+        }
+        else if (current)
+        {
+            path += "?current=1";
+        }
+
+        var data = await GetAsync(path, cancellationToken).ConfigureAwait(false);
+        return Shape(path, () => QemuConfigValues.Parse(data));
+    }
+
+    public async Task<IReadOnlyList<PendingEntry>> GetVmPendingAsync(string node, int vmId, CancellationToken cancellationToken)
+    {
+        var path = $"nodes/{Segment(node)}/qemu/{vmId.ToString(CultureInfo.InvariantCulture)}/pending";
+        var data = await GetAsync(path, cancellationToken).ConfigureAwait(false);
+        return Shape(path, () => ProxmoxJson.ArrayItems(data, "pending list").Select(PendingEntry.Parse).ToList());
+    }
+
+    public async Task<IReadOnlyList<SnapshotListEntry>> GetVmSnapshotsAsync(string node, int vmId, CancellationToken cancellationToken)
+    {
+        var path = $"nodes/{Segment(node)}/qemu/{vmId.ToString(CultureInfo.InvariantCulture)}/snapshot";
+        var data = await GetAsync(path, cancellationToken).ConfigureAwait(false);
+        return Shape(path, () => ProxmoxJson.ArrayItems(data, "snapshot list").Select(SnapshotListEntry.Parse).ToList());
+    }
+
+    /// <summary><c>GET .../status/current</c>: "running", "stopped", ...</summary>
+    public async Task<string?> GetVmStatusAsync(string node, int vmId, CancellationToken cancellationToken)
+    {
+        var path = $"nodes/{Segment(node)}/qemu/{vmId.ToString(CultureInfo.InvariantCulture)}/status/current";
+        var data = await GetAsync(path, cancellationToken).ConfigureAwait(false);
+        return Shape(path, () => ProxmoxJson.RequireObject(data, "VM status").GetStringLenient("status"));
+    }
+
+    /// <summary>
+    /// <c>PUT .../config</c> (synchronous). Always pass the digest the change was planned against: Proxmox then
+    /// refuses it if the file changed meanwhile. Sent exactly once, never retried.
+    /// </summary>
+    public async Task SetVmConfigAsync(string node, int vmId, IReadOnlyList<KeyValuePair<string, string>> values, string? digest, CancellationToken cancellationToken)
+    {
+        var path = $"nodes/{Segment(node)}/qemu/{vmId.ToString(CultureInfo.InvariantCulture)}/config";
+        await SendAsync(HttpMethod.Put, path, WithDigest(values, digest), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary><c>POST .../config</c>: the same change run as a task; returns its UPID (see <see cref="WaitForTaskAsync"/>).</summary>
+    public async Task<string> PostVmConfigAsync(string node, int vmId, IReadOnlyList<KeyValuePair<string, string>> values, string? digest, CancellationToken cancellationToken)
+    {
+        var path = $"nodes/{Segment(node)}/qemu/{vmId.ToString(CultureInfo.InvariantCulture)}/config";
+        var data = await SendAsync(HttpMethod.Post, path, WithDigest(values, digest), cancellationToken).ConfigureAwait(false);
+        return Shape(path, () => data.ValueKind == JsonValueKind.String
+            ? data.GetString()!
+            : throw new ProxmoxShapeException($"expected a task UPID, got {ProxmoxJson.Describe(data.ValueKind)}"));
+    }
+
+    public async Task<ProxmoxTaskStatus> GetTaskStatusAsync(string node, string upid, CancellationToken cancellationToken)
+    {
+        var path = $"nodes/{Segment(node)}/tasks/{Uri.EscapeDataString(upid)}/status";
+        var data = await GetAsync(path, cancellationToken).ConfigureAwait(false);
+        return Shape(path, () => ProxmoxTaskStatus.Parse(data));
+    }
+
+    /// <summary>Polls a task until it stops; the caller's token (or <c>api.timeout_seconds</c> per poll) bounds the wait.</summary>
+    public async Task<ProxmoxTaskStatus> WaitForTaskAsync(string node, string upid, TimeSpan pollInterval, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var status = await GetTaskStatusAsync(node, upid, cancellationToken).ConfigureAwait(false);
+            if (status.IsFinished)
+            {
+                return status;
+            }
+
+            await Task.Delay(pollInterval, _time, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary><c>GET /nodes/{node}/capabilities/qemu/cpu</c>: the models accepted (by the node you are connected to); null when not available.</summary>
+    public async Task<IReadOnlyList<QemuCpuModelEntry>?> GetQemuCpuModelsAsync(string node, CancellationToken cancellationToken)
+    {
+        var path = $"nodes/{Segment(node)}/capabilities/qemu/cpu";
+        var data = await GetOptionalAsync(path, cancellationToken).ConfigureAwait(false);
+        return data is { } d ? Shape(path, () => ProxmoxJson.ArrayItems(d, "CPU models").Select(QemuCpuModelEntry.Parse).ToList()) : null;
+    }
+
+    /// <summary><c>GET /cluster/qemu/cpu-flags?accel=kvm</c> (9.1.x); null when this Proxmox has no such endpoint.</summary>
+    public async Task<IReadOnlyList<ClusterCpuFlag>?> GetClusterCpuFlagsAsync(CancellationToken cancellationToken)
+    {
+        const string path = "cluster/qemu/cpu-flags?accel=kvm";
+        var data = await GetOptionalAsync(path, cancellationToken).ConfigureAwait(false);
+        return data is { } d ? Shape(path, () => ProxmoxJson.ArrayItems(d, "CPU flags").Select(ClusterCpuFlag.Parse).ToList()) : null;
+    }
+
+    /// <summary><c>GET /cluster/qemu/custom-cpu-models</c> (9.1.13+); null when this Proxmox has no such endpoint.</summary>
+    public async Task<IReadOnlyList<CustomCpuModelEntry>?> GetCustomCpuModelsAsync(CancellationToken cancellationToken)
+    {
+        const string path = "cluster/qemu/custom-cpu-models";
+        var data = await GetOptionalAsync(path, cancellationToken).ConfigureAwait(false);
+        return data is { } d ? Shape(path, () => ProxmoxJson.ArrayItems(d, "custom CPU models").Select(CustomCpuModelEntry.Parse).ToList()) : null;
+    }
+
+    /// <summary>
+    /// <c>GET /access/permissions</c>: the caller's privileges per ACL path. Proxmox silently leaves guests without
+    /// VM.Audit out of /cluster/resources, so this is how a missing privilege is told apart from an empty cluster.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, IReadOnlySet<string>>> GetPermissionsAsync(CancellationToken cancellationToken)
+    {
+        const string path = "access/permissions";
+        var data = await GetAsync(path, cancellationToken).ConfigureAwait(false);
+        return Shape(path, () =>
+        {
+            var result = new Dictionary<string, IReadOnlySet<string>>(StringComparer.Ordinal);
+            foreach (var acl in ProxmoxJson.RequireObject(data, "permissions").EnumerateObject())
+            {
+                var privileges = new HashSet<string>(StringComparer.Ordinal);
+                if (acl.Value.ValueKind == JsonValueKind.Object)
+                {
+                    // The value is the ACL's propagate flag (0 or 1); holding the privilege is its presence.
+                    foreach (var privilege in acl.Value.EnumerateObject())
+                    {
+                        privileges.Add(privilege.Name);
+                    }
+                }
+
+                result[acl.Name] = privileges;
+            }
+
+            return result;
+        });
+    }
+
+    public void Dispose()
+    {
+        foreach (var endpoint in _endpoints)
+        {
+            endpoint.Dispose();
+        }
+
+        _loginLock.Dispose();
+    }
+
+    /// <summary>
+    /// One path segment, percent-encoded so that no node name (unicode, '/', '?', shell metacharacters) can build a
+    /// different path. "." and ".." would still be collapsed by URI normalisation, so they are refused.
+    /// </summary>
+    internal static string Segment(string value)
+    {
+        if (string.IsNullOrEmpty(value) || value is "." or "..")
+        {
+            throw new SourceUnavailableException($"API: \"{value}\" is not a valid node name");
+        }
+
+        return Uri.EscapeDataString(value);
+    }
+
+    private static List<KeyValuePair<string, string>> WithDigest(IReadOnlyList<KeyValuePair<string, string>> values, string? digest)
+    {
+        var form = new List<KeyValuePair<string, string>>(values);
+        if (!string.IsNullOrEmpty(digest))
+        {
+            form.Add(new("digest", digest));
+        }
+
+        return form;
+    }
+
+    private T Shape<T>(string path, Func<T> parse)
+    {
+        try
+        {
+            return parse();
+        }
+        catch (ProxmoxShapeException e)
+        {
+            throw new SourceUnavailableException($"API GET /{StripQuery(path)} on {ActiveUrl.Authority}: unexpected answer: {e.Message}", e);
+        }
+    }
+
+    private async Task<JsonElement?> GetOptionalAsync(string path, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await GetAsync(path, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SourceUnavailableException e) when (ProxmoxApiException.From(e) is { IsNotImplemented: true })
+        {
+            return null;
+        }
+    }
+
+    private async Task<JsonElement> GetAsync(string path, CancellationToken cancellationToken)
+    {
+        var delay = _options.RetryDelay;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await SendAsync(HttpMethod.Get, path, null, cancellationToken).ConfigureAwait(false);
+            }
+            catch (RetryableException e) when (attempt < _options.GetAttempts)
+            {
+                _ = e;
+                await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
+                delay *= 2;
+            }
+            catch (RetryableException e)
+            {
+                throw new SourceUnavailableException(e.Message + (attempt > 1 ? $" (after {attempt} attempts)" : ""), e.InnerException);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Sends one request. Tries the endpoints from the active one on: a connection failure (nothing was sent)
+    /// moves to the next; an answer, a TLS refusal or a timeout ends the call.
+    /// </summary>
+    private async Task<JsonElement> SendAsync(HttpMethod method, string path, IReadOnlyList<KeyValuePair<string, string>>? form, CancellationToken cancellationToken)
+    {
+        var start = _activeEndpoint;
+        var failures = new List<string>();
+        for (var i = 0; i < _endpoints.Length; i++)
+        {
+            var index = (start + i) % _endpoints.Length;
+            var endpoint = _endpoints[index];
+            try
+            {
+                var data = await SendToAsync(endpoint, method, path, form, cancellationToken).ConfigureAwait(false);
+                _activeEndpoint = index;
+                return data;
+            }
+            catch (ConnectionFailedException e)
+            {
+                failures.Add(e.Message);
+            }
+        }
+
+        var message = $"API {method} /{StripQuery(path)}: no node answered: {string.Join("; ", failures)}";
+        if (method == HttpMethod.Get)
+        {
+            throw new RetryableException(message, null);
+        }
+
+        throw new SourceUnavailableException(message);
+    }
+
+    private async Task<JsonElement> SendToAsync(Endpoint endpoint, HttpMethod method, string path, IReadOnlyList<KeyValuePair<string, string>>? form, CancellationToken cancellationToken)
+    {
+        var ticketRenewed = false;
+        while (true)
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(_options.Timeout);
+            var display = $"API {method} /{StripQuery(path)} on {endpoint.BaseUri.Authority}";
+            try
+            {
+                using var request = new HttpRequestMessage(method, new Uri(endpoint.BaseUri.AbsoluteUri + path));
+                await AuthenticateAsync(endpoint, request, method != HttpMethod.Get, timeout.Token).ConfigureAwait(false);
+                if (form is not null)
+                {
+                    request.Content = new FormUrlEncodedContent(form);
+                }
+
+                using var response = await endpoint.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
+                if (response.StatusCode == HttpStatusCode.Unauthorized && !_options.UsesToken && !ticketRenewed)
+                {
+                    // The ticket expired or was revoked (pveproxy restarted with a rotated key): log in once more.
+                    _ticket = null;
+                    ticketRenewed = true;
+                    continue;
+                }
+
+                if (!response.IsSuccessStatusCode)
+                {
+                    throw await ErrorFromAsync(display, method, path, response, timeout.Token).ConfigureAwait(false);
+                }
+
+                return await ReadDataAsync(display, response, timeout.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+            {
+                var seconds = _options.Timeout.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
+                if (method == HttpMethod.Get)
+                {
+                    throw new RetryableException($"{display}: no answer within {seconds} s (api.timeout_seconds)", e);
+                }
+
+                throw new SourceUnavailableException(
+                    $"{display}: no answer within {seconds} s (api.timeout_seconds); the change may or may not have been applied, re-read the VM before trying again", e);
+            }
+            catch (HttpRequestException e) when (endpoint.TakeTlsFailure() is { } tls)
+            {
+                throw new SourceUnavailableException(tls, e);
+            }
+            catch (HttpRequestException e) when (e.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError
+                                                 || e.InnerException is AuthenticationException)
+            {
+                throw new ConnectionFailedException($"{endpoint.BaseUri.Authority}: {OneLine(e.Message)}", e);
+            }
+            catch (HttpRequestException e)
+            {
+                // The connection broke after the request went out: a GET can be asked again, a write cannot.
+                if (method == HttpMethod.Get)
+                {
+                    throw new RetryableException($"{display}: {OneLine(e.Message)}", e);
+                }
+
+                throw new SourceUnavailableException(
+                    $"{display}: connection lost ({OneLine(e.Message)}); the change may or may not have been applied, re-read the VM before trying again", e);
+            }
+        }
+    }
+
+    private async Task AuthenticateAsync(Endpoint endpoint, HttpRequestMessage request, bool isWrite, CancellationToken cancellationToken)
+    {
+        if (_options.UsesToken)
+        {
+            request.Headers.TryAddWithoutValidation("Authorization", $"PVEAPIToken={_options.TokenId}={_options.TokenSecret}");
+            return;
+        }
+
+        var ticket = await GetTicketAsync(endpoint, cancellationToken).ConfigureAwait(false);
+        request.Headers.TryAddWithoutValidation("Cookie", "PVEAuthCookie=" + ticket.Value);
+        if (isWrite)
+        {
+            request.Headers.TryAddWithoutValidation("CSRFPreventionToken", ticket.CsrfToken);
+        }
+    }
+
+    private async Task<Ticket> GetTicketAsync(Endpoint endpoint, CancellationToken cancellationToken)
+    {
+        var ticket = _ticket;
+        if (ticket is not null && _time.GetUtcNow() - ticket.IssuedAt < _options.TicketRenewAfter)
+        {
+            return ticket;
+        }
+
+        await _loginLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ticket = _ticket;
+            if (ticket is not null && _time.GetUtcNow() - ticket.IssuedAt < _options.TicketRenewAfter)
+            {
+                return ticket;
+            }
+
+            var issuedAt = _time.GetUtcNow();
+            var display = $"API login as {_options.Username} on {endpoint.BaseUri.Authority}";
+            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(endpoint.BaseUri.AbsoluteUri + "access/ticket"))
+            {
+                Content = new FormUrlEncodedContent([new("username", _options.Username!), new("password", _options.Password!)]),
+            };
+            using var response = await endpoint.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+            if (!response.IsSuccessStatusCode)
+            {
+                var error = await ErrorFromAsync(display, HttpMethod.Post, "access/ticket", response, cancellationToken).ConfigureAwait(false);
+                var hint = response.StatusCode == HttpStatusCode.Unauthorized ? " (check api.username and api.password_file)" : "";
+                throw new SourceUnavailableException(error.Message + hint, error);
+            }
+
+            var data = await ReadDataAsync(display, response, cancellationToken).ConfigureAwait(false);
+            if (data.ValueKind != JsonValueKind.Object || data.GetStringLenient("ticket") is not { } value ||
+                data.GetStringLenient("CSRFPreventionToken") is not { } csrf)
+            {
+                throw new SourceUnavailableException($"{display}: unexpected answer: no ticket and CSRFPreventionToken");
+            }
+
+            ticket = new Ticket(value, csrf, issuedAt);
+            _ticket = ticket;
+            return ticket;
+        }
+        finally
+        {
+            _loginLock.Release();
+        }
+    }
+
+    private async Task<Exception> ErrorFromAsync(string display, HttpMethod method, string path, HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        var status = (int)response.StatusCode;
+        var reason = OneLine(response.ReasonPhrase ?? "");
+        var fieldErrors = new Dictionary<string, string>(StringComparer.Ordinal);
+        try
+        {
+            var body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+            if (body.Length is > 0 and < 1024 * 1024)
+            {
+                using var document = JsonDocument.Parse(body);
+                var root = document.RootElement;
+                if (root.Property("errors") is { ValueKind: JsonValueKind.Object } errors)
+                {
+                    foreach (var field in errors.EnumerateObject())
+                    {
+                        fieldErrors[field.Name] = OneLine(ProxmoxJson.AsString(field.Value) ?? field.Value.GetRawText());
+                    }
+                }
+
+                if (reason.Length == 0 && root.GetStringLenient("message") is { } message)
+                {
+                    reason = OneLine(message);
+                }
+            }
+        }
+        catch (Exception e) when (e is JsonException or HttpRequestException or IOException)
+        {
+            // The reason phrase is what Proxmox documents; the body is extra detail only.
+        }
+
+        if (reason.Length == 0)
+        {
+            reason = response.StatusCode.ToString();
+        }
+
+        var text = $"{display}: {status} {reason}";
+        if (fieldErrors.Count > 0)
+        {
+            text += ": " + string.Join(", ", fieldErrors.Select(f => $"{f.Key}: {f.Value}"));
+        }
+
+        if (status == 401)
+        {
+            text += _options.UsesToken
+                ? $" (the API token {_options.TokenId} was refused; check api.token_id and api.token_secret_file)"
+                : $" (the ticket of {_options.Username} was refused)";
+        }
+        else if (status == 403)
+        {
+            text += $" ({_options.Principal} lacks that privilege on that path; grant it with pveum acl modify)";
+        }
+        else if (status == 595)
+        {
+            text += " (the node is offline or unreachable from the node answering the API)";
+        }
+
+        var api = new ProxmoxApiException(text, method.Method, path, status, reason, fieldErrors);
+        // Proxmox answers 500 for application errors too; "does not exist" is a definitive answer, not a hiccup.
+        var retryable = method == HttpMethod.Get && status >= 500 && status != 501 && status != 595 &&
+                        !reason.Contains("does not exist", StringComparison.OrdinalIgnoreCase);
+        return retryable ? new RetryableException(text, api) : new SourceUnavailableException(text, api);
+    }
+
+    private static async Task<JsonElement> ReadDataAsync(string display, HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            using var document = await JsonDocument.ParseAsync(stream, default, cancellationToken).ConfigureAwait(false);
+            if (document.RootElement.ValueKind != JsonValueKind.Object || !document.RootElement.TryGetProperty("data", out var data))
+            {
+                throw new SourceUnavailableException($"{display}: unexpected answer: no {{\"data\": ...}} object (is api.url a Proxmox VE node?)");
+            }
+
+            return data.Clone();
+        }
+        catch (JsonException e)
+        {
+            var where = e.BytePositionInLine is { } b ? $" at line {(e.LineNumber ?? 0) + 1}, byte {b + 1}" : "";
+            throw new SourceUnavailableException($"{display}: the answer is not valid JSON{where} (truncated or not from Proxmox VE?)", e);
+        }
+    }
+
+    private static string StripQuery(string path)
+    {
+        var q = path.IndexOf('?', StringComparison.Ordinal);
+        return q < 0 ? path : path[..q];
+    }
+
+    private static string OneLine(string text) =>
+        string.Join(' ', text.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+
+    private sealed record Ticket(string Value, string CsrfToken, DateTimeOffset IssuedAt);
+
+    /// <summary>A GET failure worth another attempt (connection error, timeout, 5xx other than 501 and 595).</summary>
+    private sealed class RetryableException(string message, Exception? inner) : Exception(message, inner);
+
+    /// <summary>Nothing was sent: the next <c>api.url</c> may be tried.</summary>
+    private sealed class ConnectionFailedException(string message, Exception inner) : Exception(message, inner);
+
+    private sealed class Endpoint : IDisposable
+    {
+        private string? _tlsFailure;
+
+        public Endpoint(Uri baseUri, ProxmoxTls tls, ProxmoxApiOptions options)
+        {
+            BaseUri = baseUri;
+            var handler = new SocketsHttpHandler
+            {
+                UseCookies = false,
+                AllowAutoRedirect = false,
+                ConnectTimeout = options.Timeout,
+                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+                MaxConnectionsPerServer = Math.Max(options.Parallelism, 1) + 2,
+                AutomaticDecompression = DecompressionMethods.GZip,
+            };
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, chain, errors) =>
+            {
+                var failure = tls.Check(baseUri, certificate, chain, errors);
+                if (failure is not null)
+                {
+                    Volatile.Write(ref _tlsFailure, failure);
+                }
+
+                return failure is null;
+            };
+            Http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+            Http.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+            Http.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("proxclmc-guard", "0.1"));
+        }
+
+        public Uri BaseUri { get; }
+
+        public HttpClient Http { get; }
+
+        public string? TakeTlsFailure() => Volatile.Read(ref _tlsFailure);
+
+        public void Dispose() => Http.Dispose();
+    }
+}

@@ -1,0 +1,180 @@
+using System.Text.Json;
+
+namespace ProxClmc.Guard.Infrastructure.Proxmox;
+
+/// <summary><c>GET /version</c>.</summary>
+public sealed record ProxmoxVersion(string Version, string? Release, string? RepoId)
+{
+    internal static ProxmoxVersion Parse(JsonElement data)
+    {
+        ProxmoxJson.RequireObject(data, "version");
+        return new(data.GetRequiredString("version", "version"), data.GetStringLenient("release"), data.GetStringLenient("repoid"));
+    }
+}
+
+/// <summary>One entry of <c>GET /cluster/status</c>: the cluster itself (<see cref="Type"/> "cluster") or a node.</summary>
+public sealed record ClusterStatusEntry(string Type, string Name, int? NodeId, string? Ip, bool Online, bool Local, bool? Quorate)
+{
+    public bool IsNode => Type == "node";
+
+    internal static ClusterStatusEntry Parse(JsonElement item) => new(
+        item.GetRequiredString("type", "cluster status entry"),
+        item.GetRequiredString("name", "cluster status entry"),
+        item.GetInt32Lenient("nodeid"),
+        item.GetStringLenient("ip"),
+        item.GetBoolLenient("online") ?? false,
+        item.GetBoolLenient("local") ?? false,
+        item.GetBoolLenient("quorate"));
+}
+
+/// <summary>One guest of <c>GET /cluster/resources?type=vm</c>. <c>name</c>/<c>template</c> may be missing while statistics are not there yet.</summary>
+public sealed record ClusterVmResource(
+    string Id, int VmId, string Node, string Type, string? Status, string? Name, bool Template, string? Lock, string? Tags, string? Pool, string? HaState)
+{
+    internal static ClusterVmResource Parse(JsonElement item)
+    {
+        var id = item.GetStringLenient("id");
+        var vmid = item.GetInt32Lenient("vmid")
+            ?? (id is not null && int.TryParse(id[(id.IndexOf('/', StringComparison.Ordinal) + 1)..], out var parsed) ? parsed : (int?)null)
+            ?? throw new ProxmoxShapeException($"cluster resource {id ?? "?"} has no \"vmid\"");
+        var type = item.GetRequiredString("type", $"cluster resource {vmid}");
+        return new(
+            id ?? $"{type}/{vmid}",
+            vmid,
+            item.GetRequiredString("node", $"cluster resource {vmid}"),
+            type,
+            item.GetStringLenient("status"),
+            item.GetStringLenient("name"),
+            item.GetBoolLenient("template") ?? false,
+            item.GetStringLenient("lock"),
+            item.GetStringLenient("tags"),
+            item.GetStringLenient("pool"),
+            item.GetStringLenient("hastate"));
+    }
+}
+
+/// <summary>The <c>cpuinfo</c> of <c>GET /nodes/{node}/status</c>; <see cref="Flags"/> is the first CPU's flags line (undocumented, present since 2019).</summary>
+public sealed record NodeCpuInfo(string? Model, string? Flags, int? Cpus, int? Sockets, int? Cores)
+{
+    internal static NodeCpuInfo Parse(JsonElement data)
+    {
+        ProxmoxJson.RequireObject(data, "node status");
+        if (data.Property("cpuinfo") is not { } cpu || cpu.ValueKind != JsonValueKind.Object)
+        {
+            throw new ProxmoxShapeException("node status has no \"cpuinfo\" object");
+        }
+
+        return new(cpu.GetStringLenient("model"), cpu.GetStringLenient("flags"), cpu.GetInt32Lenient("cpus"), cpu.GetInt32Lenient("sockets"), cpu.GetInt32Lenient("cores"));
+    }
+}
+
+/// <summary>A VM config as the API returns it: keys to their values as written in the file, plus <c>digest</c>.</summary>
+public sealed record QemuConfigValues(IReadOnlyDictionary<string, string> Values, string? Digest)
+{
+    public string? Get(string key) => Values.TryGetValue(key, out var v) ? v : null;
+
+    internal static QemuConfigValues Parse(JsonElement data)
+    {
+        ProxmoxJson.RequireObject(data, "VM config");
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var property in data.EnumerateObject())
+        {
+            if (ProxmoxJson.AsString(property.Value) is { } text)
+            {
+                values[property.Name] = text;
+            }
+        }
+
+        values.Remove("digest", out var digest);
+        return new(values, digest);
+    }
+}
+
+/// <summary>One entry of <c>GET .../pending</c>: the current value, the value waiting for the next cold start, or a pending delete.</summary>
+public sealed record PendingEntry(string Key, string? Value, string? Pending, bool Delete)
+{
+    internal static PendingEntry Parse(JsonElement item) => new(
+        item.GetRequiredString("key", "pending entry"),
+        item.GetStringLenient("value"),
+        item.GetStringLenient("pending"),
+        (item.GetInt64Lenient("delete") ?? 0) != 0);
+}
+
+/// <summary>One entry of <c>GET .../snapshot</c> ("current" is the running state, not a snapshot).</summary>
+public sealed record SnapshotListEntry(string Name, bool VmState, string? Parent)
+{
+    internal static SnapshotListEntry Parse(JsonElement item) => new(
+        item.GetRequiredString("name", "snapshot entry"),
+        item.GetBoolLenient("vmstate") ?? false,
+        item.GetStringLenient("parent"));
+}
+
+/// <summary><c>GET /nodes/{node}/tasks/{upid}/status</c>.</summary>
+public sealed record ProxmoxTaskStatus(string Status, string? ExitStatus)
+{
+    public bool IsFinished => Status == "stopped";
+
+    public bool Succeeded => IsFinished && ExitStatus == "OK";
+
+    internal static ProxmoxTaskStatus Parse(JsonElement data)
+    {
+        ProxmoxJson.RequireObject(data, "task status");
+        return new(data.GetRequiredString("status", "task status"), data.GetStringLenient("exitstatus"));
+    }
+}
+
+/// <summary>One model of <c>GET /nodes/{node}/capabilities/qemu/cpu</c> (answered for the node you are connected to).</summary>
+public sealed record QemuCpuModelEntry(string Name, string? Vendor, bool Custom)
+{
+    internal static QemuCpuModelEntry Parse(JsonElement item) => new(
+        item.GetRequiredString("name", "CPU model entry"), item.GetStringLenient("vendor"), item.GetBoolLenient("custom") ?? false);
+}
+
+/// <summary>One flag of <c>GET /cluster/qemu/cpu-flags</c> (9.1.x): its QEMU name and the nodes whose KVM supports it.</summary>
+public sealed record ClusterCpuFlag(string Name, IReadOnlyList<string> SupportedOn)
+{
+    internal static ClusterCpuFlag Parse(JsonElement item)
+    {
+        var name = item.GetRequiredString("name", "CPU flag entry");
+        var nodes = new List<string>();
+        if (item.Property("supported-on") is { ValueKind: JsonValueKind.Array } list)
+        {
+            nodes.AddRange(list.EnumerateArray().Select(ProxmoxJson.AsString).OfType<string>());
+        }
+        else if (item.GetStringLenient("supported-on") is { } text)
+        {
+            nodes.AddRange(text.Split([',', ';', ' '], StringSplitOptions.RemoveEmptyEntries));
+        }
+
+        return new(name, nodes);
+    }
+}
+
+/// <summary>One model of <c>GET /cluster/qemu/custom-cpu-models</c> (9.1.13+): the keys of its cpu-models.conf section.</summary>
+public sealed record CustomCpuModelEntry(string Name, IReadOnlyList<KeyValuePair<string, string>> Properties)
+{
+    internal static CustomCpuModelEntry Parse(JsonElement item)
+    {
+        var name = item.GetStringLenient("cputype") ?? item.GetRequiredString("name", "custom CPU model entry");
+        if (name.StartsWith("custom-", StringComparison.Ordinal))
+        {
+            name = name["custom-".Length..];
+        }
+
+        var properties = new List<KeyValuePair<string, string>>();
+        foreach (var property in item.EnumerateObject())
+        {
+            if (property.Name is "cputype" or "name" or "digest")
+            {
+                continue;
+            }
+
+            if (ProxmoxJson.AsString(property.Value) is { } text)
+            {
+                properties.Add(new(property.Name, text));
+            }
+        }
+
+        return new(name, properties);
+    }
+}

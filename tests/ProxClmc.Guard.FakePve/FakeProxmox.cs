@@ -1,0 +1,1019 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace ProxClmc.Guard.FakePve;
+
+public sealed record FakeProxmoxOptions
+{
+    /// <summary>An offline snapshot folder (corosync.conf, nodes/&lt;node&gt;/qemu-server/*.conf, nodes/&lt;node&gt;/cpuinfo, ...). Read once, never written.</summary>
+    public required string SnapshotDir { get; init; }
+
+    /// <summary>0 picks a free port.</summary>
+    public int Port { get; init; }
+
+    /// <summary>Added to every request before it is answered.</summary>
+    public TimeSpan Latency { get; init; }
+
+    public FakeCertificateKind Certificate { get; init; } = FakeCertificateKind.Valid;
+
+    /// <summary>The clock tickets age by (2 hours, as in Proxmox).</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>What <c>GET /version</c> answers.</summary>
+    public string Version { get; init; } = "9.1.13";
+
+    /// <summary>False makes /cluster/qemu/cpu-flags and /cluster/qemu/custom-cpu-models answer 501, as before 9.1.</summary>
+    public bool HasClusterCpuEndpoints { get; init; } = true;
+}
+
+/// <summary>One request the fake answered (path as sent, still percent-encoded, without /api2/json and the query).</summary>
+public sealed record FakeRequest(string Method, string Path, string Query, int Status);
+
+/// <summary>
+/// An in-process Proxmox VE API over HTTPS, with Proxmox's semantics (see README.md): <c>{"data":...}</c>, 0/1
+/// booleans, messages in the HTTP reason phrase, digests, locks, [PENDING], token and ticket auth with privileges,
+/// 595 for offline nodes, and hooks to inject latency and failures.
+/// </summary>
+public sealed class FakeProxmox : IAsyncDisposable
+{
+    public const string TokenId = "root@pam!guard";
+    public const string Username = "root@pam";
+    public static readonly TimeSpan TicketLifetime = TimeSpan.FromHours(2);
+
+    public static readonly IReadOnlyList<string> AllPrivileges =
+        ["Sys.Audit", "Sys.Modify", "VM.Audit", "VM.Config.CPU", "VM.Config.Options", "VM.PowerMgmt", "Mapping.Use"];
+
+    private readonly FakeCluster _cluster;
+    private readonly FakeProxmoxOptions _options;
+    private readonly DirectoryInfo _tempDir;
+    private readonly object _lock = new();
+    private readonly ConcurrentQueue<FakeRequest> _requests = new();
+    private readonly Dictionary<string, (DateTimeOffset IssuedAt, string Csrf)> _tickets = [];
+    private readonly HashSet<(string Path, string Privilege)> _revoked = [];
+    private readonly List<Fault> _faults = [];
+    private readonly Dictionary<string, string> _tasks = [];
+    private WebApplication? _app;
+    private long _taskCounter;
+
+    private FakeProxmox(FakeProxmoxOptions options, FakeCluster cluster, DirectoryInfo tempDir)
+    {
+        _options = options;
+        _cluster = cluster;
+        _tempDir = tempDir;
+        Latency = options.Latency;
+        TokenSecret = Guid.NewGuid().ToString();
+        Password = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
+    }
+
+    /// <summary>The node URL, <c>https://127.0.0.1:&lt;port&gt;</c> (the API is below /api2/json).</summary>
+    public string Url { get; private set; } = "";
+
+    public int Port { get; private set; }
+
+    /// <summary>The cluster CA (PEM) that signed the node certificate: what <c>api.ca_file</c> should name.</summary>
+    public string CaCertificatePath { get; private set; } = "";
+
+    /// <summary>Another CA (PEM) that signed nothing here: a wrong <c>api.ca_file</c>.</summary>
+    public string OtherCaCertificatePath { get; private set; } = "";
+
+    /// <summary>SHA-256 of the presented certificate, "AB:CD:..." as <c>pvenode cert info</c> shows it.</summary>
+    public string Fingerprint { get; private set; } = "";
+
+    public string TokenSecret { get; }
+
+    /// <summary>A file (mode 0600) holding <see cref="TokenSecret"/>: what <c>api.token_secret_file</c> should name.</summary>
+    public string TokenFile { get; private set; } = "";
+
+    public string Password { get; }
+
+    /// <summary>A file (mode 0600) holding <see cref="Password"/> for <see cref="Username"/>.</summary>
+    public string PasswordFile { get; private set; } = "";
+
+    /// <summary>Added to every request; may be changed while running.</summary>
+    public TimeSpan Latency { get; set; }
+
+    public IReadOnlyList<FakeRequest> Requests => _requests.ToArray();
+
+    /// <summary>Raised when a request arrives (before the latency) and when its answer is written: lets tests measure concurrency.</summary>
+    public event Action? RequestStarted;
+
+    public event Action? RequestFinished;
+
+    public IReadOnlyList<string> NodeNames
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _cluster.Nodes.Select(n => n.Name).ToList();
+            }
+        }
+    }
+
+    public static async Task<FakeProxmox> StartAsync(FakeProxmoxOptions options, CancellationToken cancellationToken = default)
+    {
+        var cluster = FakeCluster.Load(options.SnapshotDir);
+        var tempDir = Directory.CreateTempSubdirectory("fake-pve-");
+        var fake = new FakeProxmox(options, cluster, tempDir);
+        try
+        {
+            await fake.StartServerAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await fake.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        return fake;
+    }
+
+    public int CountRequests(string method, string pathContains) =>
+        _requests.Count(r => r.Method == method && r.Path.Contains(pathContains, StringComparison.Ordinal));
+
+    public void ClearRequestLog() => _requests.Clear();
+
+    /// <summary>The node is down: /cluster/status shows online 0 and every /nodes/&lt;node&gt;/... answers 595.</summary>
+    public void SetNodeOffline(string node, bool offline = true)
+    {
+        lock (_lock)
+        {
+            Node(node).Offline = offline;
+        }
+    }
+
+    /// <summary>The next <paramref name="count"/> requests whose path contains <paramref name="pathContains"/> fail with this status and reason.</summary>
+    public void FailNext(string pathContains, int count, int status = 500, string reason = "Internal Server Error", string? method = null)
+    {
+        lock (_lock)
+        {
+            _faults.Add(new Fault(pathContains, method, count, status, reason, null));
+        }
+    }
+
+    /// <summary>The next <paramref name="count"/> matching requests get this raw body (malformed JSON, a wrong shape, ...) with status 200.</summary>
+    public void ServeRawNext(string pathContains, int count, string body, string? method = null)
+    {
+        lock (_lock)
+        {
+            _faults.Add(new Fault(pathContains, method, count, 200, "OK", body));
+        }
+    }
+
+    /// <summary>The next <paramref name="count"/> matching requests are read, maybe acted on, and then the connection is cut without an answer.</summary>
+    public void AbortNext(string pathContains, int count, string? method = null, bool actFirst = false)
+    {
+        lock (_lock)
+        {
+            _faults.Add(new Fault(pathContains, method, count, 0, actFirst ? "act" : "", null));
+        }
+    }
+
+    /// <summary>Every ticket issued so far stops working (as after the 2 hours, or a key rotation).</summary>
+    public void ExpireTickets()
+    {
+        lock (_lock)
+        {
+            _tickets.Clear();
+        }
+    }
+
+    /// <summary>Takes a privilege away on an ACL path and everything below it ("/" for everywhere, "/vms/100" for one VM).</summary>
+    public void Revoke(string privilege, string path = "/")
+    {
+        lock (_lock)
+        {
+            _revoked.Add((path, privilege));
+        }
+    }
+
+    public void SetVmStatus(int vmId, string status)
+    {
+        lock (_lock)
+        {
+            Guest(vmId).Status = status;
+        }
+    }
+
+    public string GetConfigText(int vmId)
+    {
+        lock (_lock)
+        {
+            return Guest(vmId).Config.Text;
+        }
+    }
+
+    /// <summary>Replaces a config as another administrator would (its digest changes).</summary>
+    public void SetConfigText(int vmId, string text)
+    {
+        lock (_lock)
+        {
+            Guest(vmId).Config.Text = text;
+        }
+    }
+
+    public string GetDigest(int vmId)
+    {
+        lock (_lock)
+        {
+            return Guest(vmId).Config.Digest;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_app is not null)
+        {
+            await _app.StopAsync().ConfigureAwait(false);
+            await _app.DisposeAsync().ConfigureAwait(false);
+        }
+
+        try
+        {
+            _tempDir.Delete(recursive: true);
+        }
+        catch (IOException)
+        {
+            // A temp folder left behind is harmless.
+        }
+    }
+
+    private FakeNode Node(string name) =>
+        _cluster.Nodes.FirstOrDefault(n => n.Name == name) ?? throw new ArgumentException($"no node {name} in the snapshot", nameof(name));
+
+    private FakeGuest Guest(int vmId) =>
+        _cluster.Guests.TryGetValue(vmId, out var guest) ? guest : throw new ArgumentException($"no guest {vmId} in the snapshot", nameof(vmId));
+
+    private async Task StartServerAsync(CancellationToken cancellationToken)
+    {
+        var nodeName = _cluster.Nodes.FirstOrDefault()?.Name ?? "pve";
+        var ca = FakeCertificates.CreateCa("Proxmox Virtual Environment");
+        var otherCa = FakeCertificates.CreateCa("Some Other CA");
+        var leaf = FakeCertificates.CreateLeaf(_options.Certificate == FakeCertificateKind.UnknownCa ? otherCa : ca, _options.Certificate, nodeName);
+        CaCertificatePath = WriteFile("pve-root-ca.pem", ca.ExportCertificatePem() + "\n", secret: false);
+        OtherCaCertificatePath = WriteFile("other-ca.pem", otherCa.ExportCertificatePem() + "\n", secret: false);
+        Fingerprint = string.Join(':', Convert.ToHexString(leaf.GetCertHash(HashAlgorithmName.SHA256)).Chunk(2).Select(c => new string(c)));
+        TokenFile = WriteFile("token-secret", TokenSecret + "\n", secret: true);
+        PasswordFile = WriteFile("password", Password + "\n", secret: true);
+
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            ApplicationName = typeof(FakeProxmox).Assembly.GetName().Name,
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        builder.Logging.ClearProviders();
+
+        // In-process, the fake must not take over the host's Ctrl+C/SIGTERM handling; the executable handles its own.
+        builder.Services.AddSingleton<IHostLifetime, PassiveLifetime>();
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Listen(IPAddress.Loopback, _options.Port, listen =>
+            {
+                // pveproxy speaks HTTP/1.1 only; reason phrases (Proxmox's error messages) exist only there.
+                listen.Protocols = HttpProtocols.Http1;
+                listen.UseHttps(leaf);
+            });
+        });
+        _app = builder.Build();
+        _app.Run(HandleAsync);
+        await _app.StartAsync(cancellationToken).ConfigureAwait(false);
+        var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        Port = new Uri(address).Port;
+        Url = $"https://127.0.0.1:{Port.ToString(CultureInfo.InvariantCulture)}";
+    }
+
+    private string WriteFile(string name, string content, bool secret)
+    {
+        var path = Path.Combine(_tempDir.FullName, name);
+        File.WriteAllText(path, content);
+        if (secret && !OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
+        return path;
+    }
+
+    private async Task HandleAsync(HttpContext context)
+    {
+        RequestStarted?.Invoke();
+        try
+        {
+            await AnswerAsync(context).ConfigureAwait(false);
+        }
+        finally
+        {
+            RequestFinished?.Invoke();
+        }
+    }
+
+    private async Task AnswerAsync(HttpContext context)
+    {
+        var latency = Latency;
+        if (latency > TimeSpan.Zero)
+        {
+            await Task.Delay(latency, context.RequestAborted).ConfigureAwait(false);
+        }
+
+        var rawTarget = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? context.Request.Path.Value ?? "";
+        var queryStart = rawTarget.IndexOf('?', StringComparison.Ordinal);
+        var rawPath = queryStart < 0 ? rawTarget : rawTarget[..queryStart];
+        var query = queryStart < 0 ? "" : rawTarget[(queryStart + 1)..];
+        const string prefix = "/api2/json";
+        var apiPath = rawPath.StartsWith(prefix + "/", StringComparison.Ordinal) ? rawPath[prefix.Length..] : rawPath;
+
+        Answer answer;
+        try
+        {
+            answer = rawPath.StartsWith(prefix + "/", StringComparison.Ordinal)
+                ? await RouteAsync(context, apiPath).ConfigureAwait(false)
+                : Answer.Error(501, $"Method '{context.Request.Method} {rawPath}' not implemented");
+        }
+        catch (Exception e) when (e is FormatException or InvalidDataException or Microsoft.AspNetCore.Http.BadHttpRequestException)
+        {
+            answer = Answer.Error(400, "Parameter verification failed.", new JsonObject { ["request"] = e.Message });
+        }
+
+        _requests.Enqueue(new FakeRequest(context.Request.Method, apiPath, query, answer.Status));
+        if (answer == Answer.Abort)
+        {
+            context.Abort();
+            return;
+        }
+
+        context.Response.StatusCode = answer.Status;
+        context.Features.Get<IHttpResponseFeature>()!.ReasonPhrase = answer.Reason;
+        context.Response.ContentType = "application/json;charset=UTF-8";
+        await context.Response.WriteAsync(answer.Body, context.RequestAborted).ConfigureAwait(false);
+    }
+
+    private async Task<Answer> RouteAsync(HttpContext context, string apiPath)
+    {
+        var method = context.Request.Method;
+        var segments = apiPath.Split('/', StringSplitOptions.RemoveEmptyEntries).Select(Uri.UnescapeDataString).ToArray();
+        var query = context.Request.Query;
+        bool abortAfter;
+
+        lock (_lock)
+        {
+            var fault = _faults.FirstOrDefault(f => f.Remaining > 0 && apiPath.Contains(f.PathContains, StringComparison.Ordinal) && (f.Method is null || f.Method == method));
+            if (fault is not null)
+            {
+                fault.Remaining--;
+                if (fault.Status != 0 || fault.Reason != "act")
+                {
+                    return fault.RawBody is { } raw ? new Answer(200, "OK", raw) : fault.Status == 0 ? Answer.Abort : Answer.Error(fault.Status, fault.Reason);
+                }
+            }
+
+            abortAfter = fault is { Status: 0 };
+        }
+
+        if (segments is ["access", "ticket"] && method == "POST")
+        {
+            var form = await context.Request.ReadFormAsync(context.RequestAborted).ConfigureAwait(false);
+            return Login(form["username"].ToString(), form["password"].ToString(), form["realm"].ToString());
+        }
+
+        var principal = Authenticate(context, method != "GET", out var authError);
+        if (principal is null)
+        {
+            return authError!;
+        }
+
+        IFormCollection? body = null;
+        if (method is "PUT" or "POST" && context.Request.HasFormContentType)
+        {
+            body = await context.Request.ReadFormAsync(context.RequestAborted).ConfigureAwait(false);
+        }
+
+        lock (_lock)
+        {
+            var answer = (method, segments) switch
+            {
+                ("GET", ["version"]) => Answer.Data(new JsonObject { ["version"] = _options.Version, ["release"] = _options.Version[..Math.Min(3, _options.Version.Length)], ["repoid"] = "fakepve0" }),
+                ("GET", ["access", "permissions"]) => Permissions(),
+                ("GET", ["cluster", "status"]) => Require("/", "Sys.Audit") ?? ClusterStatus(),
+                ("GET", ["cluster", "resources"]) => Resources(query["type"].ToString()),
+                ("GET", ["cluster", "qemu", "cpu-flags"]) when _options.HasClusterCpuEndpoints => Require("/nodes", "Sys.Audit") ?? CpuFlags(),
+                ("GET", ["cluster", "qemu", "custom-cpu-models"]) when _options.HasClusterCpuEndpoints => Require("/nodes", "Sys.Audit") ?? CustomModels(),
+                (_, ["nodes", var node, .. var rest]) => NodeRoute(method, node, rest, query, body),
+                _ => Answer.Error(501, $"Method '{method} {apiPath}' not implemented"),
+            };
+            return abortAfter ? Answer.Abort : answer;
+        }
+    }
+
+    private Answer NodeRoute(string method, string nodeName, string[] rest, IQueryCollection query, IFormCollection? body)
+    {
+        var node = _cluster.Nodes.FirstOrDefault(n => n.Name == nodeName);
+        if (node is null)
+        {
+            return Answer.Error(500, $"hostname lookup '{nodeName}' failed - failed to get address info for: {nodeName}: Name or service not known");
+        }
+
+        if (node.Offline)
+        {
+            // pveproxy forwards /nodes/<node>/... to that node; when it cannot connect it answers 595 itself.
+            return Answer.Error(595, $"No route to host");
+        }
+
+        switch (method, rest)
+        {
+            case ("GET", ["status"]):
+                return Require($"/nodes/{nodeName}", "Sys.Audit") ?? NodeStatus(node);
+            case ("GET", ["capabilities", "qemu", "cpu"]):
+                return Require($"/nodes/{nodeName}", "Sys.Audit") ?? CpuModels();
+            case ("GET", ["tasks", var upid, "status"]):
+                return _tasks.TryGetValue(upid, out var exit)
+                    ? Answer.Data(new JsonObject { ["upid"] = upid, ["node"] = nodeName, ["status"] = "stopped", ["exitstatus"] = exit, ["type"] = "qmconfig" })
+                    : Answer.Error(500, $"no such task");
+            case (_, ["qemu", var id, .. var vmRest]):
+                if (!int.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var vmId))
+                {
+                    return Answer.Error(400, "Parameter verification failed.", new JsonObject { ["vmid"] = "type check ('integer') failed - got '" + id + "'" });
+                }
+
+                if (!_cluster.Guests.TryGetValue(vmId, out var guest) || guest.Type != "qemu" || guest.Node != nodeName)
+                {
+                    if (Require($"/vms/{vmId}", "VM.Audit") is { } denied)
+                    {
+                        return denied;
+                    }
+
+                    return Answer.Error(500, $"Configuration file 'nodes/{nodeName}/qemu-server/{vmId}.conf' does not exist");
+                }
+
+                return VmRoute(method, guest, vmRest, query, body);
+            default:
+                return Answer.Error(501, $"Method '{method} /nodes/{nodeName}/{string.Join('/', rest)}' not implemented");
+        }
+    }
+
+    private Answer VmRoute(string method, FakeGuest guest, string[] rest, IQueryCollection query, IFormCollection? body)
+    {
+        var acl = $"/vms/{guest.VmId}";
+        switch (method, rest)
+        {
+            case ("GET", ["config"]):
+                return Require(acl, "VM.Audit") ?? VmConfig(guest, query["current"].ToString() == "1", query["snapshot"].ToString());
+            case ("GET", ["pending"]):
+                return Require(acl, "VM.Audit") ?? Pending(guest);
+            case ("GET", ["snapshot"]):
+                return Require(acl, "VM.Audit") ?? SnapshotList(guest);
+            case ("GET", ["status", "current"]):
+                return Require(acl, "VM.Audit") ?? Answer.Data(new JsonObject { ["vmid"] = guest.VmId, ["status"] = guest.Status, ["name"] = guest.Config.Get("", "name") });
+            case ("PUT" or "POST", ["config"]):
+                var (status, reason, fieldErrors) = UpdateConfig(guest, body);
+                if (method == "PUT")
+                {
+                    return status == 200 ? Answer.Data(null) : Answer.Error(status, reason, fieldErrors);
+                }
+
+                if (status == 400)
+                {
+                    return Answer.Error(status, reason, fieldErrors);
+                }
+
+                // POST runs the update as a task: failures surface as the task's exit status.
+                var upid = string.Format(CultureInfo.InvariantCulture, "UPID:{0}:{1:X8}:{2:X8}:{3:X8}:qmconfig:{4}:{5}:", guest.Node, Environment.ProcessId, ++_taskCounter, _options.TimeProvider.GetUtcNow().ToUnixTimeSeconds(), guest.VmId, FakeProxmox.Username);
+                _tasks[upid] = status == 200 ? "OK" : reason;
+                return Answer.Data(JsonValue.Create(upid));
+            default:
+                return Answer.Error(501, $"Method '{method} /nodes/{guest.Node}/qemu/{guest.VmId}/{string.Join('/', rest)}' not implemented");
+        }
+    }
+
+    private (int Status, string Reason, JsonObject? Errors) UpdateConfig(FakeGuest guest, IFormCollection? form)
+    {
+        var acl = $"/vms/{guest.VmId}";
+        var changes = new List<KeyValuePair<string, string>>();
+        var deletes = new List<string>();
+        string? digest = null;
+        foreach (var (key, values) in form ?? (IEnumerable<KeyValuePair<string, Microsoft.Extensions.Primitives.StringValues>>)[])
+        {
+            var value = values.ToString();
+            switch (key)
+            {
+                case "digest":
+                    digest = value;
+                    break;
+                case "delete":
+                    deletes.AddRange(value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+                    break;
+                case "skiplock" or "background_delay":
+                    break;
+                default:
+                    if (value.Contains('\n', StringComparison.Ordinal) || value.Contains('\r', StringComparison.Ordinal))
+                    {
+                        return (400, "Parameter verification failed.", new JsonObject { [key] = "value must not contain a line break" });
+                    }
+
+                    changes.Add(new(key, value));
+                    break;
+            }
+        }
+
+        foreach (var key in changes.Select(c => c.Key).Concat(deletes))
+        {
+            var privilege = key == "cpu" ? "VM.Config.CPU" : "VM.Config.Options";
+            if (!Allowed(acl, privilege))
+            {
+                return (403, $"Permission check failed ({acl}, {privilege})", null);
+            }
+        }
+
+        var config = guest.Config;
+        if (digest is not null && !string.Equals(digest, config.Digest, StringComparison.OrdinalIgnoreCase))
+        {
+            return (500, "detected modified configuration - file changed by other user?", null);
+        }
+
+        if (config.Get("", "lock") is { } locked)
+        {
+            return (500, $"VM is locked ({locked})", null);
+        }
+
+        // cpu (like most options) cannot be hot-plugged: on a running VM the change waits in [PENDING] for the next cold start.
+        var running = guest.Status == "running";
+        var pendingDeletes = config.PendingDeletes();
+        foreach (var (key, value) in changes)
+        {
+            if (running)
+            {
+                config.Set("PENDING", key, value);
+            }
+            else
+            {
+                config.Set("", key, value);
+                config.Remove("PENDING", key);
+            }
+
+            pendingDeletes.Remove(key);
+        }
+
+        foreach (var key in deletes)
+        {
+            if (running)
+            {
+                config.Remove("PENDING", key);
+                if (!pendingDeletes.Contains(key))
+                {
+                    pendingDeletes.Add(key);
+                }
+            }
+            else
+            {
+                config.Remove("", key);
+                config.Remove("PENDING", key);
+                pendingDeletes.Remove(key);
+            }
+        }
+
+        if (config.HasSection("PENDING") || pendingDeletes.Count > 0)
+        {
+            config.SetPendingDeletes(pendingDeletes);
+        }
+
+        return (200, "OK", null);
+    }
+
+    private Answer Login(string username, string password, string realm)
+    {
+        if (!username.Contains('@', StringComparison.Ordinal) && realm.Length > 0)
+        {
+            username += "@" + realm;
+        }
+
+        if (username != Username || password != Password)
+        {
+            return Answer.Error(401, "authentication failure");
+        }
+
+        var now = _options.TimeProvider.GetUtcNow();
+        var ticket = $"PVE:{username}:{now.ToUnixTimeSeconds():X8}::{Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))}";
+        var csrf = $"{now.ToUnixTimeSeconds():X8}:{Convert.ToBase64String(RandomNumberGenerator.GetBytes(16)).TrimEnd('=')}";
+        lock (_lock)
+        {
+            _tickets[ticket] = (now, csrf);
+        }
+
+        return Answer.Data(new JsonObject { ["ticket"] = ticket, ["CSRFPreventionToken"] = csrf, ["username"] = username, ["cap"] = new JsonObject() });
+    }
+
+    private string? Authenticate(HttpContext context, bool isWrite, out Answer? error)
+    {
+        error = null;
+        var authorization = context.Request.Headers.Authorization.ToString();
+        if (authorization.StartsWith("PVEAPIToken=", StringComparison.Ordinal))
+        {
+            var value = authorization["PVEAPIToken=".Length..];
+            var split = value.LastIndexOf('=');
+            if (split > 0 && value[..split] == TokenId && value[(split + 1)..] == TokenSecret)
+            {
+                return TokenId;
+            }
+
+            error = Answer.Error(401, "authentication failure");
+            return null;
+        }
+
+        var cookie = context.Request.Cookies["PVEAuthCookie"];
+        if (cookie is null)
+        {
+            error = Answer.Error(401, "No ticket");
+            return null;
+        }
+
+        lock (_lock)
+        {
+            if (!_tickets.TryGetValue(cookie, out var issued) || _options.TimeProvider.GetUtcNow() - issued.IssuedAt >= TicketLifetime)
+            {
+                error = Answer.Error(401, "authentication failure");
+                return null;
+            }
+
+            if (isWrite && context.Request.Headers["CSRFPreventionToken"].ToString() != issued.Csrf)
+            {
+                error = Answer.Error(401, "Permission denied - invalid csrf token");
+                return null;
+            }
+        }
+
+        return Username;
+    }
+
+    private bool Allowed(string path, string privilege)
+    {
+        var prefix = "";
+        foreach (var segment in path.Split('/', StringSplitOptions.RemoveEmptyEntries).Prepend(""))
+        {
+            prefix = segment.Length == 0 ? "/" : prefix.TrimEnd('/') + "/" + segment;
+            if (_revoked.Contains((prefix, privilege)))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private Answer? Require(string path, string privilege) =>
+        Allowed(path, privilege) ? null : Answer.Error(403, $"Permission check failed ({path}, {privilege})");
+
+    private Answer Permissions()
+    {
+        var result = new JsonObject();
+        foreach (var path in _revoked.Select(r => r.Path).Append("/").Append("/vms").Append("/nodes").Distinct().Order(StringComparer.Ordinal))
+        {
+            var privileges = new JsonObject();
+            foreach (var privilege in AllPrivileges.Where(p => Allowed(path, p)))
+            {
+                privileges[privilege] = 1;
+            }
+
+            result[path] = privileges;
+        }
+
+        return Answer.Data(result);
+    }
+
+    private Answer ClusterStatus()
+    {
+        var list = new JsonArray
+        {
+            new JsonObject
+            {
+                ["type"] = "cluster", ["id"] = "cluster", ["name"] = _cluster.ClusterName, ["nodes"] = _cluster.Nodes.Count,
+                ["quorate"] = _cluster.Nodes.Count(n => !n.Offline) * 2 > _cluster.Nodes.Count ? 1 : 0, ["version"] = 7,
+            },
+        };
+        for (var i = 0; i < _cluster.Nodes.Count; i++)
+        {
+            var node = _cluster.Nodes[i];
+            list.Add(new JsonObject
+            {
+                ["type"] = "node", ["id"] = $"node/{node.Name}", ["name"] = node.Name, ["nodeid"] = node.NodeId, ["ip"] = node.Ip,
+                ["online"] = node.Offline ? 0 : 1, ["local"] = i == 0 ? 1 : 0, ["level"] = "",
+            });
+        }
+
+        return Answer.Data(list);
+    }
+
+    private Answer Resources(string type)
+    {
+        var list = new JsonArray();
+        if (type is "" or "node")
+        {
+            foreach (var node in _cluster.Nodes.Where(n => Allowed($"/nodes/{n.Name}", "Sys.Audit")))
+            {
+                list.Add(new JsonObject { ["id"] = $"node/{node.Name}", ["type"] = "node", ["node"] = node.Name, ["status"] = node.Offline ? "offline" : "online" });
+            }
+        }
+
+        if (type is "" or "vm")
+        {
+            // Proxmox leaves out, without a word, every guest the caller has no VM.Audit on.
+            foreach (var guest in _cluster.Guests.Values.Where(g => Allowed($"/vms/{g.VmId}", "VM.Audit")))
+            {
+                var node = _cluster.Nodes.First(n => n.Name == guest.Node);
+                var config = guest.Config;
+                var entry = new JsonObject
+                {
+                    ["id"] = $"{guest.Type}/{guest.VmId}", ["vmid"] = guest.VmId, ["node"] = guest.Node, ["type"] = guest.Type,
+                    ["status"] = node.Offline ? "unknown" : guest.Status, ["maxcpu"] = int.TryParse(config.Get("", "cores"), CultureInfo.InvariantCulture, out var cores) ? cores : 1,
+                };
+
+                // pvestatd has not reported an offline node's guests: no name and template until it does.
+                if (!node.Offline)
+                {
+                    entry["name"] = config.Get("", guest.Type == "lxc" ? "hostname" : "name") ?? $"VM {guest.VmId}";
+                    entry["template"] = config.Get("", "template") == "1" ? 1 : 0;
+                }
+
+                if (config.Get("", "lock") is { } lockValue)
+                {
+                    entry["lock"] = lockValue;
+                }
+
+                if (config.Get("", "tags") is { } tags)
+                {
+                    entry["tags"] = tags;
+                }
+
+                list.Add(entry);
+            }
+        }
+
+        return Answer.Data(list);
+    }
+
+    private static Answer NodeStatus(FakeNode node)
+    {
+        var cpuinfo = new JsonObject { ["hvm"] = "1", ["user_hz"] = 100 };
+        if (node.CpuInfoText is { } text)
+        {
+            var (model, flags, cpus, sockets) = FakeCluster.ReadCpuInfo(text);
+            cpuinfo["model"] = model;
+            cpuinfo["flags"] = flags;
+            cpuinfo["cpus"] = cpus;
+            cpuinfo["sockets"] = sockets;
+            cpuinfo["cores"] = Math.Max(cpus / sockets, 1);
+        }
+
+        return Answer.Data(new JsonObject
+        {
+            ["cpuinfo"] = cpuinfo, ["pveversion"] = "pve-manager/9.1.1/fake", ["kversion"] = "Linux 6.14.8-2-pve #1 SMP PREEMPT_DYNAMIC",
+            ["uptime"] = 86400, ["cpu"] = 0.05,
+        });
+    }
+
+    private Answer CpuModels()
+    {
+        var list = new JsonArray();
+        foreach (var (name, vendor) in BuiltInModels)
+        {
+            list.Add(new JsonObject { ["name"] = name, ["vendor"] = vendor, ["custom"] = 0 });
+        }
+
+        if (_cluster.CpuModelsConf is { } conf)
+        {
+            foreach (var (name, properties) in FakeCluster.ParseCpuModels(conf))
+            {
+                var reported = properties.FirstOrDefault(p => p.Key == "reported-model").Value ?? "kvm64";
+                list.Add(new JsonObject { ["name"] = "custom-" + name, ["vendor"] = BuiltInModels.FirstOrDefault(m => m.Name == reported).Vendor ?? "default", ["custom"] = 1 });
+            }
+        }
+
+        return Answer.Data(list);
+    }
+
+    private static readonly (string Name, string Vendor)[] BuiltInModels =
+    [
+        ("host", "default"), ("max", "default"), ("kvm64", "default"), ("qemu64", "default"),
+        ("x86-64-v2", "default"), ("x86-64-v2-AES", "default"), ("x86-64-v3", "default"), ("x86-64-v4", "default"),
+        ("Nehalem", "GenuineIntel"), ("Westmere", "GenuineIntel"), ("SandyBridge", "GenuineIntel"), ("IvyBridge", "GenuineIntel"),
+        ("Haswell", "GenuineIntel"), ("Broadwell", "GenuineIntel"), ("Skylake-Server", "GenuineIntel"), ("Cascadelake-Server", "GenuineIntel"),
+        ("Icelake-Server", "GenuineIntel"), ("SapphireRapids", "GenuineIntel"),
+        ("Opteron_G3", "AuthenticAMD"), ("Opteron_G5", "AuthenticAMD"), ("EPYC", "AuthenticAMD"), ("EPYC-Rome", "AuthenticAMD"),
+        ("EPYC-Milan", "AuthenticAMD"), ("EPYC-Genoa", "AuthenticAMD"),
+    ];
+
+    private Answer CpuFlags()
+    {
+        var byFlag = new SortedDictionary<string, SortedSet<string>>(StringComparer.Ordinal);
+        foreach (var node in _cluster.Nodes.Where(n => n.CpuInfoText is not null))
+        {
+            var (_, flags, _, _) = FakeCluster.ReadCpuInfo(node.CpuInfoText!);
+            foreach (var flag in (flags ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            {
+                var name = FakeCluster.QemuFlagName(flag);
+                if (!byFlag.TryGetValue(name, out var nodes))
+                {
+                    byFlag[name] = nodes = new SortedSet<string>(StringComparer.Ordinal);
+                }
+
+                nodes.Add(node.Name);
+            }
+        }
+
+        var list = new JsonArray();
+        foreach (var (flag, nodes) in byFlag)
+        {
+            list.Add(new JsonObject { ["name"] = flag, ["supported-on"] = new JsonArray(nodes.Select(n => (JsonNode)JsonValue.Create(n)).ToArray()) });
+        }
+
+        return Answer.Data(list);
+    }
+
+    private Answer CustomModels()
+    {
+        var list = new JsonArray();
+        foreach (var (name, properties) in FakeCluster.ParseCpuModels(_cluster.CpuModelsConf ?? ""))
+        {
+            var entry = new JsonObject { ["cputype"] = "custom-" + name };
+            foreach (var (key, value) in properties)
+            {
+                entry[key] = key is "hidden" ? (JsonNode)(value == "1" ? 1 : 0) : value;
+            }
+
+            list.Add(entry);
+        }
+
+        return Answer.Data(list);
+    }
+
+    /// <summary>Integer-typed options come back as JSON numbers, the rest as strings, as Proxmox's schema makes them.</summary>
+    private static readonly HashSet<string> NumericKeys =
+        ["memory", "balloon", "cores", "sockets", "vcpus", "kvm", "template", "onboot", "acpi", "numa", "tablet", "vmstate", "shares", "cpuunits", "freeze", "protection", "reboot", "localtime"];
+
+    private static JsonObject ValuesObject(IEnumerable<KeyValuePair<string, string>> values)
+    {
+        var obj = new JsonObject();
+        foreach (var (key, value) in values)
+        {
+            obj[key] = NumericKeys.Contains(key) && long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : value;
+        }
+
+        return obj;
+    }
+
+    private static Answer VmConfig(FakeGuest guest, bool current, string snapshot)
+    {
+        var config = guest.Config;
+        if (snapshot.Length > 0)
+        {
+            if (!config.SnapshotNames.Contains(snapshot))
+            {
+                return Answer.Error(500, $"snapshot '{snapshot}' does not exist");
+            }
+
+            var snap = ValuesObject(config.Values(snapshot));
+            snap["digest"] = config.Digest;
+            return Answer.Data(snap);
+        }
+
+        var values = config.Values("");
+        if (!current)
+        {
+            var deletes = config.PendingDeletes();
+            values.RemoveAll(kv => deletes.Contains(kv.Key));
+            foreach (var (key, value) in config.Values("PENDING").Where(kv => kv.Key != "delete"))
+            {
+                values.RemoveAll(kv => kv.Key == key);
+                values.Add(new(key, value));
+            }
+        }
+
+        var obj = ValuesObject(values);
+        obj["digest"] = config.Digest;
+        return Answer.Data(obj);
+    }
+
+    private static Answer Pending(FakeGuest guest)
+    {
+        var config = guest.Config;
+        var main = config.Values("");
+        var pending = config.Values("PENDING").Where(kv => kv.Key != "delete").ToList();
+        var deletes = config.PendingDeletes();
+        var list = new JsonArray();
+        foreach (var key in main.Select(kv => kv.Key).Concat(pending.Select(kv => kv.Key)).Concat(deletes).Append("digest").Distinct())
+        {
+            var item = new JsonObject { ["key"] = key };
+            if (key == "digest")
+            {
+                item["value"] = config.Digest;
+            }
+            else if (main.FirstOrDefault(kv => kv.Key == key) is { Key: not null } value)
+            {
+                item["value"] = ValuesObject([value])[key]!.DeepClone();
+            }
+
+            if (pending.FirstOrDefault(kv => kv.Key == key) is { Key: not null } p)
+            {
+                item["pending"] = ValuesObject([p])[key]!.DeepClone();
+            }
+
+            if (deletes.Contains(key))
+            {
+                item["delete"] = 1;
+            }
+
+            list.Add(item);
+        }
+
+        return Answer.Data(list);
+    }
+
+    private static Answer SnapshotList(FakeGuest guest)
+    {
+        var config = guest.Config;
+        var list = new JsonArray();
+        foreach (var name in config.SnapshotNames)
+        {
+            var item = new JsonObject { ["name"] = name, ["snaptime"] = long.TryParse(config.Get(name, "snaptime"), CultureInfo.InvariantCulture, out var t) ? t : 0 };
+            if (config.Get(name, "vmstate") is not null)
+            {
+                item["vmstate"] = 1;
+            }
+
+            if (config.Get(name, "parent") is { } parent)
+            {
+                item["parent"] = parent;
+            }
+
+            list.Add(item);
+        }
+
+        var current = new JsonObject { ["name"] = "current", ["description"] = "You are here!", ["running"] = guest.Status == "running" ? 1 : 0 };
+        if (config.Get("", "parent") is { } currentParent)
+        {
+            current["parent"] = currentParent;
+        }
+
+        list.Add(current);
+        return Answer.Data(list);
+    }
+
+    private sealed class PassiveLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+
+    private sealed class Fault(string pathContains, string? method, int remaining, int status, string reason, string? rawBody)
+    {
+        public string PathContains { get; } = pathContains;
+
+        public string? Method { get; } = method;
+
+        public int Remaining { get; set; } = remaining;
+
+        public int Status { get; } = status;
+
+        public string Reason { get; } = reason;
+
+        public string? RawBody { get; } = rawBody;
+    }
+
+    private sealed record Answer(int Status, string Reason, string Body)
+    {
+        private static readonly JsonSerializerOptions Json = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+        /// <summary>No answer at all: the connection is cut (logged with status 0).</summary>
+        public static readonly Answer Abort = new(0, "", "");
+
+        public static Answer Data(JsonNode? data) =>
+            new(200, "OK", new JsonObject { ["data"] = data }.ToJsonString(Json));
+
+        public static Answer Error(int status, string reason, JsonObject? errors = null)
+        {
+            var body = new JsonObject { ["data"] = null };
+            if (errors is not null)
+            {
+                body["errors"] = errors;
+            }
+
+            return new(status, reason, body.ToJsonString(Json));
+        }
+    }
+}
