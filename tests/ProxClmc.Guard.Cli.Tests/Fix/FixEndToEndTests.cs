@@ -236,6 +236,50 @@ public sealed class FixEndToEndTests : IAsyncLifetime
         Assert.Null(CpuOf(100));
     }
 
+    [Fact]
+    public async Task From_the_command_line_with_a_config_file_apply_then_undo()
+    {
+        Directory.CreateDirectory(_undoDir);
+        var config = Path.Combine(_undoDir, "proxclmc-guard.toml");
+        File.WriteAllText(config, $"""
+            [facts]
+            source = "api"
+
+            [api]
+            url = "{_pve.Url}"
+            token_id = "{FakeProxmox.TokenId}"
+            token_secret_file = "{_pve.TokenFile}"
+            ca_file = "{_pve.CaCertificatePath}"
+
+            [fix]
+            undo_dir = "{_undoDir}"
+            """);
+        var before = _pve.GetConfigText(106);
+
+        var (exit, stdout, stderr) = await Cli("fix", "--config", config, "--apply", "--vmid", "106");
+
+        Assert.Equal(ExitCodes.Ok, exit);
+        Assert.Equal("", stderr);
+        Assert.Matches(@"106\s+build-host\s+pve2\s+host\s+x86-64-v2-AES\s+change", stdout);
+        Assert.Equal("x86-64-v2-AES", CpuOf(106));
+        var planId = Regex.Match(stdout, @"Fix plan (\d{8}-\d{6}-[0-9a-f]{4})").Groups[1].Value;
+
+        var (undo, undoOut, _) = await Cli("fix", "--config", config, "--undo", planId);
+
+        Assert.Equal(ExitCodes.Ok, undo);
+        Assert.Matches(@"106\s+pve2\s+x86-64-v2-AES\s+host\s+restored", undoOut);
+        Assert.Equal(before, _pve.GetConfigText(106));
+    }
+
+    private static async Task<(int ExitCode, string Out, string Error)> Cli(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var cli = new GuardCli(new CliEnvironment { Out = output, Error = error, OutputWidth = 240, GetEnvironmentVariable = _ => null, HostName = () => "pve1" });
+        var exit = await cli.InvokeAsync(args);
+        return (exit, output.ToString(), error.ToString());
+    }
+
     /// <summary>The real API writer, with a hook just before each write reaches the API.</summary>
     private sealed class WatchedWriter(IGuestWriter inner, Action<int, int> beforeWrite) : IGuestWriter
     {
