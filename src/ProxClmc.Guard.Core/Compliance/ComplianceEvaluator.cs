@@ -560,6 +560,17 @@ public sealed class ComplianceEvaluator
             return;
         }
 
+        var unknown = _readableNodes.Where(n => n.Facts.Cpu!.PhysicalAddressBits is null).Select(n => n.Node).ToList();
+        if (unknown.Count > 0)
+        {
+            // The API's node status has no address sizes: say so rather than assume the widths match.
+            notes.Add(new GuestNote(
+                GuestNote.PhysBitsHost,
+                $"phys-bits=host, and the physical address width of {string.Join(", ", unknown)} is unknown (facts without 'address sizes'); widths may differ",
+                IsWarning: true));
+            return;
+        }
+
         var widths = _readableNodes
             .Select(n => n.Facts.Cpu!.PhysicalAddressBits)
             .Where(b => b is not null)

@@ -79,6 +79,25 @@ public sealed class LabClusterScanGoldenTests
         Assert.Equal(expected.OrderBy(p => p.Key).Select(p => $"{p.Key} {p.Value}"), actual.OrderBy(p => p.Key).Select(p => $"{p.Key} {p.Value}"));
     }
 
+    [Fact]
+    public void Unsafe_guests_are_listed_first_then_warnings_then_the_rest()
+    {
+        var result = GuardRun.Run("scan", "--from", GuardRun.Lab, "--format", "json");
+        using var json = System.Text.Json.JsonDocument.Parse(result.Out);
+        var order = json.RootElement.GetProperty("guests").EnumerateArray().Select(g => g.GetProperty("verdict").GetString()).ToList();
+
+        static int Group(string? verdict) => verdict switch
+        {
+            "exceeds-baseline" or "host-cpu" or "unknown-model" => 0,
+            "unverified" => 1,
+            _ => 2,
+        };
+
+        var groups = order.Select(Group).ToList();
+        Assert.Equal(groups.Order(), groups);
+        Assert.Equal(10, groups.Count(g => g == 0));
+    }
+
     [Theory]
     [InlineData(102, "pending-change")]
     [InlineData(111, "args-override")]

@@ -1,0 +1,272 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using ProxClmc.Guard.Core.Cpu;
+using ProxClmc.Guard.Core.Parsing;
+
+namespace ProxClmc.Guard.Infrastructure.Facts;
+
+/// <summary>
+/// <c>facts.cache_file</c>: each node's last readable facts with time and source, for fast checks (the hook) and as
+/// "last known" facts with <c>--allow-partial</c>. A missing or corrupt cache is never fatal: it is treated as empty.
+/// </summary>
+public sealed class FactsCache
+{
+    public const int SchemaVersion = 1;
+
+    private readonly Dictionary<string, CachedNode> _nodes;
+    private readonly List<string> _warnings = [];
+    private readonly Lock _lock = new();
+
+    private FactsCache(string path, Dictionary<string, CachedNode> nodes)
+    {
+        Path = path;
+        _nodes = nodes;
+    }
+
+    public string Path { get; }
+
+    /// <summary>Why (part of) the cache was ignored, one line each.</summary>
+    public IReadOnlyList<string> Warnings
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return [.. _warnings];
+            }
+        }
+    }
+
+    public IReadOnlyCollection<string> Nodes
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return [.. _nodes.Keys];
+            }
+        }
+    }
+
+    public static FactsCache Load(string path)
+    {
+        var cache = new FactsCache(path, new Dictionary<string, CachedNode>(StringComparer.Ordinal));
+        try
+        {
+            if (!File.Exists(path))
+            {
+                return cache;
+            }
+
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            if (stream.Length > InputLimits.MaxCpuInfoBytes)
+            {
+                cache._warnings.Add($"facts cache {path} is larger than {InputLimits.MaxCpuInfoBytes} bytes; ignored");
+                return cache;
+            }
+
+            var document = JsonSerializer.Deserialize(stream, FactsCacheJsonContext.Default.FactsCacheDocument);
+            if (document is null || document.SchemaVersion != SchemaVersion || document.Nodes is null)
+            {
+                cache._warnings.Add($"facts cache {path} has an unknown format (schemaVersion {document?.SchemaVersion}); ignored");
+                return cache;
+            }
+
+            foreach (var (name, node) in document.Nodes)
+            {
+                if (node?.Cpu is null || node.Cpu.Architecture is null || node.Cpu.VendorId is null || node.Cpu.ModelName is null ||
+                    node.Cpu.Flags is null || !Enum.TryParse<FactsSource>(node.Source, ignoreCase: true, out _))
+                {
+                    cache._warnings.Add($"facts cache {path}: entry for node {name} is incomplete; ignored");
+                    continue;
+                }
+
+                cache._nodes[name] = node;
+            }
+        }
+        catch (Exception ex) when (ex is JsonException or IOException or UnauthorizedAccessException or NotSupportedException)
+        {
+            cache._warnings.Add($"facts cache {path} cannot be read ({OneLine(ex.Message)}); ignored");
+            cache._nodes.Clear();
+        }
+
+        return cache;
+    }
+
+    /// <summary>Records fresh readable facts; unreadable, stale and cached facts leave the node's last entry as it was.</summary>
+    public void Update(IEnumerable<NodeFacts> facts)
+    {
+        lock (_lock)
+        {
+            foreach (var f in facts)
+            {
+                if (f.Cpu is null || f.IsStale || f.Source == FactsSource.Cache || f.CollectedAt is null)
+                {
+                    continue;
+                }
+
+                _nodes[f.Node] = new CachedNode
+                {
+                    Source = f.Source.ToString().ToLowerInvariant(),
+                    Address = f.Address,
+                    CollectedAt = f.CollectedAt.Value,
+                    Cpu = CachedCpu.From(f.Cpu),
+                };
+            }
+        }
+    }
+
+    /// <summary>
+    /// The cached facts of a node, no older than <paramref name="maxAge"/> (null: any age), as <see cref="FactsSource.Cache"/> facts
+    /// with their original collection time.
+    /// </summary>
+    public bool TryGet(string node, TimeSpan? maxAge, DateTimeOffset now, out NodeFacts facts)
+    {
+        CachedNode? entry;
+        lock (_lock)
+        {
+            _nodes.TryGetValue(node, out entry);
+        }
+
+        if (entry is null || (maxAge is { } limit && now - entry.CollectedAt > limit))
+        {
+            facts = null!;
+            return false;
+        }
+
+        facts = NodeFacts.Readable(node, entry.Cpu!.ToCpuInfo(), FactsSource.Cache, entry.Address ?? "", entry.CollectedAt);
+        return true;
+    }
+
+    /// <summary>The source a cached node's facts were originally read from.</summary>
+    public FactsSource? OriginalSource(string node)
+    {
+        lock (_lock)
+        {
+            return _nodes.TryGetValue(node, out var e) && Enum.TryParse<FactsSource>(e.Source, true, out var s) ? s : null;
+        }
+    }
+
+    /// <summary>Writes the cache atomically: a temporary file in the same folder, flushed to disk, then renamed over the old one.</summary>
+    public async Task SaveAsync(CancellationToken cancellationToken = default)
+    {
+        FactsCacheDocument document;
+        lock (_lock)
+        {
+            document = new FactsCacheDocument
+            {
+                SchemaVersion = SchemaVersion,
+                Nodes = new SortedDictionary<string, CachedNode?>(_nodes.ToDictionary(p => p.Key, p => (CachedNode?)p.Value), StringComparer.Ordinal),
+            };
+        }
+
+        var full = System.IO.Path.GetFullPath(Path);
+        var directory = System.IO.Path.GetDirectoryName(full)!;
+        Directory.CreateDirectory(directory);
+        var temp = System.IO.Path.Combine(directory, $".{System.IO.Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            var options = new FileStreamOptions
+            {
+                Mode = FileMode.CreateNew,
+                Access = FileAccess.Write,
+                Options = FileOptions.Asynchronous,
+            };
+            await using (var stream = new FileStream(temp, options))
+            {
+                await JsonSerializer.SerializeAsync(stream, document, FactsCacheJsonContext.Default.FactsCacheDocument, cancellationToken).ConfigureAwait(false);
+                await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+                stream.Flush(flushToDisk: true);
+            }
+
+            // rename(2) within one folder is atomic: a reader sees the old file or the new one, never half of one.
+            File.Move(temp, full, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temp))
+            {
+                File.Delete(temp);
+            }
+        }
+    }
+
+    private static string OneLine(string text) => text.ReplaceLineEndings(" ");
+}
+
+internal sealed class FactsCacheDocument
+{
+    public int SchemaVersion { get; set; }
+
+    public SortedDictionary<string, CachedNode?>? Nodes { get; set; }
+}
+
+internal sealed class CachedNode
+{
+    public string Source { get; set; } = "";
+
+    public string? Address { get; set; }
+
+    public DateTimeOffset CollectedAt { get; set; }
+
+    public CachedCpu? Cpu { get; set; }
+}
+
+internal sealed class CachedCpu
+{
+    public string? Architecture { get; set; }
+
+    public string? VendorId { get; set; }
+
+    public int? Family { get; set; }
+
+    public int? Model { get; set; }
+
+    public int? Stepping { get; set; }
+
+    public string? ModelName { get; set; }
+
+    public List<string>? Flags { get; set; }
+
+    public List<string>? Bugs { get; set; }
+
+    public int? PhysicalAddressBits { get; set; }
+
+    public int ProcessorCount { get; set; } = 1;
+
+    public List<string>? FlagsNotOnAllProcessors { get; set; }
+
+    public static CachedCpu From(CpuInfo cpu) => new()
+    {
+        Architecture = cpu.Architecture,
+        VendorId = cpu.VendorId,
+        Family = cpu.Family,
+        Model = cpu.Model,
+        Stepping = cpu.Stepping,
+        ModelName = cpu.ModelName,
+        Flags = cpu.Flags.Order(StringComparer.Ordinal).ToList(),
+        Bugs = cpu.Bugs.Order(StringComparer.Ordinal).ToList(),
+        PhysicalAddressBits = cpu.PhysicalAddressBits,
+        ProcessorCount = cpu.ProcessorCount,
+        FlagsNotOnAllProcessors = [.. cpu.FlagsNotOnAllProcessors],
+    };
+
+    public CpuInfo ToCpuInfo() => new()
+    {
+        Architecture = Architecture!,
+        VendorId = VendorId!,
+        Family = Family,
+        Model = Model,
+        Stepping = Stepping,
+        ModelName = ModelName!,
+        Flags = new HashSet<string>(Flags!, StringComparer.Ordinal),
+        Bugs = new HashSet<string>(Bugs ?? [], StringComparer.Ordinal),
+        PhysicalAddressBits = PhysicalAddressBits,
+        ProcessorCount = ProcessorCount,
+        FlagsNotOnAllProcessors = FlagsNotOnAllProcessors ?? [],
+    };
+}
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(FactsCacheDocument))]
+internal sealed partial class FactsCacheJsonContext : JsonSerializerContext;

@@ -1,0 +1,380 @@
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using System.Text;
+using ProxClmc.Guard.Core.Cluster;
+using ProxClmc.Guard.Core.Parsing;
+using ProxClmc.Guard.Core.Sources;
+using Renci.SshNet;
+using Renci.SshNet.Common;
+
+namespace ProxClmc.Guard.Infrastructure.Ssh;
+
+/// <summary>A node's raw <c>/proc/cpuinfo</c> read over SSH, or one line per address tried saying why it could not be.</summary>
+public sealed record RemoteCpuInfo(string Node, string Address, string? Text, string? Error)
+{
+    public bool IsSuccess => Text is not null;
+}
+
+/// <summary>
+/// Reads <c>/proc/cpuinfo</c> from one node over SSH with key authentication and host keys checked against known_hosts.
+/// The command line is fixed: nothing from configuration or node names ever becomes part of it.
+/// </summary>
+public sealed class SshCpuInfoReader : IDisposable
+{
+    /// <summary>The only command ever run on a node.</summary>
+    public const string Command = "cat /proc/cpuinfo";
+
+    private readonly SshOptions _options;
+    private readonly List<byte[]> _keys;
+    private readonly string _identityDescription;
+    private readonly Func<string, KnownHosts> _knownHostsFor;
+    private readonly KnownHostsFiles? _files;
+
+    /// <summary>Loads the identity files now: a missing, unreadable or passphrase-protected key is a configuration error.</summary>
+    /// <param name="knownHostsFor">known_hosts for a node name; by default the files of <see cref="SshOptions.KnownHostsFilesFor"/>.</param>
+    public SshCpuInfoReader(SshOptions options, Func<string, KnownHosts>? knownHostsFor = null)
+    {
+        _options = options;
+        (_keys, _identityDescription) = LoadKeys(options);
+        if (knownHostsFor is null)
+        {
+            _files = new KnownHostsFiles(options);
+            knownHostsFor = _files.For;
+        }
+
+        _knownHostsFor = knownHostsFor;
+    }
+
+    /// <summary>known_hosts lines skipped so far ("file:line: why"), for the log; never fatal, like OpenSSH.</summary>
+    public IReadOnlyList<string> KnownHostsWarnings => _files?.Warnings ?? [];
+
+    /// <summary>Bytes of output accepted before the read is abandoned.</summary>
+    internal int MaxOutputBytes { get; init; } = InputLimits.MaxCpuInfoBytes;
+
+    /// <summary>Tries each link address in order (ring0 first) until one answers; never throws for a bad node.</summary>
+    public async Task<RemoteCpuInfo> ReadAsync(ClusterNode node, CancellationToken cancellationToken)
+    {
+        var addresses = node.Addresses.ToList();
+        if (addresses.Count == 0)
+        {
+            addresses.Add(node.Name);
+        }
+
+        var knownHosts = _knownHostsFor(node.Name);
+        var failures = new List<string>();
+        foreach (var address in addresses)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var (text, error) = await TryAddressAsync(node.Name, address, knownHosts, cancellationToken).ConfigureAwait(false);
+            if (text is not null)
+            {
+                return new RemoteCpuInfo(node.Name, address, text, null);
+            }
+
+            failures.Add(error!);
+        }
+
+        return new RemoteCpuInfo(node.Name, addresses[0], null, string.Join(" | ", failures));
+    }
+
+    public void Dispose()
+    {
+        foreach (var key in _keys)
+        {
+            Array.Clear(key);
+        }
+    }
+
+    private async Task<(string? Text, string? Error)> TryAddressAsync(string node, string address, KnownHosts knownHosts, CancellationToken cancellationToken)
+    {
+        var port = _options.Port;
+        var host = address.StartsWith('[') && address.EndsWith(']') ? address[1..^1] : address;
+        // Each connection gets its own key objects: the library does not promise that one key may sign for several sessions at once.
+        var keys = _keys.Select(k => new PrivateKeyFile(new MemoryStream(k, writable: false))).ToArray();
+        using var disposeKeys = new KeyDisposer(keys);
+        var info = new ConnectionInfo(host, port, _options.User, new PrivateKeyAuthenticationMethod(_options.User, keys))
+        {
+            Timeout = _options.ConnectTimeout,
+        };
+        PreferKnownKeyTypes(info, knownHosts.KeyTypesFor([address, node], port));
+        PreferFastKeyExchange(info);
+
+        HostKeyCheck? check = null;
+        using var client = new SshClient(info);
+        client.HostKeyReceived += (_, e) =>
+        {
+            check = knownHosts.Verify([address, node], port, e.HostKey);
+            e.CanTrust = check.Status == HostKeyStatus.Trusted;
+        };
+
+        using (var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        {
+            connectTimeout.CancelAfter(_options.ConnectTimeout);
+            try
+            {
+                // WaitAsync bounds the handshake even if a stage of the library ignores the token (a server that accepts TCP and never speaks).
+                await client.ConnectAsync(connectTimeout.Token).WaitAsync(_options.ConnectTimeout, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                return (null, DescribeConnectFailure(ex, check, node, address));
+            }
+        }
+
+        var who = $"{OneLine(node)} ({OneLine(address)})";
+        using var command = client.CreateCommand(Command);
+        command.CommandTimeout = _options.CommandTimeout;
+        using var commandTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        commandTimeout.CancelAfter(_options.CommandTimeout);
+        var tooLarge = new StrongBox<bool>();
+        try
+        {
+            var execution = command.ExecuteAsync(commandTimeout.Token);
+
+            // Read while the command runs so a node that floods output is cut off at the limit instead of filling memory.
+            // The library's output stream only offers blocking reads, so the read gets a thread of its own instead of holding
+            // one of the few pool threads a 2-core node has while up to `parallelism` commands are in flight.
+            var output = Task.Factory.StartNew(
+                () => ReadLimited(command.OutputStream, commandTimeout, tooLarge),
+                CancellationToken.None,
+                TaskCreationOptions.LongRunning,
+                TaskScheduler.Default);
+            await execution.WaitAsync(_options.CommandTimeout, cancellationToken).ConfigureAwait(false);
+            var bytes = await output.WaitAsync(_options.CommandTimeout, cancellationToken).ConfigureAwait(false);
+            if (bytes is null)
+            {
+                return (null, $"{who}: {TooLarge()}");
+            }
+
+            if (command.ExitStatus is int status && status != 0)
+            {
+                return (null, $"{who}: `{Command}` exited with status {status}{FirstLine(command.Error)}");
+            }
+
+            return (new UTF8Encoding(false, false).GetString(bytes), null);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            if (tooLarge.Value)
+            {
+                return (null, $"{who}: {TooLarge()}");
+            }
+
+            return ex is OperationCanceledException or TimeoutException or SshOperationTimeoutException
+                ? (null, $"{who}: `{Command}` gave no complete answer within {Seconds(_options.CommandTimeout)} (command timeout)")
+                : (null, $"{who}: `{Command}` failed: {OneLine(ex.Message)}");
+        }
+    }
+
+    private string TooLarge() => $"`{Command}` printed more than {MaxOutputBytes} bytes; refused";
+
+    private byte[]? ReadLimited(Stream stream, CancellationTokenSource cancelCommand, StrongBox<bool> tooLarge)
+    {
+        using var buffer = new MemoryStream();
+        var chunk = new byte[64 * 1024];
+        int read;
+        while ((read = stream.Read(chunk, 0, chunk.Length)) > 0)
+        {
+            if (buffer.Length + read > MaxOutputBytes)
+            {
+                tooLarge.Value = true;
+                cancelCommand.Cancel();
+                return null;
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        return buffer.ToArray();
+    }
+
+    /// <summary>One line for a failed connection, worded like OpenSSH for host key problems.</summary>
+    private string DescribeConnectFailure(Exception ex, HostKeyCheck? check, string node, string address)
+    {
+        var who = $"{OneLine(node)} ({OneLine(address)})";
+        if (check is { Status: not HostKeyStatus.Trusted })
+        {
+            var firstFile = _options.KnownHostsFilesFor(node).FirstOrDefault() ?? "~/.ssh/known_hosts";
+            return check.Status switch
+            {
+                HostKeyStatus.Unknown =>
+                    $"{who}: host key unknown ({check.KeyDescription}); add it to {firstFile} or run `ssh {address}` once as root",
+                HostKeyStatus.Changed =>
+                    $"REMOTE HOST IDENTIFICATION HAS CHANGED for {who}: the server offers {check.KeyDescription}, {check.Entry!.Location} records another {HostKeys.DisplayType(check.KeyType)} key; refusing",
+                _ => $"{who}: host key {check.KeyDescription} is marked @revoked in {check.Entry!.Location}; refusing",
+            };
+        }
+
+        var timeout = Seconds(_options.ConnectTimeout);
+        var reason = ex switch
+        {
+            SocketException { SocketErrorCode: SocketError.ConnectionRefused } => $"connection refused on port {_options.Port}",
+            SocketException { SocketErrorCode: SocketError.TimedOut } => $"no answer on port {_options.Port} within {timeout}",
+            SocketException { SocketErrorCode: SocketError.HostNotFound or SocketError.NoData or SocketError.TryAgain } => "cannot resolve the address",
+            SocketException s => $"cannot connect to port {_options.Port}: {OneLine(s.Message)}",
+            SshAuthenticationException => $"the server refused key authentication as {_options.User} with {_identityDescription}",
+            OperationCanceledException or TimeoutException or SshOperationTimeoutException =>
+                $"no SSH handshake within {timeout} (connect timeout)",
+            SshConnectionException c => $"SSH connection failed: {OneLine(c.Message)}",
+            _ => $"SSH connection failed: {OneLine(ex.Message)}",
+        };
+        return $"{who}: {reason}";
+    }
+
+    /// <summary>
+    /// Proxmox's cluster known_hosts records RSA keys while sshd offers ED25519 first: like OpenSSH, ask for the key types
+    /// known_hosts can check before the others, so a recorded key is what the server presents.
+    /// </summary>
+    private static void PreferKnownKeyTypes(ConnectionInfo info, IReadOnlyList<string> knownTypes)
+    {
+        if (knownTypes.Count == 0)
+        {
+            return;
+        }
+
+        var preferred = knownTypes.SelectMany(HostKeys.AlgorithmsFor).ToHashSet(StringComparer.Ordinal);
+        var all = info.HostKeyAlgorithms.ToList();
+        info.HostKeyAlgorithms.Clear();
+        foreach (var pair in all.Where(p => preferred.Contains(p.Key)).Concat(all.Where(p => !preferred.Contains(p.Key))))
+        {
+            info.HostKeyAlgorithms.Add(pair.Key, pair.Value);
+        }
+    }
+
+    /// <summary>
+    /// OpenSSH 9.x servers and SSH.NET both pick sntrup761x25519 first, whose managed implementation costs about 150 ms of CPU
+    /// per connection here, times every node on every run. Its post-quantum protection guards recorded traffic against future
+    /// decryption, which a /proc/cpuinfo does not need; host authentication is unchanged (the host key signature). So
+    /// curve25519-sha256 is asked for first and the other algorithms stay available as fallbacks.
+    /// </summary>
+    private static void PreferFastKeyExchange(ConnectionInfo info)
+    {
+        const string Fast = "curve25519-sha256";
+        if (!info.KeyExchangeAlgorithms.ContainsKey(Fast))
+        {
+            return;
+        }
+
+        var all = info.KeyExchangeAlgorithms.ToList();
+        info.KeyExchangeAlgorithms.Clear();
+        foreach (var pair in all.Where(p => p.Key == Fast).Concat(all.Where(p => p.Key != Fast)))
+        {
+            info.KeyExchangeAlgorithms.Add(pair.Key, pair.Value);
+        }
+    }
+
+    private sealed class KeyDisposer(PrivateKeyFile[] keys) : IDisposable
+    {
+        public void Dispose()
+        {
+            foreach (var key in keys)
+            {
+                key.Dispose();
+            }
+        }
+    }
+
+    private static (List<byte[]> Keys, string Description) LoadKeys(SshOptions options)
+    {
+        var explicitFile = options.IdentityFile is { Length: > 0 };
+        var candidates = explicitFile
+            ? [SshOptions.ExpandHome(options.IdentityFile!)]
+            : SshOptions.DefaultIdentityFiles.Select(p => SshOptions.ExpandHome(p)).ToList();
+        var keys = new List<byte[]>();
+        var used = new List<string>();
+        foreach (var path in candidates)
+        {
+            if (!File.Exists(path))
+            {
+                if (explicitFile)
+                {
+                    throw new GuardConfigurationException($"ssh.identity_file: {path} does not exist");
+                }
+
+                continue;
+            }
+
+            try
+            {
+                var bytes = File.ReadAllBytes(path);
+                if (bytes.Length > 64 * 1024)
+                {
+                    throw new GuardConfigurationException($"ssh.identity_file: {path} is larger than 64 KiB; not a private key");
+                }
+
+                // Parsed once here so a bad key is a configuration error before any node is contacted.
+                new PrivateKeyFile(new MemoryStream(bytes, writable: false)).Dispose();
+                keys.Add(bytes);
+                used.Add(path);
+            }
+            catch (SshPassPhraseNullOrEmptyException ex)
+            {
+                throw new GuardConfigurationException($"ssh.identity_file: {path} is protected by a passphrase; use a key without one (like Proxmox's /root/.ssh/id_rsa)", ex);
+            }
+            catch (Exception ex) when (ex is SshException or IOException or UnauthorizedAccessException or ArgumentException or FormatException or NotSupportedException or InvalidOperationException)
+            {
+                throw new GuardConfigurationException($"ssh.identity_file: {path} is not a usable private key ({OneLine(ex.Message)})", ex);
+            }
+        }
+
+        if (keys.Count == 0)
+        {
+            throw new GuardConfigurationException(
+                $"ssh.identity_file: no private key found (tried {string.Join(", ", candidates)}); set [ssh] identity_file");
+        }
+
+        return (keys, string.Join(", ", used));
+    }
+
+    private static string Seconds(TimeSpan t) => $"{t.TotalSeconds:0.###} s";
+
+    private static string FirstLine(string? text)
+    {
+        var line = text?.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault();
+        return string.IsNullOrEmpty(line) ? "" : ": " + OneLine(line);
+    }
+
+    private static string OneLine(string text)
+    {
+        var flat = new string(text.Select(c => char.IsControl(c) ? ' ' : c).ToArray()).Trim();
+        return flat.Length > 200 ? flat[..200] + "..." : flat;
+    }
+}
+
+/// <summary>The known_hosts files of <see cref="SshOptions"/>, each read once and combined per node.</summary>
+internal sealed class KnownHostsFiles(SshOptions options)
+{
+    private readonly Dictionary<string, KnownHosts> _files = new(StringComparer.Ordinal);
+    private readonly Lock _lock = new();
+
+    public IReadOnlyList<string> Warnings
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return [.. _files.Values.SelectMany(f => f.Warnings).Distinct()];
+            }
+        }
+    }
+
+    public KnownHosts For(string node)
+    {
+        var parts = new List<KnownHosts>();
+        foreach (var path in options.KnownHostsFilesFor(node))
+        {
+            lock (_lock)
+            {
+                if (!_files.TryGetValue(path, out var file))
+                {
+                    file = KnownHosts.Load([path]);
+                    _files[path] = file;
+                }
+
+                parts.Add(file);
+            }
+        }
+
+        return KnownHosts.Combine(parts);
+    }
+}
