@@ -239,21 +239,7 @@ public sealed class FixEndToEndTests : IAsyncLifetime
     [Fact]
     public async Task From_the_command_line_with_a_config_file_apply_then_undo()
     {
-        Directory.CreateDirectory(_undoDir);
-        var config = Path.Combine(_undoDir, "proxclmc-guard.toml");
-        File.WriteAllText(config, $"""
-            [facts]
-            source = "api"
-
-            [api]
-            url = "{_pve.Url}"
-            token_id = "{FakeProxmox.TokenId}"
-            token_secret_file = "{_pve.TokenFile}"
-            ca_file = "{_pve.CaCertificatePath}"
-
-            [fix]
-            undo_dir = "{_undoDir}"
-            """);
+        var config = WriteConfig();
         var before = _pve.GetConfigText(106);
 
         var (exit, stdout, stderr) = await Cli("fix", "--config", config, "--apply", "--vmid", "106");
@@ -271,11 +257,81 @@ public sealed class FixEndToEndTests : IAsyncLifetime
         Assert.Equal(before, _pve.GetConfigText(106));
     }
 
-    private static async Task<(int ExitCode, string Out, string Error)> Cli(params string[] args)
+    [Fact]
+    public async Task Every_applied_change_reaches_the_journal_with_the_VM_its_node_and_the_old_and_new_value()
+    {
+        var config = WriteConfig();
+        var directory = Directory.CreateTempSubdirectory("proxclmc-fix-journal-").FullName;
+        try
+        {
+            using var journal = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Unspecified) { ReceiveTimeout = 30_000 };
+            var socketPath = Path.Combine(directory, "socket");
+            journal.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(socketPath));
+            journal.ReceiveBufferSize = 4 * 1024 * 1024;
+
+            var (exit, _, _) = await Cli(name => name == "PROXCLMC_GUARD_JOURNAL_SOCKET" ? socketPath : null, "fix", "--config", config, "--apply", "--vmid", "106", "--vmid", "120", "--log-target", "journal");
+
+            Assert.Equal(ExitCodes.Ok, exit);
+            var changes = new Dictionary<string, string>();
+            var buffer = new byte[65536];
+            journal.ReceiveTimeout = 2_000;
+            try
+            {
+                while (true)
+                {
+                    var datagram = System.Text.Encoding.UTF8.GetString(buffer, 0, journal.Receive(buffer));
+                    var vmid = Regex.Match(datagram, "^PROXCLMC_VMID=(\\d+)$", RegexOptions.Multiline);
+                    if (vmid.Success && datagram.Contains("PROXCLMC_OLD_CPU=", StringComparison.Ordinal))
+                    {
+                        changes[vmid.Groups[1].Value] = datagram;
+                    }
+                }
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                // No more datagrams: the run has finished logging.
+            }
+
+            Assert.Equal(["106", "120"], changes.Keys.Order());
+            Assert.Contains("PROXCLMC_NODE=pve2\n", changes["106"], StringComparison.Ordinal);
+            Assert.Contains("PROXCLMC_OLD_CPU=host\n", changes["106"], StringComparison.Ordinal);
+            Assert.Contains("PROXCLMC_CPU=x86-64-v2-AES\n", changes["106"], StringComparison.Ordinal);
+            Assert.Contains("PROXCLMC_OLD_CPU=EPYC-Rome\n", changes["120"], StringComparison.Ordinal);
+            Assert.Contains("SYSLOG_IDENTIFIER=proxclmc-guard\n", changes["120"], StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    private string WriteConfig()
+    {
+        Directory.CreateDirectory(_undoDir);
+        var config = Path.Combine(_undoDir, "proxclmc-guard.toml");
+        File.WriteAllText(config, $"""
+            [facts]
+            source = "api"
+
+            [api]
+            url = "{_pve.Url}"
+            token_id = "{FakeProxmox.TokenId}"
+            token_secret_file = "{_pve.TokenFile}"
+            ca_file = "{_pve.CaCertificatePath}"
+
+            [fix]
+            undo_dir = "{_undoDir}"
+            """);
+        return config;
+    }
+
+    private static Task<(int ExitCode, string Out, string Error)> Cli(params string[] args) => Cli(_ => null, args);
+
+    private static async Task<(int ExitCode, string Out, string Error)> Cli(Func<string, string?> environment, params string[] args)
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        var cli = new GuardCli(new CliEnvironment { Out = output, Error = error, OutputWidth = 240, GetEnvironmentVariable = _ => null, HostName = () => "pve1" });
+        var cli = new GuardCli(new CliEnvironment { Out = output, Error = error, OutputWidth = 240, GetEnvironmentVariable = environment, HostName = () => "pve1" });
         var exit = await cli.InvokeAsync(args);
         return (exit, output.ToString(), error.ToString());
     }
