@@ -33,7 +33,7 @@ public sealed record FixReport
                 }).ToList(),
                 ExitCode = exitCode,
             },
-            FixReportJson.Default.FixReport) + "\n";
+            FixJson.Report.FixReport) + "\n";
 
     public static string OutcomeName(ApplyOutcome outcome) => outcome switch
     {
@@ -98,7 +98,7 @@ public sealed record FixUndoReport
                 }).ToList(),
                 ExitCode = exitCode,
             },
-            FixReportJson.Default.FixUndoReport) + "\n";
+            FixJson.Report.FixUndoReport) + "\n";
 }
 
 public sealed record FixUndoReportResult

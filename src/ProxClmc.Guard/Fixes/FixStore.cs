@@ -41,7 +41,7 @@ public sealed class FileFixStore(string directory) : IFixStore
         Directory.CreateDirectory(directory);
         var path = PlanPath(plan.Id);
         var temporary = path + ".tmp";
-        var bytes = JsonSerializer.SerializeToUtf8Bytes(plan, FixPlanJson.Default.FixPlan);
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(plan, FixJson.Plan.FixPlan);
         using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
         {
             stream.Write(bytes);
@@ -62,7 +62,7 @@ public sealed class FileFixStore(string directory) : IFixStore
 
         try
         {
-            return JsonSerializer.Deserialize(ReadLimited(path), FixPlanJson.Default.FixPlan)
+            return JsonSerializer.Deserialize(ReadLimited(path), FixJson.Plan.FixPlan)
                 ?? throw new ParseException(new ParseError(path, 0, 0, "empty plan"));
         }
         catch (JsonException e)
@@ -74,7 +74,7 @@ public sealed class FileFixStore(string directory) : IFixStore
     public void AppendUndo(string planId, FixUndoRecord record)
     {
         Directory.CreateDirectory(directory);
-        var line = JsonSerializer.SerializeToUtf8Bytes(record, FixUndoJson.Default.FixUndoRecord);
+        var line = JsonSerializer.SerializeToUtf8Bytes(record, FixJson.Undo.FixUndoRecord);
         using var stream = new FileStream(UndoPath(planId), FileMode.Append, FileAccess.Write, FileShare.Read);
         stream.Write(line);
         stream.WriteByte((byte)'\n');
@@ -103,7 +103,7 @@ public sealed class FileFixStore(string directory) : IFixStore
 
             try
             {
-                records.Add(JsonSerializer.Deserialize(line, FixUndoJson.Default.FixUndoRecord)
+                records.Add(JsonSerializer.Deserialize(line, FixJson.Undo.FixUndoRecord)
                     ?? throw new ParseException(new ParseError(path, i + 1, 1, "null is not an undo record")));
             }
             catch (JsonException) when (lines.Skip(i + 1).All(string.IsNullOrWhiteSpace))
@@ -148,6 +148,23 @@ public sealed class FixActionJsonConverter : JsonConverter<FixAction>
 
     public override void Write(Utf8JsonWriter writer, FixAction value, JsonSerializerOptions options) =>
         writer.WriteStringValue(value == FixAction.Change ? "change" : "skip");
+}
+
+/// <summary>Shared options: cpu values keep their '+' readable (no \u002B) in files an administrator reads.</summary>
+internal static class FixJson
+{
+    private static readonly Lazy<FixPlanJson> LazyPlan = new(() => new FixPlanJson(Readable(FixPlanJson.Default.Options)));
+    private static readonly Lazy<FixUndoJson> LazyUndo = new(() => new FixUndoJson(Readable(FixUndoJson.Default.Options)));
+    private static readonly Lazy<FixReportJson> LazyReport = new(() => new FixReportJson(Readable(FixReportJson.Default.Options)));
+
+    public static FixPlanJson Plan => LazyPlan.Value;
+
+    public static FixUndoJson Undo => LazyUndo.Value;
+
+    public static FixReportJson Report => LazyReport.Value;
+
+    private static JsonSerializerOptions Readable(JsonSerializerOptions generated) =>
+        new(generated) { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 }
 
 [JsonSourceGenerationOptions(
