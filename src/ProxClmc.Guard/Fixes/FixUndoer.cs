@@ -87,7 +87,7 @@ public sealed class FixUndoer(IGuestWriter writer, ILogger log)
             switch (written.Outcome)
             {
                 case WriteOutcome.Written:
-                    var pending = written.Pending || guest.IsRunning;
+                    var pending = written.Pending;
                     log.ForContext("PROXCLMC_VMID", record.VmId)
                         .ForContext("PROXCLMC_NODE", node)
                         .ForContext("PROXCLMC_CPU", record.OldCpu ?? "")
