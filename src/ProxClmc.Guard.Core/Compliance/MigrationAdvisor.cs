@@ -65,6 +65,11 @@ public sealed class MigrationAdvisor
         }
 
         var verdict = EvaluatorFor(pair).Evaluate(guest);
+        if (verdict.Verdict is Verdict.Ok or Verdict.Unverified && PhysBitsShrink(guest, target) is { } shrink)
+        {
+            return new MigrationAnswer(target, false, shrink, Verdict.ExceedsBaseline);
+        }
+
         return verdict.Verdict switch
         {
             Verdict.Ok or Verdict.NotApplicable => new MigrationAnswer(target, true, Allowed(verdict), verdict.Verdict),
@@ -91,6 +96,32 @@ public sealed class MigrationAdvisor
 
         var parsed = GuestCpu.Parse(guest.Cpu);
         return parsed.IsSuccess && parsed.Value.CpuType is "host" or "max";
+    }
+
+    /// <summary>
+    /// <c>phys-bits=host</c> passes the node's address width through: a guest started on a wider node can crash after
+    /// a live migration to a narrower one (proxmox-facts: "phys-bits=host").
+    /// </summary>
+    private string? PhysBitsShrink(GuestConfig guest, string target)
+    {
+        if (guest.Node == target || guest.Cpu is null || !_facts.TryGetValue(guest.Node, out var source) || source.Cpu is null)
+        {
+            return null;
+        }
+
+        var parsed = GuestCpu.Parse(guest.Cpu);
+        var physBits = parsed.IsSuccess ? parsed.Value.PhysBits : null;
+        if (parsed.IsSuccess && physBits is null && parsed.Value.CpuType is { } type && type.StartsWith("custom-", StringComparison.Ordinal)
+            && _customModels.TryGet(type["custom-".Length..], out var custom))
+        {
+            physBits = custom.PhysBits;
+        }
+
+        var from = source.Cpu.PhysicalAddressBits;
+        var to = _facts[target].Cpu!.PhysicalAddressBits;
+        return physBits == "host" && from is { } f && to is { } t && t < f
+            ? $"phys-bits=host: {guest.Node} has {f}-bit physical addresses, {target} only {t}; the guest can crash after the move"
+            : null;
     }
 
     private static string Allowed(GuestVerdict verdict) => verdict.Verdict == Verdict.NotApplicable

@@ -3,6 +3,7 @@ using ProxClmc.Guard.Commands;
 using ProxClmc.Guard.Core.Compliance;
 using ProxClmc.Guard.Core.Parsing;
 using ProxClmc.Guard.Core.Sources;
+using ProxClmc.Guard.Infrastructure.Ssh;
 using ProxClmc.Guard.Pipeline;
 using Serilog;
 
@@ -16,11 +17,15 @@ public sealed class GuardCli
 {
     private readonly CliEnvironment _environment;
     private readonly Func<RunSettings, ISourceFactory> _sourceFactory;
+    private readonly Func<Hook.IHookscriptSetter> _hookscriptSetter;
 
-    public GuardCli(CliEnvironment environment, Func<RunSettings, ISourceFactory>? sourceFactory = null)
+    public GuardCli(CliEnvironment environment, Func<RunSettings, ISourceFactory>? sourceFactory = null, Func<Hook.IHookscriptSetter>? hookscriptSetter = null)
     {
         _environment = environment;
-        _sourceFactory = sourceFactory ?? (_ => new DefaultSourceFactory(new CliEnvironmentAccess(environment.FileSystem, environment.Clock, environment.HostName)));
+        _hookscriptSetter = hookscriptSetter ?? (() => new Hook.QmHookscriptSetter());
+        _sourceFactory = sourceFactory ?? (_ => new DefaultSourceFactory(
+            new CliEnvironmentAccess(environment.FileSystem, environment.Clock, environment.HostName),
+            settings => new DeferredFactsSource(() => new SshFactsSource(SshOptionsFrom(settings), environment.Clock))));
         Root = BuildRoot();
     }
 
@@ -106,6 +111,22 @@ public sealed class GuardCli
         }
     }
 
+    /// <summary>The [ssh] section as the collector takes it.</summary>
+    public static SshOptions SshOptionsFrom(RunSettings settings)
+    {
+        var ssh = settings.Config.Ssh;
+        return new SshOptions
+        {
+            User = ssh.User,
+            Port = ssh.Port,
+            IdentityFile = ssh.IdentityFile,
+            KnownHostsFiles = ssh.KnownHosts,
+            ConnectTimeout = ssh.ConnectTimeout,
+            CommandTimeout = ssh.CommandTimeout,
+            Parallelism = ssh.Parallelism,
+        };
+    }
+
     private int Fail(int exitCode, string message)
     {
         _environment.Error.WriteLine($"proxclmc-guard: {message}");
@@ -124,7 +145,7 @@ public sealed class GuardCli
         root.Subcommands.Add(BaselineCommand.Create(this));
         root.Subcommands.Add(ScanCommand.Create(this));
         root.Subcommands.Add(CheckCommand.Create(this));
-        root.Subcommands.Add(HookCommand.Create(this, _ => null, () => new Hook.QmHookscriptSetter()));
+        root.Subcommands.Add(HookCommand.Create(this, ctx => Hook.CacheThenSshLookup.Create(ctx.Settings, ctx.Environment), _hookscriptSetter));
         root.Subcommands.Add(DaemonCommand.Create(this, _sourceFactory));
         root.Subcommands.Add(FixCommand.Create(this));
         return root;

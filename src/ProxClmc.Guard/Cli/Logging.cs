@@ -35,6 +35,10 @@ public static class Logging
     /// <summary>A plain stderr sink: one line per event, no colours (the output is often a pipe or a file).</summary>
     private sealed class TextWriterSink(TextWriter writer) : Serilog.Core.ILogEventSink
     {
+        // ":l" renders strings without the quotes Serilog's default rendering adds.
+        private static readonly Serilog.Formatting.Display.MessageTemplateTextFormatter Message =
+            new("{Message:lj}", System.Globalization.CultureInfo.InvariantCulture);
+
         public void Emit(LogEvent logEvent)
         {
             var level = logEvent.Level switch
@@ -44,7 +48,9 @@ public static class Logging
                 LogEventLevel.Information => "info",
                 _ => "debug",
             };
-            writer.WriteLine($"proxclmc-guard: {level}: {logEvent.RenderMessage(System.Globalization.CultureInfo.InvariantCulture)}");
+            var message = new StringWriter();
+            Message.Format(logEvent, message);
+            writer.WriteLine($"proxclmc-guard: {level}: {message}");
             if (logEvent.Exception is { } e && logEvent.Level >= LogEventLevel.Error)
             {
                 writer.WriteLine(e.ToString());

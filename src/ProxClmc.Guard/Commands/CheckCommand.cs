@@ -93,15 +93,18 @@ public static class CheckCommand
 
         var stranded = new List<int>();
         var unknown = new List<int>();
+        var nameWidth = Math.Max(4, guests.Select(g => (g.Name ?? "-").Length).DefaultIfEmpty(0).Max());
+        var cpuWidth = Math.Max(3, guests.Select(g => Describe(g).Length).DefaultIfEmpty(0).Max());
+        var indent = new string(' ', 6 + 1 + nameWidth + 1 + cpuWidth + 4);
         foreach (var guest in guests)
         {
             var answers = others.Select(n => advisor.Check(guest, n)).ToList();
             var allowed = answers.Where(a => a.Allowed == true).Select(a => a.Target).ToList();
             var id = guest.VmId.ToString(CultureInfo.InvariantCulture);
-            ctx.Out.WriteLine($"  {id,-6} {guest.Name ?? "-",-20} {Describe(guest),-32} -> {(allowed.Count > 0 ? string.Join(", ", allowed) : "NOWHERE")}");
+            ctx.Out.WriteLine($"  {id,-6} {(guest.Name ?? "-").PadRight(nameWidth)} {Describe(guest).PadRight(cpuWidth)} -> {(allowed.Count > 0 ? string.Join(", ", allowed) : "NOWHERE")}");
             foreach (var refused in answers.Where(a => a.Allowed != true))
             {
-                ctx.Out.WriteLine($"  {"",-6} {"",-20} {"",-32}    not {refused.Target}: {refused.Reason}");
+                ctx.Out.WriteLine($"  {indent}not {refused.Target}: {refused.Reason}");
             }
 
             if (allowed.Count == 0)
@@ -135,8 +138,12 @@ public static class CheckCommand
         null => "unknown",
     };
 
-    private static string Describe(GuestConfig guest) =>
-        guest.Args is { } args && QemuCpuArgument.FindIn(args) is { IsSuccess: true } arg
-            ? "args: -cpu " + arg.Value.Model
-            : guest.Cpu ?? "kvm64 (default)";
+    private static string Describe(GuestConfig guest) => guest switch
+    {
+        { Type: GuestType.Lxc } => "container",
+        { Kvm: false } => (guest.Cpu ?? "qemu64") + " (kvm: 0)",
+        { Args: { } args } when QemuCpuArgument.FindIn(args) is { IsSuccess: true } arg =>
+            "args: -cpu " + arg.Value.Model + string.Concat(arg.Value.Flags.Select(f => "," + f)),
+        _ => guest.Cpu ?? "kvm64 (default)",
+    };
 }

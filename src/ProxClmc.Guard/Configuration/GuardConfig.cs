@@ -117,7 +117,7 @@ public sealed record SshSettings
     /// <summary>
     /// Proxmox's cluster-wide known_hosts, then the per-node file PVE 8 and later write for each node's host key.
     /// </summary>
-    public ConfigList<string> KnownHosts { get; init; } = ["/etc/pve/priv/known_hosts", "/etc/pve/nodes/{node}/ssh_known_hosts"];
+    public ConfigList<string> KnownHosts { get; init; } = ["/etc/pve/priv/known_hosts", "/etc/pve/nodes/{node}/ssh_known_hosts", "/root/.ssh/known_hosts"];
 
     public int ConnectTimeoutSeconds { get; init; } = 5;
 

@@ -126,26 +126,24 @@ public sealed class HookRunner(
 
         if (!answer.IsRefused)
         {
-            log.Debug("Allowing {What}: {Reason}", what, answer.Reason);
+            log.Debug("VM {VmId} on {Node}: allowing {What}: {Reason}", vmId, localNode, what, answer.Reason);
             return HookVerdict.Allow;
         }
 
         if (migratedFrom is null && !settings.HookBlockUnsafeStart)
         {
-            log.Warning("Start on a node that cannot run this CPU type: {Reason} (not blocked: hook.block_unsafe_start = false)", answer.Reason);
+            log.Warning("VM {VmId} starts on {Node}, which cannot run its CPU type: {Reason} (not blocked: hook.block_unsafe_start = false)", vmId, localNode, answer.Reason);
             return HookVerdict.Allow;
         }
 
         var line = $"proxclmc-guard: refusing {what}: {answer.Reason}";
         await error.WriteLineAsync(line).ConfigureAwait(false);
-        log.Error("Refused {What}: {Reason}", what, answer.Reason);
+        log.Error("VM {VmId} on {Node}: refused {What}: {Reason}", vmId, localNode, what, answer.Reason);
         return HookVerdict.Refuse;
     }
 
     private ILogger GuestLog(int vmId, MigrationAnswer answer, GuestConfig guest) =>
-        log.ForContext("VmId", vmId)
-            .ForContext("Node", localNode)
-            .ForContext("Verdict", answer.Verdict.Name())
+        log.ForContext("Verdict", answer.Verdict.Name())
             .ForContext("Cpu", guest.Cpu ?? "kvm64");
 
     private NodeFacts ReadLocalFacts()

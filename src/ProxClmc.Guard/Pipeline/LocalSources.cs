@@ -1,6 +1,7 @@
 using ProxClmc.Guard.Core.Cluster;
 using ProxClmc.Guard.Core.Cpu;
 using ProxClmc.Guard.Core.Sources;
+using ProxClmc.Guard.Infrastructure.Facts;
 using ProxClmc.Guard.Infrastructure.IO;
 using ProxClmc.Guard.Infrastructure.Proxmox;
 using ProxClmc.Guard.Infrastructure.Snapshot;
@@ -131,7 +132,7 @@ public sealed class DefaultSourceFactory(CliEnvironmentAccess access, Func<RunSe
         var membership = new CorosyncFileMembership(settings.CorosyncConf, fs, localNode);
         var pve = new PveTree(settings.PveRoot, fs);
         var local = new LayeredFactsSource(null, localNode, settings.LocalCpuInfo, fs, RemoteFacts(settings, null), access.Clock);
-        return new ClusterSources(membership, local, pve, $"{settings.PveRoot} on {localNode}");
+        return new ClusterSources(membership, Cached(settings, local), pve, $"{settings.PveRoot} on {localNode}");
     }
 
     /// <summary>Nodes, guests and (with facts.source auto or api) CPUs through the Proxmox API.</summary>
@@ -157,12 +158,21 @@ public sealed class DefaultSourceFactory(CliEnvironmentAccess access, Func<RunSe
             "local" => new LayeredFactsSource(null, localNode, settings.LocalCpuInfo, access.FileSystem, null, access.Clock),
             _ => new LayeredFactsSource(null, localNode, settings.LocalCpuInfo, access.FileSystem, RemoteFacts(settings, apiFacts), access.Clock),
         };
-        return new ClusterSources(new ApiMembershipSource(client), facts, new ApiGuestSource(client), $"the Proxmox API at {client.ActiveUrl}", new ApiGuestWriter(client))
+        return new ClusterSources(new ApiMembershipSource(client), Cached(settings, facts), new ApiGuestSource(client), $"the Proxmox API at {client.ActiveUrl}", new ApiGuestWriter(client))
         {
             Warnings = client.InsecureWarning is { } warning ? [warning] : [],
             Resources = client,
         };
     }
+
+    /// <summary>
+    /// Live facts go through the state cache (facts.cache_file): each node's last facts are kept for the hook's fast
+    /// path, and with --allow-partial a node that cannot be read now is judged with its last known facts.
+    /// </summary>
+    private INodeFactsSource Cached(RunSettings settings, INodeFactsSource live) =>
+        settings.CacheFile is { Length: > 0 } path
+            ? new CachingFactsSource(live, FactsCache.Load(path), access.Clock, new CachingOptions { OfferLastKnown = settings.AllowPartial, MaxAge = null })
+            : live;
 
     /// <summary>Where the other nodes' CPUs come from: facts.source = ssh, or auto without API credentials, is SSH.</summary>
     private INodeFactsSource? RemoteFacts(RunSettings settings, INodeFactsSource? api) => settings.FactsSource switch
@@ -175,3 +185,17 @@ public sealed class DefaultSourceFactory(CliEnvironmentAccess access, Func<RunSe
 
 /// <summary>The parts of the environment the source factory needs.</summary>
 public sealed record CliEnvironmentAccess(IFileSystem FileSystem, TimeProvider Clock, Func<string> HostName);
+
+/// <summary>
+/// Creates the real source on first use: an SSH identity that does not exist must not fail a run that never
+/// needs SSH (a standalone node, a snapshot), and must fail with its own clear error when SSH is needed.
+/// </summary>
+public sealed class DeferredFactsSource(Func<INodeFactsSource> create) : INodeFactsSource, IDisposable
+{
+    private INodeFactsSource? _inner;
+
+    public Task<IReadOnlyList<NodeFacts>> GetFactsAsync(ClusterMembership membership, CancellationToken cancellationToken) =>
+        (_inner ??= create()).GetFactsAsync(membership, cancellationToken);
+
+    public void Dispose() => (_inner as IDisposable)?.Dispose();
+}

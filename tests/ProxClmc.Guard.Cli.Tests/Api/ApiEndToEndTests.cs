@@ -37,6 +37,7 @@ public sealed class ApiEndToEndTests : IAsyncLifetime
 
             [facts]
             source = "api"
+            cache_file = "{_dir}/facts-cache.json"
             """);
 
         var live = GuardRun.Run("scan", "--config", config, "--format", "json");
@@ -58,6 +59,9 @@ public sealed class ApiEndToEndTests : IAsyncLifetime
             username = "{FakeProxmox.Username}"
             password_file = "{_pve.PasswordFile}"
             ca_file = "{_pve.CaCertificatePath}"
+
+            [facts]
+            cache_file = "{_dir}/facts-cache.json"
             """);
 
         var result = GuardRun.Run("baseline", "--config", config, "--list-only");
@@ -76,6 +80,9 @@ public sealed class ApiEndToEndTests : IAsyncLifetime
             token_id = "{FakeProxmox.TokenId}"
             token_secret_file = "{_pve.TokenFile}"
             ca_file = "{_pve.CaCertificatePath}"
+
+            [facts]
+            cache_file = "{_dir}/facts-cache.json"
             """);
 
         var strict = GuardRun.Run("baseline", "--config", config);

@@ -162,7 +162,7 @@ public sealed class GuardConfigLoaderTests
         Assert.Null(config.Cluster.LocalNode);
         Assert.Equal(FactsSourceMode.Auto, config.Facts.Source);
         Assert.Equal("/proc/cpuinfo", config.Facts.LocalCpuinfo);
-        Assert.Equal(["/etc/pve/priv/known_hosts", "/etc/pve/nodes/pve2/ssh_known_hosts"], config.Ssh.KnownHostsFor("pve2"));
+        Assert.Equal(["/etc/pve/priv/known_hosts", "/etc/pve/nodes/pve2/ssh_known_hosts", "/root/.ssh/known_hosts"], config.Ssh.KnownHostsFor("pve2"));
         Assert.Equal("/etc/pve/pve-root-ca.pem", config.Api.CaFile);
         Assert.False(config.Api.InsecureSkipVerify);
         Assert.False(config.Api.HasCredentials);

@@ -1,0 +1,41 @@
+using ProxClmc.Guard.Cli;
+using ProxClmc.Guard.Core.Cluster;
+using ProxClmc.Guard.Core.Cpu;
+using ProxClmc.Guard.Infrastructure.Facts;
+using ProxClmc.Guard.Infrastructure.IO;
+using ProxClmc.Guard.Infrastructure.Ssh;
+using ProxClmc.Guard.Pipeline;
+
+namespace ProxClmc.Guard.Hook;
+
+/// <summary>
+/// The migration source's CPU for a <c>host</c> guest: the state cache when its entry is fresher than
+/// <c>facts.max_age_seconds</c> (milliseconds), otherwise over SSH to the node's corosync link addresses.
+/// The hook's own deadline cancels the SSH attempt.
+/// </summary>
+public static class CacheThenSshLookup
+{
+    public static SourceFactsLookup Create(RunSettings settings, CliEnvironment environment) => async (node, cancellationToken) =>
+    {
+        if (settings.CacheFile is { Length: > 0 } cacheFile && environment.FileSystem.FileExists(cacheFile))
+        {
+            var cache = FactsCache.Load(cacheFile);
+            if (cache.TryGet(node, settings.CacheMaxAge, environment.Clock.GetUtcNow(), out var cached))
+            {
+                return cached;
+            }
+        }
+
+        var membership = await new CorosyncFileMembership(settings.CorosyncConf, environment.FileSystem, settings.LocalNode ?? environment.HostName())
+            .GetMembershipAsync(cancellationToken).ConfigureAwait(false);
+        var member = membership.Nodes.FirstOrDefault(n => n.Name == node);
+        if (member is null)
+        {
+            return NodeFacts.Unreadable(node, "not a member in corosync.conf", FactsSource.Ssh);
+        }
+
+        using var ssh = new SshFactsSource(GuardCli.SshOptionsFrom(settings), environment.Clock);
+        var facts = await ssh.GetFactsAsync(new ClusterMembership(membership.ClusterName, [member]), cancellationToken).ConfigureAwait(false);
+        return facts.FirstOrDefault();
+    };
+}

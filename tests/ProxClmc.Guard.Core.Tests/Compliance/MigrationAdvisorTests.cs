@@ -1,0 +1,65 @@
+using ProxClmc.Guard.Core.Catalog;
+using ProxClmc.Guard.Core.Compliance;
+using ProxClmc.Guard.Core.Cpu;
+using ProxClmc.Guard.Core.Sources;
+using static ProxClmc.Guard.Core.Tests.Compliance.ComplianceFixtures;
+
+namespace ProxClmc.Guard.Core.Tests.Compliance;
+
+/// <summary>"Can this VM go there?" per pair of nodes, as <c>check</c> and the hook answer it.</summary>
+public sealed class MigrationAdvisorTests
+{
+    private static MigrationAdvisor Advisor(params NodeFacts[] nodes) => new(nodes, CpuCatalog.Default, new GuardPolicy());
+
+    [Fact]
+    public void Phys_bits_host_may_move_to_a_wider_node_but_not_to_a_narrower_one()
+    {
+        var advisor = Advisor(Node("wide", Haswell), Node("narrow", BroadwellEp));
+        var onWide = Vm("phys-bits-host.conf", node: "wide");
+        var onNarrow = Vm("phys-bits-host.conf", node: "narrow");
+
+        var shrink = advisor.Check(onWide, "narrow");
+        var grow = advisor.Check(onNarrow, "wide");
+
+        Assert.False(shrink.Allowed);
+        Assert.Contains("phys-bits=host: wide has 46-bit physical addresses, narrow only 43", shrink.Reason, StringComparison.Ordinal);
+        Assert.True(grow.Allowed, grow.Reason);
+    }
+
+    [Fact]
+    public void A_named_model_is_judged_against_the_target_alone()
+    {
+        var advisor = Advisor(Node("hsw", Haswell), Node("sky", SkylakeSp));
+        var v4 = Vm("x86-64-v4.conf", node: "sky");
+
+        var toHaswell = advisor.Check(v4, "hsw");
+        var stay = advisor.Check(v4, "sky");
+
+        Assert.False(toHaswell.Allowed);
+        Assert.Contains("avx512f", toHaswell.Reason, StringComparison.Ordinal);
+        Assert.True(stay.Allowed, stay.Reason);
+    }
+
+    [Fact]
+    public void Host_needs_an_identical_cpu_on_the_target()
+    {
+        var advisor = Advisor(Node("hsw", Haswell), Node("hsw-twin", Haswell), Node("sky", SkylakeSp));
+        var host = Vm("host.conf", node: "hsw");
+
+        Assert.True(advisor.Check(host, "hsw-twin").Allowed);
+        var other = advisor.Check(host, "sky");
+        Assert.False(other.Allowed);
+        Assert.StartsWith("host CPU differs", other.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_target_that_was_not_read_cannot_be_answered()
+    {
+        var advisor = Advisor(Node("hsw", Haswell), NodeFacts.Unreadable("down", "connection refused", FactsSource.Ssh));
+
+        var answer = advisor.Check(Vm("x86-64-v2-AES.conf", node: "hsw"), "down");
+
+        Assert.Null(answer.Allowed);
+        Assert.Contains("connection refused", answer.Reason, StringComparison.Ordinal);
+    }
+}
