@@ -41,4 +41,11 @@ public interface IGuestWriter
     Task<WriteResult> SetCpuAsync(string node, int vmId, string newCpu, string digest, CancellationToken cancellationToken);
 
     Task<GuestConfig?> ReadGuestAsync(string node, int vmId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Removes the <c>cpu</c> line (back to kvm64), digest-guarded: <c>fix --undo</c> of a VM that had none.
+    /// Proxmox: PUT .../config with <c>delete=cpu&amp;digest=...</c>. The default answers Failed, for writers that cannot.
+    /// </summary>
+    Task<WriteResult> DeleteCpuAsync(string node, int vmId, string digest, CancellationToken cancellationToken) =>
+        Task.FromResult(new WriteResult(WriteOutcome.Failed, "this writer cannot delete the cpu option"));
 }

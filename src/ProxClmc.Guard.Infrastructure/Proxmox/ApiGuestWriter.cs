@@ -32,6 +32,20 @@ public sealed class ApiGuestWriter(ProxmoxClient client) : IGuestWriter
         }
     }
 
+    /// <summary><c>fix --undo</c> of a VM that had no <c>cpu</c> line: PUT .../config with <c>delete=cpu</c> and the digest.</summary>
+    public async Task<WriteResult> DeleteCpuAsync(string node, int vmId, string digest, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await client.SetVmConfigAsync(node, vmId, [new("delete", "cpu")], digest, cancellationToken).ConfigureAwait(false);
+            return new WriteResult(WriteOutcome.Written);
+        }
+        catch (SourceUnavailableException e)
+        {
+            return Classify(e);
+        }
+    }
+
     public async Task<GuestConfig?> ReadGuestAsync(string node, int vmId, CancellationToken cancellationToken)
     {
         try

@@ -1,0 +1,179 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using ProxClmc.Guard.Core.Fixes;
+using ProxClmc.Guard.Core.Parsing;
+
+namespace ProxClmc.Guard.Fixes;
+
+/// <summary>Where plans and undo records live (<c>fix.undo_dir</c>): a seam so the verb can be tested on any directory.</summary>
+public interface IFixStore
+{
+    /// <summary>The directory, for messages.</summary>
+    string Location { get; }
+
+    /// <summary>Writes &lt;id&gt;.plan.json (atomically: a reader never sees half a plan).</summary>
+    void SavePlan(FixPlan plan);
+
+    /// <summary>The stored plan, or null when there is none with that id.</summary>
+    FixPlan? LoadPlan(string planId);
+
+    /// <summary>Appends one line to &lt;id&gt;.undo.jsonl and has it on disk before returning: it must survive a crash during the write it precedes.</summary>
+    void AppendUndo(string planId, FixUndoRecord record);
+
+    /// <summary>The undo records in the order they were written, or null when the plan has no undo file.</summary>
+    IReadOnlyList<FixUndoRecord>? ReadUndo(string planId);
+}
+
+/// <summary>Plans and undo files under one directory, JSON through source generation (the binary is NativeAOT).</summary>
+public sealed class FileFixStore(string directory) : IFixStore
+{
+    private const int MaxFileBytes = 64 * 1024 * 1024;
+
+    public string Location => directory;
+
+    public string PlanPath(string planId) => Path.Combine(directory, CheckedId(planId) + ".plan.json");
+
+    public string UndoPath(string planId) => Path.Combine(directory, CheckedId(planId) + ".undo.jsonl");
+
+    public void SavePlan(FixPlan plan)
+    {
+        Directory.CreateDirectory(directory);
+        var path = PlanPath(plan.Id);
+        var temporary = path + ".tmp";
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(plan, FixJson.Plan.FixPlan);
+        using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            stream.Write(bytes);
+            stream.WriteByte((byte)'\n');
+            stream.Flush(flushToDisk: true);
+        }
+
+        File.Move(temporary, path, overwrite: true);
+    }
+
+    public FixPlan? LoadPlan(string planId)
+    {
+        var path = PlanPath(planId);
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
+        try
+        {
+            return JsonSerializer.Deserialize(ReadLimited(path), FixJson.Plan.FixPlan)
+                ?? throw new ParseException(new ParseError(path, 0, 0, "empty plan"));
+        }
+        catch (JsonException e)
+        {
+            throw new ParseException(new ParseError(path, (int)(e.LineNumber ?? 0) + 1, (int)(e.BytePositionInLine ?? 0) + 1, "not a fix plan: " + e.Message));
+        }
+    }
+
+    public void AppendUndo(string planId, FixUndoRecord record)
+    {
+        Directory.CreateDirectory(directory);
+        var line = JsonSerializer.SerializeToUtf8Bytes(record, FixJson.Undo.FixUndoRecord);
+        using var stream = new FileStream(UndoPath(planId), FileMode.Append, FileAccess.Write, FileShare.Read);
+        stream.Write(line);
+        stream.WriteByte((byte)'\n');
+
+        // Written before the config write it describes: if we crash in between, undo still knows the old value.
+        stream.Flush(flushToDisk: true);
+    }
+
+    public IReadOnlyList<FixUndoRecord>? ReadUndo(string planId)
+    {
+        var path = UndoPath(planId);
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
+        var records = new List<FixUndoRecord>();
+        var lines = Encoding.UTF8.GetString(ReadLimited(path)).Split('\n');
+        for (var i = 0; i < lines.Length; i++)
+        {
+            var line = lines[i].TrimEnd('\r');
+            if (line.Length == 0)
+            {
+                continue;
+            }
+
+            try
+            {
+                records.Add(JsonSerializer.Deserialize(line, FixJson.Undo.FixUndoRecord)
+                    ?? throw new ParseException(new ParseError(path, i + 1, 1, "null is not an undo record")));
+            }
+            catch (JsonException) when (lines.Skip(i + 1).All(string.IsNullOrWhiteSpace))
+            {
+                // A crash while appending can leave half a last line; the write it announced never happened.
+                break;
+            }
+            catch (JsonException e)
+            {
+                throw new ParseException(new ParseError(path, i + 1, (int)(e.BytePositionInLine ?? 0) + 1, "not an undo record: " + e.Message));
+            }
+        }
+
+        return records;
+    }
+
+    private static string CheckedId(string planId) =>
+        FixPlan.IsValidId(planId) ? planId : throw new ArgumentException($"'{planId}' is not a plan id (like 20261123-130501-ab12)", nameof(planId));
+
+    private static byte[] ReadLimited(string path)
+    {
+        var info = new FileInfo(path);
+        if (info.Length > MaxFileBytes)
+        {
+            throw new IOException($"{path}: {info.Length} bytes, over the limit of {MaxFileBytes}");
+        }
+
+        return File.ReadAllBytes(path);
+    }
+}
+
+/// <summary>"change" and "skip" in the plan file.</summary>
+public sealed class FixActionJsonConverter : JsonConverter<FixAction>
+{
+    public override FixAction Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        reader.GetString() switch
+        {
+            "change" => FixAction.Change,
+            "skip" => FixAction.Skip,
+            var other => throw new JsonException($"action '{other}': expected change or skip"),
+        };
+
+    public override void Write(Utf8JsonWriter writer, FixAction value, JsonSerializerOptions options) =>
+        writer.WriteStringValue(value == FixAction.Change ? "change" : "skip");
+}
+
+/// <summary>Shared options: cpu values keep their '+' readable (no \u002B) in files an administrator reads.</summary>
+internal static class FixJson
+{
+    private static readonly Lazy<FixPlanJson> LazyPlan = new(() => new FixPlanJson(Readable(FixPlanJson.Default.Options)));
+    private static readonly Lazy<FixUndoJson> LazyUndo = new(() => new FixUndoJson(Readable(FixUndoJson.Default.Options)));
+    private static readonly Lazy<FixReportJson> LazyReport = new(() => new FixReportJson(Readable(FixReportJson.Default.Options)));
+
+    public static FixPlanJson Plan => LazyPlan.Value;
+
+    public static FixUndoJson Undo => LazyUndo.Value;
+
+    public static FixReportJson Report => LazyReport.Value;
+
+    private static JsonSerializerOptions Readable(JsonSerializerOptions generated) =>
+        new(generated) { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+}
+
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    WriteIndented = true,
+    Converters = [typeof(FixActionJsonConverter)])]
+[JsonSerializable(typeof(FixPlan))]
+internal sealed partial class FixPlanJson : JsonSerializerContext;
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSerializable(typeof(FixUndoRecord))]
+internal sealed partial class FixUndoJson : JsonSerializerContext;

@@ -1,0 +1,115 @@
+using System.Net.Http;
+using ProxClmc.Guard.Core.Fixes;
+using ProxClmc.Guard.Core.Guests;
+using ProxClmc.Guard.Core.Sources;
+using Serilog;
+
+namespace ProxClmc.Guard.Fixes;
+
+public enum UndoOutcome
+{
+    /// <summary>The old value is back.</summary>
+    Restored,
+
+    /// <summary>The VM already has its old value (the write never happened, or was undone before).</summary>
+    AlreadyRestored,
+
+    /// <summary>Someone changed the cpu after we wrote it: left alone.</summary>
+    ChangedSince,
+
+    /// <summary>The VM is gone, locked, or changed during the undo itself: left alone.</summary>
+    Skipped,
+
+    Failed,
+}
+
+public sealed record UndoResult(FixUndoRecord Record, UndoOutcome Outcome, string Message, string? CurrentCpu);
+
+/// <summary>
+/// Puts back the old <c>cpu</c> of every VM a plan changed, but only where the value is still the one we wrote:
+/// a later change by someone else always wins and is reported.
+/// </summary>
+public sealed class FixUndoer(IGuestWriter writer, ILogger log)
+{
+    /// <param name="records">The plan's undo records in the order they were written.</param>
+    /// <param name="currentNodes">Where each VM is now (VMs migrate); the recorded node is used for the others.</param>
+    public async Task<IReadOnlyList<UndoResult>> UndoAsync(string planId, IReadOnlyList<FixUndoRecord> records, IReadOnlyDictionary<int, string> currentNodes, CancellationToken cancellationToken)
+    {
+        // A VM retried after a digest mismatch has two records: the first holds the value before the plan touched it.
+        // Last written, first undone.
+        var perVm = records
+            .Select((record, index) => (Record: record, Index: index))
+            .GroupBy(x => x.Record.VmId)
+            .OrderByDescending(g => g.Last().Index)
+            .Select(g => g.Last().Record with { OldCpu = g.First().Record.OldCpu })
+            .ToList();
+
+        var results = new List<UndoResult>();
+        foreach (var record in perVm)
+        {
+            var node = currentNodes.TryGetValue(record.VmId, out var now) ? now : record.Node;
+            results.Add(await UndoOneAsync(planId, record, node, cancellationToken).ConfigureAwait(false));
+        }
+
+        return results;
+    }
+
+    private async Task<UndoResult> UndoOneAsync(string planId, FixUndoRecord record, string node, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var guest = await writer.ReadGuestAsync(node, record.VmId, cancellationToken).ConfigureAwait(false);
+            if (guest is null)
+            {
+                return new UndoResult(record, UndoOutcome.Skipped, $"VM {record.VmId} is no longer on {node}", null);
+            }
+
+            var current = Effective(guest);
+            if (string.Equals(current, record.OldCpu, StringComparison.Ordinal))
+            {
+                return new UndoResult(record, UndoOutcome.AlreadyRestored, "already has its old value", current);
+            }
+
+            if (!string.Equals(current, record.NewCpu, StringComparison.Ordinal))
+            {
+                return new UndoResult(record, UndoOutcome.ChangedSince, $"changed since the fix: cpu is now {current ?? "(none)"}; left alone", current);
+            }
+
+            if (guest.Lock is { } lockValue)
+            {
+                return new UndoResult(record, UndoOutcome.Skipped, $"locked ({lockValue}); run fix --undo again later", current);
+            }
+
+            var digest = guest.Digest ?? "";
+            var written = record.OldCpu is null
+                ? await writer.DeleteCpuAsync(node, record.VmId, digest, cancellationToken).ConfigureAwait(false)
+                : await writer.SetCpuAsync(node, record.VmId, record.OldCpu, digest, cancellationToken).ConfigureAwait(false);
+            switch (written.Outcome)
+            {
+                case WriteOutcome.Written:
+                    var pending = written.Pending;
+                    log.ForContext("PROXCLMC_VMID", record.VmId)
+                        .ForContext("PROXCLMC_NODE", node)
+                        .ForContext("PROXCLMC_CPU", record.OldCpu ?? "")
+                        .ForContext("PROXCLMC_OLD_CPU", record.NewCpu)
+                        .ForContext("PROXCLMC_PLAN", planId)
+                        .Information("VM {VmId} on {Node}: cpu {OldCpu} -> {NewCpu} (undo of plan {PlanId})", record.VmId, node, record.NewCpu, record.OldCpu ?? "(none, kvm64)", planId);
+                    return new UndoResult(record, UndoOutcome.Restored, pending ? "restored in [PENDING]: waits for the next cold start" : "restored", current);
+                case WriteOutcome.DigestMismatch:
+                    return new UndoResult(record, UndoOutcome.ChangedSince, "changed while undoing; left alone", current);
+                case WriteOutcome.Locked:
+                    return new UndoResult(record, UndoOutcome.Skipped, "locked: " + (written.Message ?? "VM is locked"), current);
+                default:
+                    return new UndoResult(record, UndoOutcome.Failed, "write failed: " + (written.Message ?? "unknown error"), current);
+            }
+        }
+        catch (Exception e) when (e is SourceUnavailableException or HttpRequestException or IOException)
+        {
+            return new UndoResult(record, UndoOutcome.Failed, e.Message, null);
+        }
+    }
+
+    /// <summary>The value the VM will run at its next cold start: a pending value (ours, on a running VM) wins.</summary>
+    public static string? Effective(GuestConfig guest) =>
+        guest.PendingCpuDelete ? null : guest.PendingCpu ?? guest.Cpu;
+}
