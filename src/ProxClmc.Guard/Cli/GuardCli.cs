@@ -145,6 +145,7 @@ public sealed class GuardCli
         root.Subcommands.Add(CheckCommand.Create(this));
         root.Subcommands.Add(HookCommand.Create(this, ctx => Hook.CacheThenSshLookup.Create(ctx.Settings, ctx.Environment), () => new Hook.QmHookscriptSetter()));
         root.Subcommands.Add(DaemonCommand.Create(this, _sourceFactory));
+        root.Subcommands.Add(SnapshotCommand.Create(this));
         return root;
     }
 }
