@@ -110,7 +110,7 @@ public sealed class SnapshotFolder
             {
                 json.WriteString(
                     "note",
-                    "cpuinfo of nodes marked cpuinfoSynthesized was rebuilt from the Proxmox API's node status (model name and flags only): " +
+                    "cpuinfo of nodes marked cpuinfoSynthesized was synthesized from the Proxmox API's node status (model name and flags only): " +
                     "no family/model/stepping, bugs or address sizes");
             }
 
