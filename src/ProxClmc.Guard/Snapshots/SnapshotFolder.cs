@@ -30,7 +30,13 @@ public sealed class SnapshotFolder
             throw new Cli.UsageException($"{path}: the folder is not empty; snapshot --out writes only into a new or empty folder");
         }
 
-        Directory.CreateDirectory(root);
+        if (!Directory.Exists(root))
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(root) ?? root);
+            // VM configs can hold cloud-init users and hashed passwords; pmxcfs shows them to root (and www-data) only.
+            Directory.CreateDirectory(root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+
         return new SnapshotFolder(root);
     }
 

@@ -40,6 +40,7 @@ public sealed class SnapshotCommandTests : IAsyncLifetime
         Assert.Equal("proxclmc-guard", manifest.RootElement.GetProperty("tool").GetString());
         Assert.Equal("2026-11-23T12:00:00Z", manifest.RootElement.GetProperty("time").GetString());
         Assert.Equal(4, manifest.RootElement.GetProperty("nodes").GetArrayLength());
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(folder));
         Assert.Empty(manifest.RootElement.GetProperty("failedNodes").EnumerateArray());
     }
 
