@@ -157,6 +157,36 @@ public sealed class SshEndToEndTests(SshCliFixture cluster, ITestOutputHelper ou
         Assert.False(ReportJson.Nodes(offline.Out)["pve4"].GetProperty("readable").GetBoolean());
     }
 
+    [Fact]
+    public void A_silent_node_and_a_closed_port_each_get_their_reason_and_the_others_still_answer()
+    {
+        var silent = cluster.Ssh.StartSilentServer();
+        var closed = cluster.Ssh.AllocateAddress();
+        var pve = cluster.PveTree();
+        var corosync = Path.Combine(pve, "corosync.conf");
+        var extra = $"  node {{\n    name: pve-silent\n    nodeid: 8\n    quorum_votes: 1\n    ring0_addr: {silent}\n  }}\n" +
+                    $"  node {{\n    name: pve-closed\n    nodeid: 9\n    quorum_votes: 1\n    ring0_addr: {closed}\n  }}\n";
+        var text = File.ReadAllText(corosync);
+        File.WriteAllText(corosync, text.Insert(text.IndexOf("}\n\nquorum", StringComparison.Ordinal), extra));
+        var config = cluster.Config(pve, connectTimeoutSeconds: 2);
+        var folder = cluster.NewFolder("with-dead-nodes");
+
+        var result = GuardRun.Run("baseline", "--config", config, "--allow-partial", "--format", "json");
+        var snapshot = GuardRun.Run("snapshot", "--config", config, "--allow-partial", "--out", folder);
+
+        Assert.True(result.Exit == 1, result.ToString());
+        var nodes = ReportJson.Nodes(result.Out);
+        Assert.All(cluster.Ssh.Nodes, n => Assert.True(nodes[n.Name].GetProperty("readable").GetBoolean()));
+        Assert.Contains("no SSH handshake within 2 s", nodes["pve-silent"].GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Contains("connection refused", nodes["pve-closed"].GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Single(result.ErrorLines);
+
+        Assert.Equal(1, snapshot.Exit);
+        using var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "manifest.json")));
+        Assert.Equal(["pve-closed", "pve-silent"], manifest.RootElement.GetProperty("failedNodes").EnumerateArray().Select(n => n.GetProperty("name").GetString()).Order());
+        Assert.All(cluster.Ssh.Nodes, n => Assert.True(File.Exists(Path.Combine(folder, "nodes", n.Name, "cpuinfo"))));
+    }
+
     /// <summary>OpenSSH's "SHA256:" fingerprint of a public key given as "type base64".</summary>
     private static string Fingerprint(string publicKey) =>
         "SHA256:" + Convert.ToBase64String(SHA256.HashData(Convert.FromBase64String(publicKey.Split(' ')[1]))).TrimEnd('=');
