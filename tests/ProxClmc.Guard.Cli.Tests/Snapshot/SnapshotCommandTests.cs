@@ -1,6 +1,7 @@
 using System.Text.Json;
 using ProxClmc.Guard.Cli.Tests.Support;
 using ProxClmc.Guard.FakePve;
+using ProxClmc.Guard.Testing;
 
 namespace ProxClmc.Guard.Cli.Tests.Snapshot;
 
@@ -106,29 +107,7 @@ public sealed class SnapshotCommandTests : IAsyncLifetime
     [Fact]
     public void A_node_name_that_would_leave_the_folder_is_refused_and_nothing_is_written_outside()
     {
-        var tree = Path.Combine(_dir, "evil");
-        Directory.CreateDirectory(tree);
-        File.WriteAllText(Path.Combine(tree, "corosync.conf"), """
-            nodelist {
-              node {
-                name: ../../escaped
-                nodeid: 1
-                ring0_addr: 10.0.0.1
-              }
-              node {
-                name: pve1
-                nodeid: 2
-                ring0_addr: 10.0.0.2
-              }
-            }
-
-            totem {
-              cluster_name: evil
-              version: 2
-            }
-            """);
-        Directory.CreateDirectory(Path.Combine(tree, "nodes", "pve1"));
-        File.Copy(Path.Combine(GuardRun.Lab, "nodes", "pve1", "cpuinfo"), Path.Combine(tree, "nodes", "pve1", "cpuinfo"));
+        var tree = Path.Combine(RepoPaths.Root, "tests", "ProxClmc.Guard.Cli.Tests", "Snapshot", "Fixtures", "escaping-node-name");
         var folder = Path.Combine(_dir, "out", "snap");
 
         var result = GuardRun.Run("snapshot", "--from", tree, "--out", folder);
