@@ -224,6 +224,11 @@ public static class SnapshotCommand
                         ? AddNodeFile(node, "ssh", raw.Address, SnapshotText.Bytes(text))
                         : new SnapshotNode(raw.Node, "ssh", raw.Address, raw.Error ?? "not read");
                 }
+
+                foreach (var warning in ssh.Warnings)
+                {
+                    ctx.Log.Warning("{Warning}", warning);
+                }
             }
             else if (remote.Count > 0 && useApi)
             {
