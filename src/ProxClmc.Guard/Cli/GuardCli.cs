@@ -148,6 +148,7 @@ public sealed class GuardCli
         root.Subcommands.Add(HookCommand.Create(this, ctx => Hook.CacheThenSshLookup.Create(ctx.Settings, ctx.Environment), _hookscriptSetter));
         root.Subcommands.Add(DaemonCommand.Create(this, _sourceFactory));
         root.Subcommands.Add(FixCommand.Create(this));
+        root.Subcommands.Add(SnapshotCommand.Create(this));
         return root;
     }
 }

@@ -1,0 +1,436 @@
+using System.CommandLine;
+using ProxClmc.Guard.Cli;
+using ProxClmc.Guard.Core.Cluster;
+using ProxClmc.Guard.Core.Compliance;
+using ProxClmc.Guard.Core.Sources;
+using ProxClmc.Guard.Infrastructure.IO;
+using ProxClmc.Guard.Infrastructure.Proxmox;
+using ProxClmc.Guard.Infrastructure.Snapshot;
+using ProxClmc.Guard.Infrastructure.Ssh;
+using ProxClmc.Guard.Snapshots;
+
+namespace ProxClmc.Guard.Commands;
+
+/// <summary>
+/// <c>snapshot --out &lt;dir&gt;</c>: writes DESIGN.md's offline format from the live sources of the current settings
+/// (or copies a <c>--from</c> tree), so that a later <c>scan --from &lt;dir&gt;</c> gives the live verdicts.
+/// </summary>
+public static class SnapshotCommand
+{
+    public static Command Create(GuardCli cli)
+    {
+        var output = new Option<string>("--out")
+        {
+            Description = "The folder to write (created if missing; must be empty)",
+            Required = true,
+        };
+        var command = new Command(
+            "snapshot",
+            "Write an offline snapshot of the cluster (corosync.conf, VM configs, cpu-models.conf, each node's /proc/cpuinfo, manifest.json) for audits, support and what-if runs");
+        command.Options.Add(output);
+        command.SetAction((parse, ct) => cli.RunAsync(parse, ctx => ExecuteAsync(ctx, parse.GetValue(output)!, ct)));
+        return command;
+    }
+
+    public static async Task<int> ExecuteAsync(CommandContext ctx, string outDir, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(outDir))
+        {
+            throw new UsageException("--out needs a folder");
+        }
+
+        var folder = SnapshotFolder.Prepare(outDir);
+        var run = new SnapshotRun(ctx, folder);
+        if (ctx.Settings.From is { } from)
+        {
+            await run.CopyTreeAsync(from, cancellationToken).ConfigureAwait(false);
+        }
+        else if (ctx.Sources.Resources is ProxmoxClient client)
+        {
+            await run.FromApiAsync(client, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            await run.FromLocalAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        folder.WriteManifest(ctx.Environment.Clock.GetUtcNow(), run.Sources, run.Nodes, run.GuestFailures);
+        var failedNodes = run.Nodes.Where(n => n.Error is not null).ToList();
+        var summary = $"{run.Nodes.Count - failedNodes.Count} of {run.Nodes.Count} nodes, {run.GuestCount} guests";
+        if (failedNodes.Count == 0 && run.GuestFailures.Count == 0)
+        {
+            ctx.Out.WriteLine($"Snapshot written to {folder.Root} ({summary}).");
+            return ExitCodes.Ok;
+        }
+
+        var what = string.Join("; ", failedNodes.Select(n => $"{n.Name} ({n.Error})").Concat(run.GuestFailures));
+        if (ctx.Settings.AllowPartial)
+        {
+            ctx.Out.WriteLine($"Partial snapshot written to {folder.Root} ({summary}).");
+            throw new GuardExitException(ExitCodes.Warning, $"partial snapshot in {folder.Root}: could not read {what}");
+        }
+
+        throw new GuardExitException(ExitCodes.Unknown, $"snapshot in {folder.Root} is incomplete: could not read {what} (see manifest.json; --allow-partial accepts a partial snapshot)");
+    }
+
+    /// <summary>What one snapshot collects and writes, whichever the source.</summary>
+    private sealed class SnapshotRun(CommandContext ctx, SnapshotFolder folder)
+    {
+        private readonly IFileSystem _fs = ctx.Environment.FileSystem;
+
+        public List<string> Sources { get; } = [];
+
+        public List<SnapshotNode> Nodes { get; } = [];
+
+        public List<string> GuestFailures { get; } = [];
+
+        public int GuestCount { get; private set; }
+
+        private string LocalNode => ctx.Settings.LocalNode ?? ctx.Environment.HostName();
+
+        /// <summary>--from: the snapshot's own files; an /etc/pve tree has no cpuinfo, so the local node's comes from this host.</summary>
+        public async Task CopyTreeAsync(string from, CancellationToken cancellationToken)
+        {
+            var tree = new PveTree(from, _fs);
+            var membership = await tree.GetMembershipAsync(cancellationToken).ConfigureAwait(false);
+            Sources.Add($"tree {from}");
+            CopyFile(tree.CorosyncPath, folder.WriteCorosync);
+            CopyGuests(from);
+            CopyFile(tree.CustomModelsPath, folder.WriteCustomModels);
+
+            var isSnapshot = membership.Nodes.Any(n => SnapshotFolder.IsSafeNodeName(n.Name) && tree.HasCpuInfo(n.Name));
+            foreach (var node in membership.Nodes)
+            {
+                if (isSnapshot)
+                {
+                    var path = SnapshotFolder.IsSafeNodeName(node.Name) ? PveTree.CpuInfoPath(from, node.Name) : "";
+                    AddNode(node, "snapshot", null, () => _fs.ReadAllBytes(path, FileLimits.ForCpuInfo), ifMissing: $"no cpuinfo in {from}");
+                }
+                else
+                {
+                    AddLocalOrMissing(node, $"no cpuinfo in {from} (an /etc/pve tree holds only the local node's, read from {ctx.Settings.LocalCpuInfo})");
+                }
+            }
+        }
+
+        /// <summary>This node's corosync.conf and /etc/pve, the local /proc/cpuinfo, and the other nodes' over SSH.</summary>
+        public async Task FromLocalAsync(CancellationToken cancellationToken)
+        {
+            var membership = await ctx.Sources.Membership.GetMembershipAsync(cancellationToken).ConfigureAwait(false);
+            var corosync = ctx.Settings.CorosyncConf.FirstOrDefault(_fs.FileExists);
+            if (corosync is not null)
+            {
+                CopyFile(corosync, folder.WriteCorosync);
+                Sources.Add($"corosync.conf {corosync}");
+            }
+
+            var pve = new PveTree(ctx.Settings.PveRoot, _fs);
+            Sources.Add($"guests {ctx.Settings.PveRoot}");
+            CopyGuests(ctx.Settings.PveRoot);
+            CopyFile(pve.CustomModelsPath, folder.WriteCustomModels);
+            await ReadNodesAsync(membership, api: null, cancellationToken).ConfigureAwait(false);
+        }
+
+        /// <summary>Membership, configs and custom models through the API, written as the files pmxcfs would hold.</summary>
+        public async Task FromApiAsync(ProxmoxClient client, CancellationToken cancellationToken)
+        {
+            var membership = await ctx.Sources.Membership.GetMembershipAsync(cancellationToken).ConfigureAwait(false);
+            Sources.Add($"api {client.ActiveUrl}");
+            folder.WriteCorosync(SnapshotText.Bytes(ProxmoxFileFormat.CorosyncConf(membership)));
+
+            var resources = await client.GetVmResourcesAsync(cancellationToken).ConfigureAwait(false);
+            foreach (var container in resources.Where(r => r.Type == "lxc"))
+            {
+                WriteGuest(container.Node, container.VmId, () => folder.WriteContainerConfig(
+                    container.Node, container.VmId, SnapshotText.Bytes(container.Name is { } name ? $"hostname: {name}\n" : "")));
+            }
+
+            var configs = new System.Collections.Concurrent.ConcurrentDictionary<int, (ClusterVmResource Vm, string? Text, string? Error)>();
+            await Parallel.ForEachAsync(
+                resources.Where(r => r.Type == "qemu"),
+                new ParallelOptions { MaxDegreeOfParallelism = client.Parallelism, CancellationToken = cancellationToken },
+                async (vm, ct) =>
+                {
+                    try
+                    {
+                        configs[vm.VmId] = (vm, await ReadVmConfigAsync(client, vm, ct).ConfigureAwait(false), null);
+                    }
+                    catch (SourceUnavailableException e) when (ProxmoxApiException.From(e) is not null)
+                    {
+                        configs[vm.VmId] = (vm, null, e.Message);
+                    }
+                }).ConfigureAwait(false);
+            foreach (var (vmId, (vm, text, error)) in configs.OrderBy(c => c.Key))
+            {
+                if (text is null)
+                {
+                    GuestFailures.Add($"VM {vmId} on {vm.Node} ({error})");
+                    continue;
+                }
+
+                WriteGuest(vm.Node, vmId, () => folder.WriteVmConfig(vm.Node, vmId, SnapshotText.Bytes(text)));
+            }
+
+            try
+            {
+                if (await client.GetCustomCpuModelsAsync(cancellationToken).ConfigureAwait(false) is { Count: > 0 } models)
+                {
+                    folder.WriteCustomModels(SnapshotText.Bytes(CpuModelsConf(models)));
+                }
+            }
+            catch (SourceUnavailableException e) when (ProxmoxApiException.From(e) is { StatusCode: 403 })
+            {
+                GuestFailures.Add($"virtual-guest/cpu-models.conf ({e.Message})");
+            }
+
+            await ReadNodesAsync(membership, new ApiNodeFactsSource(client, ctx.Environment.Clock), cancellationToken).ConfigureAwait(false);
+        }
+
+        /// <summary>
+        /// Every node's cpuinfo as facts.source picks it: the local node from its file, the others over SSH as raw
+        /// text, or (facts through the API) rebuilt from the node status, which the manifest says.
+        /// </summary>
+        private async Task ReadNodesAsync(ClusterMembership membership, ApiNodeFactsSource? api, CancellationToken cancellationToken)
+        {
+            var source = ctx.Settings.FactsSource;
+            var results = new Dictionary<string, SnapshotNode>(StringComparer.Ordinal);
+            var remote = new List<ClusterNode>();
+            foreach (var node in membership.Nodes)
+            {
+                if (source != "api" && string.Equals(node.Name, LocalNode, StringComparison.Ordinal))
+                {
+                    results[node.Name] = ReadLocal(node);
+                }
+                else if (!SnapshotFolder.IsSafeNodeName(node.Name))
+                {
+                    results[node.Name] = Refused(node);
+                }
+                else
+                {
+                    remote.Add(node);
+                }
+            }
+
+            var useSsh = source == "ssh" || (source == "auto" && api is null);
+            var useApi = api is not null && source is "auto" or "api";
+            if (remote.Count > 0 && useSsh)
+            {
+                Sources.Add("cpuinfo over ssh");
+                using var ssh = new SshFactsSource(GuardCli.SshOptionsFrom(ctx.Settings), ctx.Environment.Clock);
+                foreach (var raw in await ssh.ReadAllAsync(remote, cancellationToken).ConfigureAwait(false))
+                {
+                    var node = remote.First(n => n.Name == raw.Node);
+                    results[raw.Node] = raw.Text is { } text
+                        ? AddNodeFile(node, "ssh", raw.Address, SnapshotText.Bytes(text))
+                        : new SnapshotNode(raw.Node, "ssh", raw.Address, raw.Error ?? "not read");
+                }
+
+                foreach (var warning in ssh.Warnings)
+                {
+                    ctx.Log.Warning("{Warning}", warning);
+                }
+            }
+            else if (remote.Count > 0 && useApi)
+            {
+                Sources.Add("cpuinfo synthesized from the api node status");
+                var subset = new ClusterMembership(membership.ClusterName, remote, membership.IsStandalone) { IpVersion = membership.IpVersion };
+                foreach (var facts in await api!.GetFactsAsync(subset, cancellationToken).ConfigureAwait(false))
+                {
+                    var node = remote.First(n => n.Name == facts.Node);
+                    results[facts.Node] = facts.Cpu is { } cpu
+                        ? AddNodeFile(node, "api", facts.Address, SnapshotText.Bytes(ProxmoxFileFormat.CpuInfo(cpu)), synthesized: true)
+                        : new SnapshotNode(facts.Node, "api", facts.Address, facts.Error ?? "not read");
+                }
+            }
+            else
+            {
+                foreach (var node in remote)
+                {
+                    results[node.Name] = new SnapshotNode(node.Name, source, node.Addresses.FirstOrDefault(), $"facts.source = \"{source}\" reads no other node's cpuinfo here");
+                }
+            }
+
+            Nodes.AddRange(membership.Nodes.Select(n => results[n.Name]));
+        }
+
+        private void AddLocalOrMissing(ClusterNode node, string missing)
+        {
+            Nodes.Add(string.Equals(node.Name, LocalNode, StringComparison.Ordinal)
+                ? ReadLocal(node)
+                : !SnapshotFolder.IsSafeNodeName(node.Name) ? Refused(node) : new SnapshotNode(node.Name, "snapshot", node.Addresses.FirstOrDefault(), missing));
+        }
+
+        private void AddNode(ClusterNode node, string source, string? address, Func<byte[]> read, string ifMissing)
+        {
+            if (!SnapshotFolder.IsSafeNodeName(node.Name))
+            {
+                Nodes.Add(Refused(node));
+                return;
+            }
+
+            try
+            {
+                Nodes.Add(AddNodeFile(node, source, address ?? node.Addresses.FirstOrDefault(), read()));
+            }
+            catch (FileNotFoundException)
+            {
+                Nodes.Add(new SnapshotNode(node.Name, source, node.Addresses.FirstOrDefault(), ifMissing));
+            }
+            catch (IOException e)
+            {
+                Nodes.Add(new SnapshotNode(node.Name, source, node.Addresses.FirstOrDefault(), e.Message));
+            }
+        }
+
+        private SnapshotNode ReadLocal(ClusterNode node)
+        {
+            var path = ctx.Settings.LocalCpuInfo;
+            if (!SnapshotFolder.IsSafeNodeName(node.Name))
+            {
+                return Refused(node);
+            }
+
+            try
+            {
+                return AddNodeFile(node, "local", node.Addresses.FirstOrDefault(), _fs.ReadAllBytes(path, FileLimits.ForCpuInfo));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return new SnapshotNode(node.Name, "local", node.Addresses.FirstOrDefault(), $"{path}: {e.Message}");
+            }
+        }
+
+        private SnapshotNode AddNodeFile(ClusterNode node, string source, string? address, byte[] bytes, bool synthesized = false)
+        {
+            folder.WriteCpuInfo(node.Name, bytes);
+            return new SnapshotNode(node.Name, source, address, null, synthesized);
+        }
+
+        private static SnapshotNode Refused(ClusterNode node) =>
+            new(node.Name, "none", node.Addresses.FirstOrDefault(), "the node name cannot be a folder name in the snapshot (it contains '/', '..' or characters Proxmox never uses)");
+
+        /// <summary>Raw bytes of every guest config under nodes/ (never anything else of /etc/pve, such as priv/).</summary>
+        private void CopyGuests(string root)
+        {
+            foreach (var nodeDir in _fs.EnumerateDirectories(Path.Combine(root, "nodes")))
+            {
+                var node = Path.GetFileName(nodeDir);
+                foreach (var (kind, write) in new (string, Action<string, int, ReadOnlySpan<byte>>)[] { ("qemu-server", folder.WriteVmConfig), ("lxc", folder.WriteContainerConfig) })
+                {
+                    foreach (var path in _fs.EnumerateFiles(Path.Combine(nodeDir, kind), "*.conf"))
+                    {
+                        var stem = Path.GetFileNameWithoutExtension(path);
+                        if (stem.Length is 0 or > 9 || !stem.All(char.IsAsciiDigit) || !int.TryParse(stem, out var vmId) || vmId < 100)
+                        {
+                            continue;
+                        }
+
+                        WriteGuest(node, vmId, () =>
+                        {
+                            var bytes = _fs.ReadAllBytes(path, FileLimits.ForPmxcfs);
+                            write(node, vmId, bytes);
+                        });
+                    }
+                }
+            }
+        }
+
+        private void WriteGuest(string node, int vmId, Action write)
+        {
+            try
+            {
+                write();
+                GuestCount++;
+            }
+            catch (SnapshotPathException e)
+            {
+                GuestFailures.Add($"guest {vmId} on {node} ({e.Message})");
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                GuestFailures.Add($"guest {vmId} on {node} ({e.Message})");
+            }
+        }
+
+        private void CopyFile(string path, SpanWriter write)
+        {
+            if (_fs.FileExists(path))
+            {
+                write(_fs.ReadAllBytes(path, FileLimits.ForPmxcfs));
+            }
+        }
+
+        private static async Task<string> ReadVmConfigAsync(ProxmoxClient client, ClusterVmResource vm, CancellationToken cancellationToken)
+        {
+            var entries = await client.GetVmPendingAsync(vm.Node, vm.VmId, cancellationToken).ConfigureAwait(false);
+            var current = new Dictionary<string, string>(StringComparer.Ordinal);
+            var pending = new Dictionary<string, string>(StringComparer.Ordinal);
+            var deletes = new List<string>();
+            foreach (var entry in entries)
+            {
+                if (entry.Value is not null)
+                {
+                    current[entry.Key] = entry.Value;
+                }
+
+                if (entry.Pending is not null)
+                {
+                    pending[entry.Key] = entry.Pending;
+                }
+
+                if (entry.Delete)
+                {
+                    deletes.Add(entry.Key);
+                }
+            }
+
+            var sections = new List<ConfigSection> { new(null, current) };
+            if (pending.Count > 0 || deletes.Count > 0)
+            {
+                sections.Add(new ConfigSection("PENDING", pending, deletes));
+            }
+
+            if (current.ContainsKey("parent"))
+            {
+                foreach (var snapshot in await client.GetVmSnapshotsAsync(vm.Node, vm.VmId, cancellationToken).ConfigureAwait(false))
+                {
+                    if (snapshot.Name == "current" || !SnapshotFolder.IsSafeNodeName(snapshot.Name))
+                    {
+                        continue;
+                    }
+
+                    var values = await client.GetVmConfigAsync(vm.Node, vm.VmId, snapshot: snapshot.Name, cancellationToken: cancellationToken).ConfigureAwait(false);
+                    var own = new Dictionary<string, string>(values.Values, StringComparer.Ordinal);
+                    if (snapshot.VmState && !own.ContainsKey("vmstate"))
+                    {
+                        // The listing says the snapshot has RAM state even when the config read leaves the volume out.
+                        own["vmstate"] = "1";
+                    }
+
+                    sections.Add(new ConfigSection(snapshot.Name, own));
+                }
+            }
+
+            return ProxmoxFileFormat.VmConfig(sections);
+        }
+
+        private static string CpuModelsConf(IEnumerable<CustomCpuModelEntry> models)
+        {
+            var text = new System.Text.StringBuilder();
+            foreach (var model in models)
+            {
+                text.Append("cpu-model: ").Append(model.Name).Append('\n');
+                foreach (var (key, value) in model.Properties)
+                {
+                    text.Append("    ").Append(key).Append(' ').Append(value.Replace('\n', ' ')).Append('\n');
+                }
+
+                text.Append('\n');
+            }
+
+            return text.ToString();
+        }
+    }
+
+    private delegate void SpanWriter(ReadOnlySpan<byte> bytes);
+}
