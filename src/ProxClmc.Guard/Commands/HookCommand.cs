@@ -28,7 +28,8 @@ public static class HookCommand
                 ctx.Log,
                 ctx.Environment.Error,
                 sourceFacts(ctx),
-                ctx.Environment.Clock);
+                ctx.Environment.Clock,
+                logRefusals: ctx.LogVerdicts);
             return runner.RunAsync(parse.GetValue(vmid), parse.GetValue(phase)!, ct);
         }));
 

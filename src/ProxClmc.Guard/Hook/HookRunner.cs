@@ -26,7 +26,8 @@ public sealed class HookRunner(
     ILogger log,
     TextWriter error,
     SourceFactsLookup? sourceFacts,
-    TimeProvider clock)
+    TimeProvider clock,
+    bool logRefusals = true)
 {
     /// <summary>The whole decision must be made well inside the 2 s a migration can wait for it.</summary>
     public static readonly TimeSpan Budget = TimeSpan.FromMilliseconds(1800);
@@ -138,7 +139,12 @@ public sealed class HookRunner(
 
         var line = $"proxclmc-guard: refusing {what}: {answer.Reason}";
         await error.WriteLineAsync(line).ConfigureAwait(false);
-        log.Error("VM {VmId} on {Node}: refused {What}: {Reason}", vmId, localNode, what, answer.Reason);
+        if (logRefusals)
+        {
+            // The journal entry; on a console the stderr line above already says it once.
+            log.Error("VM {VmId} on {Node}: refused {What}: {Reason}", vmId, localNode, what, answer.Reason);
+        }
+
         return HookVerdict.Refuse;
     }
 
