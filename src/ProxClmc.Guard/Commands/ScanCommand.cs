@@ -71,7 +71,11 @@ public static class ScanCommand
         var invalid = report.InvalidConfigs.ToList();
         if (exitCode == ExitCodes.Unknown && invalid.Count > 0)
         {
-            return $"{invalid.Count} guest config{(invalid.Count == 1 ? "" : "s")} could not be read: {invalid[0].Reason}" + (invalid.Count > 1 ? $" (and {invalid.Count - 1} more)" : "");
+            // A cpu value read through the API has no file line, so its reason does not say which guest: name it.
+            var first = invalid[0];
+            var where = first.Guest.Origin ?? $"VM {first.Guest.VmId}";
+            var reason = first.Reason.Contains(where, StringComparison.Ordinal) ? first.Reason : $"{where}: {first.Reason}";
+            return $"{invalid.Count} guest config{(invalid.Count == 1 ? "" : "s")} could not be read: {reason}" + (invalid.Count > 1 ? $" (and {invalid.Count - 1} more)" : "");
         }
 
         if (exitCode == ExitCodes.Unknown)
