@@ -133,7 +133,7 @@ public sealed class ApiFaultTests : IAsyncLifetime
     }
 
     [Fact]
-    public void An_invalid_cpu_value_in_a_vm_config_exits_3_saying_what_is_wrong_and_lists_the_guest_as_invalid()
+    public void An_invalid_cpu_value_in_a_vm_config_exits_3_naming_the_guest_and_what_is_wrong()
     {
         var text = _pve.GetConfigText(103);
         _pve.SetConfigText(103, text.Replace("cpu: x86-64-v3\n", "cpu: x86-64-v3,phys-bits=7\n", StringComparison.Ordinal));
@@ -143,6 +143,7 @@ public sealed class ApiFaultTests : IAsyncLifetime
 
         Assert.True(result.Exit == 3, result.ToString());
         var line = Assert.Single(result.ErrorLines);
+        Assert.Contains("api:/nodes/pve2/qemu/103: ", line, StringComparison.Ordinal);
         Assert.Contains("phys-bits", line, StringComparison.Ordinal);
         using (var doc = System.Text.Json.JsonDocument.Parse(result.Out))
         {
