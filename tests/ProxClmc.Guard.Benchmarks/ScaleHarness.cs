@@ -132,7 +132,15 @@ public static class ScaleHarness
                     ["scan", "--config", apiConfig, "--format", "json"], errors, cancellationToken));
                 figures.Add(await RunCliAsync(pve, cli, $"baseline via API ({options.Nodes} nodes)", "(no goal)", (_, _) => null,
                     ["baseline", "--config", apiConfig], errors, cancellationToken));
+
+                // Where the scan's time and memory go: the same run printing the table instead of JSON, and the
+                // same cluster read from the snapshot folder (no HTTP at all).
+                figures.Add(await RunCliAsync(pve, cli, "  same scan via API, table output", "(breakdown)", (_, _) => null,
+                    ["scan", "--config", apiConfig], errors, cancellationToken));
             }
+
+            figures.Add(await RunCliAsync(null, cli, "  same scan --from the snapshot, json", "(breakdown)", (_, _) => null,
+                ["scan", "--from", snapshot, "--format", "json"], errors, cancellationToken));
 
             if (options.SshNodes > 0)
             {
