@@ -70,7 +70,11 @@ public sealed record ScaleOptions
 }
 
 /// <summary>One row of the figures table.</summary>
-public sealed record ScaleFigure(string Case, TimeSpan Wall, long? PeakRssKiB, int? Requests, string Goal, bool? Met, string Detail = "");
+public sealed record ScaleFigure(string Case, TimeSpan Wall, long? PeakRssKiB, int? Requests, string Goal, bool? Met, string Detail = "")
+{
+    /// <summary>User + system CPU time of the CLI process (child runs only): wall time far above it means waiting, close to or above it means computing.</summary>
+    public TimeSpan? Cpu { get; init; }
+}
 
 /// <summary>
 /// The scale harness: generated clusters in the real formats, the real CLI against the fake Proxmox over HTTPS and
@@ -175,11 +179,12 @@ public static class ScaleHarness
 
     public static string FormatTable(IReadOnlyList<ScaleFigure> figures)
     {
-        string[] header = ["case", "wall", "peak RSS", "requests", "goal", "met?"];
+        string[] header = ["case", "wall", "CPU", "peak RSS", "requests", "goal", "met?"];
         var rows = figures.Select(f => new[]
         {
             f.Case,
             f.Wall.TotalMilliseconds < 10 ? $"{f.Wall.TotalMilliseconds:0.00} ms" : $"{f.Wall.TotalMilliseconds:0} ms",
+            f.Cpu is { } cpu ? $"{cpu.TotalMilliseconds:0} ms" : "-",
             f.PeakRssKiB is { } kib ? $"{kib / 1024.0:0.0} MB" : "-",
             f.Requests?.ToString(CultureInfo.InvariantCulture) ?? "-",
             f.Goal,
@@ -249,7 +254,8 @@ public static class ScaleHarness
         }
 
         return new ScaleFigure(name, run.Wall, run.PeakRssKiB, requests, goal, run.Exit is 0 or 1 or 2 ? met(run.Wall, run.PeakRssKiB) : false,
-            $"exit {run.Exit}, {run.Out.Length / 1024} KiB of output" + (cli is null ? ", RSS = harness VmHWM" : ""));
+            $"exit {run.Exit}" + (run.Exit == 0 ? "" : $" ({FirstLine(run.Error)})") + $", {run.Out.Length / 1024} KiB of output" + (cli is null ? ", RSS = harness VmHWM" : ""))
+        { Cpu = run.Cpu };
     }
 
     private static async Task<ScaleFigure> RunSshAsync(ScaleOptions options, string work, string? cli, List<string> errors, TextWriter output, CancellationToken cancellationToken)
@@ -291,7 +297,10 @@ public static class ScaleHarness
             ["baseline", "--config", config], errors, cancellationToken) with { Requests = options.SshNodes };
     }
 
-    private sealed record CliRun(int Exit, TimeSpan Wall, long? PeakRssKiB, string Out, string Error);
+    private sealed record CliRun(int Exit, TimeSpan Wall, long? PeakRssKiB, string Out, string Error)
+    {
+        public TimeSpan? Cpu { get; init; }
+    }
 
     private static async Task<CliRun> RunCliAsync(string? cli, string[] args, CancellationToken cancellationToken)
     {
@@ -314,7 +323,7 @@ public static class ScaleHarness
                 RedirectStandardError = true,
                 UseShellExecute = false,
             };
-            foreach (var a in (string[])["-f", "%M", "-o", rssFile, cli, .. args])
+            foreach (var a in (string[])["-f", "%M %U %S", "-o", rssFile, cli, .. args])
             {
                 start.ArgumentList.Add(a);
             }
@@ -325,9 +334,15 @@ public static class ScaleHarness
             var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
             await process.WaitForExitAsync(cancellationToken);
             var wall = sw.Elapsed;
-            var rssText = (await File.ReadAllTextAsync(rssFile, cancellationToken)).Trim().Split('\n')[^1];
-            long? rss = long.TryParse(rssText, NumberStyles.None, CultureInfo.InvariantCulture, out var kib) ? kib : null;
-            return new CliRun(process.ExitCode, wall, rss, await stdout, await stderr);
+            // /usr/bin/time's last line: "<max RSS KiB> <user s> <system s>".
+            var fields = (await File.ReadAllTextAsync(rssFile, cancellationToken)).Trim().Split('\n')[^1].Split(' ');
+            long? rss = long.TryParse(fields[0], NumberStyles.None, CultureInfo.InvariantCulture, out var kib) ? kib : null;
+            TimeSpan? cpu = fields.Length == 3
+                && double.TryParse(fields[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var user)
+                && double.TryParse(fields[2], NumberStyles.Float, CultureInfo.InvariantCulture, out var system)
+                ? TimeSpan.FromSeconds(user + system)
+                : null;
+            return new CliRun(process.ExitCode, wall, rss, await stdout, await stderr) { Cpu = cpu };
         }
         finally
         {
@@ -350,5 +365,9 @@ public static class ScaleHarness
         }
     }
 
-    private static string FirstLine(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault() ?? "(no message)";
+    private static string FirstLine(string text)
+    {
+        var line = text.Split('\n', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault() ?? "(no message)";
+        return line.Length <= 200 ? line : line[..200] + "...";
+    }
 }
