@@ -1,5 +1,4 @@
 using BenchmarkDotNet.Configs;
-using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
 using ProxClmc.Guard.Benchmarks;
 
@@ -11,7 +10,7 @@ switch (verb)
 {
     case "bench":
         var summaries = BenchmarkSwitcher.FromTypes([typeof(ParserBenchmarks), typeof(ComplianceBenchmarks)])
-            .Run(rest.Length == 0 ? ["--filter", "*"] : rest, DefaultConfig.Instance.WithOptions(ConfigOptions.JoinSummary));
+            .Run(rest.Contains("--filter") ? rest : ["--filter", "*", .. rest], DefaultConfig.Instance.WithOptions(ConfigOptions.JoinSummary));
         return summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success)) ? 1 : 0;
     case "scale":
         ScaleOptions options;
