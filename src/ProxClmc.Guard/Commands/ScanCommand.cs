@@ -65,13 +65,20 @@ public static class ScanCommand
         return exitCode == ExitCodes.Ok ? exitCode : throw new GuardExitException(exitCode, WhyLine(result.Cluster, report, exitCode));
     }
 
+    /// <summary>How many unsafe guests the exit line names before "and N more".</summary>
+    public const int MaxListedGuests = 20;
+
     /// <summary>The one line every non-zero exit prints.</summary>
     public static string WhyLine(ClusterAnalysis cluster, ComplianceReport report, int exitCode)
     {
         var invalid = report.InvalidConfigs.ToList();
         if (exitCode == ExitCodes.Unknown && invalid.Count > 0)
         {
-            return $"{invalid.Count} guest config{(invalid.Count == 1 ? "" : "s")} could not be read: {invalid[0].Reason}" + (invalid.Count > 1 ? $" (and {invalid.Count - 1} more)" : "");
+            // A cpu value read through the API has no file line, so its reason does not say which guest: name it.
+            var first = invalid[0];
+            var where = first.Guest.Origin ?? $"VM {first.Guest.VmId}";
+            var reason = first.Reason.Contains(where, StringComparison.Ordinal) ? first.Reason : $"{where}: {first.Reason}";
+            return $"{invalid.Count} guest config{(invalid.Count == 1 ? "" : "s")} could not be read: {reason}" + (invalid.Count > 1 ? $" (and {invalid.Count - 1} more)" : "");
         }
 
         if (exitCode == ExitCodes.Unknown)
@@ -83,7 +90,9 @@ public static class ScanCommand
         {
             var ids = report.Verdicts.Where(v => v.Verdict.IsUnsafe()).Select(v => v.Guest.VmId.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList();
             var nodes = cluster.Baseline.NodesBelowPin.Count > 0 ? $"; nodes below the pinned baseline: {string.Join(", ", cluster.Baseline.NodesBelowPin)}" : "";
-            return $"{ids.Count} guest{(ids.Count == 1 ? " is" : "s are")} not safe to live-migrate everywhere: {string.Join(", ", ids)}{nodes}";
+            // A monitoring plugin's status line: on a cluster with thousands of unsafe guests, name the first few.
+            var listed = ids.Count <= MaxListedGuests ? string.Join(", ", ids) : $"{string.Join(", ", ids.Take(MaxListedGuests))} and {ids.Count - MaxListedGuests} more";
+            return $"{ids.Count} guest{(ids.Count == 1 ? " is" : "s are")} not safe to live-migrate everywhere: {listed}{nodes}";
         }
 
         return $"{report.WarningCount} guest{(report.WarningCount == 1 ? "" : "s")} with warnings" + (cluster.Baseline.IsPartial ? $"; partial baseline ({string.Join(", ", cluster.Baseline.UnreadableNodes)} not read)" : "");

@@ -1,0 +1,45 @@
+using ProxClmc.Guard.Cli.Tests.Support;
+using ProxClmc.Guard.Testing.Ssh;
+
+namespace ProxClmc.Guard.Cli.Tests.Faults;
+
+/// <summary>A node whose sshd answers after ssh.command_timeout_seconds: baseline over real SSH gives up on it and says so.</summary>
+public sealed class SshFaultTests
+{
+    [Fact]
+    public async Task A_node_slower_than_the_ssh_command_timeout_exits_3_naming_it_and_writes_no_cache_for_it()
+    {
+        await using var ssh = await SshFixture.StartAsync(
+        [
+            new FakeSshNodeSpec("pve1", GuardRun.CpuInfo("intel-xeon-gold-6132-skylake-sp.txt")) { RsaHostKey = false },
+            new FakeSshNodeSpec("pve-slow", GuardRun.CpuInfo("intel-xeon-gold-6230-cascadelake.txt")) { RsaHostKey = false, DelaySeconds = 8 },
+        ]);
+        using var tree = new TempTree();
+        var corosync = tree.Write(ssh.CorosyncConf(), "corosync.conf");
+        var cache = tree.PathOf("facts-cache.json");
+        var config = tree.Write($"""
+            [cluster]
+            corosync_conf = "{corosync}"
+            pve_root = "{tree.PathOf("no-pve")}"
+
+            [facts]
+            source = "ssh"
+            cache_file = "{cache}"
+
+            [ssh]
+            user = "root"
+            port = {ssh.Port}
+            identity_file = "{ssh.ClientKeyEd25519}"
+            known_hosts = ["{ssh.KnownHostsPlain}"]
+            command_timeout_seconds = 1
+            """, "guard.toml");
+
+        var result = GuardRun.Run("baseline", "--config", config);
+
+        Assert.True(result.Exit == 3, result.ToString());
+        var line = Assert.Single(result.ErrorLines);
+        Assert.Contains("pve-slow", line, StringComparison.Ordinal);
+        Assert.Contains("pve1", result.Out, StringComparison.Ordinal);
+        Assert.True(!File.Exists(cache) || !File.ReadAllText(cache).Contains("pve-slow", StringComparison.Ordinal), "no facts cached for the node that did not answer");
+    }
+}
