@@ -17,6 +17,7 @@ public sealed class ComplianceEvaluator
     private readonly CustomCpuModels _customModels;
     private readonly IReadOnlyList<NodeCapability> _readableNodes;
     private readonly HostCpuIdentity _hostIdentity;
+    private readonly Dictionary<(string? Cpu, string? Args), (GuestVerdict Verdict, IReadOnlyList<GuestNote> SpecNotes, string? PhysBits)> _judged = [];
 
     public ComplianceEvaluator(ClusterBaseline baseline, CpuCatalog catalog, GuardPolicy policy, CustomCpuModels? customModels = null)
     {
@@ -88,16 +89,37 @@ public sealed class ComplianceEvaluator
             };
         }
 
-        var spec = ResolveSpec(guest, notes);
-        var verdict = spec.Failure is not null
-            ? new GuestVerdict { Guest = guest, Verdict = spec.FailureVerdict, Cpu = spec.Display, Reason = spec.Failure, Notes = notes }
-            : spec.IsHost
-                ? JudgeHost(guest, spec, notes)
-                : JudgeModel(guest, spec, notes);
-
-        AddPhysBitsNote(spec.PhysBits, notes);
+        var (judged, specNotes, physBits) = Judge(guest);
+        notes.AddRange(specNotes);
+        AddPhysBitsNote(physBits, notes);
         AddPendingNote(guest, notes);
-        return verdict with { Notes = notes };
+        return judged with { Guest = guest, Notes = notes };
+    }
+
+    /// <summary>
+    /// The verdict of a CPU setting. Clusters have thousands of guests but a handful of distinct <c>cpu</c> and
+    /// <c>args</c> lines, so each distinct setting is judged against every node once and the answer shared.
+    /// Failures carry the guest's file in their message and are not shared.
+    /// </summary>
+    private (GuestVerdict Verdict, IReadOnlyList<GuestNote> SpecNotes, string? PhysBits) Judge(GuestConfig guest)
+    {
+        var key = (guest.Cpu, guest.Args);
+        if (_judged.TryGetValue(key, out var known))
+        {
+            return known;
+        }
+
+        var specNotes = new List<GuestNote>();
+        var spec = ResolveSpec(guest, specNotes);
+        if (spec.Failure is not null)
+        {
+            return (new GuestVerdict { Guest = guest, Verdict = spec.FailureVerdict, Cpu = spec.Display, Reason = spec.Failure }, specNotes, spec.PhysBits);
+        }
+
+        var verdict = spec.IsHost ? JudgeHost(guest, spec, specNotes) : JudgeModel(guest, spec, specNotes);
+        var result = (verdict, (IReadOnlyList<GuestNote>)specNotes, spec.PhysBits);
+        _judged[key] = result;
+        return result;
     }
 
     // ---- CPU spec resolution -------------------------------------------------------------------------------
