@@ -162,7 +162,13 @@ public sealed class FactsCache
 
         var full = System.IO.Path.GetFullPath(Path);
         var directory = System.IO.Path.GetDirectoryName(full)!;
-        Directory.CreateDirectory(directory);
+
+        // The state directory belongs to the package (and the units' StateDirectory=): a run on a machine without
+        // it keeps no cache rather than creating /var/lib/proxclmc-guard with the wrong owner and mode.
+        if (!Directory.Exists(directory))
+        {
+            throw new DirectoryNotFoundException($"{directory}: no such directory; the facts cache is not kept");
+        }
         var temp = System.IO.Path.Combine(directory, $".{System.IO.Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
         try
         {

@@ -11,7 +11,7 @@ public sealed class FactsCacheTests : IDisposable
     private static readonly DateTimeOffset Noon = new(2026, 11, 23, 12, 0, 0, TimeSpan.Zero);
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "proxclmc-cache-" + Guid.NewGuid().ToString("N")[..8]);
 
-    public FactsCacheTests() => Directory.CreateDirectory(_dir);
+    public FactsCacheTests() => Directory.CreateDirectory(Path.Combine(_dir, "state"));
 
     private string CachePath => Path.Combine(_dir, "state", "facts.json");
 
@@ -198,5 +198,15 @@ public sealed class FactsCacheTests : IDisposable
 
         Assert.Equal("down", facts[0].Error);
         Assert.Equal("down", tooOld[0].Error);
+    }
+
+    [Fact]
+    public async Task A_missing_state_directory_is_not_created()
+    {
+        var path = Path.Combine(_dir, "no-such-state", "facts.json");
+        var cache = FactsCache.Load(path);
+
+        await Assert.ThrowsAsync<DirectoryNotFoundException>(() => cache.SaveAsync());
+        Assert.False(Directory.Exists(Path.GetDirectoryName(path)));
     }
 }
