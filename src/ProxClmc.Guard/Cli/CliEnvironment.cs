@@ -21,6 +21,9 @@ public sealed class CliEnvironment
     /// <summary>This host's short name (the local Proxmox node name unless cluster.local_node says otherwise).</summary>
     public Func<string> HostName { get; init; } = () => System.Net.Dns.GetHostName().Split('.')[0];
 
+    /// <summary>The raw standard output, for documents too large to build as a string first; null in tests.</summary>
+    public Func<Stream>? OpenStandardOutput { get; init; }
+
     /// <summary>Width for tables when the output is not a terminal (golden files, pipes, the journal).</summary>
     public int? OutputWidth { get; init; }
 
@@ -29,5 +32,6 @@ public sealed class CliEnvironment
         Out = Console.Out,
         Error = Console.Error,
         OutputWidth = Console.IsOutputRedirected ? 240 : null,
+        OpenStandardOutput = Console.OpenStandardOutput,
     };
 }

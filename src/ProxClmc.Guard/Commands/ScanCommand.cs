@@ -45,7 +45,17 @@ public static class ScanCommand
         switch (ctx.Settings.Format)
         {
             case OutputFormat.Json:
-                ctx.Out.Write(JsonReport.Render(result.Cluster, report, exitCode, now));
+                if (ctx.Environment.OpenStandardOutput is { } open)
+                {
+                    ctx.Out.Flush();
+                    using var stdout = open();
+                    JsonReport.Write(stdout, result.Cluster, report, exitCode, now);
+                }
+                else
+                {
+                    ctx.Out.Write(JsonReport.Render(result.Cluster, report, exitCode, now));
+                }
+
                 break;
             case OutputFormat.Prometheus:
                 ctx.Out.Write(PrometheusReport.Render(result.Cluster, report, now));

@@ -40,7 +40,9 @@ public sealed class GuardScanRunner(Func<RunSettings> settings, Func<RunSettings
         var now = result.Report.GeneratedAt;
         if (settings.Config.Report.JsonFile is { Length: > 0 } json)
         {
-            await AtomicFile.WriteAllTextAsync(json, JsonReport.Render(result.Cluster, result.Report, exitCode, now), cancellationToken).ConfigureAwait(false);
+            using var document = new MemoryStream();
+            JsonReport.Write(document, result.Cluster, result.Report, exitCode, now);
+            await AtomicFile.WriteAllBytesAsync(json, document.GetBuffer().AsMemory(0, (int)document.Length), cancellationToken).ConfigureAwait(false);
         }
 
         if (settings.Config.Report.PrometheusTextfile is { Length: > 0 } prom)

@@ -21,6 +21,16 @@ public static class JsonReport
     public static string Render(ClusterAnalysis cluster, ComplianceReport? report, int exitCode, DateTimeOffset generatedAt)
     {
         using var stream = new MemoryStream();
+        Write(stream, cluster, report, exitCode, generatedAt);
+        return Encoding.UTF8.GetString(stream.GetBuffer(), 0, (int)stream.Length);
+    }
+
+    /// <summary>
+    /// Writes the document straight to a stream: a cluster of 10,000 guests makes a document of ~150 MB, which
+    /// should not also be held in memory as a string.
+    /// </summary>
+    public static void Write(Stream stream, ClusterAnalysis cluster, ComplianceReport? report, int exitCode, DateTimeOffset generatedAt)
+    {
         using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             json.WriteStartObject();
@@ -38,9 +48,13 @@ public static class JsonReport
 
             json.WriteNumber("exitCode", exitCode);
             json.WriteEndObject();
+
+            // Flush in slices so the writer's buffer stays small for very large reports.
+            json.Flush();
         }
 
-        return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
+        stream.WriteByte((byte)'\n');
+        stream.Flush();
     }
 
     private static void WriteCluster(Utf8JsonWriter json, ClusterAnalysis cluster)
@@ -111,6 +125,11 @@ public static class JsonReport
         json.WriteStartArray("guests");
         foreach (var verdict in report.Verdicts)
         {
+            if (json.BytesPending > 1 << 20)
+            {
+                json.Flush();
+            }
+
             var guest = verdict.Guest;
             json.WriteStartObject();
             json.WriteNumber("vmid", guest.VmId);

@@ -123,29 +123,60 @@ public sealed class TableRenderer
         }
     }
 
+    /// <summary>
+    /// The guest table is laid out by hand: it can have thousands of rows, where a Spectre table (which measures and
+    /// wraps every cell) takes tens of seconds. The reason column is last and never padded or wrapped, so grep sees
+    /// a whole reason on one line.
+    /// </summary>
     public void WriteGuests(ComplianceReport report)
     {
-        var table = NewTable("VMID", "Name", "Node", "CPU", "Verdict", "Reason");
+        var rows = new List<string[]>(report.Verdicts.Count * 2);
         foreach (var verdict in report.Verdicts)
         {
             var guest = verdict.Guest;
-            table.AddRow(
-                Cell(guest.VmId.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-                Cell(guest.Name ?? "-"),
-                Cell(guest.Node),
-                Cell(verdict.Cpu.Length == 0 ? "-" : verdict.Cpu),
-                Cell(verdict.Verdict.Name()),
-                Cell(verdict.Reason));
+            rows.Add([
+                guest.VmId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                guest.Name ?? "-",
+                guest.Node,
+                verdict.Cpu.Length == 0 ? "-" : verdict.Cpu,
+                verdict.Verdict.Name(),
+                verdict.Reason,
+            ]);
             foreach (var note in verdict.Notes)
             {
-                table.AddRow(Cell(""), Cell(""), Cell(""), Cell(""), Cell(""), Cell((note.IsWarning ? "! " : "- ") + note.Text));
+                rows.Add(["", "", "", "", "", (note.IsWarning ? "! " : "- ") + note.Text]);
             }
         }
 
-        _console.Write(new Text("\n"));
-        _console.Write(table);
-        _console.Write(new Text("\n" + Summary(report) + "\n"));
-        Flush();
+        string[] header = ["VMID", "Name", "Node", "CPU", "Verdict", "Reason"];
+        var widths = new int[header.Length - 1];
+        for (var c = 0; c < widths.Length; c++)
+        {
+            widths[c] = Math.Max(header[c].Length, rows.Count == 0 ? 0 : rows.Max(r => r[c].Length));
+        }
+
+        var line = new System.Text.StringBuilder();
+        void Row(string[] cells)
+        {
+            line.Clear().Append("  ");
+            for (var c = 0; c < widths.Length; c++)
+            {
+                line.Append(cells[c]).Append(' ', widths[c] - cells[c].Length + 3);
+            }
+
+            _writer.WriteLine(line.Append(cells[^1]).ToString().TrimEnd());
+        }
+
+        _writer.WriteLine();
+        Row(header);
+        _writer.WriteLine("  " + new string('─', widths.Sum() + (3 * widths.Length) + header[^1].Length));
+        foreach (var row in rows)
+        {
+            Row(row);
+        }
+
+        _writer.WriteLine();
+        _writer.WriteLine(Summary(report));
     }
 
     public static string Summary(ComplianceReport report)
