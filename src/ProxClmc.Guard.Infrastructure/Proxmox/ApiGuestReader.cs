@@ -15,27 +15,7 @@ internal static class ApiGuestReader
     {
         var origin = $"api:/nodes/{node}/qemu/{vmId}";
         var entries = await client.GetVmPendingAsync(node, vmId, cancellationToken).ConfigureAwait(false);
-        var current = new Dictionary<string, string>(StringComparer.Ordinal);
-        var pending = new Dictionary<string, string>(StringComparer.Ordinal);
-        var deletes = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var entry in entries)
-        {
-            if (entry.Value is not null)
-            {
-                current[entry.Key] = entry.Value;
-            }
-
-            if (entry.Pending is not null)
-            {
-                pending[entry.Key] = entry.Pending;
-            }
-
-            if (entry.Delete)
-            {
-                deletes.Add(entry.Key);
-            }
-        }
-
+        var (current, pending, deletes) = PendingView.From(entries);
         if (!current.TryGetValue("digest", out var digest))
         {
             digest = (await client.GetVmConfigAsync(node, vmId, current: true, cancellationToken: cancellationToken).ConfigureAwait(false)).Digest;

@@ -363,27 +363,7 @@ public static class SnapshotCommand
         private static async Task<string> ReadVmConfigAsync(ProxmoxClient client, ClusterVmResource vm, CancellationToken cancellationToken)
         {
             var entries = await client.GetVmPendingAsync(vm.Node, vm.VmId, cancellationToken).ConfigureAwait(false);
-            var current = new Dictionary<string, string>(StringComparer.Ordinal);
-            var pending = new Dictionary<string, string>(StringComparer.Ordinal);
-            var deletes = new List<string>();
-            foreach (var entry in entries)
-            {
-                if (entry.Value is not null)
-                {
-                    current[entry.Key] = entry.Value;
-                }
-
-                if (entry.Pending is not null)
-                {
-                    pending[entry.Key] = entry.Pending;
-                }
-
-                if (entry.Delete)
-                {
-                    deletes.Add(entry.Key);
-                }
-            }
-
+            var (current, pending, deletes) = PendingView.From(entries);
             var sections = new List<ConfigSection> { new(null, current) };
             if (pending.Count > 0 || deletes.Count > 0)
             {
