@@ -1,7 +1,9 @@
 using System.Globalization;
 using ProxClmc.Guard.Core.Fixes;
+using ProxClmc.Guard.Rendering;
 using Spectre.Console;
 using Spectre.Console.Rendering;
+using static ProxClmc.Guard.Rendering.PlainConsole;
 
 namespace ProxClmc.Guard.Fixes;
 
@@ -10,8 +12,8 @@ public static class FixTables
 {
     public static void WritePlan(TextWriter output, int? width, FixPlan plan, string? savedIn)
     {
-        var buffer = new StringWriter();
-        var console = Console(buffer, width);
+        var plain = new PlainConsole(output, width);
+        var console = plain.Console;
         console.Write(new Text($"\nFix plan {plan.Id}: target {plan.TargetModel} ({plan.Target})" + (savedIn is null ? "" : $", saved in {savedIn}") + "\n"));
         var table = NewTable("VMID", "Name", "Node", "Old cpu", "New cpu", "Action", "Reason");
         foreach (var entry in plan.Entries)
@@ -30,13 +32,13 @@ public static class FixTables
         var changes = plan.ChangeEntries().Count();
         var pending = plan.ChangeEntries().Count(e => e.Pending);
         console.Write(new Text($"\n{changes} to change" + (pending > 0 ? $" ({pending} pending until the next cold start)" : "") + $", {plan.UnsafeSkips().Count()} unsafe left as they are, {plan.Entries.Count - changes - plan.UnsafeSkips().Count()} already safe or out of scope\n"));
-        Flush(buffer, output);
+        plain.Flush();
     }
 
     public static void WriteApplyResults(TextWriter output, int? width, FixPlan plan, IReadOnlyList<ApplyResult> results)
     {
-        var buffer = new StringWriter();
-        var console = Console(buffer, width);
+        var plain = new PlainConsole(output, width);
+        var console = plain.Console;
         console.Write(new Text($"\nApplied plan {plan.Id}:\n"));
         var table = NewTable("VMID", "Name", "Node", "New cpu", "Result", "Detail");
         foreach (var result in results)
@@ -51,13 +53,13 @@ public static class FixTables
         }
 
         console.Write(table);
-        Flush(buffer, output);
+        plain.Flush();
     }
 
     public static void WriteUndoResults(TextWriter output, int? width, string planId, IReadOnlyList<UndoResult> results)
     {
-        var buffer = new StringWriter();
-        var console = Console(buffer, width);
+        var plain = new PlainConsole(output, width);
+        var console = plain.Console;
         console.Write(new Text($"Undo of plan {planId}:\n"));
         var table = NewTable("VMID", "Node", "Our cpu", "Old cpu", "Result", "Detail");
         foreach (var result in results)
@@ -79,7 +81,7 @@ public static class FixTables
         }
 
         console.Write(table);
-        Flush(buffer, output);
+        plain.Flush();
     }
 
     private static string Name(ApplyOutcome outcome, bool pending) => outcome switch
@@ -90,46 +92,4 @@ public static class FixTables
         ApplyOutcome.Failed => "FAILED",
         _ => "not attempted",
     };
-
-    /// <summary>Spectre pads every line to the console width; trailing blanks only get in the way of diff and grep.</summary>
-    private static void Flush(StringWriter buffer, TextWriter output)
-    {
-        var text = buffer.ToString();
-        var lines = text.Split('\n');
-        var count = text.EndsWith('\n') ? lines.Length - 1 : lines.Length;
-        for (var i = 0; i < count; i++)
-        {
-            output.WriteLine(lines[i].TrimEnd());
-        }
-    }
-
-    private static IAnsiConsole Console(TextWriter buffer, int? width)
-    {
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Out = new AnsiConsoleOutput(buffer),
-            Ansi = AnsiSupport.No,
-            ColorSystem = ColorSystemSupport.NoColors,
-            Interactive = InteractionSupport.No,
-        });
-        if (width is { } w)
-        {
-            console.Profile.Width = w;
-        }
-
-        return console;
-    }
-
-    private static Table NewTable(params string[] headers)
-    {
-        var table = new Table { Border = TableBorder.Simple, ShowRowSeparators = false };
-        foreach (var header in headers)
-        {
-            table.AddColumn(new TableColumn(new Text(header)) { NoWrap = false });
-        }
-
-        return table;
-    }
-
-    private static IRenderable Cell(string text) => new Text(text);
 }

@@ -3,30 +3,22 @@ using ProxClmc.Guard.Core.Compliance;
 using ProxClmc.Guard.Pipeline;
 using Spectre.Console;
 using Spectre.Console.Rendering;
+using static ProxClmc.Guard.Rendering.PlainConsole;
 
 namespace ProxClmc.Guard.Rendering;
 
 /// <summary>The human-readable output: node table, cluster CPU type, guest table, summary.</summary>
 public sealed class TableRenderer
 {
+    private readonly PlainConsole _plain;
     private readonly IAnsiConsole _console;
-    private readonly StringWriter _buffer = new();
     private readonly TextWriter _writer;
 
     public TableRenderer(TextWriter writer, int? width)
     {
         _writer = writer;
-        _console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Out = new AnsiConsoleOutput(_buffer),
-            Ansi = AnsiSupport.No,
-            ColorSystem = ColorSystemSupport.NoColors,
-            Interactive = InteractionSupport.No,
-        });
-        if (width is { } w)
-        {
-            _console.Profile.Width = w;
-        }
+        _plain = new PlainConsole(writer, width);
+        _console = _plain.Console;
     }
 
     public void WriteBaseline(ClusterAnalysis cluster)
@@ -72,20 +64,7 @@ public sealed class TableRenderer
             _console.Write(new Text(line + "\n"));
         }
 
-        Flush();
-    }
-
-    /// <summary>Spectre pads every line to the console width; trailing blanks only get in the way of diff and grep.</summary>
-    private void Flush()
-    {
-        var text = _buffer.ToString();
-        _buffer.GetStringBuilder().Clear();
-        var lines = text.Split('\n');
-        var count = text.EndsWith('\n') ? lines.Length - 1 : lines.Length;
-        for (var i = 0; i < count; i++)
-        {
-            _writer.WriteLine(lines[i].TrimEnd());
-        }
+        _plain.Flush();
     }
 
     /// <summary>The lines under the node table, shared with <c>check</c>'s header.</summary>
@@ -187,17 +166,4 @@ public sealed class TableRenderer
             .Select(x => $"{x.Count} {x.Verdict.Name()}");
         return $"{report.Verdicts.Count} guests: {report.UnsafeCount} unsafe, {report.WarningCount} with warnings ({string.Join(", ", parts)})";
     }
-
-    private static Table NewTable(params string[] headers)
-    {
-        var table = new Table { Border = TableBorder.Simple, ShowRowSeparators = false };
-        foreach (var header in headers)
-        {
-            table.AddColumn(new TableColumn(new Text(header)) { NoWrap = false });
-        }
-
-        return table;
-    }
-
-    private static IRenderable Cell(string text) => new Text(text);
 }

@@ -1,0 +1,58 @@
+using Spectre.Console;
+using Spectre.Console.Rendering;
+
+namespace ProxClmc.Guard.Rendering;
+
+/// <summary>
+/// Spectre.Console output for pipes, files and the journal: no colour, no terminal control, a fixed width when
+/// given, and without the trailing blanks Spectre pads every line with (they only get in the way of diff and grep).
+/// </summary>
+public sealed class PlainConsole
+{
+    private readonly StringWriter _buffer = new();
+    private readonly TextWriter _output;
+
+    public PlainConsole(TextWriter output, int? width)
+    {
+        _output = output;
+        Console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(_buffer),
+            Ansi = AnsiSupport.No,
+            ColorSystem = ColorSystemSupport.NoColors,
+            Interactive = InteractionSupport.No,
+        });
+        if (width is { } w)
+        {
+            Console.Profile.Width = w;
+        }
+    }
+
+    public IAnsiConsole Console { get; }
+
+    /// <summary>Writes what was rendered so far to the output, line by line with trailing blanks removed.</summary>
+    public void Flush()
+    {
+        var text = _buffer.ToString();
+        _buffer.GetStringBuilder().Clear();
+        var lines = text.Split('\n');
+        var count = text.EndsWith('\n') ? lines.Length - 1 : lines.Length;
+        for (var i = 0; i < count; i++)
+        {
+            _output.WriteLine(lines[i].TrimEnd());
+        }
+    }
+
+    public static Table NewTable(params string[] headers)
+    {
+        var table = new Table { Border = TableBorder.Simple, ShowRowSeparators = false };
+        foreach (var header in headers)
+        {
+            table.AddColumn(new TableColumn(new Text(header)) { NoWrap = false });
+        }
+
+        return table;
+    }
+
+    public static IRenderable Cell(string text) => new Text(text);
+}
