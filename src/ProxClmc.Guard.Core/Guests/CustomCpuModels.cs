@@ -107,7 +107,7 @@ public sealed class CustomCpuModels
                 }
 
                 var nameColumn = rest.Length == 0 ? colon + 2 : line.IndexOf(rest, colon + 1, StringComparison.Ordinal) + 1;
-                if (!IsModelName(rest))
+                if (!ConfigId.IsValid(rest))
                 {
                     return Fail(source, lineNo, nameColumn,
                         $"'{rest}' is not a valid model name (a letter, then letters, digits, '-' or '_')");
@@ -215,25 +215,6 @@ public sealed class CustomCpuModels
     private static readonly char[] Blanks = [' ', '\t', '\r', '\f', '\v'];
 
     private static bool IsBlank(char c) => c is ' ' or '\t' or '\r' or '\f' or '\v';
-
-    /// <summary>pve-configid as SectionConfig checks section ids: <c>[a-z][a-z0-9_\-]+</c>, any case.</summary>
-    private static bool IsModelName(string name)
-    {
-        if (name.Length < 2 || !char.IsAsciiLetter(name[0]))
-        {
-            return false;
-        }
-
-        foreach (var c in name)
-        {
-            if (!(char.IsAsciiLetterOrDigit(c) || c is '_' or '-'))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
 
     private static ParseResult<CustomCpuModels> Fail(string source, int line, int column, string message) =>
         ParseResult<CustomCpuModels>.Fail(source, line, column, message);

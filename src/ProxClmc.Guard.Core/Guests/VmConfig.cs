@@ -168,7 +168,7 @@ public sealed record VmConfig
                     special.Add(current);
                     currentKind = name.Equals("cloudinit", StringComparison.OrdinalIgnoreCase) ? Kind.CloudInit : Kind.Special;
                 }
-                else if (IsSnapshotName(header))
+                else if (ConfigId.IsValid(header))
                 {
                     var existing = snapshots.FindIndex(s => s.Name == header);
                     if (existing >= 0)
@@ -429,25 +429,6 @@ public sealed record VmConfig
         }
 
         name = line[1..close].ToString();
-        return true;
-    }
-
-    /// <summary>Snapshot section names: <c>[a-z][a-z0-9_\-]+</c>, any case.</summary>
-    private static bool IsSnapshotName(string name)
-    {
-        if (name.Length < 2 || !char.IsAsciiLetter(name[0]))
-        {
-            return false;
-        }
-
-        foreach (var c in name)
-        {
-            if (!(char.IsAsciiLetterOrDigit(c) || c is '_' or '-'))
-            {
-                return false;
-            }
-        }
-
         return true;
     }
 
