@@ -60,6 +60,7 @@ public sealed class FakeProxmox : IAsyncDisposable
         ["Sys.Audit", "Sys.Modify", "VM.Audit", "VM.Config.CPU", "VM.Config.Options", "VM.PowerMgmt", "Mapping.Use"];
 
     private readonly FakeCluster _cluster;
+    private readonly FakeHa _ha;
     private readonly FakeProxmoxOptions _options;
     private readonly DirectoryInfo _tempDir;
     private readonly object _lock = new();
@@ -75,6 +76,7 @@ public sealed class FakeProxmox : IAsyncDisposable
     {
         _options = options;
         _cluster = cluster;
+        _ha = new FakeHa(options.SnapshotDir);
         _tempDir = tempDir;
         Latency = options.Latency;
         TokenSecret = Guid.NewGuid().ToString();
@@ -415,6 +417,8 @@ public sealed class FakeProxmox : IAsyncDisposable
                 ("GET", ["cluster", "qemu", "cpu-flags"]) when _options.HasClusterCpuEndpoints => Require("/nodes", "Sys.Audit") ?? CpuFlags(),
                 ("GET", ["cluster", "qemu", "custom-cpu-models"]) when _options.HasClusterCpuEndpoints => Require("/nodes", "Sys.Audit") ?? CustomModels(),
                 (_, ["nodes", var node, .. var rest]) => NodeRoute(method, node, rest, query, body),
+                (_, ["cluster", "ha", ..]) when _ha.Route(method, segments, _options.Version) is { } ha =>
+                    Require("/", "Sys.Audit") ?? (ha.Status == 200 ? Answer.Data(ha.Data) : Answer.Error(ha.Status, ha.Reason)),
                 _ => Answer.Error(501, $"Method '{method} {apiPath}' not implemented"),
             };
             return abortAfter ? Answer.Abort : answer;

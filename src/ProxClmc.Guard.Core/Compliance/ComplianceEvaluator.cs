@@ -1,6 +1,7 @@
 using ProxClmc.Guard.Core.Catalog;
 using ProxClmc.Guard.Core.Cpu;
 using ProxClmc.Guard.Core.Guests;
+using ProxClmc.Guard.Core.Ha;
 using ProxClmc.Guard.Core.Sources;
 
 namespace ProxClmc.Guard.Core.Compliance;
@@ -17,10 +18,13 @@ public sealed class ComplianceEvaluator
     private readonly CustomCpuModels _customModels;
     private readonly IReadOnlyList<NodeCapability> _readableNodes;
     private readonly HostCpuIdentity _hostIdentity;
-    private readonly Dictionary<(string? Cpu, string? Args), (GuestVerdict Verdict, IReadOnlyList<GuestNote> SpecNotes, string? PhysBits)> _judged = [];
+    private readonly HaPlacement _ha;
+    private readonly Dictionary<(string? Cpu, string? Args, string? Scope), (GuestVerdict Verdict, IReadOnlyList<GuestNote> SpecNotes, string? PhysBits)> _judged = [];
 
-    public ComplianceEvaluator(ClusterBaseline baseline, CpuCatalog catalog, GuardPolicy policy, CustomCpuModels? customModels = null)
+    /// <param name="ha">HA placement: a guest under a strict HA rule is judged against the rule's nodes only.</param>
+    public ComplianceEvaluator(ClusterBaseline baseline, CpuCatalog catalog, GuardPolicy policy, CustomCpuModels? customModels = null, HaPlacement? ha = null)
     {
+        _ha = ha ?? HaPlacement.None;
         _baseline = baseline;
         _catalog = catalog;
         _policy = policy;
@@ -42,6 +46,7 @@ public sealed class ComplianceEvaluator
         var verdict = guest.Type == GuestType.Lxc
             ? new GuestVerdict { Guest = guest, Verdict = Verdict.NotApplicable, Cpu = "", Reason = "container: runs on the host kernel, no CPU model" }
             : EvaluateVm(guest);
+        verdict = verdict with { Placement = _ha.For(guest) };
 
         var ignoredBecause = IgnoredBecause(guest);
         if (ignoredBecause is not null && verdict.Verdict != Verdict.NotApplicable)
@@ -89,11 +94,13 @@ public sealed class ComplianceEvaluator
             };
         }
 
-        var (judged, specNotes, physBits) = Judge(guest);
+        var placement = _ha.For(guest);
+        var (judged, specNotes, physBits) = Judge(guest, placement);
         notes.AddRange(specNotes);
         AddPhysBitsNote(physBits, notes);
         AddPendingNote(guest, notes);
-        return judged with { Guest = guest, Notes = notes };
+        notes.AddRange(HaNotes.For(guest, placement, judged.Fits));
+        return judged with { Guest = guest, Notes = notes, Placement = placement };
     }
 
     /// <summary>
@@ -101,9 +108,10 @@ public sealed class ComplianceEvaluator
     /// <c>args</c> lines, so each distinct setting is judged against every node once and the answer shared.
     /// Failures carry the guest's file in their message and are not shared.
     /// </summary>
-    private (GuestVerdict Verdict, IReadOnlyList<GuestNote> SpecNotes, string? PhysBits) Judge(GuestConfig guest)
+    private (GuestVerdict Verdict, IReadOnlyList<GuestNote> SpecNotes, string? PhysBits) Judge(GuestConfig guest, GuestPlacement? placement)
     {
-        var key = (guest.Cpu, guest.Args);
+        var scope = placement?.StrictNodes is { } strict ? new JudgeScope(placement.Describe(), strict) : null;
+        var key = (guest.Cpu, guest.Args, scope?.Name);
         if (_judged.TryGetValue(key, out var known))
         {
             return known;
@@ -116,7 +124,7 @@ public sealed class ComplianceEvaluator
             return (new GuestVerdict { Guest = guest, Verdict = spec.FailureVerdict, Cpu = spec.Display, Reason = spec.Failure }, specNotes, spec.PhysBits);
         }
 
-        var verdict = spec.IsHost ? JudgeHost(guest, spec, specNotes) : JudgeModel(guest, spec, specNotes);
+        var verdict = spec.IsHost ? JudgeHost(guest, spec, specNotes, scope) : JudgeModel(guest, spec, specNotes, scope);
         var result = (verdict, (IReadOnlyList<GuestNote>)specNotes, spec.PhysBits);
         _judged[key] = result;
         return result;
@@ -211,7 +219,13 @@ public sealed class ComplianceEvaluator
 
     // ---- named and generic models --------------------------------------------------------------------------
 
-    private GuestVerdict JudgeModel(GuestConfig guest, CpuSpec spec, List<GuestNote> notes)
+    /// <summary>The nodes a strict HA rule confines a guest to: only they decide its verdict.</summary>
+    private sealed record JudgeScope(string Name, IReadOnlySet<string> Nodes);
+
+    private static List<NodeFit> InScope(List<NodeFit> fits, JudgeScope? scope) =>
+        scope is null ? fits : fits.Where(f => scope.Nodes.Contains(f.Node)).ToList();
+
+    private GuestVerdict JudgeModel(GuestConfig guest, CpuSpec spec, List<GuestNote> notes, JudgeScope? scope = null)
     {
         var model = spec.Model!;
         var required = new HashSet<string>(model.RequiredFlags, StringComparer.Ordinal);
@@ -279,9 +293,10 @@ public sealed class ComplianceEvaluator
             notes.Add(new GuestNote(GuestNote.VendorMix, $"{model.Name} is a {VendorName(model.Vendor)} model in a cluster with mixed CPU vendors"));
         }
 
-        AddUncheckedNote(fits, notes);
+        var judged = InScope(fits, scope);
+        AddUncheckedNote(judged, notes);
 
-        var refused = fits.Where(f => f.IsRefused).ToList();
+        var refused = judged.Where(f => f.IsRefused).ToList();
         var pinnedShortfall = PinnedShortfall(requirement);
         if (refused.Count > 0 || pinnedShortfall is not null)
         {
@@ -311,7 +326,7 @@ public sealed class ComplianceEvaluator
             };
         }
 
-        var unverified = fits.SelectMany(f => f.Unverified).Distinct(StringComparer.Ordinal).ToList();
+        var unverified = judged.SelectMany(f => f.Unverified).Distinct(StringComparer.Ordinal).ToList();
         if (unverified.Count > 0)
         {
             return new GuestVerdict
@@ -324,7 +339,9 @@ public sealed class ComplianceEvaluator
             };
         }
 
-        var reason = _readableNodes.Count == _baseline.Nodes.Count
+        var reason = scope is not null
+            ? $"every node of {scope.Name} can run {model.Name}"
+            : _readableNodes.Count == _baseline.Nodes.Count
             ? $"every node can run {model.Name}"
             : $"every readable node can run {model.Name}";
         return new GuestVerdict { Guest = guest, Verdict = Verdict.Ok, Cpu = spec.Display, Reason = reason, Fits = fits };
@@ -399,30 +416,35 @@ public sealed class ComplianceEvaluator
 
     // ---- host and max --------------------------------------------------------------------------------------
 
-    private GuestVerdict JudgeHost(GuestConfig guest, CpuSpec spec, List<GuestNote> notes)
+    private GuestVerdict JudgeHost(GuestConfig guest, CpuSpec spec, List<GuestNote> notes, JudgeScope? scope = null)
     {
-        var fits = _baseline.Nodes
+        var nodes = scope is null ? _baseline.Nodes : _baseline.Nodes.Where(n => scope.Nodes.Contains(n.Node)).ToList();
+        var readable = nodes.Where(n => n.IsReadable).ToList();
+        var hostIdentity = scope is null ? _hostIdentity : HostCpuIdentity.Of(readable);
+        var fits = nodes
             .Select(n => n.IsReadable
-                ? new NodeFit(n.Node, _hostIdentity.Identical ? true : null, [], false, [], _hostIdentity.Identical ? "identical CPU" : _hostIdentity.Describe(n.Node))
+                ? new NodeFit(n.Node, hostIdentity.Identical ? true : null, [], false, [], hostIdentity.Identical ? "identical CPU" : hostIdentity.Describe(n.Node))
                 : new NodeFit(n.Node, null, [], false, [], "CPU facts unavailable: " + (n.Facts.Error ?? "not read")))
             .ToList();
         AddUncheckedNote(fits, notes);
 
         var pinned = _baseline.PinnedModel is { } pin ? $"; exceeds pinned baseline {pin.Name}" : "";
-        if (_hostIdentity.Identical && _readableNodes.Count == _baseline.Nodes.Count && pinned.Length == 0)
+        if (hostIdentity.Identical && readable.Count == nodes.Count && pinned.Length == 0)
         {
             if (_policy.HostCpu == HostCpuPolicy.AllowIdentical)
             {
-                notes.Add(new GuestNote(GuestNote.IdenticalCpus, $"every node reports an identical CPU; adding a different node makes {spec.HostName} unsafe"));
-                return new GuestVerdict { Guest = guest, Verdict = Verdict.Ok, Cpu = spec.Display, Reason = $"{spec.HostName} on identical CPUs ({_readableNodes.Count} node{(_readableNodes.Count == 1 ? "" : "s")})", Fits = fits };
+                notes.Add(new GuestNote(GuestNote.IdenticalCpus, scope is null
+                    ? $"every node reports an identical CPU; adding a different node makes {spec.HostName} unsafe"
+                    : $"every node of {scope.Name} reports an identical CPU; adding a different node to it makes {spec.HostName} unsafe"));
+                return new GuestVerdict { Guest = guest, Verdict = Verdict.Ok, Cpu = spec.Display, Reason = $"{spec.HostName} on identical CPUs ({readable.Count} node{(readable.Count == 1 ? "" : "s")}{(scope is null ? "" : " of " + scope.Name)})", Fits = fits };
             }
 
             return new GuestVerdict { Guest = guest, Verdict = Verdict.HostCpu, Cpu = spec.Display, Reason = $"{spec.HostName} passes the host CPU through (policy.host_cpu = \"unsafe\"; nodes are identical today)", Fits = fits };
         }
 
-        var why = _readableNodes.Count < _baseline.Nodes.Count && _hostIdentity.Identical
+        var why = readable.Count < nodes.Count && hostIdentity.Identical
             ? "some nodes could not be read, so identical CPUs cannot be confirmed"
-            : "nodes differ: " + _hostIdentity.Summary;
+            : "nodes differ: " + hostIdentity.Summary;
         return new GuestVerdict
         {
             Guest = guest,

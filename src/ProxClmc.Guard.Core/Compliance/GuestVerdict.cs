@@ -22,6 +22,8 @@ public sealed record GuestNote(string Code, string Text, bool IsWarning = false)
     public const string UncheckedNodes = "unchecked-nodes";
     public const string QemuVersion = "qemu-version";
     public const string Ignored = "ignored";
+    public const string HaRule = "ha-rule";
+    public const string HaRecovery = "ha-recovery";
 }
 
 /// <summary>Whether one node can run the guest's CPU type, and if not, why.</summary>
@@ -57,6 +59,9 @@ public sealed record GuestVerdict
 
     /// <summary>For <see cref="Verdict.Ignored"/>: what the verdict would have been.</summary>
     public Verdict? IgnoredVerdict { get; init; }
+
+    /// <summary>For HA guests: the rule that places it and the nodes the HA manager may use; null for other guests.</summary>
+    public Ha.GuestPlacement? Placement { get; init; }
 
     public bool HasWarningNote => Notes.Any(n => n.IsWarning);
 }

@@ -17,7 +17,11 @@ public interface INodeFactsSource
 }
 
 /// <summary>All guests of the cluster plus the cluster-wide custom CPU models (cpu-models.conf text, if any).</summary>
-public sealed record GuestInventory(IReadOnlyList<GuestConfig> Guests, string? CustomCpuModelsText, string? CustomCpuModelsOrigin = null);
+public sealed record GuestInventory(IReadOnlyList<GuestConfig> Guests, string? CustomCpuModelsText, string? CustomCpuModelsOrigin = null)
+{
+    /// <summary>The HA resources, groups and rules (ha/*.cfg or /cluster/ha/*); empty when HA is not used.</summary>
+    public Ha.HaConfig Ha { get; init; } = Core.Ha.HaConfig.Empty;
+}
 
 public interface IGuestSource
 {

@@ -51,7 +51,8 @@ public sealed class ApiGuestSource(ProxmoxClient client) : IGuestSource
             }).ConfigureAwait(false);
 
         var (text, origin) = await ReadCustomModelsAsync(cancellationToken).ConfigureAwait(false);
-        return new GuestInventory(guests.OrderBy(g => g.VmId).ToList(), text, origin);
+        var ha = await ApiHaReader.ReadAsync(client, cancellationToken).ConfigureAwait(false);
+        return new GuestInventory(guests.OrderBy(g => g.VmId).ToList(), text, origin) { Ha = ha.Config };
     }
 
     /// <summary>

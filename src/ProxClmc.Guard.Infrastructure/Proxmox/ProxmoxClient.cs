@@ -182,6 +182,28 @@ public sealed class ProxmoxClient : IDisposable
     }
 
     /// <summary>
+    /// <c>GET /cluster/ha/{kind}</c> (<c>resources</c>, <c>groups</c>, <c>rules</c>): each entry's scalar properties as
+    /// Proxmox would write them to ha/{kind}.cfg; null when this release has no such endpoint (rules before PVE 9).
+    /// </summary>
+    public async Task<IReadOnlyList<IReadOnlyList<KeyValuePair<string, string>>>?> GetHaEntriesAsync(string kind, CancellationToken cancellationToken)
+    {
+        var path = $"cluster/ha/{Segment(kind)}";
+        var data = await GetOptionalAsync(path, cancellationToken).ConfigureAwait(false);
+        if (data is not { } d)
+        {
+            return null;
+        }
+
+        return Shape(path, () => ProxmoxJson.ArrayItems(d, "HA " + kind)
+            .Select(item => (IReadOnlyList<KeyValuePair<string, string>>)ProxmoxJson.RequireObject(item, "HA " + kind + " entry").EnumerateObject()
+                .Select(p => (p.Name, Value: p.Name == "errors" && p.Value.ValueKind == JsonValueKind.Object ? "1" : ProxmoxJson.AsString(p.Value)))
+                .Where(p => p.Value is not null)
+                .Select(p => new KeyValuePair<string, string>(p.Name, p.Value!))
+                .ToList())
+            .ToList());
+    }
+
+    /// <summary>
     /// <c>GET /access/permissions</c>: the caller's privileges per ACL path. Proxmox silently leaves guests without
     /// VM.Audit out of /cluster/resources, so this is how a missing privilege is told apart from an empty cluster.
     /// </summary>

@@ -3,6 +3,7 @@ using System.Text;
 using ProxClmc.Guard.Core.Cluster;
 using ProxClmc.Guard.Core.Cpu;
 using ProxClmc.Guard.Core.Guests;
+using ProxClmc.Guard.Core.Ha;
 using ProxClmc.Guard.Core.Parsing;
 using ProxClmc.Guard.Core.Sources;
 using ProxClmc.Guard.Infrastructure.IO;
@@ -11,7 +12,8 @@ namespace ProxClmc.Guard.Infrastructure.Snapshot;
 
 /// <summary>
 /// Reads an offline snapshot folder or /etc/pve itself (read-only): corosync.conf, nodes/&lt;node&gt;/qemu-server/*.conf,
-/// nodes/&lt;node&gt;/lxc/*.conf, nodes/&lt;node&gt;/cpuinfo (snapshots only) and virtual-guest/cpu-models.conf.
+/// nodes/&lt;node&gt;/lxc/*.conf, nodes/&lt;node&gt;/cpuinfo (snapshots only), virtual-guest/cpu-models.conf and
+/// ha/{resources,groups,rules}.cfg.
 /// </summary>
 public sealed class PveTree(string root, IFileSystem? fileSystem = null) : IMembershipSource, IGuestSource, INodeFactsSource
 {
@@ -26,6 +28,42 @@ public sealed class PveTree(string root, IFileSystem? fileSystem = null) : IMemb
     public string CustomModelsPath => Path.Combine(Root, "virtual-guest", "cpu-models.conf");
 
     public static string CpuInfoPath(string root, string node) => Path.Combine(root, "nodes", node, "cpuinfo");
+
+    /// <summary>The HA manager's files, as in /etc/pve/ha/ (groups.cfg up to PVE 8, rules.cfg from PVE 9).</summary>
+    public static readonly IReadOnlyList<string> HaFiles = ["resources.cfg", "groups.cfg", "rules.cfg"];
+
+    public string HaPath(string file) => Path.Combine(Root, "ha", file);
+
+    /// <summary>The HA configuration; a file that is missing is empty, a file that cannot be parsed is an error with its line.</summary>
+    public HaConfig ReadHa()
+    {
+        var ha = HaConfig.Empty;
+        foreach (var file in HaFiles)
+        {
+            var path = HaPath(file);
+            if (!_fs.FileExists(path))
+            {
+                continue;
+            }
+
+            var text = ReadText(path);
+            var parsed = file switch
+            {
+                "resources.cfg" => HaConfigParser.ParseResources(text, path),
+                "groups.cfg" => HaConfigParser.ParseGroups(text, path),
+                _ => HaConfigParser.ParseRules(text, path),
+            };
+            var part = parsed.GetValueOrThrow();
+            ha = ha with
+            {
+                Resources = [.. ha.Resources, .. part.Resources],
+                Groups = [.. ha.Groups, .. part.Groups],
+                Rules = [.. ha.Rules, .. part.Rules],
+            };
+        }
+
+        return ha;
+    }
 
     /// <summary>Fails with a one-line reason when the folder is neither a snapshot nor /etc/pve.</summary>
     public void EnsureExists()
@@ -114,7 +152,7 @@ public sealed class PveTree(string root, IFileSystem? fileSystem = null) : IMemb
             customModels = ReadText(CustomModelsPath);
         }
 
-        return Task.FromResult(new GuestInventory(guests, customModels, CustomModelsPath));
+        return Task.FromResult(new GuestInventory(guests, customModels, CustomModelsPath) { Ha = ReadHa() });
     }
 
     /// <summary>Reads one VM's config; a broken or unreadable file gives a guest with <see cref="GuestConfig.ConfigError"/>.</summary>
@@ -178,6 +216,9 @@ public sealed class PveTree(string root, IFileSystem? fileSystem = null) : IMemb
 
         return new GuestConfig { VmId = vmId, Node = node, Name = name, Type = GuestType.Lxc, Origin = path };
     }
+
+    /// <summary>The node folders under nodes/ (every node of the cluster has one in pmxcfs).</summary>
+    public IReadOnlyList<string> ListNodes() => NodeNames().ToList();
 
     private IEnumerable<string> NodeNames() =>
         _fs.EnumerateDirectories(NodesPath).Select(Path.GetFileName).OfType<string>().Where(IsSafeName);

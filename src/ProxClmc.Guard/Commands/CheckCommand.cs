@@ -4,6 +4,7 @@ using ProxClmc.Guard.Cli;
 using ProxClmc.Guard.Core.Catalog;
 using ProxClmc.Guard.Core.Compliance;
 using ProxClmc.Guard.Core.Guests;
+using ProxClmc.Guard.Core.Ha;
 using ProxClmc.Guard.Pipeline;
 
 namespace ProxClmc.Guard.Commands;
@@ -56,15 +57,23 @@ public static class CheckCommand
 
         var answers = nodes.Select(n => advisor.Check(guest, n)).ToList();
         ctx.Out.WriteLine($"VM {vmId} ({guest.Name ?? "-"}) on {guest.Node}, cpu: {Describe(guest)}");
+        var placement = result.Ha.For(guest);
+        if (placement is not null)
+        {
+            ctx.Out.WriteLine($"HA resource {placement.Sid} ({placement.State.ToString().ToLowerInvariant()}): {placement.Describe()}");
+        }
+
         var width = Math.Max(4, answers.Max(a => a.Target.Length));
         foreach (var answer in answers)
         {
             var here = answer.Target == guest.Node ? " (current node)" : "";
-            ctx.Out.WriteLine($"  {answer.Target.PadRight(width)}  {State(answer),-10}  {answer.Reason}{here}");
+            ctx.Out.WriteLine($"  {answer.Target.PadRight(width)}  {State(answer),-10}  {answer.Reason}{here}{OutsideRule(placement, answer.Target)}");
         }
 
-        var refused = answers.Where(a => a.IsRefused).Select(a => a.Target).ToList();
-        var unknown = answers.Where(a => a.Allowed is null).Select(a => a.Target).ToList();
+        // Without --target, nodes outside a strict HA rule are not places the VM can go: they do not count.
+        var judged = target is null && placement?.StrictNodes is { } strict ? answers.Where(a => strict.Contains(a.Target)).ToList() : answers;
+        var refused = judged.Where(a => a.IsRefused).Select(a => a.Target).ToList();
+        var unknown = judged.Where(a => a.Allowed is null).Select(a => a.Target).ToList();
         if (refused.Count > 0)
         {
             throw new GuardExitException(ExitCodes.Unsafe, $"VM {vmId} cannot run on {string.Join(", ", refused)}");
@@ -89,6 +98,7 @@ public static class CheckCommand
 
         var others = result.Cluster.Membership.Nodes.Select(n => n.Name).Where(n => n != node).ToList();
         var guests = result.Inventory.Guests.Where(g => g.Node == node && g.Type == GuestType.Qemu).OrderBy(g => g.VmId).ToList();
+        var capable = new Dictionary<(int, string), bool?>();
         ctx.Out.WriteLine($"Evacuating {node}: {guests.Count} VM{(guests.Count == 1 ? "" : "s")}, candidate nodes {string.Join(", ", others)}");
 
         var stranded = new List<int>();
@@ -99,6 +109,19 @@ public static class CheckCommand
         foreach (var guest in guests)
         {
             var answers = others.Select(n => advisor.Check(guest, n)).ToList();
+            foreach (var a in answers)
+            {
+                capable[(guest.VmId, a.Target)] = a.Allowed;
+            }
+
+            // A strict HA rule: nodes outside it are no target at all (the HA manager refuses the migration).
+            if (result.Ha.For(guest)?.StrictNodes is { } strict)
+            {
+                answers = answers
+                    .Select(a => strict.Contains(a.Target) ? a : a with { Allowed = false, Reason = $"outside {result.Ha.For(guest)!.Describe()}" })
+                    .ToList();
+            }
+
             var allowed = answers.Where(a => a.Allowed == true).Select(a => a.Target).ToList();
             var id = guest.VmId.ToString(CultureInfo.InvariantCulture);
             ctx.Out.WriteLine($"  {id,-6} {(guest.Name ?? "-").PadRight(nameWidth)} {Describe(guest).PadRight(cpuWidth)} -> {(allowed.Count > 0 ? string.Join(", ", allowed) : "NOWHERE")}");
@@ -113,6 +136,14 @@ public static class CheckCommand
             }
         }
 
+        var ha = HaMaintenance.Plan(
+            node,
+            result.Inventory.Guests.Where(g => g.Type == GuestType.Qemu).ToList(),
+            result.Ha,
+            result.Cluster.Membership.Nodes.Select(n => n.Name).ToList(),
+            (g, n) => capable.TryGetValue((g.VmId, n), out var can) ? can : null);
+        var haBlockers = WriteMaintenance(ctx, node, ha);
+
         if (stranded.Count > 0)
         {
             ctx.Out.WriteLine($"No safe target: {string.Join(", ", stranded)}");
@@ -124,9 +155,77 @@ public static class CheckCommand
             throw new GuardExitException(ExitCodes.Unknown, $"cannot tell where {string.Join(", ", unknown)} can go (node facts missing)");
         }
 
+        if (haBlockers.Count > 0)
+        {
+            throw new GuardExitException(ExitCodes.Unsafe, $"maintenance mode on {node}: the HA manager cannot safely move {string.Join(", ", haBlockers)}");
+        }
+
         ctx.Out.WriteLine($"Every VM on {node} has at least one safe target.");
         return ExitCodes.Ok;
     }
+
+    /// <summary>
+    /// What <c>ha-manager crm-command node-maintenance enable &lt;node&gt;</c> would do with each HA guest; returns the
+    /// guests it cannot move safely (no capable candidate, or a candidate that cannot run it).
+    /// </summary>
+    private static List<string> WriteMaintenance(CommandContext ctx, string node, IReadOnlyList<HaEvacuation> plan)
+    {
+        var unsafeMoves = new List<string>();
+        if (plan.Count == 0)
+        {
+            return unsafeMoves;
+        }
+
+        ctx.Out.WriteLine($"HA maintenance mode (ha-manager crm-command node-maintenance enable {node}): {plan.Count} HA guest{(plan.Count == 1 ? "" : "s")}");
+        var sidWidth = plan.Max(e => e.Placement.Sid.Length);
+        var indent = new string(' ', 2 + sidWidth + 2);
+        foreach (var e in plan)
+        {
+            var sid = e.Placement.Sid.PadRight(sidWidth);
+            var capable = e.CapableAllowed.Count > 0 ? string.Join(", ", e.CapableAllowed) : "none";
+            if (!e.Moves)
+            {
+                ctx.Out.WriteLine($"  {sid}  {e.Placement.State.ToString().ToLowerInvariant()}: not moved by maintenance mode; nodes that can run it: {capable}");
+                continue;
+            }
+
+            var choice = e.Candidates.Count switch
+            {
+                0 => "HA has no node to move it to",
+                1 => $"HA picks {e.Candidates[0]}",
+                _ => $"HA picks the least loaded of {string.Join(", ", e.Candidates)}",
+            };
+            var status = e.IsBlocker ? "BLOCKED" : e.IsAtRisk ? "AT RISK" : "ok";
+            ctx.Out.WriteLine($"  {sid}  {status,-7}  {choice}; allowed nodes that can run it: {capable} ({e.Placement.Describe()})");
+            foreach (var constraint in e.Constraints)
+            {
+                ctx.Out.WriteLine($"{indent}{constraint}");
+            }
+
+            if (e.IncapableCandidates.Count > 0)
+            {
+                ctx.Out.WriteLine($"{indent}{string.Join(", ", e.IncapableCandidates)} cannot run VM {e.Guest.VmId}: the migration there fails");
+            }
+
+            if (e.IsBlocker || e.IsAtRisk)
+            {
+                unsafeMoves.Add(e.Placement.Sid);
+            }
+        }
+
+        var blockers = plan.Where(e => e.IsBlocker).Select(e => e.Placement.Sid).ToList();
+        if (blockers.Count > 0)
+        {
+            ctx.Out.WriteLine($"HA blockers (no capable node for the HA scheduler): {string.Join(", ", blockers)}");
+        }
+
+        return unsafeMoves;
+    }
+
+    private static string OutsideRule(GuestPlacement? placement, string target) =>
+        placement?.StrictNodes is { } strict && !strict.Contains(target)
+            ? $" (outside {placement.Describe()}: the HA manager refuses this node)"
+            : "";
 
     private static MigrationAdvisor Advisor(CommandContext ctx, ScanResult result) =>
         new(result.Cluster.Facts, CpuCatalog.Default, ctx.Settings.Policy, result.CustomModels);

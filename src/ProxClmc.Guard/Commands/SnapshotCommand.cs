@@ -97,6 +97,7 @@ public static class SnapshotCommand
             CopyFile(tree.CorosyncPath, folder.WriteCorosync);
             CopyGuests(from);
             CopyFile(tree.CustomModelsPath, folder.WriteCustomModels);
+            CopyHa(tree);
 
             var isSnapshot = membership.Nodes.Any(n => SnapshotFolder.IsSafeNodeName(n.Name) && tree.HasCpuInfo(n.Name));
             foreach (var node in membership.Nodes)
@@ -128,6 +129,7 @@ public static class SnapshotCommand
             Sources.Add($"guests {ctx.Settings.PveRoot}");
             CopyGuests(ctx.Settings.PveRoot);
             CopyFile(pve.CustomModelsPath, folder.WriteCustomModels);
+            CopyHa(pve);
             await ReadNodesAsync(membership, api: null, cancellationToken).ConfigureAwait(false);
         }
 
@@ -183,7 +185,28 @@ public static class SnapshotCommand
                 GuestFailures.Add($"virtual-guest/cpu-models.conf ({e.Message})");
             }
 
+            try
+            {
+                foreach (var (file, text) in (await ApiHaReader.ReadAsync(client, cancellationToken).ConfigureAwait(false)).Files)
+                {
+                    folder.WriteHa(file, SnapshotText.Bytes(text));
+                }
+            }
+            catch (SourceUnavailableException e) when (ProxmoxApiException.From(e) is { StatusCode: 403 })
+            {
+                GuestFailures.Add($"ha/ ({e.Message})");
+            }
+
             await ReadNodesAsync(membership, new ApiNodeFactsSource(client, ctx.Environment.Clock), cancellationToken).ConfigureAwait(false);
+        }
+
+        /// <summary>The HA manager's files, copied raw (a snapshot read later must place HA guests the same way).</summary>
+        private void CopyHa(PveTree tree)
+        {
+            foreach (var file in PveTree.HaFiles)
+            {
+                CopyFile(tree.HaPath(file), bytes => folder.WriteHa(file, bytes));
+            }
         }
 
         /// <summary>

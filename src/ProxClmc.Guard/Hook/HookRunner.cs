@@ -3,6 +3,7 @@ using ProxClmc.Guard.Core.Catalog;
 using ProxClmc.Guard.Core.Compliance;
 using ProxClmc.Guard.Core.Cpu;
 using ProxClmc.Guard.Core.Guests;
+using ProxClmc.Guard.Core.Ha;
 using ProxClmc.Guard.Infrastructure.IO;
 using ProxClmc.Guard.Infrastructure.Snapshot;
 using ProxClmc.Guard.Pipeline;
@@ -137,7 +138,7 @@ public sealed class HookRunner(
             return HookVerdict.Allow;
         }
 
-        var line = $"proxclmc-guard: refusing {what}: {answer.Reason}";
+        var line = $"proxclmc-guard: refusing {what}: {answer.Reason}{OutsideStrictRule(tree, guest)}";
         await error.WriteLineAsync(line).ConfigureAwait(false);
         if (logRefusals)
         {
@@ -146,6 +147,29 @@ public sealed class HookRunner(
         }
 
         return HookVerdict.Refuse;
+    }
+
+    /// <summary>
+    /// A migration target outside a strict HA rule is the HA manager's to refuse, not ours; when we refuse for the CPU
+    /// anyway, the message also names the rule, so the administrator sees both reasons at once. The HA files are
+    /// read only here, and an unreadable one only loses this remark.
+    /// </summary>
+    private string OutsideStrictRule(PveTree tree, GuestConfig guest)
+    {
+        try
+        {
+            var placement = HaPlacement.Compute(tree.ReadHa(), tree.ListNodes()).For(guest);
+            return placement?.StrictNodes is { } strict && !strict.Contains(localNode)
+                ? $"; {localNode} is also outside {placement.Describe()}, which the HA manager enforces"
+                : "";
+        }
+#pragma warning disable CA1031 // A remark must never turn into a hook failure.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            log.Debug("HA configuration not read: {Message}", e.Message);
+            return "";
+        }
     }
 
     private ILogger GuestLog(int vmId, MigrationAnswer answer, GuestConfig guest) =>

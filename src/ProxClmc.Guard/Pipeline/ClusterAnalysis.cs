@@ -3,6 +3,7 @@ using ProxClmc.Guard.Core.Cluster;
 using ProxClmc.Guard.Core.Compliance;
 using ProxClmc.Guard.Core.Cpu;
 using ProxClmc.Guard.Core.Guests;
+using ProxClmc.Guard.Core.Ha;
 using ProxClmc.Guard.Core.Sources;
 
 namespace ProxClmc.Guard.Pipeline;
@@ -15,7 +16,11 @@ public sealed record ClusterAnalysis(
     string SourceDescription);
 
 /// <summary>Steps 5–6: the guests and their verdicts.</summary>
-public sealed record ScanResult(ClusterAnalysis Cluster, GuestInventory Inventory, CustomCpuModels CustomModels, ComplianceReport Report);
+public sealed record ScanResult(ClusterAnalysis Cluster, GuestInventory Inventory, CustomCpuModels CustomModels, ComplianceReport Report)
+{
+    /// <summary>Where the HA manager may put each HA guest.</summary>
+    public HaPlacement Ha { get; init; } = HaPlacement.None;
+}
 
 /// <summary>
 /// The one pipeline every verb runs (DESIGN.md "The way data flows"): sources differ only in adapters.
@@ -52,9 +57,10 @@ public sealed class GuardPipeline(RunSettings settings, ClusterSources sources, 
         var cluster = await AnalyzeAsync(cancellationToken).ConfigureAwait(false);
         var inventory = await sources.Guests.GetGuestsAsync(cancellationToken).ConfigureAwait(false);
         var customModels = ParseCustomModels(inventory);
-        var evaluator = new ComplianceEvaluator(cluster.Baseline, catalog, settings.Policy, customModels);
+        var ha = HaPlacement.Compute(inventory.Ha, cluster.Membership.Nodes.Select(n => n.Name).ToList());
+        var evaluator = new ComplianceEvaluator(cluster.Baseline, catalog, settings.Policy, customModels, ha);
         var report = evaluator.EvaluateAll(inventory.Guests, clock.GetUtcNow());
-        return new ScanResult(cluster, inventory, customModels, report);
+        return new ScanResult(cluster, inventory, customModels, report) { Ha = ha };
     }
 
     public static CustomCpuModels ParseCustomModels(GuestInventory inventory)

@@ -123,6 +123,8 @@ public static class JsonReport
     private static void WriteGuests(Utf8JsonWriter json, ComplianceReport report)
     {
         json.WriteStartArray("guests");
+        var usesHa = report.Verdicts.Any(v => v.Placement is not null);
+        var allNodes = report.Baseline.Nodes.Select(n => n.Node).ToList();
         foreach (var verdict in report.Verdicts)
         {
             if (json.BytesPending > 1 << 20)
@@ -178,11 +180,48 @@ public static class JsonReport
             }
 
             json.WriteEndArray();
+            if (usesHa)
+            {
+                WriteHa(json, verdict.Placement, allNodes);
+            }
+
             WriteNullable(json, "digest", guest.Digest);
             json.WriteEndObject();
         }
 
         json.WriteEndArray();
+    }
+
+    /// <summary>
+    /// Only in clusters that use HA (so reports of other clusters keep their shape): every guest's
+    /// <c>allowedNodes</c>, and for HA guests the resource, its rule and the nodes with their priorities.
+    /// </summary>
+    private static void WriteHa(Utf8JsonWriter json, Core.Ha.GuestPlacement? placement, IReadOnlyList<string> allNodes)
+    {
+        WriteStrings(json, "allowedNodes", placement?.NodeNames ?? allNodes);
+        if (placement is null)
+        {
+            json.WriteNull("ha");
+            return;
+        }
+
+        json.WriteStartObject("ha");
+        json.WriteString("sid", placement.Sid);
+        json.WriteString("state", placement.State.ToString().ToLowerInvariant());
+        WriteNullable(json, "rule", placement.Rule?.Id);
+        WriteNullable(json, "group", placement.Group);
+        json.WriteBoolean("strict", placement.IsStrict);
+        json.WriteStartArray("nodes");
+        foreach (var node in placement.Nodes)
+        {
+            json.WriteStartObject();
+            json.WriteString("node", node.Node);
+            json.WriteNumber("priority", node.Priority);
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+        json.WriteEndObject();
     }
 
     private static void WriteSummary(Utf8JsonWriter json, ComplianceReport report)

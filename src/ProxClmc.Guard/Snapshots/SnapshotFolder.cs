@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using ProxClmc.Guard.Infrastructure.Snapshot;
 
 namespace ProxClmc.Guard.Snapshots;
 
@@ -48,6 +49,10 @@ public sealed class SnapshotFolder
     public void WriteCorosync(ReadOnlySpan<byte> bytes) => Write(bytes, "corosync.conf");
 
     public void WriteCustomModels(ReadOnlySpan<byte> bytes) => Write(bytes, "virtual-guest", "cpu-models.conf");
+
+    /// <summary>ha/resources.cfg, groups.cfg or rules.cfg (the names are fixed, never taken from input).</summary>
+    public void WriteHa(string file, ReadOnlySpan<byte> bytes) =>
+        Write(bytes, "ha", PveTree.HaFiles.Contains(file) ? file : throw new ArgumentException($"not an HA file: {file}", nameof(file)));
 
     public void WriteCpuInfo(string node, ReadOnlySpan<byte> bytes) => Write(bytes, "nodes", CheckNode(node), "cpuinfo");
 

@@ -1,0 +1,226 @@
+using ProxClmc.Guard.Core.Guests;
+
+namespace ProxClmc.Guard.Core.Ha;
+
+/// <summary>
+/// Where the HA manager may put one HA guest: its node-affinity rule (or group) and the nodes it allows, highest
+/// priority first.
+/// </summary>
+public sealed record GuestPlacement
+{
+    public required string Sid { get; init; }
+
+    public required HaResourceState State { get; init; }
+
+    /// <summary>The node-affinity rule that places it (a group appears as the rule <c>ha-group-&lt;name&gt;</c>, as PVE 9 migrates it), or null.</summary>
+    public HaRule? Rule { get; init; }
+
+    /// <summary>The group it came from (PVE 8), or null.</summary>
+    public string? Group { get; init; }
+
+    /// <summary>Every cluster node the HA manager may use, highest priority first (then by name).</summary>
+    public required IReadOnlyList<HaNodePriority> Nodes { get; init; }
+
+    /// <summary>A strict rule (or restricted group) confines the guest to <see cref="Nodes"/>.</summary>
+    public bool IsStrict => Rule?.Strict == true;
+
+    /// <summary>The nodes a strict rule allows, or null when the guest may run anywhere.</summary>
+    public IReadOnlySet<string>? StrictNodes => IsStrict ? Nodes.Select(n => n.Node).ToHashSet(StringComparer.Ordinal) : null;
+
+    /// <summary>
+    /// <c>started</c> and <c>stopped</c> resources are recovered to another node when theirs fails; <c>disabled</c>
+    /// ones are not (Resources.pm, state descriptions).
+    /// </summary>
+    public bool IsRecovered => State is HaResourceState.Started or HaResourceState.Stopped;
+
+    public IReadOnlyList<string> NodeNames => Nodes.Select(n => n.Node).ToList();
+
+    /// <summary>"strict HA rule 'skx-only' (pve3, pve4)", "restricted HA group 'skx' (pve3, pve4)", "non-strict ...".</summary>
+    public string Describe()
+    {
+        if (Rule is null)
+        {
+            return "no HA rule";
+        }
+
+        var ruleNodes = string.Join(", ", Rule.Nodes.OrderByDescending(n => n.Priority).ThenBy(n => n.Node, StringComparer.Ordinal));
+        return Group is { } group
+            ? $"{(Rule.Strict ? "restricted" : "unrestricted")} HA group '{group}' ({ruleNodes})"
+            : $"{(Rule.Strict ? "strict" : "non-strict")} HA rule '{Rule.Id}' ({ruleNodes})";
+    }
+
+    /// <summary>The nodes of the highest priority among <paramref name="online"/>: where the HA scheduler chooses.</summary>
+    public IReadOnlyList<string> PreferredAmong(IEnumerable<string> online)
+    {
+        var set = online.ToHashSet(StringComparer.Ordinal);
+        var available = Nodes.Where(n => set.Contains(n.Node)).ToList();
+        if (available.Count == 0)
+        {
+            return [];
+        }
+
+        var top = available.Max(n => n.Priority);
+        return available.Where(n => n.Priority == top).Select(n => n.Node).Order(StringComparer.Ordinal).ToList();
+    }
+}
+
+/// <summary>
+/// The HA manager's placement rules for every HA guest, compiled the way pve-ha-manager does it (b71218f):
+/// groups become node-affinity rules <c>ha-group-&lt;group&gt;</c> with <c>strict</c> = <c>restricted</c>
+/// (Groups.pm migrate_groups_to_rules, also how the PVE 9 API lists them); disabled rules are left out; a resource
+/// named by two node-affinity rules makes both invalid, and the HA manager drops them (Rules/NodeAffinity.pm
+/// check_single_resource_reference, Rules.pm transform); a non-strict rule adds every other node at priority -1
+/// (NodeAffinity.pm plugin_compile), a strict one allows only its nodes; a guest without a rule may run on every
+/// node (get_node_affinity). Resource-affinity rules keep resources together (positive) or apart (negative).
+/// The rarer feasibility checks between node- and resource-affinity rules (Rules/ResourceAffinity.pm) are not
+/// repeated here: such a combination is reported by Proxmox itself as an invalid rule.
+/// </summary>
+public sealed class HaPlacement
+{
+    private readonly Dictionary<string, GuestPlacement> _bySid = new(StringComparer.Ordinal);
+    private readonly List<HaRule> _resourceAffinity = [];
+
+    public static HaPlacement None { get; } = new();
+
+    private HaPlacement()
+    {
+    }
+
+    public bool IsEmpty => _bySid.Count == 0;
+
+    /// <summary>Rules the HA manager would drop, and why (one line each).</summary>
+    public IReadOnlyList<string> Warnings { get; private init; } = [];
+
+    public static HaPlacement Compute(HaConfig config, IReadOnlyList<string> clusterNodes)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        if (config.Resources.Count == 0)
+        {
+            return None;
+        }
+
+        var warnings = new List<string>();
+        var nodeRules = new List<(HaRule Rule, string? Group)>();
+        foreach (var rule in config.Rules.Where(r => !r.Disabled && r.Type == HaRuleType.NodeAffinity))
+        {
+            nodeRules.Add((rule, null));
+        }
+
+        // Groups.pm migrate_groups_to_rules: only groups some resource uses, and only those that exist.
+        foreach (var group in config.Groups)
+        {
+            var members = config.Resources.Where(r => r.Group == group.Name).Select(r => r.Sid).ToList();
+            if (members.Count == 0)
+            {
+                continue;
+            }
+
+            var rule = new HaRule
+            {
+                Id = "ha-group-" + group.Name,
+                Type = HaRuleType.NodeAffinity,
+                Resources = members,
+                Nodes = group.Nodes,
+                Strict = group.Restricted,
+                Origin = $"HA group '{group.Name}'",
+            };
+            nodeRules.Add((rule, group.Name));
+        }
+
+        foreach (var resource in config.Resources.Where(r => r.Group is not null && config.Groups.All(g => g.Name != r.Group)))
+        {
+            warnings.Add($"HA resource {resource.Sid} names group '{resource.Group}', which does not exist: it may run on any node");
+        }
+
+        var shared = nodeRules
+            .SelectMany(r => r.Rule.Resources.Select(sid => (Sid: sid, r.Rule.Id)))
+            .GroupBy(x => x.Sid, StringComparer.Ordinal)
+            .Where(g => g.Count() > 1)
+            .ToList();
+        var dropped = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var conflict in shared)
+        {
+            foreach (var (_, id) in conflict)
+            {
+                if (dropped.Add(id))
+                {
+                    warnings.Add($"HA rule '{id}' is ignored by the HA manager: resource '{conflict.Key}' is already used in another node affinity rule");
+                }
+            }
+        }
+
+        var ruleOf = new Dictionary<string, (HaRule Rule, string? Group)>(StringComparer.Ordinal);
+        foreach (var entry in nodeRules.Where(r => !dropped.Contains(r.Rule.Id)))
+        {
+            foreach (var sid in entry.Rule.Resources)
+            {
+                ruleOf[sid] = entry;
+            }
+        }
+
+        var placement = new HaPlacement { Warnings = warnings };
+        foreach (var resource in config.Resources)
+        {
+            if (resource.State == HaResourceState.Ignored)
+            {
+                // "ignored": the HA stack does not touch it at all; it is placed like any other guest.
+                continue;
+            }
+
+            var has = ruleOf.TryGetValue(resource.Sid, out var found);
+            placement._bySid[resource.Sid] = new GuestPlacement
+            {
+                Sid = resource.Sid,
+                State = resource.State,
+                Rule = has ? found.Rule : null,
+                Group = has ? found.Group : null,
+                Nodes = EffectiveNodes(has ? found.Rule : null, clusterNodes),
+            };
+        }
+
+        placement._resourceAffinity.AddRange(config.Rules.Where(r => !r.Disabled && r.Type == HaRuleType.ResourceAffinity));
+        return placement;
+    }
+
+    private static List<HaNodePriority> EffectiveNodes(HaRule? rule, IReadOnlyList<string> clusterNodes)
+    {
+        var nodes = new List<HaNodePriority>();
+        if (rule is null)
+        {
+            nodes.AddRange(clusterNodes.Select(n => new HaNodePriority(n, 0)));
+        }
+        else
+        {
+            // Nodes of the rule that are not cluster members can never be online: the HA manager skips them.
+            nodes.AddRange(rule.Nodes.Where(n => clusterNodes.Contains(n.Node)));
+            if (!rule.Strict)
+            {
+                nodes.AddRange(clusterNodes.Where(n => rule.Nodes.All(r => r.Node != n)).Select(n => new HaNodePriority(n, -1)));
+            }
+        }
+
+        return nodes.OrderByDescending(n => n.Priority).ThenBy(n => n.Node, StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>The HA placement of a guest, or null when the HA manager does not manage it.</summary>
+    public GuestPlacement? For(GuestConfig guest)
+    {
+        ArgumentNullException.ThrowIfNull(guest);
+        return _bySid.GetValueOrDefault(SidOf(guest));
+    }
+
+    public static string SidOf(GuestConfig guest) =>
+        (guest.Type == GuestType.Lxc ? "ct:" : "vm:") + guest.VmId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>Resources a positive resource-affinity rule keeps on the same node as <paramref name="sid"/>.</summary>
+    public IReadOnlyList<(string Sid, HaRule Rule)> Together(string sid) => Partners(sid, positive: true);
+
+    /// <summary>Resources a negative resource-affinity rule keeps off the node of <paramref name="sid"/>.</summary>
+    public IReadOnlyList<(string Sid, HaRule Rule)> Apart(string sid) => Partners(sid, positive: false);
+
+    private List<(string Sid, HaRule Rule)> Partners(string sid, bool positive) =>
+        _resourceAffinity
+            .Where(r => r.Positive == positive && r.Resources.Contains(sid))
+            .SelectMany(r => r.Resources.Where(s => s != sid && _bySid.ContainsKey(s)).Select(s => (s, r)))
+            .ToList();
+}
