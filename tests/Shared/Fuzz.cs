@@ -35,6 +35,8 @@ internal static class Fuzz
         "\n", "\r\n", "\t", " ", ":", "=", ",", ";", "{", "}", "[", "]", "#", "%", "+", "-", "\0", "\uFFFD", "é", "𝄞",
         "cpu", "flags", "node", "name", "ring0_addr", "processor", "vendor_id", "[PENDING]", "delete", "host", "-cpu",
         "x86-64-v3", "99999999999999999999", "-1", "0x", "::1", "custom-", "cpu-model", "reported-model",
+        "vm: ", "ct:", "group: ", "node-affinity: ", "resource-affinity: ", "\tnodes ", "\tresources ", "\tstrict 1",
+        "\tstate ", "\tgroup ", "\taffinity negative", "pve1:2", "vm:100,vm:101",
     ];
 
     public static string RandomText(Random random, int length)

@@ -14,6 +14,9 @@ internal static class RepoPaths
 
     public static string LabCluster => Path.Combine(Root, "contrib", "examples", "lab-cluster");
 
+    /// <summary>contrib/examples/ha-lab: five nodes with HA resources, groups and rules.</summary>
+    public static string HaLab => Path.Combine(Root, "contrib", "examples", "ha-lab");
+
     public static string Combine(params string[] parts) => Path.Combine([Root, .. parts]);
 
     private static string FindRoot()

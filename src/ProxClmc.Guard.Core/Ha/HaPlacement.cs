@@ -173,7 +173,8 @@ public sealed class HaPlacement
                 Sid = resource.Sid,
                 State = resource.State,
                 Rule = has ? found.Rule : null,
-                Group = has ? found.Group : null,
+                // The PVE 9 API lists an unmigrated group as the rule ha-group-<name>: still call it the group.
+                Group = has ? found.Group ?? (resource.Group is { } g && found.Rule.Id == "ha-group-" + g ? g : null) : null,
                 Nodes = EffectiveNodes(has ? found.Rule : null, clusterNodes),
             };
         }
