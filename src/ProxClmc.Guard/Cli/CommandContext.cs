@@ -36,5 +36,8 @@ public sealed class CommandContext(CliEnvironment environment, RunSettings setti
     }
 
     public GuardPipeline CreatePipeline(RunSettings? overrides = null) =>
-        new(overrides ?? settings, Sources, CpuCatalog.Default, environment.Clock, path => environment.FileSystem.ReadAllText(path, Infrastructure.IO.FileLimits.ForCpuInfo));
+        new(overrides ?? settings, Sources, CpuCatalog.Default, environment.Clock, path => environment.FileSystem.ReadAllText(path, Infrastructure.IO.FileLimits.ForCpuInfo))
+        {
+            Warn = warning => logger.Warning("{Warning}", warning),
+        };
 }

@@ -33,6 +33,9 @@ public sealed class GuardPipeline(RunSettings settings, ClusterSources sources, 
 
     public CpuCatalog Catalog => catalog;
 
+    /// <summary>Receives what a run must tell the administrator without failing (HA rules the HA manager ignores).</summary>
+    public Action<string>? Warn { get; init; }
+
     public async Task<ClusterAnalysis> AnalyzeAsync(CancellationToken cancellationToken)
     {
         var membership = await sources.Membership.GetMembershipAsync(cancellationToken).ConfigureAwait(false);
@@ -58,6 +61,11 @@ public sealed class GuardPipeline(RunSettings settings, ClusterSources sources, 
         var inventory = await sources.Guests.GetGuestsAsync(cancellationToken).ConfigureAwait(false);
         var customModels = ParseCustomModels(inventory);
         var ha = HaPlacement.Compute(inventory.Ha, cluster.Membership.Nodes.Select(n => n.Name).ToList());
+        foreach (var warning in ha.Warnings)
+        {
+            Warn?.Invoke(warning);
+        }
+
         var evaluator = new ComplianceEvaluator(cluster.Baseline, catalog, settings.Policy, customModels, ha);
         var report = evaluator.EvaluateAll(inventory.Guests, clock.GetUtcNow());
         return new ScanResult(cluster, inventory, customModels, report) { Ha = ha };
