@@ -29,15 +29,29 @@ public sealed class FakeHa
         }
     }
 
+    /// <summary>The privilege a request needs on "/" (API2/HA: Sys.Audit to read, Sys.Console to change).</summary>
+    public static string Privilege(string method) => method == "GET" ? "Sys.Audit" : "Sys.Console";
+
+    /// <summary>The current text of ha/{kind}.cfg (after writes), or null.</summary>
+    public string? FileText(string kind) => _raw.GetValueOrDefault(kind);
+
+    /// <summary>Someone else edits ha/{kind}.cfg (for tests of changes made between two runs).</summary>
+    public void SetFileText(string kind, string text) => _raw[kind] = text;
+
     /// <summary>Answers an HA request: status, reason and data (null for anything else).</summary>
-    public (int Status, string Reason, JsonNode? Data)? Route(string method, string[] segments, string version)
+    public (int Status, string Reason, JsonNode? Data)? Route(string method, string[] segments, string version, Func<string, string?>? form = null)
     {
-        if (method != "GET" || segments is not ["cluster", "ha", var kind])
+        var major = int.TryParse(version.Split('.')[0], NumberStyles.None, CultureInfo.InvariantCulture, out var m) ? m : 9;
+        if (method != "GET")
+        {
+            return Write(method, segments, major, form ?? (_ => null));
+        }
+
+        if (segments is not ["cluster", "ha", var kind])
         {
             return null;
         }
 
-        var major = int.TryParse(version.Split('.')[0], NumberStyles.None, CultureInfo.InvariantCulture, out var m) ? m : 9;
         var groups = Parse("groups", HaConfigParser.ParseGroups).Groups;
         return kind switch
         {
@@ -48,6 +62,135 @@ public sealed class FakeHa
             _ => null,
         };
     }
+
+    private (int Status, string Reason, JsonNode? Data)? Write(string method, string[] segments, int major, Func<string, string?> form)
+    {
+        var resources = Parse("resources", HaConfigParser.ParseResources).Resources.ToList();
+        var groups = Parse("groups", HaConfigParser.ParseGroups).Groups.ToList();
+        var rules = Parse("rules", HaConfigParser.ParseRules).Rules.ToList();
+        switch (method, segments)
+        {
+            case ("POST", ["cluster", "ha", "rules"]) when major >= 9:
+            {
+                // API2/HA/Rules.pm create_rule.
+                if (groups.Count > 0)
+                {
+                    return (500, "cannot create ha rule: ha groups have not been migrated yet", null);
+                }
+
+                var id = form("rule") ?? "";
+                if (rules.Any(r => r.Id == id))
+                {
+                    return (500, $"HA rule '{id}' already defined", null);
+                }
+
+                var section = $"{form("type")}: {id}\n\tresources {form("resources")}\n" + (form("nodes") is { } n ? $"\tnodes {n}\n" : "")
+                    + (form("strict") is { } st ? $"\tstrict {st}\n" : "") + (form("affinity") is { } af ? $"\taffinity {af}\n" : "");
+                var parsed = HaConfigParser.ParseRules(section, "rule");
+                if (!parsed.IsSuccess)
+                {
+                    return (400, $"Parameter verification failed. ({parsed.Error.Message})", null);
+                }
+
+                var rule = parsed.Value.Rules[0];
+                var unmanaged = rule.Resources.Where(sid => resources.All(r => r.Sid != sid)).ToList();
+                if (unmanaged.Count > 0)
+                {
+                    return (500, $"cannot use unmanaged resource(s) {string.Join(", ", unmanaged)}.", null);
+                }
+
+                if (rule.Type == HaRuleType.NodeAffinity && rules.Any(r => r.Type == HaRuleType.NodeAffinity && !r.Disabled && r.Resources.Intersect(rule.Resources).Any()))
+                {
+                    return (400, $"Rule '{id}' is invalid.", null);
+                }
+
+                rules.Add(rule);
+                _raw["rules"] = FormatRules(rules);
+                return (200, "OK", null);
+            }
+
+            case ("DELETE", ["cluster", "ha", "rules", var id]) when major >= 9:
+                rules.RemoveAll(r => r.Id == id);
+                _raw["rules"] = FormatRules(rules);
+                return (200, "OK", null);
+
+            case ("POST", ["cluster", "ha", "groups"]) when major < 9:
+            {
+                var id = form("group") ?? "";
+                if (groups.Any(g => g.Name == id))
+                {
+                    return (500, $"ha group '{id}' already defined", null);
+                }
+
+                var parsed = HaConfigParser.ParseGroups($"group: {id}\n\tnodes {form("nodes")}\n\trestricted {form("restricted") ?? "0"}\n", "group");
+                if (!parsed.IsSuccess)
+                {
+                    return (400, $"Parameter verification failed. ({parsed.Error.Message})", null);
+                }
+
+                groups.Add(parsed.Value.Groups[0]);
+                _raw["groups"] = FormatGroups(groups);
+                return (200, "OK", null);
+            }
+
+            case ("DELETE", ["cluster", "ha", "groups", var id]) when major < 9:
+                if (resources.Any(r => r.Group == id))
+                {
+                    return (500, $"ha group is used by service '{resources.First(r => r.Group == id).Sid}'", null);
+                }
+
+                groups.RemoveAll(g => g.Name == id);
+                _raw["groups"] = FormatGroups(groups);
+                return (200, "OK", null);
+
+            case ("PUT", ["cluster", "ha", "resources", var sid]):
+            {
+                var index = resources.FindIndex(r => r.Sid == sid);
+                if (index < 0)
+                {
+                    return (500, $"no such resource '{sid}'", null);
+                }
+
+                if (form("digest") is { } digest && digest != Digest("resources"))
+                {
+                    return (500, "detected modified configuration - file changed by other user? Try again.", null);
+                }
+
+                if (form("group") is { } group)
+                {
+                    if (groups.All(g => g.Name != group))
+                    {
+                        return (500, $"group '{group}' does not exist", null);
+                    }
+
+                    resources[index] = resources[index] with { Group = group };
+                }
+
+                if (form("delete") is { } delete && delete.Split(',').Contains("group"))
+                {
+                    resources[index] = resources[index] with { Group = null };
+                }
+
+                _raw["resources"] = FormatResources(resources);
+                return (200, "OK", null);
+            }
+
+            default:
+                return null;
+        }
+    }
+
+    private static string FormatResources(IEnumerable<HaResource> resources) => string.Join("\n", resources.Select(r =>
+        $"{r.Type}: {r.VmId}\n" + (r.Group is { } g ? $"\tgroup {g}\n" : "") + $"\tstate {r.State.ToString().ToLowerInvariant()}\n" + (r.Failback ? "" : "\tfailback 0\n")));
+
+    private static string FormatGroups(IEnumerable<HaGroup> groups) => string.Join("\n", groups.Select(g =>
+        $"group: {g.Name}\n\tnodes {string.Join(",", g.Nodes)}\n\trestricted {(g.Restricted ? 1 : 0)}\n\tnofailback {(g.NoFailback ? 1 : 0)}\n"));
+
+    private static string FormatRules(IEnumerable<HaRule> rules) => string.Join("\n", rules.Select(r =>
+        $"{r.TypeName}: {r.Id}\n" + (r.Disabled ? "\tdisable\n" : "")
+        + (r.Type == HaRuleType.NodeAffinity ? $"\tnodes {string.Join(",", r.Nodes)}\n" : $"\taffinity {(r.Positive ? "positive" : "negative")}\n")
+        + $"\tresources {string.Join(",", r.Resources)}\n"
+        + (r.Type == HaRuleType.NodeAffinity ? $"\tstrict {(r.Strict ? 1 : 0)}\n" : "")));
 
     private string Digest(string file) =>
         Convert.ToHexStringLower(SHA1.HashData(Encoding.UTF8.GetBytes(_raw.GetValueOrDefault(file, ""))));

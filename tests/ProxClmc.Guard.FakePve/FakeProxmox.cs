@@ -57,7 +57,7 @@ public sealed class FakeProxmox : IAsyncDisposable
     public static readonly TimeSpan TicketLifetime = TimeSpan.FromHours(2);
 
     public static readonly IReadOnlyList<string> AllPrivileges =
-        ["Sys.Audit", "Sys.Modify", "VM.Audit", "VM.Config.CPU", "VM.Config.Options", "VM.PowerMgmt", "Mapping.Use"];
+        ["Sys.Audit", "Sys.Console", "Sys.Modify", "VM.Audit", "VM.Config.CPU", "VM.Config.Options", "VM.PowerMgmt", "Mapping.Use"];
 
     private readonly FakeCluster _cluster;
     private readonly FakeHa _ha;
@@ -111,6 +111,9 @@ public sealed class FakeProxmox : IAsyncDisposable
     public TimeSpan Latency { get; set; }
 
     public IReadOnlyList<FakeRequest> Requests => _requests.ToArray();
+
+    /// <summary>The HA endpoints' state: ha/{kind}.cfg as written so far.</summary>
+    public FakeHa Ha => _ha;
 
     /// <summary>Raised when a request arrives (before the latency) and when its answer is written: lets tests measure concurrency.</summary>
     public event Action? RequestStarted;
@@ -417,8 +420,9 @@ public sealed class FakeProxmox : IAsyncDisposable
                 ("GET", ["cluster", "qemu", "cpu-flags"]) when _options.HasClusterCpuEndpoints => Require("/nodes", "Sys.Audit") ?? CpuFlags(),
                 ("GET", ["cluster", "qemu", "custom-cpu-models"]) when _options.HasClusterCpuEndpoints => Require("/nodes", "Sys.Audit") ?? CustomModels(),
                 (_, ["nodes", var node, .. var rest]) => NodeRoute(method, node, rest, query, body),
-                (_, ["cluster", "ha", ..]) when _ha.Route(method, segments, _options.Version) is { } ha =>
-                    Require("/", "Sys.Audit") ?? (ha.Status == 200 ? Answer.Data(ha.Data) : Answer.Error(ha.Status, ha.Reason)),
+                (_, ["cluster", "ha", ..]) when Require("/", FakeHa.Privilege(method)) is { } denied => denied,
+                (_, ["cluster", "ha", ..]) when _ha.Route(method, segments, _options.Version, key => body?[key].FirstOrDefault() ?? (method == "DELETE" ? query[key].FirstOrDefault() : null)) is { } ha =>
+                    ha.Status == 200 ? Answer.Data(ha.Data) : Answer.Error(ha.Status, ha.Reason),
                 _ => Answer.Error(501, $"Method '{method} {apiPath}' not implemented"),
             };
             return abortAfter ? Answer.Abort : answer;

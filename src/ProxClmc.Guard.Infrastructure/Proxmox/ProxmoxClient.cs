@@ -204,6 +204,16 @@ public sealed class ProxmoxClient : IDisposable
     }
 
     /// <summary>
+    /// A write below <c>/cluster/ha/</c> (POST, PUT or DELETE; pve-ha-manager's API2/HA). Never retried: the caller
+    /// re-reads and decides.
+    /// </summary>
+    public async Task WriteHaAsync(HttpMethod method, string path, IReadOnlyList<KeyValuePair<string, string>>? form, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(method);
+        await SendAsync(method, "cluster/ha/" + path, form, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
     /// <c>GET /access/permissions</c>: the caller's privileges per ACL path. Proxmox silently leaves guests without
     /// VM.Audit out of /cluster/resources, so this is how a missing privilege is told apart from an empty cluster.
     /// </summary>

@@ -25,6 +25,12 @@ public sealed record FixRequest
 
     /// <summary><c>--undo &lt;plan-id&gt;</c>.</summary>
     public string? Undo { get; init; }
+
+    /// <summary><c>--strategy placement</c>: pin HA guests with strict rules instead of lowering their cpu.</summary>
+    public bool Placement { get; init; }
+
+    /// <summary><c>--allow-single-node</c>: a placement rule may have a single node.</summary>
+    public bool AllowSingleNode { get; init; }
 }
 
 /// <summary>
@@ -45,8 +51,11 @@ public static class FixCommand
         var includeRunning = new Option<bool>("--include-running") { Description = "Also rewrite running VMs: the change waits in [PENDING] until the next cold start" };
         var fixPhysBits = new Option<bool>("--fix-phys-bits") { Description = "Replace phys-bits=host by the narrowest node's physical address width" };
         var undo = new Option<string?>("--undo") { Description = "Restore the old cpu of every VM this plan changed, unless changed since", HelpName = "plan-id" };
+        var strategy = new Option<string?>("--strategy") { Description = "cpu (default: lower the cpu) or placement (pin HA guests with a strict HA rule to the nodes that can run them)", HelpName = "cpu|placement" };
+        strategy.AcceptOnlyFromAmong("cpu", "placement");
+        var allowSingleNode = new Option<bool>("--allow-single-node") { Description = "With --strategy placement: also pin guests only one node can run (HA then cannot recover them)" };
         var command = new Command("fix", "Plan (default) or apply safe rewrites of unsafe guests to a CPU type every node can run");
-        foreach (var option in new Option[] { vmid, to, apply, includeRunning, fixPhysBits, undo })
+        foreach (var option in new Option[] { vmid, to, apply, includeRunning, fixPhysBits, undo, strategy, allowSingleNode })
         {
             command.Options.Add(option);
         }
@@ -61,6 +70,8 @@ public static class FixCommand
                 IncludeRunning = parse.GetValue(includeRunning),
                 FixPhysBits = parse.GetValue(fixPhysBits),
                 Undo = parse.GetValue(undo),
+                Placement = (parse.GetValue(strategy) ?? ctx.Settings.Config.Fix.Strategy) == "placement",
+                AllowSingleNode = parse.GetValue(allowSingleNode),
             },
             new FileFixStore(ctx.Settings.Config.Fix.UndoDir),
             ct)));
@@ -81,10 +92,12 @@ public static class FixCommand
                 throw new UsageException("fix --undo takes only the plan id");
             }
 
-            return UndoAsync(ctx, planId, store, cancellationToken);
+            return PlacementFix.HasUndo(ctx.Settings.Config.Fix.UndoDir, planId)
+                ? PlacementFix.UndoAsync(ctx, planId, cancellationToken)
+                : UndoAsync(ctx, planId, store, cancellationToken);
         }
 
-        return PlanAsync(ctx, request, store, cancellationToken);
+        return request.Placement ? PlacementFix.PlanAsync(ctx, request, cancellationToken) : PlanAsync(ctx, request, store, cancellationToken);
     }
 
     private static async Task<int> PlanAsync(CommandContext ctx, FixRequest request, IFixStore store, CancellationToken cancellationToken)

@@ -216,6 +216,9 @@ public sealed record FixSettings
 
     public bool IncludeRunning { get; init; }
 
+    /// <summary>"cpu" (lower the cpu) or "placement" (pin HA guests with strict HA rules).</summary>
+    public string Strategy { get; init; } = "cpu";
+
     public string UndoDir { get; init; } = "/var/lib/proxclmc-guard/undo";
 }
 

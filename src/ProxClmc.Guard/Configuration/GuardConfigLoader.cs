@@ -137,7 +137,7 @@ public static partial class GuardConfigLoader
         ["ssh"] = ["user", "port", "identity_file", "known_hosts", "connect_timeout_seconds", "command_timeout_seconds", "parallelism"],
         ["api"] = ["url", "token_id", "token_secret_file", "username", "password_file", "ca_file", "fingerprint", "insecure_skip_verify", "timeout_seconds", "parallelism"],
         ["policy"] = ["baseline", "strict_vendor", "ignore_tags", "ignore_vmids", "host_cpu"],
-        ["fix"] = ["target", "include_running", "undo_dir"],
+        ["fix"] = ["target", "strategy", "include_running", "undo_dir"],
         ["daemon"] = ["interval_seconds"],
         ["report"] = ["json_file", "prometheus_textfile"],
         ["hook"] = ["block_unsafe_start", "fail_closed", "chain"],
@@ -561,6 +561,9 @@ public static partial class GuardConfigLoader
 
                 case ("fix", "target"):
                     _fix = _fix with { Target = ModelOrKeyword(section, key, value, ["level", "named"]) };
+                    break;
+                case ("fix", "strategy"):
+                    _fix = _fix with { Strategy = OneOf(section, key, value, ["cpu", "placement"]) };
                     break;
                 case ("fix", "include_running"):
                     _fix = _fix with { IncludeRunning = Boolean(section, key, value) };

@@ -35,7 +35,8 @@ internal sealed class HaLab
     public ComplianceEvaluator Evaluator { get; }
 
     /// <param name="editRules">Changes rules.cfg's text before it is parsed (what-if variants of the lab).</param>
-    public static HaLab Load(Func<string, string>? editRules = null)
+    /// <param name="withoutNodes">Nodes left out of the cluster (their guests stay, judged against the rest).</param>
+    public static HaLab Load(Func<string, string>? editRules = null, params string[] withoutNodes)
     {
         var root = RepoPaths.HaLab;
         var facts = new List<NodeFacts>();
@@ -43,6 +44,11 @@ internal sealed class HaLab
         foreach (var nodeDir in Directory.GetDirectories(Path.Combine(root, "nodes")).Order(StringComparer.Ordinal))
         {
             var node = Path.GetFileName(nodeDir);
+            if (withoutNodes.Contains(node))
+            {
+                continue;
+            }
+
             facts.Add(NodeFacts.Readable(node, CpuInfoParser.Parse(File.ReadAllText(Path.Combine(nodeDir, "cpuinfo"))).GetValueOrThrow(), FactsSource.Snapshot));
             foreach (var file in Directory.GetFiles(Path.Combine(nodeDir, "qemu-server"), "*.conf"))
             {

@@ -1,0 +1,99 @@
+using ProxClmc.Guard.Core.Ha;
+
+namespace ProxClmc.Guard.Infrastructure.Proxmox;
+
+/// <summary>What an HA rule or group made by a placement fix looks like now.</summary>
+public enum PlacementState
+{
+    /// <summary>As written: same resource, same nodes, strict (restricted).</summary>
+    AsWritten,
+
+    /// <summary>No longer there.</summary>
+    Gone,
+
+    /// <summary>Someone changed it since.</summary>
+    Changed,
+}
+
+/// <summary>
+/// Writes placement fixes through the API (pve-ha-manager b71218f, src/PVE/API2/HA/Rules.pm create_rule and
+/// delete_rule, Groups.pm create and delete, Resources.pm update). Creating and deleting a rule or a group take no
+/// digest in Proxmox, so the guard is here: <see cref="DigestAsync"/> is compared with the planned one right before
+/// each write, and a rule is removed by <c>fix --undo</c> only while it is exactly what was written.
+/// </summary>
+public sealed class ApiHaWriter(ProxmoxClient client)
+{
+    /// <summary>PVE 9 has HA rules; PVE 8 has groups.</summary>
+    public async Task<bool> UsesRulesAsync(CancellationToken cancellationToken)
+    {
+        var version = await client.GetVersionAsync(cancellationToken).ConfigureAwait(false);
+        return int.TryParse(version.Version.Split('.')[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var major)
+            && major >= 9;
+    }
+
+    /// <summary>The digests of ha/resources.cfg and ha/rules.cfg (or groups.cfg), as the API reports them.</summary>
+    public async Task<string> DigestAsync(bool usesRules, CancellationToken cancellationToken)
+    {
+        var resources = await client.GetHaEntriesAsync("resources", cancellationToken).ConfigureAwait(false) ?? [];
+        var placement = await client.GetHaEntriesAsync(usesRules ? "rules" : "groups", cancellationToken).ConfigureAwait(false) ?? [];
+        return $"resources={Digest(resources)} {(usesRules ? "rules" : "groups")}={Digest(placement)}";
+    }
+
+    public async Task CreateAsync(PlacementEntry entry, string planId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        var nodes = string.Join(",", entry.KeepsNodes);
+        var comment = $"proxclmc-guard plan {planId}: VM {entry.VmId} stays on the nodes that can run its CPU";
+        if (entry.Action == PlacementAction.CreateRule)
+        {
+            await client.WriteHaAsync(HttpMethod.Post, "rules", Form(("type", "node-affinity"), ("rule", entry.RuleId!), ("resources", entry.Sid!), ("nodes", nodes), ("strict", "1"), ("comment", comment)), cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        await client.WriteHaAsync(HttpMethod.Post, "groups", Form(("group", entry.RuleId!), ("nodes", nodes), ("restricted", "1"), ("comment", comment)), cancellationToken).ConfigureAwait(false);
+        var digest = Digest(await client.GetHaEntriesAsync("resources", cancellationToken).ConfigureAwait(false) ?? []);
+        await client.WriteHaAsync(HttpMethod.Put, "resources/" + ProxmoxClient.Segment(entry.Sid!), Form(("group", entry.RuleId!), ("digest", digest)), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Whether the rule or group is still what <see cref="CreateAsync"/> wrote.</summary>
+    public async Task<PlacementState> StateAsync(bool isRule, string id, string sid, IReadOnlyList<string> nodes, CancellationToken cancellationToken)
+    {
+        var entries = await client.GetHaEntriesAsync(isRule ? "rules" : "groups", cancellationToken).ConfigureAwait(false) ?? [];
+        var found = entries.FirstOrDefault(e => Value(e, isRule ? "rule" : "group") == id);
+        if (found is null)
+        {
+            return PlacementState.Gone;
+        }
+
+        var sameNodes = (Value(found, "nodes") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries).Order(StringComparer.Ordinal)
+            .SequenceEqual(nodes.Order(StringComparer.Ordinal));
+        var strict = Value(found, isRule ? "strict" : "restricted") == "1";
+        var sameResources = isRule
+            ? Value(found, "resources") == sid
+            : (await client.GetHaEntriesAsync("resources", cancellationToken).ConfigureAwait(false) ?? [])
+                .Any(r => Value(r, "sid") == sid && Value(r, "group") == id);
+        return sameNodes && strict && sameResources ? PlacementState.AsWritten : PlacementState.Changed;
+    }
+
+    public async Task RemoveAsync(bool isRule, string id, string sid, CancellationToken cancellationToken)
+    {
+        if (isRule)
+        {
+            await client.WriteHaAsync(HttpMethod.Delete, "rules/" + ProxmoxClient.Segment(id), null, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var digest = Digest(await client.GetHaEntriesAsync("resources", cancellationToken).ConfigureAwait(false) ?? []);
+        await client.WriteHaAsync(HttpMethod.Put, "resources/" + ProxmoxClient.Segment(sid), Form(("delete", "group"), ("digest", digest)), cancellationToken).ConfigureAwait(false);
+        await client.WriteHaAsync(HttpMethod.Delete, "groups/" + ProxmoxClient.Segment(id), null, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static string Digest(IReadOnlyList<IReadOnlyList<KeyValuePair<string, string>>> entries) =>
+        entries.Select(e => Value(e, "digest")).FirstOrDefault(d => d is not null) ?? "empty";
+
+    private static string? Value(IReadOnlyList<KeyValuePair<string, string>> entry, string key) =>
+        entry.FirstOrDefault(p => p.Key == key).Value;
+
+    private static List<KeyValuePair<string, string>> Form(params (string Key, string Value)[] values) =>
+        values.Select(v => new KeyValuePair<string, string>(v.Key, v.Value)).ToList();
+}
