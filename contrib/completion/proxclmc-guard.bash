@@ -67,6 +67,10 @@ _proxclmc_guard()
                 x86-64-v4' -- "$cur"))
             return
             ;;
+        --strategy)
+            COMPREPLY=($(compgen -W 'cpu placement' -- "$cur"))
+            return
+            ;;
         --tag | --undo | --storage)
             return
             ;;
@@ -120,7 +124,7 @@ _proxclmc_guard()
                 return
             fi
             ;;
-        fix) opts='--vmid --to --apply --undo --include-running --fix-phys-bits' ;;
+        fix) opts='--vmid --to --apply --undo --include-running --fix-phys-bits --strategy --allow-single-node' ;;
         hook)
             # hook <vmid> <phase>, or hook attach [--vmid ... | --all]
             if ((cword == verb_index + 1)); then
