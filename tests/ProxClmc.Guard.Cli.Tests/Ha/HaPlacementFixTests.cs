@@ -102,6 +102,56 @@ public sealed class HaPlacementFixTests : IDisposable
     }
 
     [Fact]
+    public async Task Apply_writes_nothing_when_the_HA_configuration_changed_after_planning()
+    {
+        await using var pve = await FakeProxmox.StartAsync(new FakeProxmoxOptions { SnapshotDir = _lab.Root });
+        var config = Config(pve);
+        var changed = false;
+
+        // The scan reads the rules once and the plan takes their digest once; before the first write the digest is
+        // read again: someone adds a rule just then.
+        pve.RequestStarted += () =>
+        {
+            if (!changed && pve.Requests.Count(r => r.Method == "GET" && r.Path == "/cluster/ha/rules") == 2)
+            {
+                changed = true;
+                pve.Ha.SetFileText("rules", pve.Ha.FileText("rules") + "\nnode-affinity: added-meanwhile\n\tnodes pve1\n\tresources vm:208\n");
+            }
+        };
+
+        var apply = GuardRun.Run("fix", "--strategy", "placement", "--vmid", "205", "--apply", "--config", config);
+
+        Assert.Equal(2, apply.Exit);
+        Assert.Contains("the HA configuration changed since it was planned", Assert.Single(apply.ErrorLines), StringComparison.Ordinal);
+        Assert.EndsWith("wrote 0 of 1, nothing more", apply.ErrorLines[0], StringComparison.Ordinal);
+        Assert.DoesNotContain("proxclmc-vm205", pve.Ha.FileText("rules"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task On_Proxmox_VE_8_apply_makes_a_restricted_group_and_undo_removes_it()
+    {
+        using var lab = new TempTree().CopyFrom(RepoPaths.HaLab);
+        File.Delete(lab.PathOf("ha", "rules.cfg"));
+        await using var pve = await FakeProxmox.StartAsync(new FakeProxmoxOptions { SnapshotDir = lab.Root, Version = "8.4.1" });
+        var config = Config(pve);
+
+        var apply = GuardRun.Run("fix", "--strategy", "placement", "--vmid", "205", "--apply", "--config", config);
+        var after = GuardRun.Run("scan", "--config", config, "--format", "json");
+
+        Assert.True(apply.Exit == 0, apply.ToString());
+        Assert.Contains("group: proxclmc-vm205\n\tnodes pve2,pve3,pve4,pve5\n\trestricted 1\n", pve.Ha.FileText("groups"), StringComparison.Ordinal);
+        Assert.Contains("vm: 205\n\tgroup proxclmc-vm205\n", pve.Ha.FileText("resources"), StringComparison.Ordinal);
+        Assert.Equal("every node of restricted HA group 'proxclmc-vm205' (pve2, pve3, pve4, pve5) can run x86-64-v3", Guest(after, 205).GetProperty("reason").GetString());
+
+        var planId = apply.OutLines[0].Split(' ')[2].TrimEnd(':');
+        var undo = GuardRun.Run("fix", "--undo", planId, "--config", config);
+
+        Assert.True(undo.Exit == 0, undo.ToString());
+        Assert.DoesNotContain("proxclmc-vm205", pve.Ha.FileText("groups"), StringComparison.Ordinal);
+        Assert.DoesNotContain("proxclmc-vm205", pve.Ha.FileText("resources"), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_plan_from_a_snapshot_shows_what_each_guest_keeps_and_loses_and_applies_nothing()
     {
         var plan = GuardRun.Run("fix", "--strategy", "placement", "--from", RepoPaths.HaLab);
