@@ -53,8 +53,12 @@ public sealed record ClusterVmResource(
     }
 }
 
-/// <summary>The <c>cpuinfo</c> of <c>GET /nodes/{node}/status</c>; <see cref="Flags"/> is the first CPU's flags line (undocumented, present since 2019).</summary>
-public sealed record NodeCpuInfo(string? Model, string? Flags, int? Cpus, int? Sockets, int? Cores)
+/// <summary>
+/// The <c>cpuinfo</c> of <c>GET /nodes/{node}/status</c>; <see cref="Flags"/> is the first CPU's flags line (undocumented,
+/// present since 2019). <see cref="Vendor"/> (<c>vendor_id</c>) and <see cref="Family"/> (<c>cpu family</c>) come with
+/// libpve-common-perl 9.1.6 (pve-common commit d2582a9, 2026-01); <c>model</c> is the model name, no numeric model is given.
+/// </summary>
+public sealed record NodeCpuInfo(string? Model, string? Flags, int? Cpus, int? Sockets, int? Cores, string? Vendor = null, int? Family = null)
 {
     internal static NodeCpuInfo Parse(JsonElement data)
     {
@@ -64,7 +68,13 @@ public sealed record NodeCpuInfo(string? Model, string? Flags, int? Cpus, int? S
             throw new ProxmoxShapeException("node status has no \"cpuinfo\" object");
         }
 
-        return new(cpu.GetStringLenient("model"), cpu.GetStringLenient("flags"), cpu.GetInt32Lenient("cpus"), cpu.GetInt32Lenient("sockets"), cpu.GetInt32Lenient("cores"));
+        // read_cpuinfo's defaults for a line it did not find are "unknown" and 0: no answer, not a vendor or family.
+        var vendor = cpu.GetStringLenient("vendor");
+        var family = cpu.GetInt32Lenient("family");
+        return new(
+            cpu.GetStringLenient("model"), cpu.GetStringLenient("flags"), cpu.GetInt32Lenient("cpus"), cpu.GetInt32Lenient("sockets"), cpu.GetInt32Lenient("cores"),
+            vendor is null or "" or "unknown" ? null : vendor,
+            family is null or 0 ? null : family);
     }
 }
 
@@ -107,20 +117,6 @@ public sealed record SnapshotListEntry(string Name, bool VmState, string? Parent
         item.GetRequiredString("name", "snapshot entry"),
         item.GetBoolLenient("vmstate") ?? false,
         item.GetStringLenient("parent"));
-}
-
-/// <summary><c>GET /nodes/{node}/tasks/{upid}/status</c>.</summary>
-public sealed record ProxmoxTaskStatus(string Status, string? ExitStatus)
-{
-    public bool IsFinished => Status == "stopped";
-
-    public bool Succeeded => IsFinished && ExitStatus == "OK";
-
-    internal static ProxmoxTaskStatus Parse(JsonElement data)
-    {
-        ProxmoxJson.RequireObject(data, "task status");
-        return new(data.GetRequiredString("status", "task status"), data.GetStringLenient("exitstatus"));
-    }
 }
 
 /// <summary>One model of <c>GET /nodes/{node}/capabilities/qemu/cpu</c> (answered for the node you are connected to).</summary>
