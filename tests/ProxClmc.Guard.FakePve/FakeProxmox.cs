@@ -463,7 +463,16 @@ public sealed class FakeProxmox : IAsyncDisposable
         {
             // pveproxy proxies /nodes/<node>/... to that node; one that drops packets makes it wait for the connect
             // timeout before it answers 595 itself.
-            await Task.Delay(hang, context.RequestAborted).ConfigureAwait(false);
+            try
+            {
+                await Task.Delay(hang, context.RequestAborted).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // The client gave up first: still log the request (status 0, no answer).
+                _requests.Enqueue(new FakeRequest(method, apiPath, context.Request.QueryString.Value?.TrimStart('?') ?? "", 0));
+                throw;
+            }
         }
 
         IFormCollection? body = null;
@@ -994,7 +1003,7 @@ public sealed class FakeProxmox : IAsyncDisposable
 
     /// <summary>
     /// qemu-server src/PVE/API2/Qemu/CPU.pm (commit e6352be6): custom models only for Sys.Audit on /nodes or, from
-    /// 9.1.13 on, a Mapping privilege on /mapping/cpu/&lt;name&gt;; the others are left out without a word.
+    /// qemu-server 9.1.13 on, a Mapping privilege on /mapping/cpu/&lt;name&gt;; the others are left out without a word.
     /// </summary>
     private Answer CpuModels()
     {

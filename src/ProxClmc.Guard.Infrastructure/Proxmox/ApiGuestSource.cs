@@ -210,7 +210,7 @@ public sealed class ApiGuestSource(ProxmoxClient client, Func<(string Text, stri
         }
 
         // /nodes/{node}/capabilities/qemu/cpu (qemu-server 6.2+, under /capabilities since pve-manager 7.0) lists
-        // custom models to Sys.Audit on /nodes (and, from qemu-server 9.1.13, to a Mapping privilege on the model).
+        // custom models to Sys.Audit on /nodes (and, after qemu-server 9.1.12, commit 229a32ed, to a Mapping privilege on the model).
         var listed = new HashSet<string>(StringComparer.Ordinal);
         var sawAll = false;
         var node = guests.Select(g => g.Node).FirstOrDefault(n => !client.IsUnreachable(n));

@@ -72,7 +72,7 @@ public sealed class ApiNodeFactsSource(ProxmoxClient client, TimeProvider? timeP
         {
             return NodeFacts.Unreadable(
                 node.Name,
-                $"{origin}: the node status has no cpuinfo.flags (Proxmox VE before 6.1?); use facts.source = \"ssh\"",
+                $"{origin}: the node status has no cpuinfo.flags (read_cpuinfo has returned it since libpve-common-perl 6.0-3, pve-common commit 568abb4, 2019); use facts.source = \"ssh\"",
                 FactsSource.Api,
                 address);
         }

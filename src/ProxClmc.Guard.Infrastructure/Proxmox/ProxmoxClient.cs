@@ -146,7 +146,7 @@ public sealed class ProxmoxClient : IDisposable
         return data is { } d ? Shape(path, () => ProxmoxJson.ArrayItems(d, "CPU models").Select(QemuCpuModelEntry.Parse).ToList()) : null;
     }
 
-    /// <summary><c>GET /cluster/qemu/cpu-flags?accel=kvm</c> (9.1.x); null when this Proxmox has no such endpoint.</summary>
+    /// <summary><c>GET /cluster/qemu/cpu-flags?accel=kvm</c> (pve-manager 9.1.15+, commit 6ed37d55); null when this Proxmox has no such endpoint (501).</summary>
     public async Task<IReadOnlyList<ClusterCpuFlag>?> GetClusterCpuFlagsAsync(CancellationToken cancellationToken)
     {
         const string path = "cluster/qemu/cpu-flags?accel=kvm";
@@ -154,7 +154,10 @@ public sealed class ProxmoxClient : IDisposable
         return data is { } d ? Shape(path, () => ProxmoxJson.ArrayItems(d, "CPU flags").Select(ClusterCpuFlag.Parse).ToList()) : null;
     }
 
-    /// <summary><c>GET /cluster/qemu/custom-cpu-models</c> (9.1.13+); null when this Proxmox has no such endpoint.</summary>
+    /// <summary>
+    /// <c>GET /cluster/qemu/custom-cpu-models</c> (pve-manager 9.1.15+, commit db32d51e); null when this Proxmox has no
+    /// such endpoint (501). It lists only the models the caller has Mapping.Audit, .Use or .Modify on, without a word.
+    /// </summary>
     public async Task<IReadOnlyList<CustomCpuModelEntry>?> GetCustomCpuModelsAsync(CancellationToken cancellationToken)
     {
         const string path = "cluster/qemu/custom-cpu-models";

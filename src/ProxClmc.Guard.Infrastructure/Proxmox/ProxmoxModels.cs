@@ -126,7 +126,7 @@ public sealed record QemuCpuModelEntry(string Name, string? Vendor, bool Custom)
         item.GetRequiredString("name", "CPU model entry"), item.GetStringLenient("vendor"), item.GetBoolLenient("custom") ?? false);
 }
 
-/// <summary>One flag of <c>GET /cluster/qemu/cpu-flags</c> (9.1.x): its QEMU name and the nodes whose KVM supports it.</summary>
+/// <summary>One flag of <c>GET /cluster/qemu/cpu-flags</c> (9.1.15+): its QEMU name and the nodes whose KVM supports it.</summary>
 public sealed record ClusterCpuFlag(string Name, IReadOnlyList<string> SupportedOn)
 {
     internal static ClusterCpuFlag Parse(JsonElement item)
@@ -146,7 +146,7 @@ public sealed record ClusterCpuFlag(string Name, IReadOnlyList<string> Supported
     }
 }
 
-/// <summary>One model of <c>GET /cluster/qemu/custom-cpu-models</c> (9.1.13+): the keys of its cpu-models.conf section.</summary>
+/// <summary>One model of <c>GET /cluster/qemu/custom-cpu-models</c> (9.1.15+): the keys of its cpu-models.conf section.</summary>
 public sealed record CustomCpuModelEntry(string Name, IReadOnlyList<KeyValuePair<string, string>> Properties)
 {
     internal static CustomCpuModelEntry Parse(JsonElement item)

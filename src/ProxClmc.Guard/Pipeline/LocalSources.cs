@@ -129,17 +129,16 @@ public sealed class DefaultSourceFactory(CliEnvironmentAccess access, Func<RunSe
             return ApiSources(settings, localNode);
         }
 
+        var membership = new CorosyncFileMembership(settings.CorosyncConf, fs, localNode);
+        var local = new LayeredFactsSource(null, localNode, settings.LocalCpuInfo, fs, RemoteFacts(settings, null), access.Clock);
         if (!IsProxmoxNode(settings))
         {
-            // Not a Proxmox VE node: there is no /etc/pve to read guests from, and no output may claim there was.
-            throw new SourceUnavailableException(
-                $"{settings.PveRoot} is not a Proxmox VE cluster file system on this host (no {Path.Combine(settings.PveRoot, "nodes")}): " +
-                "run on a node, configure [api] url and credentials, or use --from <snapshot>");
+            // Not a Proxmox VE node: nodes and CPUs can still be read (corosync.conf, SSH), but there are no guests to
+            // read here, and no output may claim anything was read from pve_root.
+            return new ClusterSources(membership, Cached(settings, local), new NotANodeGuestSource(settings.PveRoot), $"corosync.conf and SSH from {localNode} (not a Proxmox VE node)");
         }
 
-        var membership = new CorosyncFileMembership(settings.CorosyncConf, fs, localNode);
         var pve = new PveTree(settings.PveRoot, fs);
-        var local = new LayeredFactsSource(null, localNode, settings.LocalCpuInfo, fs, RemoteFacts(settings, null), access.Clock);
         return new ClusterSources(membership, Cached(settings, local), pve, $"{settings.PveRoot} on {localNode}");
     }
 
@@ -252,6 +251,15 @@ public sealed class DefaultSourceFactory(CliEnvironmentAccess access, Func<RunSe
         "api" => api,
         _ => api ?? sshFactory?.Invoke(settings),
     };
+}
+
+/// <summary>Guests on a host that is not a Proxmox VE node: there are none to read, which is an error, not an empty cluster.</summary>
+public sealed class NotANodeGuestSource(string pveRoot) : IGuestSource
+{
+    public Task<GuestInventory> GetGuestsAsync(CancellationToken cancellationToken) =>
+        throw new SourceUnavailableException(
+            $"this host is not a Proxmox VE node (no {Path.Combine(pveRoot, "nodes")}), so it has no guest configs: " +
+            "run on a node, configure [api] url and credentials, or use --from <snapshot>");
 }
 
 /// <summary>The parts of the environment the source factory needs.</summary>
