@@ -135,6 +135,13 @@ public sealed class ProxmoxClient : IDisposable
     public async Task SetVmConfigAsync(string node, int vmId, IReadOnlyList<KeyValuePair<string, string>> values, string? digest, CancellationToken cancellationToken)
     {
         var path = $"nodes/{Segment(node)}/qemu/{vmId.ToString(CultureInfo.InvariantCulture)}/config";
+        if (_unreachableNodes.TryGetValue(Segment(node), out var given))
+        {
+            // Given up earlier in this run: a write would wait just as long, and then leave its outcome unknown.
+            var text = $"API PUT /{path}: not sent: node {node} is unreachable ({given})";
+            throw new SourceUnavailableException(text, new ProxmoxApiException(text, "PUT", path, 595, given, new Dictionary<string, string>()));
+        }
+
         await SendAsync(HttpMethod.Put, path, WithDigest(values, digest), cancellationToken).ConfigureAwait(false);
     }
 

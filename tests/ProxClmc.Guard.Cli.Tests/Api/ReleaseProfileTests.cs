@@ -80,6 +80,17 @@ public sealed class ReleaseProfileTests : IDisposable
     }
 
     [Fact]
+    public async Task A_snapshot_through_the_api_before_9_1_15_says_which_custom_models_it_could_not_copy()
+    {
+        await using var pve = await FakePveFixture.StartAsync(release: PveRelease.Parse("9.0"));
+
+        var result = GuardRun.Run("snapshot", "--config", FakePveFixture.WriteConfig(pve, _dir), "--out", Path.Combine(_dir, "snap"));
+
+        Assert.True(result.Exit == 3, result.ToString());
+        Assert.Contains("custom models lab-sandy not copied: GET /cluster/qemu/custom-cpu-models does not exist before Proxmox VE 9.1.15", Assert.Single(result.ErrorLines), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_node_down_lists_its_guests_as_not_read_and_answers_for_the_rest()
     {
         await using var pve = await FakePveFixture.StartAsync(release: PveRelease.Parse("8.4"), offline: [new FakeOffline("pve3")]);
