@@ -21,6 +21,15 @@ public sealed record GuestInventory(IReadOnlyList<GuestConfig> Guests, string? C
 {
     /// <summary>The HA resources, groups and rules (ha/*.cfg or /cluster/ha/*); empty when HA is not used.</summary>
     public Ha.HaConfig Ha { get; init; } = Core.Ha.HaConfig.Empty;
+
+    /// <summary>Custom models (bare names) known to exist without a readable definition, with the reason (see <see cref="CustomCpuModels.UnresolvedModels"/>).</summary>
+    public IReadOnlyDictionary<string, string> UnresolvedCustomModels { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>Nodes whose guests were not read (down or unreachable), with the reason: the answer is partial.</summary>
+    public IReadOnlyDictionary<string, string> UnreadNodes { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>Things the reader wants said on this run (a token that sees only some guests, a missing endpoint).</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
 }
 
 public interface IGuestSource

@@ -59,7 +59,7 @@ public sealed class GuardPipeline(RunSettings settings, ClusterSources sources, 
     {
         var cluster = await AnalyzeAsync(cancellationToken).ConfigureAwait(false);
         var inventory = await sources.Guests.GetGuestsAsync(cancellationToken).ConfigureAwait(false);
-        var customModels = ParseCustomModels(inventory);
+        var customModels = ParseCustomModels(inventory).WithUnresolved(inventory.UnresolvedCustomModels);
         var ha = HaPlacement.Compute(inventory.Ha, cluster.Membership.Nodes.Select(n => n.Name).ToList());
         foreach (var warning in ha.Warnings)
         {

@@ -46,8 +46,10 @@ public sealed class HaApiTests : IDisposable
     }
 
     [Theory]
-    [InlineData("9.1.13", true)]
-    [InlineData("8.4.1", false)]
+    [InlineData("9.2", true)]
+    [InlineData("9.0", true)]
+    [InlineData("8.4", false)]
+    [InlineData("7.4", false)]
     public async Task Scan_through_the_api_gives_the_HA_verdicts_of_the_snapshot(string version, bool hasRules)
     {
         // A PVE 8 cluster has groups but no rules.cfg.
@@ -59,7 +61,7 @@ public sealed class HaApiTests : IDisposable
 
         var lab = copy.Root;
 
-        await using var pve = await FakeProxmox.StartAsync(new FakeProxmoxOptions { SnapshotDir = lab, Version = version });
+        await using var pve = await FakeProxmox.StartAsync(new FakeProxmoxOptions { SnapshotDir = lab, Release = PveRelease.Parse(version) });
 
         var live = GuardRun.Run("scan", "--config", Config(pve), "--format", "json");
         var offline = GuardRun.Run("scan", "--from", lab, "--format", "json");

@@ -132,7 +132,7 @@ public sealed class HaPlacementFixTests : IDisposable
     {
         using var lab = new TempTree().CopyFrom(RepoPaths.HaLab);
         File.Delete(lab.PathOf("ha", "rules.cfg"));
-        await using var pve = await FakeProxmox.StartAsync(new FakeProxmoxOptions { SnapshotDir = lab.Root, Version = "8.4.1" });
+        await using var pve = await FakeProxmox.StartAsync(new FakeProxmoxOptions { SnapshotDir = lab.Root, Release = PveRelease.Parse("8.4") });
         var config = Config(pve);
 
         var apply = GuardRun.Run("fix", "--strategy", "placement", "--vmid", "205", "--apply", "--config", config);
