@@ -127,7 +127,9 @@ public sealed class HaPlacement
             nodeRules.Add((rule, group.Name));
         }
 
-        foreach (var resource in config.Resources.Where(r => r.Group is not null && config.Groups.All(g => g.Name != r.Group)))
+        // Through the PVE 9 API a group not yet migrated is listed as the rule ha-group-<name> instead.
+        foreach (var resource in config.Resources.Where(r => r.Group is not null && config.Groups.All(g => g.Name != r.Group)
+                                                             && config.Rules.All(rule => rule.Id != "ha-group-" + r.Group)))
         {
             warnings.Add($"HA resource {resource.Sid} names group '{resource.Group}', which does not exist: it may run on any node");
         }

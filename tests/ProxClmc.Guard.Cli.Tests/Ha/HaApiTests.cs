@@ -68,6 +68,7 @@ public sealed class HaApiTests : IDisposable
 
         Assert.True(live.Exit == 2, live.ToString());
         Assert.Equal(Verdicts(offline.Out), Verdicts(live.Out));
+        Assert.Equal(offline.ErrorLines, live.ErrorLines);
         // PVE 8 answers 501 for /cluster/ha/rules; the groups are read instead.
         var requests = pve.Requests.Where(r => r.Status == 200).Select(r => r.Path).ToList();
         Assert.Contains("/cluster/ha/resources", requests);

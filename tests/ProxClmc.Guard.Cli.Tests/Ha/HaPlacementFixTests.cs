@@ -152,6 +152,19 @@ public sealed class HaPlacementFixTests : IDisposable
     }
 
     [Fact]
+    public async Task On_Proxmox_VE_9_before_the_group_migration_no_rule_is_written()
+    {
+        // The unedited ha-lab still has groups.cfg: Proxmox refuses new rules until the groups are migrated.
+        await using var pve = await FakeProxmox.StartAsync(new FakeProxmoxOptions { SnapshotDir = RepoPaths.HaLab });
+
+        var apply = GuardRun.Run("fix", "--strategy", "placement", "--vmid", "205", "--apply", "--config", Config(pve));
+
+        Assert.Equal(2, apply.Exit);
+        Assert.Equal("proxclmc-guard: the HA groups have not been migrated to rules yet (Proxmox VE 9 does it once every node runs 9): no rule can be created now", Assert.Single(apply.ErrorLines));
+        Assert.DoesNotContain(pve.Requests, r => r.Method != "GET");
+    }
+
+    [Fact]
     public void A_plan_from_a_snapshot_shows_what_each_guest_keeps_and_loses_and_applies_nothing()
     {
         var plan = GuardRun.Run("fix", "--strategy", "placement", "--from", RepoPaths.HaLab);

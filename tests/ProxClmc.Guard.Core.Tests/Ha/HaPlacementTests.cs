@@ -60,6 +60,16 @@ public sealed class HaPlacementTests
         var placement = HaPlacement.Compute(Config("vm: 100\n\tgroup old\n", "node-affinity: ha-group-old\n\tnodes pve1,pve2\n\tresources vm:100\n\tstrict 1\n"), Nodes);
 
         Assert.Equal("restricted HA group 'old' (pve1, pve2)", For(placement, 100)!.Describe());
+        Assert.Empty(placement.Warnings);
+    }
+
+    [Fact]
+    public void A_group_that_exists_nowhere_is_warned_about_and_places_nothing()
+    {
+        var placement = HaPlacement.Compute(Config("vm: 100\n\tgroup gone\n"), Nodes);
+
+        Assert.Null(For(placement, 100)!.Rule);
+        Assert.Equal("HA resource vm:100 names group 'gone', which does not exist: it may run on any node", Assert.Single(placement.Warnings));
     }
 
     [Fact]
