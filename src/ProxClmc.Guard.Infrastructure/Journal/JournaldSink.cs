@@ -25,6 +25,12 @@ public sealed class JournaldSinkOptions
     /// <summary>Where the single "journal unavailable, dropping events" notice goes; null keeps quiet.</summary>
     public TextWriter? ErrorOutput { get; init; } = Console.Error;
 
+    /// <summary>
+    /// Never wait for journald: an entry it cannot take at once is dropped. For the hookscript, whose answer must
+    /// not depend on the journal; otherwise a send waits up to 2 s.
+    /// </summary>
+    public bool NonBlocking { get; init; }
+
     /// <summary>Send every entry through a sealed memfd, as for oversized ones (tests of that path).</summary>
     internal bool AlwaysUseMemfd { get; init; }
 }
@@ -174,6 +180,7 @@ public sealed class JournaldSink : ILogEventSink, IDisposable
         {
             // A journald that stops reading must not stall a scan for ever; the entry is dropped instead.
             SendTimeout = 2000,
+            Blocking = !options.NonBlocking,
         };
 
         if (!options.AlwaysUseMemfd)

@@ -34,19 +34,58 @@ public sealed class HookRunner(
 
     public const int Refused = 2;
 
+    // Log events of the decision, written only once the answer and exit code are final (see FlushLog).
+    private readonly List<Action<ILogger>> _pendingLog = [];
+
     public async Task<int> RunAsync(int vmId, string phase, CancellationToken cancellationToken)
     {
+        // Resolved before anything else: a chain that cannot be run safely is a configuration error (78), which the
+        // hook verb turns into allow or refuse by hook.fail_closed like every failure outside the decision.
+        var chain = settings.HookChain is { } configured ? HookChain.Resolve(configured, settings.PveRoot, fileSystem) : null;
         var migratedFrom = environment("PVE_MIGRATED_FROM");
         var verdict = phase == "pre-start"
             ? await DecideAsync(vmId, migratedFrom, cancellationToken).ConfigureAwait(false)
             : HookVerdict.Allow;
 
+        // The answer is final here; logging comes after it, best effort, and can neither delay nor change it.
+        FlushLog();
         if (verdict == HookVerdict.Refuse)
         {
             return Refused;
         }
 
-        return settings.HookChain is { } chain ? await RunChainAsync(chain, vmId, phase, cancellationToken).ConfigureAwait(false) : 0;
+        return chain is not null ? await RunChainAsync(chain, vmId, phase, cancellationToken).ConfigureAwait(false) : 0;
+    }
+
+    private void Log(Action<ILogger> write)
+    {
+        lock (_pendingLog)
+        {
+            _pendingLog.Add(write);
+        }
+    }
+
+    private void FlushLog()
+    {
+        Action<ILogger>[] pending;
+        lock (_pendingLog)
+        {
+            pending = [.. _pendingLog];
+            _pendingLog.Clear();
+        }
+
+        foreach (var write in pending)
+        {
+            try
+            {
+                write(log);
+            }
+#pragma warning disable CA1031 // Logging is best effort: a failing sink must not turn an answer into a crash.
+            catch (Exception)
+#pragma warning restore CA1031
+            {
+            }
+        }
     }
 
     private enum HookVerdict
@@ -127,13 +166,13 @@ public sealed class HookRunner(
 
         if (!answer.IsRefused)
         {
-            log.Debug("VM {VmId} on {Node}: allowing {What}: {Reason}", vmId, localNode, what, answer.Reason);
+            Log(_ => log.Debug("VM {VmId} on {Node}: allowing {What}: {Reason}", vmId, localNode, what, answer.Reason));
             return HookVerdict.Allow;
         }
 
         if (migratedFrom is null && !settings.HookBlockUnsafeStart)
         {
-            log.Warning("VM {VmId} starts on {Node}, which cannot run its CPU type: {Reason} (not blocked: hook.block_unsafe_start = false)", vmId, localNode, answer.Reason);
+            Log(_ => log.Warning("VM {VmId} starts on {Node}, which cannot run its CPU type: {Reason} (not blocked: hook.block_unsafe_start = false)", vmId, localNode, answer.Reason));
             return HookVerdict.Allow;
         }
 
@@ -142,7 +181,7 @@ public sealed class HookRunner(
         if (logRefusals)
         {
             // The journal entry; on a console the stderr line above already says it once.
-            log.Error("VM {VmId} on {Node}: refused {What}: {Reason}", vmId, localNode, what, answer.Reason);
+            Log(_ => log.Error("VM {VmId} on {Node}: refused {What}: {Reason}", vmId, localNode, what, answer.Reason));
         }
 
         return HookVerdict.Refuse;
@@ -165,11 +204,11 @@ public sealed class HookRunner(
         if (settings.HookFailClosed)
         {
             error.WriteLine($"proxclmc-guard: refusing start of VM {vmId}: {why} (hook.fail_closed = true)");
-            log.Error("Hook could not decide for VM {VmId}: {Why}; refusing (hook.fail_closed)", vmId, why);
+            Log(l => l.Error("Hook could not decide for VM {VmId}: {Why}; refusing (hook.fail_closed)", vmId, why));
             return HookVerdict.Refuse;
         }
 
-        log.Warning("Hook could not decide for VM {VmId}: {Why}; allowing (hook.fail_closed = false)", vmId, why);
+        Log(l => l.Warning("Hook could not decide for VM {VmId}: {Why}; allowing (hook.fail_closed = false)", vmId, why));
         return HookVerdict.Allow;
     }
 
