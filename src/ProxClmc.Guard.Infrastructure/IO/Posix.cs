@@ -126,10 +126,10 @@ public static partial class Posix
     /// regular file on the opened handle. <paramref name="directory"/> null means relative to the working directory
     /// (an absolute <paramref name="path"/> is then opened as is).
     /// </summary>
-    public static SafeFileHandle OpenRegularForRead(string path, SafeFileHandle? directory = null, string? display = null)
+    public static SafeFileHandle OpenRegularForRead(string path, SafeFileHandle? directory = null, string? display = null, bool followLinks = false)
     {
         display ??= path;
-        var handle = Check(OpenAtRetry(directory is null ? AtFdCwd : Fd(directory), path, ORdOnly | ONoFollow | ONonBlock | ONoCtty | OCloExec, 0), display);
+        var handle = Check(OpenAtRetry(directory is null ? AtFdCwd : Fd(directory), path, ORdOnly | (followLinks ? 0 : ONoFollow) | ONonBlock | ONoCtty | OCloExec, 0), display);
         var status = Stat(handle, display);
         if (!status.IsRegular)
         {

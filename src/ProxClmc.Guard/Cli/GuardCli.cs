@@ -141,7 +141,8 @@ public sealed class GuardCli
 
     private int Fail(int exitCode, string message)
     {
-        _environment.Error.WriteLine($"proxclmc-guard: {message}");
+        // Messages quote names from configs, snapshots and the API: their control characters are shown, not obeyed.
+        _environment.Error.WriteLine($"proxclmc-guard: {Rendering.Names.Visible(message)}");
         return exitCode;
     }
 
