@@ -114,8 +114,13 @@ public static partial class Posix
     public static uint EffectiveUserId => IsSupported ? GetEuid() : 0;
 
     /// <summary>Opens a directory for use with the *At calls. <paramref name="noFollow"/> refuses a symlink as the last component.</summary>
-    public static SafeFileHandle OpenDirectory(string path, bool noFollow = false) =>
-        Check(OpenAtRetry(AtFdCwd, path, ORdOnly | ODirectory | OCloExec | (noFollow ? ONoFollow : 0), 0), path);
+    public static SafeFileHandle OpenDirectory(string path, bool noFollow = false)
+    {
+        var fd = OpenAtRetry(AtFdCwd, path, ORdOnly | ODirectory | OCloExec | (noFollow ? ONoFollow : 0), 0);
+        return fd < 0 && Marshal.GetLastPInvokeError() == Enoent
+            ? throw new DirectoryNotFoundException($"{path}: no such directory")
+            : Check(fd, path);
+    }
 
     /// <summary>Opens <paramref name="name"/> inside <paramref name="directory"/> as a directory, never through a symlink.</summary>
     public static SafeFileHandle OpenDirectoryAt(SafeFileHandle directory, string name, string display) =>

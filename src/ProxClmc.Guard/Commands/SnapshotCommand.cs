@@ -139,7 +139,15 @@ public static class SnapshotCommand
         {
             var membership = await ctx.Sources.Membership.GetMembershipAsync(cancellationToken).ConfigureAwait(false);
             Sources.Add($"api {client.ActiveUrl}");
-            folder.WriteCorosync(SnapshotText.Bytes(ProxmoxFileFormat.CorosyncConf(membership)));
+            try
+            {
+                folder.WriteCorosync(SnapshotText.Bytes(ProxmoxFileFormat.CorosyncConf(membership)));
+            }
+            catch (SnapshotPathException e)
+            {
+                throw new GuardExitException(ExitCodes.Unknown, $"the cluster membership from the API cannot be written: {e.Message}");
+            }
+
 
             var resources = await client.GetVmResourcesAsync(cancellationToken).ConfigureAwait(false);
             foreach (var container in resources.Where(r => r.Type == "lxc"))
@@ -186,6 +194,10 @@ public static class SnapshotCommand
                 }
             }
             catch (SourceUnavailableException e) when (ProxmoxApiException.From(e) is { StatusCode: 403 })
+            {
+                GuestFailures.Add($"virtual-guest/cpu-models.conf ({e.Message})");
+            }
+            catch (SnapshotPathException e)
             {
                 GuestFailures.Add($"virtual-guest/cpu-models.conf ({e.Message})");
             }
@@ -244,9 +256,16 @@ public static class SnapshotCommand
                 foreach (var facts in await api!.GetFactsAsync(subset, cancellationToken).ConfigureAwait(false))
                 {
                     var node = remote.First(n => n.Name == facts.Node);
-                    results[facts.Node] = facts.Cpu is { } cpu
-                        ? AddNodeFile(node, "api", facts.Address, SnapshotText.Bytes(ProxmoxFileFormat.CpuInfo(cpu)), synthesized: true)
-                        : new SnapshotNode(facts.Node, "api", facts.Address, facts.Error ?? "not read");
+                    try
+                    {
+                        results[facts.Node] = facts.Cpu is { } cpu
+                            ? AddNodeFile(node, "api", facts.Address, SnapshotText.Bytes(ProxmoxFileFormat.CpuInfo(cpu)), synthesized: true)
+                            : new SnapshotNode(facts.Node, "api", facts.Address, facts.Error ?? "not read");
+                    }
+                    catch (SnapshotPathException e)
+                    {
+                        results[facts.Node] = new SnapshotNode(facts.Node, "api", facts.Address, e.Message);
+                    }
                 }
             }
             else

@@ -69,6 +69,11 @@ public sealed class SnapshotFolder : IDisposable
 
         try
         {
+            if (Directory.EnumerateFileSystemEntries(root).Any())
+            {
+                throw new Cli.UsageException($"{path}: the folder is not empty; snapshot --out writes only into a new or empty folder");
+            }
+
             var status = Posix.Stat(handle, root);
             var me = Posix.EffectiveUserId;
             if (status.Uid != me)
@@ -79,11 +84,6 @@ public sealed class SnapshotFolder : IDisposable
             if ((status.Permissions & 0x1FF) != 0x1C0)
             {
                 throw new Cli.UsageException($"{path}: has mode {status.OctalPermissions}; an existing folder for snapshot --out must have mode 0700 (VM configs hold secrets): chmod 700 {path}");
-            }
-
-            if (Directory.EnumerateFileSystemEntries(root).Any())
-            {
-                throw new Cli.UsageException($"{path}: the folder is not empty; snapshot --out writes only into a new or empty folder");
             }
 
             return new SnapshotFolder(root, handle);
