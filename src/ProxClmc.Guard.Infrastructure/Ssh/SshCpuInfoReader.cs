@@ -222,9 +222,11 @@ public sealed class SshCpuInfoReader : IDisposable
             return check.Status switch
             {
                 HostKeyStatus.Unknown =>
-                    $"{who}: host key unknown ({check.KeyDescription}); add it to {firstFile} or run `ssh {address}` once as root",
+                    $"{who}: host key unknown ({check.KeyDescription}); compare it with `ssh-keygen -lf /etc/ssh/ssh_host_{HostKeys.DisplayType(check.KeyType).ToLowerInvariant()}_key.pub` " +
+                    $"run on the node itself (its console, not over this network) before adding it to {firstFile}; refusing",
                 HostKeyStatus.Changed =>
-                    $"REMOTE HOST IDENTIFICATION HAS CHANGED for {who}: the server offers {check.KeyDescription}, {check.Entry!.Location} records another {HostKeys.DisplayType(check.KeyType)} key; refusing",
+                    $"REMOTE HOST IDENTIFICATION HAS CHANGED for {who}: the server offers {check.KeyDescription}, {check.Entry!.Location} records another {HostKeys.DisplayType(check.KeyType)} key " +
+                    "(if the node was reinstalled, compare with `ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub` on its console, then run `pvecm updatecerts` there); refusing",
                 _ => $"{who}: host key {check.KeyDescription} is marked @revoked in {check.Entry!.Location}; refusing",
             };
         }

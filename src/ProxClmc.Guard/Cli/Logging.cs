@@ -51,7 +51,7 @@ public static class Logging
             };
             var message = new StringWriter();
             Message.Format(logEvent, message);
-            writer.WriteLine($"proxclmc-guard: {level}: {message}");
+            writer.WriteLine($"proxclmc-guard: {level}: {Rendering.Names.Visible(message.ToString())}");
             if (logEvent.Exception is { } e && logEvent.Level >= LogEventLevel.Error)
             {
                 writer.WriteLine(e.ToString());
