@@ -67,14 +67,16 @@ public sealed class GuardCli
         var verbose = parse.GetValue(Global.Verbose);
         ILogger? logger = null;
         RunSettings? loaded = null;
+        var journal = false;
         int Fail(int exitCode, string message) => hook
-            ? Hook.HookFailurePolicy.Handle(exitCode, message, loaded?.HookFailClosed, loaded?.ConfigPath ?? parse.GetValue(Global.Config), _environment, logger)
+            ? Hook.HookFailurePolicy.Handle(exitCode, message, loaded?.HookFailClosed, loaded?.ConfigPath ?? parse.GetValue(Global.Config), _environment, logger, journal)
             : this.Fail(exitCode, message);
         try
         {
             var settings = SettingsLoader.Load(_environment, parse, Global);
             loaded = settings;
             logger = Logging.Create(_environment, parse.GetValue(Global.LogTarget), verbose, out var toJournal, bestEffort: hook);
+            journal = toJournal;
             using var context = new CommandContext(_environment, settings, logger, _sourceFactory(settings), logVerdicts: toJournal || verbose);
             return await verb(context).ConfigureAwait(false);
         }

@@ -18,7 +18,8 @@ public static partial class HookFailurePolicy
     /// The exit code and line for a failure. <paramref name="failClosed"/> is the loaded setting, or null when the
     /// configuration itself could not be loaded (then <see cref="ProbeFailClosed"/> reads it leniently).
     /// </summary>
-    public static int Handle(int exitCode, string message, bool? failClosed, string? configPath, CliEnvironment environment, ILogger? log)
+    /// <param name="toJournal">Whether <paramref name="log"/> writes to the journal; a console logger would only repeat the stderr line.</param>
+    public static int Handle(int exitCode, string message, bool? failClosed, string? configPath, CliEnvironment environment, ILogger? log, bool toJournal)
     {
         var closed = failClosed ?? ProbeFailClosed(configPath ?? GuardConfig.DefaultPath);
         var line = closed
@@ -39,11 +40,15 @@ public static partial class HookFailurePolicy
             if (logger is null)
             {
                 // The configuration failed before the run's logger existed: one journal line still says what happened.
-                own = Logging.Create(environment, null, verbose: false, out _, bestEffort: true);
+                own = Logging.Create(environment, null, verbose: false, out toJournal, bestEffort: true);
                 logger = own;
             }
 
-            logger.Error("Hook failed outside its decision: {Why}; {Outcome}", message, closed ? "refusing (hook.fail_closed = true)" : "allowing (hook.fail_closed = false)");
+            if (toJournal)
+            {
+                logger.Error("Hook failed outside its decision: {Why}; {Outcome}", message, closed ? "refusing (hook.fail_closed = true)" : "allowing (hook.fail_closed = false)");
+            }
+
             own?.Dispose();
         }
 #pragma warning disable CA1031 // Logging is best effort here; the outcome is already decided.
