@@ -107,6 +107,7 @@ public static class HookCommand
             failures += ok ? 0 : 1;
         }
 
+        ctx.Out.WriteLine("To detach: qm set <vmid> --delete hookscript on the VM's node (every VM: see \"Removing the hookscript\" in proxclmc-guard(1)).");
         return failures == 0 ? ExitCodes.Ok : throw new GuardExitException(ExitCodes.Unknown, $"{failures} VM{(failures == 1 ? "" : "s")} could not be attached");
     }
 }
