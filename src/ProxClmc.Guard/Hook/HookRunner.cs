@@ -34,8 +34,8 @@ public sealed class HookRunner(
 
     public const int Refused = 2;
 
-    // Log events of the decision, written only once the answer and exit code are final (see FlushLog).
-    private readonly List<Action<ILogger>> _pendingLog = [];
+    // Lines and log events of the decision, written only once the answer and exit code are final (see Flush).
+    private readonly DecisionOutput _output = new();
 
     public async Task<int> RunAsync(int vmId, string phase, CancellationToken cancellationToken)
     {
@@ -47,8 +47,8 @@ public sealed class HookRunner(
             ? await DecideAsync(vmId, migratedFrom, cancellationToken).ConfigureAwait(false)
             : HookVerdict.Allow;
 
-        // The answer is final here; logging comes after it, best effort, and can neither delay nor change it.
-        FlushLog();
+        // The answer is final here; its line comes now, logging after it, best effort: it can neither delay nor change it.
+        Flush(_output);
         if (verdict == HookVerdict.Refuse)
         {
             return Refused;
@@ -57,24 +57,21 @@ public sealed class HookRunner(
         return chain is not null ? await RunChainAsync(chain, vmId, phase, cancellationToken).ConfigureAwait(false) : 0;
     }
 
-    private void Log(Action<ILogger> write)
+    private void Flush(DecisionOutput output)
     {
-        lock (_pendingLog)
+        var (lines, logs) = output.Take();
+        foreach (var line in lines)
         {
-            _pendingLog.Add(write);
-        }
-    }
-
-    private void FlushLog()
-    {
-        Action<ILogger>[] pending;
-        lock (_pendingLog)
-        {
-            pending = [.. _pendingLog];
-            _pendingLog.Clear();
+            try
+            {
+                error.WriteLine(line);
+            }
+            catch (IOException)
+            {
+            }
         }
 
-        foreach (var write in pending)
+        foreach (var write in logs)
         {
             try
             {
@@ -84,6 +81,51 @@ public sealed class HookRunner(
             catch (Exception)
 #pragma warning restore CA1031
             {
+            }
+        }
+    }
+
+    /// <summary>
+    /// What a decision wants to say. A decision that ran out of time is abandoned with its buffer, so a late
+    /// "refusing" line from it can never accompany the "allow" that the timeout gave.
+    /// </summary>
+    private sealed class DecisionOutput
+    {
+        private readonly Lock _gate = new();
+        private readonly List<string> _lines = [];
+        private readonly List<Action<ILogger>> _logs = [];
+
+        public void Say(string line)
+        {
+            lock (_gate)
+            {
+                _lines.Add(line);
+            }
+        }
+
+        public void Log(Action<ILogger> write)
+        {
+            lock (_gate)
+            {
+                _logs.Add(write);
+            }
+        }
+
+        public void MoveTo(DecisionOutput other)
+        {
+            var (lines, logs) = Take();
+            lines.ForEach(other.Say);
+            logs.ForEach(other.Log);
+        }
+
+        public (List<string> Lines, List<Action<ILogger>> Logs) Take()
+        {
+            lock (_gate)
+            {
+                var taken = (_lines.ToList(), _logs.ToList());
+                _lines.Clear();
+                _logs.Clear();
+                return taken;
             }
         }
     }
@@ -100,29 +142,32 @@ public sealed class HookRunner(
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, budget.Token);
         try
         {
-            var decide = Task.Run(() => DecideCoreAsync(vmId, migratedFrom, linked.Token), linked.Token);
+            var core = new DecisionOutput();
+            var decide = Task.Run(() => DecideCoreAsync(vmId, migratedFrom, core, linked.Token), linked.Token);
             var finished = await Task.WhenAny(decide, Task.Delay(Budget, clock, cancellationToken)).ConfigureAwait(false);
             if (finished != decide)
             {
                 linked.Cancel();
-                return Failed(vmId, $"no answer within {Budget.TotalSeconds:0.0} s");
+                return Failed(vmId, $"no answer within {Budget.TotalSeconds:0.0} s", _output);
             }
 
-            return await decide.ConfigureAwait(false);
+            var verdict = await decide.ConfigureAwait(false);
+            core.MoveTo(_output);
+            return verdict;
         }
         catch (OperationCanceledException)
         {
-            return Failed(vmId, $"no answer within {Budget.TotalSeconds:0.0} s");
+            return Failed(vmId, $"no answer within {Budget.TotalSeconds:0.0} s", _output);
         }
 #pragma warning disable CA1031 // A hook must answer whatever happens: an internal failure is logged and, by default, allows the start.
         catch (Exception e)
 #pragma warning restore CA1031
         {
-            return Failed(vmId, e.Message);
+            return Failed(vmId, e.Message, _output);
         }
     }
 
-    private async Task<HookVerdict> DecideCoreAsync(int vmId, string? migratedFrom, CancellationToken cancellationToken)
+    private async Task<HookVerdict> DecideCoreAsync(int vmId, string? migratedFrom, DecisionOutput output, CancellationToken cancellationToken)
     {
         var tree = new PveTree(settings.PveRoot, fileSystem);
         var location = tree.FindVm(vmId) ?? throw new FileNotFoundException($"VM {vmId}: no config under {tree.NodesPath}");
@@ -141,7 +186,7 @@ public sealed class HookRunner(
             var sourceFactsFound = sourceFacts is null ? null : await sourceFacts(source, cancellationToken).ConfigureAwait(false);
             if (sourceFactsFound?.Cpu is null)
             {
-                return Failed(vmId, $"CPU of the source node {source} unknown ({sourceFactsFound?.Error ?? "not in the state cache and not reachable"}); cannot compare host CPUs");
+                return Failed(vmId, $"CPU of the source node {source} unknown ({sourceFactsFound?.Error ?? "not in the state cache and not reachable"}); cannot compare host CPUs", output);
             }
 
             facts.Add(sourceFactsFound with { Node = source });
@@ -161,27 +206,26 @@ public sealed class HookRunner(
 
         if (answer.Allowed is null)
         {
-            return Failed(vmId, answer.Reason);
+            return Failed(vmId, answer.Reason, output);
         }
 
         if (!answer.IsRefused)
         {
-            Log(_ => log.Debug("VM {VmId} on {Node}: allowing {What}: {Reason}", vmId, localNode, what, answer.Reason));
+            output.Log(_ => log.Debug("VM {VmId} on {Node}: allowing {What}: {Reason}", vmId, localNode, what, answer.Reason));
             return HookVerdict.Allow;
         }
 
         if (migratedFrom is null && !settings.HookBlockUnsafeStart)
         {
-            Log(_ => log.Warning("VM {VmId} starts on {Node}, which cannot run its CPU type: {Reason} (not blocked: hook.block_unsafe_start = false)", vmId, localNode, answer.Reason));
+            output.Log(_ => log.Warning("VM {VmId} starts on {Node}, which cannot run its CPU type: {Reason} (not blocked: hook.block_unsafe_start = false)", vmId, localNode, answer.Reason));
             return HookVerdict.Allow;
         }
 
-        var line = $"proxclmc-guard: refusing {what}: {answer.Reason}";
-        await error.WriteLineAsync(line).ConfigureAwait(false);
+        output.Say($"proxclmc-guard: refusing {what}: {answer.Reason}");
         if (logRefusals)
         {
             // The journal entry; on a console the stderr line above already says it once.
-            Log(_ => log.Error("VM {VmId} on {Node}: refused {What}: {Reason}", vmId, localNode, what, answer.Reason));
+            output.Log(_ => log.Error("VM {VmId} on {Node}: refused {What}: {Reason}", vmId, localNode, what, answer.Reason));
         }
 
         return HookVerdict.Refuse;
@@ -199,16 +243,16 @@ public sealed class HookRunner(
             : throw new InvalidDataException(parsed.Error.ToString());
     }
 
-    private HookVerdict Failed(int vmId, string why)
+    private HookVerdict Failed(int vmId, string why, DecisionOutput output)
     {
         if (settings.HookFailClosed)
         {
-            error.WriteLine($"proxclmc-guard: refusing start of VM {vmId}: {why} (hook.fail_closed = true)");
-            Log(l => l.Error("Hook could not decide for VM {VmId}: {Why}; refusing (hook.fail_closed)", vmId, why));
+            output.Say($"proxclmc-guard: refusing start of VM {vmId}: {why} (hook.fail_closed = true)");
+            output.Log(l => l.Error("Hook could not decide for VM {VmId}: {Why}; refusing (hook.fail_closed)", vmId, why));
             return HookVerdict.Refuse;
         }
 
-        Log(l => l.Warning("Hook could not decide for VM {VmId}: {Why}; allowing (hook.fail_closed = false)", vmId, why));
+        output.Log(l => l.Warning("Hook could not decide for VM {VmId}: {Why}; allowing (hook.fail_closed = false)", vmId, why));
         return HookVerdict.Allow;
     }
 
