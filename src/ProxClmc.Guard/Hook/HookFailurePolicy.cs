@@ -22,6 +22,7 @@ public static partial class HookFailurePolicy
     public static int Handle(int exitCode, string message, bool? failClosed, string? configPath, CliEnvironment environment, ILogger? log, bool toJournal)
     {
         var closed = failClosed ?? ProbeFailClosed(configPath ?? GuardConfig.DefaultPath);
+        message = Rendering.Names.Visible(message);
         var line = closed
             ? $"proxclmc-guard: refusing the start: the hook failed: {message} (hook.fail_closed = true)"
             : $"proxclmc-guard: the hook failed, allowing the start: {message} (hook.fail_closed = false)";

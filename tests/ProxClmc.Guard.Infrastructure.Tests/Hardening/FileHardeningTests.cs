@@ -115,6 +115,22 @@ public sealed class FileHardeningTests : IDisposable
     }
 
     [Fact]
+    public async Task The_facts_cache_is_written_0640_and_a_planted_symlink_is_replaced_not_followed()
+    {
+        var secret = RootOnlySecret();
+        var state = Directory.CreateDirectory(Path.Combine(_dir, "state")).FullName;
+        var path = Path.Combine(state, "facts.json");
+        File.CreateSymbolicLink(path, secret);
+
+        await Infrastructure.Facts.FactsCache.Load(path).SaveAsync();
+
+        Assert.Null(new FileInfo(path).LinkTarget);
+        Assert.Equal(AtomicFile.Mode0640, File.GetUnixFileMode(path));
+        Assert.Equal("secret key\n", File.ReadAllText(secret));
+        Assert.Equal(Mode0600, File.GetUnixFileMode(secret));
+    }
+
+    [Fact]
     public void A_secret_owned_by_another_user_is_refused_even_with_mode_0600()
     {
         using var user = LocalUser.Create();
