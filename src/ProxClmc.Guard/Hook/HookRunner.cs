@@ -222,7 +222,7 @@ public sealed class HookRunner(
             return HookVerdict.Allow;
         }
 
-        output.Say($"proxclmc-guard: refusing {what}: {answer.Reason}{OutsideStrictRule(tree, guest)}");
+        output.Say($"proxclmc-guard: refusing {what}: {answer.Reason}{OutsideStrictRule(tree, guest, output)}");
         if (logRefusals)
         {
             // The journal entry; on a console the stderr line above already says it once.
@@ -237,7 +237,7 @@ public sealed class HookRunner(
     /// anyway, the message also names the rule, so the administrator sees both reasons at once. The HA files are
     /// read only here, and an unreadable one only loses this remark.
     /// </summary>
-    private string OutsideStrictRule(PveTree tree, GuestConfig guest)
+    private string OutsideStrictRule(PveTree tree, GuestConfig guest, DecisionOutput output)
     {
         try
         {
