@@ -266,7 +266,7 @@ public sealed class ComplianceEvaluator
             BugsMustBeAbsent = model.BugsMustBeAbsent,
             NotCheckable = notCheckable,
             Model = spec.Flags.Count == 0 ? model : null,
-        };
+        }.WithQemuForm(model, spec.Flags.Select(f => (f.Name, f.Enabled)));
 
         var fits = new List<NodeFit>();
         foreach (var node in _baseline.Nodes)
@@ -346,6 +346,11 @@ public sealed class ComplianceEvaluator
 
         var canRun = check.CanRun && missing.Count == check.MissingFlags.Count;
         var reasons = new List<string>();
+        if (check.Reason is not null)
+        {
+            reasons.Add(check.Reason);
+        }
+
         if (check.VendorMismatch)
         {
             reasons.Add($"vendor {node.Facts.Cpu!.VendorId}, model needs {requirement.Vendor}");
@@ -366,7 +371,10 @@ public sealed class ComplianceEvaluator
             reasons.Add("unverified: " + Abbreviate(check.Unverified));
         }
 
-        return new NodeFit(node.Node, canRun, missing, check.VendorMismatch, canRun ? check.Unverified : [], reasons.Count == 0 ? "ok" : string.Join("; ", reasons));
+        return new NodeFit(node.Node, canRun, missing, check.VendorMismatch, canRun ? check.Unverified : [], reasons.Count == 0 ? "ok" : string.Join("; ", reasons))
+        {
+            JudgedBy = check.AnsweredByQemu ? "qemu" : "cpuinfo",
+        };
     }
 
     /// <summary>With a pinned baseline, a guest above the pin is flagged even when today's nodes could run it.</summary>

@@ -22,6 +22,7 @@ internal static class Names
         FactsSource.Snapshot => "snapshot",
         FactsSource.Cache => "cache",
         FactsSource.Assumed => "assumed",
+        FactsSource.Published => "published",
         _ => "?",
     };
 
