@@ -117,7 +117,7 @@ public sealed record NodeCapability
         // Only requirements that are exactly a catalog model are cached: they repeat for every VM and every node.
         var cacheable = requirement.Model is { } m && ReferenceEquals(requirement.Flags, m.RequiredFlags)
             && ReferenceEquals(requirement.BugsMustBeAbsent, m.BugsMustBeAbsent) && ReferenceEquals(requirement.NotCheckable, m.NotCheckable)
-            && requirement.Vendor == m.Vendor;
+            && requirement.Vendor == m.Vendor && IsPlainQemuForm(requirement, m);
         if (!cacheable)
         {
             return Judge(requirement, strictVendor);
@@ -126,6 +126,12 @@ public sealed record NodeCapability
         var key = (requirement.Model!.Name, strictVendor);
         var map = cache.For(Facts);
         return map.TryGetValue(key, out var known) ? known : map.GetOrAdd(key, _ => Judge(requirement, strictVendor));
+    }
+
+    private static bool IsPlainQemuForm(CpuRequirement requirement, CpuModel model)
+    {
+        var (name, flags) = ProxmoxCpuForms.QemuFormOf(model);
+        return requirement.QemuModel == name && requirement.QemuFlags.SequenceEqual(flags);
     }
 
     private SupportCheck Judge(CpuRequirement requirement, bool strictVendor)
