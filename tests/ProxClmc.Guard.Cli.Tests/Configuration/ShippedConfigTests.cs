@@ -28,7 +28,7 @@ public sealed class ShippedConfigTests
     // Keys that are unset by default; the file shows an example for them instead of a default.
     private static readonly HashSet<string> UnsetByDefault =
     [
-        "corosync_conf", "local_node", "token_id", "token_secret_file", "username", "password_file", "fingerprint", "chain",
+        "corosync_conf", "local_node", "token_id", "token_secret_file", "username", "password_file", "fingerprint", "chain", "qemu_binary",
     ];
 
     [Fact]
