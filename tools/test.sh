@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of ProxClmc.Guard on a Debian machine that has the .NET SDK.
 # Installs what the tests need when it is missing (as root): OpenSSH's server for the SSH tests,
-# systemd for the journald and unit-file tests. Ends with one line: "N passed, N failed".
+# systemd for the journald and unit-file tests, QEMU (qemu-system-x86) for the facts tests against the machine's KVM. Ends with one line: "N passed, N failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +9,8 @@ need=()
 command -v /usr/sbin/sshd >/dev/null 2>&1 || need+=(openssh-server)
 command -v ssh-keygen >/dev/null 2>&1 || need+=(openssh-client)
 [ -x /lib/systemd/systemd-journald ] || [ -x /usr/lib/systemd/systemd-journald ] || need+=(systemd)
+# QEMU for the facts tests: they compare what `facts` says with what qemu-system-x86_64 -cpu <model>,enforce starts.
+command -v qemu-system-x86_64 >/dev/null 2>&1 || need+=(qemu-system-x86)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "Installing test dependencies: ${need[*]}"
