@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of ProxClmc.Guard on a Debian machine that has the .NET SDK.
 # Installs what the tests need when it is missing (as root): OpenSSH's server for the SSH tests,
-# systemd for the journald and unit-file tests, QEMU (qemu-system-x86) for the facts tests against the machine's KVM. Ends with one line: "N passed, N failed".
+# systemd for the journald and unit-file tests, QEMU (qemu-system-x86) for the facts tests against this machine's
+# KVM. Ends with one line: "N passed, N failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -107,4 +107,21 @@ public sealed class PublishedFactsScanTests
         Assert.Equal("local", nodes["xeon"].GetProperty("source").GetString());
         Assert.Equal("cannot run on kvmhost (lacks pni)", Guests(doc)[100].GetProperty("reason").GetString());
     }
+
+    [Fact]
+    public void A_snapshot_carries_the_published_facts_and_judges_like_the_original()
+    {
+        using var tree = new TempTree();
+        var copy = tree.PathOf("snap");
+
+        var snapshot = GuardRun.Run("snapshot", "--from", Cluster, "--out", copy);
+
+        Assert.True(snapshot.Exit == 0, snapshot.ToString());
+        Assert.Equal(
+            File.ReadAllText(Path.Combine(Cluster, "nodes", "kvmhost", "proxclmc-guard", "facts.json")),
+            File.ReadAllText(Path.Combine(copy, "nodes", "kvmhost", "proxclmc-guard", "facts.json")));
+        Assert.False(File.Exists(Path.Combine(copy, "nodes", "xeon", "proxclmc-guard", "facts.json")));
+        using var doc = JsonDocument.Parse(GuardRun.Run("scan", "--from", copy, "--format", "json").Out);
+        Assert.Equal("cannot run on kvmhost (lacks pni)", Guests(doc)[100].GetProperty("reason").GetString());
+    }
 }
