@@ -466,7 +466,7 @@ public sealed class ComplianceEvaluator
             }
 
             var first = nodes[0].Facts.Cpu!;
-            var identical = nodes.All(n => SameCpu(first, n.Facts.Cpu!));
+            var identical = nodes.All(n => NodeCapability.SameHostCpu(nodes[0].Facts, n.Facts));
             var identity = new HostCpuIdentity
             {
                 Identical = identical,
@@ -494,11 +494,8 @@ public sealed class ComplianceEvaluator
                 .ToList();
             return lacking.Count > 0
                 ? string.Join(", ", lacking) + "; a guest started on a richer node can crash on an illegal instruction after migrating"
-                : "vendor, family or model differ";
+                : nodes.All(n => n.Facts.Qemu is not null) ? "the features KVM passes through differ (QEMU's host expansion)" : "vendor, family or model differ";
         }
-
-        private static bool SameCpu(CpuInfo a, CpuInfo b) =>
-            a.VendorId == b.VendorId && a.Family == b.Family && a.Model == b.Model && a.Flags.SetEquals(b.Flags);
     }
 
     // ---- notes ---------------------------------------------------------------------------------------------

@@ -282,6 +282,23 @@ public sealed record NodeCapability
         return mapped is not null && qemu.TryGetModel(mapped, out answer);
     }
 
+    /// <summary>
+    /// Whether a <c>host</c> (or <c>max</c>) guest sees the same CPU on both nodes: same vendor, family and model, and
+    /// the same features. Where both nodes carry QEMU's answer the features are the <c>host</c> expansions (what KVM
+    /// really passes through); otherwise the cpuinfo flags.
+    /// </summary>
+    public static bool SameHostCpu(NodeFacts a, NodeFacts b)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        if (a.Cpu is not { } x || b.Cpu is not { } y || x.VendorId != y.VendorId || x.Family != y.Family || x.Model != y.Model)
+        {
+            return false;
+        }
+
+        return a.Qemu is { } qa && b.Qemu is { } qb ? qa.SameHostFeatures(qb) : x.Flags.SetEquals(y.Flags);
+    }
+
     public bool Equals(NodeCapability? other) =>
         other is not null && Facts.Equals(other.Facts) && Level == other.Level && Equals(BestNamedModel, other.BestNamedModel)
         && SupportedNamedModels.SequenceEqual(other.SupportedNamedModels);
