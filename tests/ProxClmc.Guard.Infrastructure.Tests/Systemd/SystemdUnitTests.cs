@@ -201,6 +201,8 @@ public sealed class SystemdUnitTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(["/usr/bin/proxclmc-guard daemon"], daemon["Service.ExecStart"]);
         Assert.Equal(["/bin/kill -HUP $MAINPID"], daemon["Service.ExecReload"]);
         Assert.Equal(["on-failure"], daemon["Service.Restart"]);
+        Assert.Equal(["-/var/lib/prometheus/node-exporter", "/etc/pve/nodes"], daemon["Service.ReadWritePaths"]);
+        Assert.Equal(["/dev/kvm rw"], daemon["Service.DeviceAllow"]);
     }
 
     [Theory]
@@ -215,7 +217,7 @@ public sealed class SystemdUnitTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(["yes"], service["Service.PrivateTmp"]);
         Assert.Equal(["yes"], service["Service.NoNewPrivileges"]);
         Assert.Equal(["AF_UNIX AF_INET AF_INET6"], service["Service.RestrictAddressFamilies"]);
-        Assert.Equal(["-/var/lib/prometheus/node-exporter"], service["Service.ReadWritePaths"]);
+        Assert.Equal("-/var/lib/prometheus/node-exporter", service["Service.ReadWritePaths"][0]);
         Assert.False(service.ContainsKey("Service.ProcSubset"), "ProcSubset=pid would hide /proc/cpuinfo");
     }
 }
