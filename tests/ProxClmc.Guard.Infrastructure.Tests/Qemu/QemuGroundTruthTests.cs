@@ -13,6 +13,7 @@ namespace ProxClmc.Guard.Infrastructure.Tests.Qemu;
 /// what <c>facts</c> calls usable must be exactly what <c>qemu-system-x86_64 -accel kvm -cpu &lt;model&gt;,enforce -S</c>
 /// really starts. Where /dev/kvm or QEMU is missing the test says so and checks the qemuError path instead.
 /// </summary>
+[Collection(KvmCollection.Name)]
 public sealed class QemuGroundTruthTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(20);
@@ -61,7 +62,7 @@ public sealed class QemuGroundTruthTests(ITestOutputHelper output)
         }
 
         var outcomes = new ConcurrentDictionary<string, (Outcome Outcome, string Stderr)>();
-        using var gate = new SemaphoreSlim(Math.Clamp(Environment.ProcessorCount * 2, 2, 8));
+        using var gate = new SemaphoreSlim(Math.Clamp(Environment.ProcessorCount, 2, 8));
         await Task.WhenAll(cases.Select(async c =>
         {
             await gate.WaitAsync();
@@ -206,4 +207,14 @@ public sealed class QemuGroundTruthTests(ITestOutputHelper output)
             ? (Outcome.RefusedByEnforce, line)
             : (Outcome.OtherFailure, line.Length > 0 ? line : $"exit {(process.HasExited ? process.ExitCode : -1)}");
     }
+}
+
+/// <summary>
+/// The enforce probes start well over a hundred QEMU processes: they run alone, so that tests with short network
+/// timeouts (the fake Proxmox API) never share the CPU with them.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class KvmCollection
+{
+    public const string Name = "real KVM";
 }
