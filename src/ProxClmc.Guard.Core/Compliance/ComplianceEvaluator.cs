@@ -293,6 +293,11 @@ public sealed class ComplianceEvaluator
             fits.Add(FitOf(node, requirement, nestedVirt));
         }
 
+        if (fits.Where(f => f.ModelUnknownToQemu).Select(f => f.Node).ToList() is { Count: > 0 } unknownTo)
+        {
+            notes.Add(new GuestNote(GuestNote.QemuVersion, $"the QEMU of {string.Join(", ", unknownTo)} does not know {model.Name}: it cannot start there"));
+        }
+
         if (model.Vendor is not null && _baseline.VendorMix)
         {
             notes.Add(new GuestNote(GuestNote.VendorMix, $"{model.Name} is a {VendorName(model.Vendor)} model in a cluster with mixed CPU vendors"));
@@ -393,6 +398,7 @@ public sealed class ComplianceEvaluator
         return new NodeFit(node.Node, canRun, missing, check.VendorMismatch, canRun ? check.Unverified : [], reasons.Count == 0 ? "ok" : string.Join("; ", reasons))
         {
             JudgedBy = check.AnsweredByQemu ? "qemu" : "cpuinfo",
+            ModelUnknownToQemu = check.ModelUnknownToQemu,
         };
     }
 

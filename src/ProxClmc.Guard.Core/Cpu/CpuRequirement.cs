@@ -82,4 +82,7 @@ public sealed record SupportCheck(
 
     /// <summary>True when QEMU itself answered (query-cpu-definitions on the node) instead of a /proc/cpuinfo judgement.</summary>
     public bool AnsweredByQemu { get; init; }
+
+    /// <summary>The node's QEMU does not know the model at all (so it cannot start there, whatever the flags).</summary>
+    public bool ModelUnknownToQemu { get; init; }
 }

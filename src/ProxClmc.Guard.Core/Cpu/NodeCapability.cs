@@ -198,6 +198,7 @@ public sealed record NodeCapability
             {
                 Reason = $"QEMU {qemu.Version} on this node does not know the model {qemuModel}",
                 AnsweredByQemu = true,
+                ModelUnknownToQemu = true,
             };
         }
 

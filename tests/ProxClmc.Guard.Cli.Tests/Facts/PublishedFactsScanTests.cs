@@ -62,6 +62,9 @@ public sealed class PublishedFactsScanTests
         var db = guests[105];
         Assert.StartsWith("QEMU 7.2.22 on this node does not know the model Cascadelake-Server-v6", Fit(db, "kvmhost").GetProperty("reason").GetString(), StringComparison.Ordinal);
         Assert.Equal(["fb-clear", "psdp-no", "sbdr-ssdp-no"], Fit(db, "xeon").GetProperty("unverified").EnumerateArray().Select(f => f.GetString()));
+        Assert.Contains(
+            db.GetProperty("notes").EnumerateArray(),
+            n => n.GetProperty("code").GetString() == "qemu-version" && n.GetProperty("text").GetString() == "the QEMU of kvmhost does not know Cascadelake-Server-v6: it cannot start there");
     }
 
     [Fact]
