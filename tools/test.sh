@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of ProxClmc.Guard on a Debian machine that has the .NET SDK.
 # Installs what the tests need when it is missing (as root): OpenSSH's server for the SSH tests,
-# systemd for the journald and unit-file tests, QEMU (qemu-system-x86) for the facts tests against this machine's
-# KVM. Ends with one line: "N passed, N failed".
+# systemd for the journald and unit-file tests, passwd and util-linux for the tests that act as a second user,
+# QEMU (qemu-system-x86) for the facts tests against this machine's KVM. Ends with one line: "N passed, N failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +10,9 @@ need=()
 command -v /usr/sbin/sshd >/dev/null 2>&1 || need+=(openssh-server)
 command -v ssh-keygen >/dev/null 2>&1 || need+=(openssh-client)
 [ -x /lib/systemd/systemd-journald ] || [ -x /usr/lib/systemd/systemd-journald ] || need+=(systemd)
+# The attack tests act as a second local account (useradd/userdel, setpriv) and plant FIFOs (mkfifo).
+command -v useradd >/dev/null 2>&1 || need+=(passwd)
+command -v setpriv >/dev/null 2>&1 || need+=(util-linux)
 # QEMU for the facts tests: they compare what `facts` says with what qemu-system-x86_64 -cpu <model>,enforce starts.
 command -v qemu-system-x86_64 >/dev/null 2>&1 || need+=(qemu-system-x86)
 if [ ${#need[@]} -gt 0 ]; then
