@@ -41,12 +41,13 @@ public sealed class GuardCli
         var parse = Root.Parse(args);
         if (parse.Errors.Count > 0)
         {
-            foreach (var error in parse.Errors)
+            foreach (var message in CommandLineErrors.Describe(parse))
             {
-                await _environment.Error.WriteLineAsync($"proxclmc-guard: {error.Message}").ConfigureAwait(false);
+                await _environment.Error.WriteLineAsync($"proxclmc-guard: {message}").ConfigureAwait(false);
             }
 
-            await _environment.Error.WriteLineAsync("Try 'proxclmc-guard --help'.").ConfigureAwait(false);
+            var verb = parse.CommandResult.Command == Root ? "" : " " + parse.CommandResult.Command.Name;
+            await _environment.Error.WriteLineAsync($"Try 'proxclmc-guard{verb} --help'.").ConfigureAwait(false);
             return ExitCodes.Usage;
         }
 
@@ -92,11 +93,11 @@ public sealed class GuardCli
         }
         catch (IOException e)
         {
-            return Fail(ExitCodes.Unknown, e.Message);
+            return Fail(ExitCodes.Unknown, IoErrors.Message(e));
         }
         catch (UnauthorizedAccessException e)
         {
-            return Fail(ExitCodes.Unknown, e.Message);
+            return Fail(ExitCodes.Unknown, IoErrors.Message(e));
         }
 #pragma warning disable CA1031 // The last line of defence: an internal error still gets one line and exit 3, never a stack trace by default.
         catch (Exception e)

@@ -34,6 +34,7 @@ public static class ScanCommand
     public static async Task<int> ExecuteAsync(CommandContext ctx, ScanFilter filter, CancellationToken cancellationToken, bool writeReports = false)
     {
         var result = await ctx.CreatePipeline().ScanAsync(cancellationToken).ConfigureAwait(false);
+        filter.Validate(result);
         var report = filter.Apply(result.Report);
         var exitCode = report.ExitCode(ctx.Settings.AllowPartial);
         if (writeReports)
@@ -113,6 +114,33 @@ public static class ScanCommand
 public sealed record ScanFilter(IReadOnlyList<int> VmIds, IReadOnlyList<string> Nodes, IReadOnlyList<string> Tags)
 {
     public static ScanFilter None { get; } = new([], [], []);
+
+    /// <summary>
+    /// A filter value that matches nothing is a usage error (64) naming it: a typo in a monitoring check must not
+    /// turn into "0 guests, all safe" and stay green.
+    /// </summary>
+    public void Validate(ScanResult result)
+    {
+        var guests = result.Inventory.Guests;
+        var missingIds = VmIds.Where(id => guests.All(g => g.VmId != id)).Distinct().ToList();
+        if (missingIds.Count > 0)
+        {
+            throw new UsageException($"--vmid {string.Join(", ", missingIds)}: no such guest in the cluster");
+        }
+
+        var nodes = result.Cluster.Membership.Nodes.Select(n => n.Name).Concat(guests.Select(g => g.Node)).ToHashSet(StringComparer.Ordinal);
+        var missingNodes = Nodes.Where(n => !nodes.Contains(n)).Distinct().ToList();
+        if (missingNodes.Count > 0)
+        {
+            throw new UsageException($"--node {string.Join(", ", missingNodes)}: no such node in the cluster ({string.Join(", ", nodes.Order(StringComparer.Ordinal))})");
+        }
+
+        var missingTags = Tags.Where(t => !guests.Any(g => g.Tags.Contains(t, StringComparer.OrdinalIgnoreCase))).Distinct().ToList();
+        if (missingTags.Count > 0)
+        {
+            throw new UsageException($"--tag {string.Join(", ", missingTags)}: no guest has {(missingTags.Count == 1 ? "this tag" : "these tags")}");
+        }
+    }
 
     public ComplianceReport Apply(ComplianceReport report) =>
         report with

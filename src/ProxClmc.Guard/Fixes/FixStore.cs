@@ -52,6 +52,23 @@ public sealed class FileFixStore(string directory) : IFixStore
         File.Move(temporary, path, overwrite: true);
     }
 
+    /// <summary>
+    /// <c>--save-plan &lt;file&gt;</c>: the plan as JSON at a path of the administrator's choosing (replaced atomically).
+    /// A path that cannot be written is a usage error with our own sentence.
+    /// </summary>
+    public static void WritePlanFile(string file, FixPlan plan)
+    {
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(plan, FixJson.Plan.FixPlan);
+        try
+        {
+            Infrastructure.IO.AtomicFile.WriteAllBytesAsync(Path.GetFullPath(file), (byte[])[.. bytes, (byte)'\n']).GetAwaiter().GetResult();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new Cli.UsageException($"--save-plan {file}: cannot write it ({Cli.IoErrors.Describe(e)})");
+        }
+    }
+
     public FixPlan? LoadPlan(string planId)
     {
         var path = PlanPath(planId);
@@ -174,6 +191,6 @@ internal static class FixJson
 [JsonSerializable(typeof(FixPlan))]
 internal sealed partial class FixPlanJson : JsonSerializerContext;
 
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(FixUndoRecord))]
 internal sealed partial class FixUndoJson : JsonSerializerContext;

@@ -74,6 +74,7 @@ public static class FixTables
                     UndoOutcome.Restored => "restored",
                     UndoOutcome.AlreadyRestored => "already restored",
                     UndoOutcome.ChangedSince => "changed since",
+                    UndoOutcome.NotWritten => "not written",
                     UndoOutcome.Skipped => "skipped",
                     _ => "FAILED",
                 }),
