@@ -183,7 +183,7 @@ public sealed class FixCommandTests : IDisposable
         // One undo record per write attempt, and one saying the refused attempt wrote nothing; undo still restores
         // each VM once, to its value before the plan.
         var planId = Directory.GetFiles(_undoDir, "*.plan.json").Select(f => Path.GetFileName(f)[..20]).Single();
-        Assert.Equal([(103, null), (104, null), (104, false), (104, null), (105, null)], Store.ReadUndo(planId)!.Select(r => (r.VmId, r.Written)));
+        Assert.Equal(new (int, bool?)[] { (103, null), (104, null), (104, false), (104, null), (105, null) }, Store.ReadUndo(planId)!.Select(r => (r.VmId, r.Written)));
         var (undo, _) = await Run(new FixRequest { Undo = planId });
         Assert.Equal(ExitCodes.Ok, undo);
         Assert.Equal(("x86-64-v3", "x86-64-v4", "Skylake-Server-IBRS"), (_lab[103].Cpu, _lab[104].Cpu, _lab[105].Cpu));
