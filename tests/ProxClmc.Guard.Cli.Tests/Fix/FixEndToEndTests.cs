@@ -431,6 +431,7 @@ public sealed class FixEndToEndTests : IAsyncLifetime
         File.WriteAllText(config, $"""
             [facts]
             source = "api"
+            cache_file = "{_undoDir}/facts-cache.json"
 
             [api]
             url = "{_pve.Url}"
