@@ -18,17 +18,60 @@ public static class ScanCommand
         {
             Description = "Also replace the [report] json_file and prometheus_textfile (as the timer unit does)",
         };
+        var oncePerCluster = new Option<bool>("--once-per-cluster")
+        {
+            Description = "Scan only on the node holding the cluster scan lock, once per [daemon] interval_seconds; other nodes exit 0 quietly (the timer unit passes it)",
+        };
         var command = new Command("scan", "Judge every guest's CPU type against the cluster baseline");
+        command.Options.Add(oncePerCluster);
         command.Options.Add(vmid);
         command.Options.Add(node);
         command.Options.Add(tag);
         command.Options.Add(writeReports);
-        command.SetAction((parse, ct) => cli.RunAsync(parse, ctx => ExecuteAsync(
-            ctx,
-            new ScanFilter(parse.GetValue(vmid) ?? [], parse.GetValue(node) ?? [], parse.GetValue(tag) ?? []),
-            ct,
-            parse.GetValue(writeReports))));
+        command.SetAction((parse, ct) => cli.RunAsync(parse, ctx =>
+        {
+            var filter = new ScanFilter(parse.GetValue(vmid) ?? [], parse.GetValue(node) ?? [], parse.GetValue(tag) ?? []);
+            return parse.GetValue(oncePerCluster)
+                ? OncePerClusterAsync(ctx, filter, ct, parse.GetValue(writeReports))
+                : ExecuteAsync(ctx, filter, ct, parse.GetValue(writeReports));
+        }));
         return command;
+    }
+
+    /// <summary>The timer's scan: only on the node whose turn it is (see <see cref="ClusterScanTurn"/>).</summary>
+    public static async Task<int> OncePerClusterAsync(CommandContext ctx, ScanFilter filter, CancellationToken cancellationToken, bool writeReports)
+    {
+        if (ctx.Settings.From is not null)
+        {
+            throw new UsageException("scan --once-per-cluster takes turns through the live cluster's lock; it cannot be combined with --from");
+        }
+
+        var membership = await ctx.Sources.Membership.GetMembershipAsync(cancellationToken).ConfigureAwait(false);
+        var localNode = ctx.Settings.LocalNode ?? ctx.Environment.HostName();
+        var turn = ClusterScanTurn.Take(ctx.Settings.PveRoot, localNode, membership, ctx.Settings.Config.Daemon.Interval, ctx.Environment.Clock);
+        if (!turn.Mine)
+        {
+            ctx.Log.Debug("Not scanning on {Node}: {Reason}", localNode, turn.Reason);
+            return ExitCodes.Ok;
+        }
+
+        ctx.Log.Debug("Scanning on {Node}: {Reason}", localNode, turn.Reason);
+        var answered = false;
+        try
+        {
+            var exitCode = await ExecuteAsync(ctx, filter, cancellationToken, writeReports).ConfigureAwait(false);
+            answered = true;
+            return exitCode;
+        }
+        catch (GuardExitException e) when (e.ExitCode is ExitCodes.Warning or ExitCodes.Unsafe)
+        {
+            answered = true;
+            throw;
+        }
+        finally
+        {
+            turn.Finish?.Invoke(answered);
+        }
     }
 
     public static async Task<int> ExecuteAsync(CommandContext ctx, ScanFilter filter, CancellationToken cancellationToken, bool writeReports = false)
