@@ -17,12 +17,12 @@ public sealed class GuardCli
 {
     private readonly CliEnvironment _environment;
     private readonly Func<RunSettings, ISourceFactory> _sourceFactory;
-    private readonly Func<Hook.IHookscriptSetter> _hookscriptSetter;
+    private readonly Func<string, Hook.IHookscriptSetter> _hookscriptSetter;
 
-    public GuardCli(CliEnvironment environment, Func<RunSettings, ISourceFactory>? sourceFactory = null, Func<Hook.IHookscriptSetter>? hookscriptSetter = null)
+    public GuardCli(CliEnvironment environment, Func<RunSettings, ISourceFactory>? sourceFactory = null, Func<string, Hook.IHookscriptSetter>? hookscriptSetter = null)
     {
         _environment = environment;
-        _hookscriptSetter = hookscriptSetter ?? (() => new Hook.QmHookscriptSetter());
+        _hookscriptSetter = hookscriptSetter ?? (localNode => new Hook.PveHookscriptSetter(localNode));
         _sourceFactory = sourceFactory ?? (_ => new DefaultSourceFactory(
             new CliEnvironmentAccess(environment.FileSystem, environment.Clock, environment.HostName),
             settings => new DeferredFactsSource(() => new SshFactsSource(SshOptionsFrom(settings), environment.Clock))));
