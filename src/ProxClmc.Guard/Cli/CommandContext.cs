@@ -47,7 +47,7 @@ public sealed class CommandContext(CliEnvironment environment, RunSettings setti
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new UsageException($"--assume-node: {IoErrors.Describe(e)}");
+            throw new UsageException(e is FileNotFoundException or DirectoryNotFoundException ? $"--assume-node: no such file ({path})" : $"--assume-node: {IoErrors.Describe(e)}");
         }
     }
 }

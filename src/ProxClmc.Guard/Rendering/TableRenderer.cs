@@ -164,6 +164,6 @@ public sealed class TableRenderer
             .Select(v => (Verdict: v, Count: report.Count(v)))
             .Where(x => x.Count > 0)
             .Select(x => $"{x.Count} {x.Verdict.Name()}");
-        return $"{report.Verdicts.Count} guests: {report.UnsafeCount} unsafe, {report.WarningCount} with warnings ({string.Join(", ", parts)})";
+        return $"{report.Verdicts.Count} guest{(report.Verdicts.Count == 1 ? "" : "s")}: {report.UnsafeCount} unsafe, {report.WarningCount} with warnings ({string.Join(", ", parts)})";
     }
 }
