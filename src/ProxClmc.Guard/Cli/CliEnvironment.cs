@@ -24,14 +24,14 @@ public sealed class CliEnvironment
     /// <summary>The raw standard output, for documents too large to build as a string first; null in tests.</summary>
     public Func<Stream>? OpenStandardOutput { get; init; }
 
-    /// <summary>Width for tables when the output is not a terminal (golden files, pipes, the journal).</summary>
+    /// <summary>Width for tables (<see cref="Rendering.TableWidth"/>): the terminal's, 120 when not a terminal; tests set it.</summary>
     public int? OutputWidth { get; init; }
 
     public static CliEnvironment FromProcess() => new()
     {
         Out = Console.Out,
         Error = Console.Error,
-        OutputWidth = Console.IsOutputRedirected ? 240 : null,
+        OutputWidth = Rendering.TableWidth.ForConsole(),
         OpenStandardOutput = Console.OpenStandardOutput,
     };
 }

@@ -105,7 +105,7 @@ public static class ScanCommand
                 ctx.Out.Write(PrometheusReport.Render(result.Cluster, report, now));
                 break;
             default:
-                var table = new TableRenderer(ctx.Out, ctx.Environment.OutputWidth);
+                var table = new TableRenderer(ctx.Out, ctx.Environment.OutputWidth, shorten: !ctx.Settings.Verbose);
                 table.WriteBaseline(result.Cluster);
                 table.WriteGuests(report);
                 break;

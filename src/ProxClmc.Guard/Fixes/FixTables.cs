@@ -15,20 +15,19 @@ public static class FixTables
         var plain = new PlainConsole(output, width);
         var console = plain.Console;
         console.Write(new Text($"\nFix plan {plan.Id}: target {plan.TargetModel} ({plan.Target})" + (savedIn is null ? "" : $", saved in {savedIn}") + "\n"));
-        var table = NewTable("VMID", "Name", "Node", "Old cpu", "New cpu", "Action", "Reason");
-        foreach (var entry in plan.Entries)
-        {
-            table.AddRow(
-                Cell(entry.VmId.ToString(CultureInfo.InvariantCulture)),
-                Cell(entry.Name ?? "-"),
-                Cell(entry.Node),
-                Cell(entry.OldCpu ?? "(none)"),
-                Cell(entry.NewCpu ?? "-"),
-                Cell(entry.Action == FixAction.Change ? entry.Pending ? "change (pending)" : "change" : "skip"),
-                Cell(entry.Reason));
-        }
-
-        console.Write(table);
+        console.Write(Fill(
+            width,
+            ["VMID", "Name", "Node", "Old cpu", "New cpu", "Action", "Reason"],
+            plan.Entries.Select(entry => new[]
+            {
+                entry.VmId.ToString(CultureInfo.InvariantCulture),
+                entry.Name ?? "-",
+                entry.Node,
+                entry.OldCpu ?? "(none)",
+                entry.NewCpu ?? "-",
+                entry.Action == FixAction.Change ? entry.Pending ? "change (pending)" : "change" : "skip",
+                entry.Reason,
+            })));
         var changes = plan.ChangeEntries().Count();
         var pending = plan.ChangeEntries().Count(e => e.Pending);
         console.Write(new Text($"\n{changes} to change" + (pending > 0 ? $" ({pending} pending until the next cold start)" : "") + $", {plan.UnsafeSkips().Count()} unsafe left as they are, {plan.Entries.Count - changes - plan.UnsafeSkips().Count()} already safe or out of scope\n"));
@@ -40,19 +39,18 @@ public static class FixTables
         var plain = new PlainConsole(output, width);
         var console = plain.Console;
         console.Write(new Text($"\nApplied plan {plan.Id}:\n"));
-        var table = NewTable("VMID", "Name", "Node", "New cpu", "Result", "Detail");
-        foreach (var result in results)
-        {
-            table.AddRow(
-                Cell(result.Entry.VmId.ToString(CultureInfo.InvariantCulture)),
-                Cell(result.Entry.Name ?? "-"),
-                Cell(result.Entry.Node),
-                Cell(result.Entry.NewCpu ?? "-"),
-                Cell(Name(result.Outcome, result.Pending)),
-                Cell(result.Message));
-        }
-
-        console.Write(table);
+        console.Write(Fill(
+            width,
+            ["VMID", "Name", "Node", "New cpu", "Result", "Detail"],
+            results.Select(result => new[]
+            {
+                result.Entry.VmId.ToString(CultureInfo.InvariantCulture),
+                result.Entry.Name ?? "-",
+                result.Entry.Node,
+                result.Entry.NewCpu ?? "-",
+                Name(result.Outcome, result.Pending),
+                result.Message,
+            })));
         plain.Flush();
     }
 
@@ -61,15 +59,16 @@ public static class FixTables
         var plain = new PlainConsole(output, width);
         var console = plain.Console;
         console.Write(new Text($"Undo of plan {planId}:\n"));
-        var table = NewTable("VMID", "Node", "Our cpu", "Old cpu", "Result", "Detail");
-        foreach (var result in results)
-        {
-            table.AddRow(
-                Cell(result.Record.VmId.ToString(CultureInfo.InvariantCulture)),
-                Cell(result.Record.Node),
-                Cell(result.Record.NewCpu),
-                Cell(result.Record.OldCpu ?? "(none)"),
-                Cell(result.Outcome switch
+        console.Write(Fill(
+            width,
+            ["VMID", "Node", "Our cpu", "Old cpu", "Result", "Detail"],
+            results.Select(result => new[]
+            {
+                result.Record.VmId.ToString(CultureInfo.InvariantCulture),
+                result.Record.Node,
+                result.Record.NewCpu,
+                result.Record.OldCpu ?? "(none)",
+                result.Outcome switch
                 {
                     UndoOutcome.Restored => "restored",
                     UndoOutcome.AlreadyRestored => "already restored",
@@ -77,12 +76,26 @@ public static class FixTables
                     UndoOutcome.NotWritten => "not written",
                     UndoOutcome.Skipped => "skipped",
                     _ => "FAILED",
-                }),
-                Cell(result.Message));
+                },
+                result.Message,
+            })));
+        plain.Flush();
+    }
+
+    /// <summary>A table whose last column (the reason) is shortened at a token boundary to fit the width.</summary>
+    private static Table Fill(int? width, string[] headers, IEnumerable<string[]> rows)
+    {
+        var all = rows.ToList();
+        var others = Enumerable.Range(0, headers.Length - 1)
+            .Select(c => Math.Max(headers[c].Length, all.Count == 0 ? 0 : all.Max(r => r[c].Length)));
+        var table = NewTable(headers);
+        var columns = others.ToList();
+        foreach (var row in all)
+        {
+            table.AddRow([.. row[..^1].Select(Cell), Cell(LastCell(row[^1], width ?? TableWidth.ForConsole(), columns))]);
         }
 
-        console.Write(table);
-        plain.Flush();
+        return table;
     }
 
     private static string Name(ApplyOutcome outcome, bool pending) => outcome switch

@@ -22,10 +22,7 @@ public sealed class PlainConsole
             ColorSystem = ColorSystemSupport.NoColors,
             Interactive = InteractionSupport.No,
         });
-        if (width is { } w)
-        {
-            Console.Profile.Width = w;
-        }
+        Console.Profile.Width = width ?? TableWidth.ForConsole();
     }
 
     public IAnsiConsole Console { get; }
@@ -48,6 +45,7 @@ public sealed class PlainConsole
         var table = new Table { Border = TableBorder.Simple, ShowRowSeparators = false };
         foreach (var header in headers)
         {
+            // Cells wrap at spaces; the reason column is shortened beforehand (LastCell) so that rows stay one line.
             table.AddColumn(new TableColumn(new Text(header)) { NoWrap = false });
         }
 
@@ -55,4 +53,20 @@ public sealed class PlainConsole
     }
 
     public static IRenderable Cell(string text) => new Text(text);
+
+    /// <summary>
+    /// The last column's text shortened at a token boundary to what the other columns leave of
+    /// <paramref name="width"/> (<see cref="TableWidth"/>), given their widest cells.
+    /// </summary>
+    public static string LastCell(string text, int width, IEnumerable<int> otherColumnWidths, bool shorten = true)
+    {
+        if (!shorten)
+        {
+            return text;
+        }
+
+        var others = otherColumnWidths.ToList();
+        var room = width - others.Sum() - (3 * (others.Count + 1)) - 1;
+        return TableWidth.Shorten(text, Math.Max(12, room));
+    }
 }
