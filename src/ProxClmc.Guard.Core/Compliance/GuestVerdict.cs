@@ -22,6 +22,8 @@ public sealed record GuestNote(string Code, string Text, bool IsWarning = false)
     public const string UncheckedNodes = "unchecked-nodes";
     public const string QemuVersion = "qemu-version";
     public const string Ignored = "ignored";
+    public const string NotRead = "not-read";
+    public const string CustomModelUnverified = "custom-model-unverified";
 }
 
 /// <summary>Whether one node can run the guest's CPU type, and if not, why.</summary>

@@ -78,6 +78,11 @@ public static class ScanCommand
     {
         var result = await ctx.CreatePipeline().ScanAsync(cancellationToken).ConfigureAwait(false);
         filter.Validate(result);
+        foreach (var warning in result.Inventory.Warnings)
+        {
+            ctx.Log.Warning("{Warning}", warning);
+        }
+
         var report = filter.Apply(result.Report);
         var exitCode = report.ExitCode(ctx.Settings.AllowPartial);
         if (writeReports)
@@ -135,6 +140,12 @@ public static class ScanCommand
             return $"{invalid.Count} guest config{(invalid.Count == 1 ? "" : "s")} could not be read: {reason}" + (invalid.Count > 1 ? $" (and {invalid.Count - 1} more)" : "");
         }
 
+        if (exitCode == ExitCodes.Unknown && cluster.Baseline.UnreadableNodes.Count == 0 && report.NotRead.Any())
+        {
+            var nodes = report.NotRead.Select(v => v.Guest.Node).Distinct().Order(StringComparer.Ordinal).ToList();
+            return $"could not read the guests on {string.Join(", ", nodes)} ({report.NotRead.Count()} not read; use --allow-partial to judge the other guests)";
+        }
+
         if (exitCode == ExitCodes.Unknown)
         {
             return $"could not read {string.Join(", ", cluster.Baseline.UnreadableNodes)} (use --allow-partial to judge against the other nodes)";
@@ -178,7 +189,10 @@ public sealed record ScanFilter(IReadOnlyList<int> VmIds, IReadOnlyList<string> 
             throw new UsageException($"--node {string.Join(", ", missingNodes)}: no such node in the cluster ({string.Join(", ", nodes.Order(StringComparer.Ordinal))})");
         }
 
-        var missingTags = Tags.Where(t => !guests.Any(g => g.Tags.Contains(t, StringComparer.OrdinalIgnoreCase))).Distinct().ToList();
+        // Guests of unreachable nodes are listed without their config, so their tags are unknown: no verdict on tags then.
+        var missingTags = result.Inventory.UnreadNodes.Count > 0
+            ? []
+            : Tags.Where(t => !guests.Any(g => g.Tags.Contains(t, StringComparer.OrdinalIgnoreCase))).Distinct().ToList();
         if (missingTags.Count > 0)
         {
             throw new UsageException($"--tag {string.Join(", ", missingTags)}: no guest has {(missingTags.Count == 1 ? "this tag" : "these tags")}");
