@@ -159,7 +159,7 @@ public sealed class SystemdUnitTests(ITestOutputHelper output) : IDisposable
         var scan = Settings("proxclmc-guard-scan.service");
 
         Assert.Equal(["oneshot"], scan["Service.Type"]);
-        Assert.Equal(["/usr/bin/proxclmc-guard scan --log-target journal --write-reports"], scan["Service.ExecStart"]);
+        Assert.Equal(["/usr/bin/proxclmc-guard scan --log-target journal --write-reports --once-per-cluster"], scan["Service.ExecStart"]);
         Assert.Equal(["1 2"], scan["Service.SuccessExitStatus"]);
         Assert.Equal(["proxclmc-guard"], scan["Service.StateDirectory"]);
     }
@@ -198,7 +198,8 @@ public sealed class SystemdUnitTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(["yes"], service["Service.PrivateTmp"]);
         Assert.Equal(["yes"], service["Service.NoNewPrivileges"]);
         Assert.Equal(["AF_UNIX AF_INET AF_INET6"], service["Service.RestrictAddressFamilies"]);
-        Assert.Equal(["-/var/lib/prometheus/node-exporter"], service["Service.ReadWritePaths"]);
+        // The scan also takes the cluster lock and records its scan under /etc/pve/priv (one scanner per cluster).
+        Assert.Equal(unit == "proxclmc-guard-scan.service" ? ["-/var/lib/prometheus/node-exporter", "-/etc/pve/priv"] : ["-/var/lib/prometheus/node-exporter"], service["Service.ReadWritePaths"]);
         Assert.False(service.ContainsKey("Service.ProcSubset"), "ProcSubset=pid would hide /proc/cpuinfo");
     }
 }
