@@ -65,7 +65,8 @@ public sealed class FileFixStore(string directory) : IFixStore
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new Cli.UsageException($"--save-plan {file}: cannot write it ({Cli.IoErrors.Describe(e)})");
+            var reason = e is DirectoryNotFoundException ? $"no such directory {Path.GetDirectoryName(Path.GetFullPath(file))}" : Cli.IoErrors.Describe(e);
+            throw new Cli.UsageException($"--save-plan {file}: cannot write it ({reason})");
         }
     }
 

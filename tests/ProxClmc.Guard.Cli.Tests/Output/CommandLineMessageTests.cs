@@ -42,6 +42,15 @@ public sealed class CommandLineMessageTests
         Assert.Equal("proxclmc-guard: --assume-node: no such file (/nonexistent/cpuinfo)\n", result.Error);
     }
 
+    [Fact]
+    public void A_plan_file_that_cannot_be_written_is_a_usage_error_in_our_words()
+    {
+        var result = GuardRun.Run("fix", "--from", GuardRun.Lab, "--save-plan", "/nonexistent/dir/plan.json");
+
+        Assert.Equal(64, result.Exit);
+        Assert.Equal("proxclmc-guard: --save-plan /nonexistent/dir/plan.json: cannot write it (no such directory /nonexistent/dir)\n", result.Error);
+    }
+
     [Theory]
     [InlineData("IO_FileNotFound_FileName, /etc/x", "no such file (/etc/x)")]
     [InlineData("IO_PathNotFound_Path, /etc/y/z", "no such directory (/etc/y/z)")]
