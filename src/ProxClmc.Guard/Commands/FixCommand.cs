@@ -192,7 +192,7 @@ public static class FixCommand
         if (!json)
         {
             new TableRenderer(ctx.Out, ctx.Environment.OutputWidth).WriteBaseline(result.Cluster);
-            FixTables.WritePlan(ctx.Out, ctx.Environment.OutputWidth, plan, saved ? store.Location : null);
+            FixTables.WritePlan(ctx.Out, ctx.Environment.OutputWidth, plan, saved ? store.Location : null, shorten: !ctx.Settings.Verbose);
         }
 
         var unsafeSkips = plan.UnsafeSkips().Select(e => e.VmId).ToList();
@@ -270,7 +270,7 @@ public static class FixCommand
 
         if (ctx.Settings.Format != OutputFormat.Json)
         {
-            FixTables.WritePlan(ctx.Out, ctx.Environment.OutputWidth, plan, store.Location);
+            FixTables.WritePlan(ctx.Out, ctx.Environment.OutputWidth, plan, store.Location, shorten: !ctx.Settings.Verbose);
         }
 
         var applier = new FixApplier(writer, store, planner: null, ctx.Environment.Clock, ctx.Log);
@@ -291,7 +291,7 @@ public static class FixCommand
         }
         else
         {
-            FixTables.WriteApplyResults(ctx.Out, ctx.Environment.OutputWidth, plan, results);
+            FixTables.WriteApplyResults(ctx.Out, ctx.Environment.OutputWidth, plan, results, shorten: !ctx.Settings.Verbose);
         }
 
         var undoHint = applied > 0 ? $"; undo with `proxclmc-guard fix --undo {plan.Id}`" : "";
@@ -344,7 +344,7 @@ public static class FixCommand
         }
         else
         {
-            FixTables.WriteUndoResults(ctx.Out, ctx.Environment.OutputWidth, planId, results);
+            FixTables.WriteUndoResults(ctx.Out, ctx.Environment.OutputWidth, planId, results, shorten: !ctx.Settings.Verbose);
         }
 
         if (failed is not null)

@@ -10,13 +10,16 @@ namespace ProxClmc.Guard.Fixes;
 /// <summary>The tables of <c>fix</c>: the plan, what applying it did, what undoing it did.</summary>
 public static class FixTables
 {
-    public static void WritePlan(TextWriter output, int? width, FixPlan plan, string? savedIn)
+    public static void WritePlan(TextWriter output, int? width, FixPlan plan, string? savedIn, bool shorten = true)
     {
         var plain = new PlainConsole(output, width);
         var console = plain.Console;
         console.Write(new Text($"\nFix plan {plan.Id}: target {plan.TargetModel} ({plan.Target})" + (savedIn is null ? "" : $", saved in {savedIn}") + "\n"));
-        console.Write(Fill(
+        plain.Flush();
+        Fill(
+            output,
             width,
+            shorten,
             ["VMID", "Name", "Node", "Old cpu", "New cpu", "Action", "Reason"],
             plan.Entries.Select(entry => new[]
             {
@@ -27,20 +30,26 @@ public static class FixTables
                 entry.NewCpu ?? "-",
                 entry.Action == FixAction.Change ? entry.Pending ? "change (pending)" : "change" : "skip",
                 entry.Reason,
-            })));
+            }),
+            (3, 12),
+            (4, 12),
+            (1, 8));
         var changes = plan.ChangeEntries().Count();
         var pending = plan.ChangeEntries().Count(e => e.Pending);
         console.Write(new Text($"\n{changes} to change" + (pending > 0 ? $" ({pending} pending until the next cold start)" : "") + $", {plan.UnsafeSkips().Count()} unsafe left as they are, {plan.Entries.Count - changes - plan.UnsafeSkips().Count()} already safe or out of scope\n"));
         plain.Flush();
     }
 
-    public static void WriteApplyResults(TextWriter output, int? width, FixPlan plan, IReadOnlyList<ApplyResult> results)
+    public static void WriteApplyResults(TextWriter output, int? width, FixPlan plan, IReadOnlyList<ApplyResult> results, bool shorten = true)
     {
         var plain = new PlainConsole(output, width);
         var console = plain.Console;
         console.Write(new Text($"\nApplied plan {plan.Id}:\n"));
-        console.Write(Fill(
+        plain.Flush();
+        Fill(
+            output,
             width,
+            shorten,
             ["VMID", "Name", "Node", "New cpu", "Result", "Detail"],
             results.Select(result => new[]
             {
@@ -50,17 +59,22 @@ public static class FixTables
                 result.Entry.NewCpu ?? "-",
                 Name(result.Outcome, result.Pending),
                 result.Message,
-            })));
+            }),
+            (3, 16),
+            (1, 10));
         plain.Flush();
     }
 
-    public static void WriteUndoResults(TextWriter output, int? width, string planId, IReadOnlyList<UndoResult> results)
+    public static void WriteUndoResults(TextWriter output, int? width, string planId, IReadOnlyList<UndoResult> results, bool shorten = true)
     {
         var plain = new PlainConsole(output, width);
         var console = plain.Console;
         console.Write(new Text($"Undo of plan {planId}:\n"));
-        console.Write(Fill(
+        plain.Flush();
+        Fill(
+            output,
             width,
+            shorten,
             ["VMID", "Node", "Our cpu", "Old cpu", "Result", "Detail"],
             results.Select(result => new[]
             {
@@ -78,24 +92,17 @@ public static class FixTables
                     _ => "FAILED",
                 },
                 result.Message,
-            })));
+            }),
+            (2, 16),
+            (3, 16));
         plain.Flush();
     }
 
-    /// <summary>A table whose last column (the reason) is shortened at a token boundary to fit the width.</summary>
-    private static Table Fill(int? width, string[] headers, IEnumerable<string[]> rows)
+    /// <summary>The table under the width policy: names and cpu values give up room before id, node and outcome.</summary>
+    private static void Fill(TextWriter output, int? width, bool shorten, string[] headers, IEnumerable<string[]> rows, params (int Column, int Floor)[] shrinkable)
     {
-        var all = rows.ToList();
-        var others = Enumerable.Range(0, headers.Length - 1)
-            .Select(c => Math.Max(headers[c].Length, all.Count == 0 ? 0 : all.Max(r => r[c].Length)));
-        var table = NewTable(headers);
-        var columns = others.ToList();
-        foreach (var row in all)
-        {
-            table.AddRow([.. row[..^1].Select(Cell), Cell(LastCell(row[^1], width ?? TableWidth.ForConsole(), columns))]);
-        }
-
-        return table;
+        output.WriteLine();
+        TextTable.Write(output, width ?? TableWidth.ForConsole(), headers, rows.ToList(), shrinkable, shorten);
     }
 
     private static string Name(ApplyOutcome outcome, bool pending) => outcome switch

@@ -133,53 +133,8 @@ public sealed class TableRenderer
             }
         }
 
-        string[] header = ["VMID", "Name", "Node", "CPU", "Verdict", "Reason"];
-        var widths = new int[header.Length - 1];
-        for (var c = 0; c < widths.Length; c++)
-        {
-            widths[c] = Math.Max(header[c].Length, rows.Count == 0 ? 0 : rows.Max(r => r[c].Length));
-        }
-
-        // Fit the width: the reason gets what the other columns leave; when that is too little, long names and CPU
-        // values give up room first (shortened at a token boundary), never the id, the node or the verdict.
-        var reasonWidth = int.MaxValue;
-        if (_shorten)
-        {
-            const int minReason = 12;
-            var available = _width - 2 - (3 * widths.Length);
-            foreach (var (column, floor) in new[] { (3, 16), (1, 10) })
-            {
-                var excess = widths.Sum() + minReason - available;
-                if (excess > 0)
-                {
-                    widths[column] = Math.Max(floor, widths[column] - excess);
-                }
-            }
-
-            reasonWidth = Math.Max(minReason, available - widths.Sum());
-        }
-
-        var line = new System.Text.StringBuilder();
-        void Row(string[] cells)
-        {
-            line.Clear().Append("  ");
-            for (var c = 0; c < widths.Length; c++)
-            {
-                var cell = TableWidth.Shorten(cells[c], widths[c]);
-                line.Append(cell).Append(' ', widths[c] - cell.Length + 3);
-            }
-
-            _writer.WriteLine(line.Append(TableWidth.Shorten(cells[^1], reasonWidth)).ToString().TrimEnd());
-        }
-
         _writer.WriteLine();
-        Row(header);
-        _writer.WriteLine("  " + new string('─', Math.Min(widths.Sum() + (3 * widths.Length) + header[^1].Length, _width - 2)));
-        foreach (var row in rows)
-        {
-            Row(row);
-        }
-
+        TextTable.Write(_writer, _width, ["VMID", "Name", "Node", "CPU", "Verdict", "Reason"], rows, [(3, 16), (1, 10)], _shorten);
         _writer.WriteLine();
         _writer.WriteLine(Summary(report));
     }
