@@ -37,7 +37,7 @@ public static class HookCommand
                 ctx.Environment.Clock,
                 logRefusals: ctx.LogVerdicts);
             return runner.RunAsync(parse.GetValue(vmid), parse.GetValue(phase)!, ct);
-        }));
+        }, hook: true));
 
         var ids = new Option<int[]>("--vmid") { Description = "Attach to these VMs (repeatable)", HelpName = "id" };
         var all = new Option<bool>("--all") { Description = "Attach to every VM that has no hookscript" };
@@ -105,8 +105,8 @@ public static class HookCommand
         }
 
         Directory.CreateDirectory(snippetsDir);
-        File.Copy(script, target, overwrite: true);
-        File.SetUnixFileMode(target, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+        // Replaced atomically with mode 0755 set on the handle: the snippets folder must not let others swap names in it.
+        Infrastructure.IO.AtomicFile.WriteAllBytes(target, File.ReadAllBytes(script), Infrastructure.IO.AtomicFile.Mode0755);
         ctx.Out.WriteLine($"Installed {target} ({volume}).");
 
         // A VM whose hookscript volume is missing on a node cannot start there (Proxmox refuses the start): attach only
@@ -157,6 +157,7 @@ public static class HookCommand
             }
         }
 
+        ctx.Out.WriteLine("To detach: qm set <vmid> --delete hookscript on the VM's node (every VM: see \"Removing the hookscript\" in proxclmc-guard(1)).");
         if (failed.Count > 0)
         {
             throw new GuardExitException(ExitCodes.Unknown, $"{Vms(failed.Count)} could not be attached: {string.Join(", ", failed)}" + (refused.Count > 0 ? $"; {Vms(refused.Count)} left alone: the snippet is missing on some node" : ""));

@@ -36,7 +36,8 @@ public sealed class PlainConsole
         var count = text.EndsWith('\n') ? lines.Length - 1 : lines.Length;
         for (var i = 0; i < count; i++)
         {
-            _output.WriteLine(lines[i].TrimEnd());
+            // Cells are made visible already (Cell); this catches text written to the console some other way.
+            _output.WriteLine(Names.Visible(lines[i].TrimEnd()));
         }
     }
 
@@ -45,28 +46,13 @@ public sealed class PlainConsole
         var table = new Table { Border = TableBorder.Simple, ShowRowSeparators = false };
         foreach (var header in headers)
         {
-            // Cells wrap at spaces; the reason column is shortened beforehand (LastCell) so that rows stay one line.
+            // Cells wrap at spaces (the node table); the guest and fix tables are laid out by TextTable.
             table.AddColumn(new TableColumn(new Text(header)) { NoWrap = false });
         }
 
         return table;
     }
 
-    public static IRenderable Cell(string text) => new Text(text);
-
-    /// <summary>
-    /// The last column's text shortened at a token boundary to what the other columns leave of
-    /// <paramref name="width"/> (<see cref="TableWidth"/>), given their widest cells.
-    /// </summary>
-    public static string LastCell(string text, int width, IEnumerable<int> otherColumnWidths, bool shorten = true)
-    {
-        if (!shorten)
-        {
-            return text;
-        }
-
-        var others = otherColumnWidths.ToList();
-        var room = width - others.Sum() - (3 * (others.Count + 1)) - 1;
-        return TableWidth.Shorten(text, Math.Max(12, room));
-    }
+    /// <summary>A cell: names from the cluster or a snapshot with their control characters made visible.</summary>
+    public static IRenderable Cell(string text) => new Text(Names.Visible(text));
 }

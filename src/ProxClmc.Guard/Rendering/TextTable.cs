@@ -19,6 +19,8 @@ public static class TextTable
     /// <param name="shorten">False (-v): every cell whole, lines as long as they need.</param>
     public static void Write(TextWriter output, int width, string[] headers, IReadOnlyList<string[]> rows, IReadOnlyList<(int Column, int Floor)> shrinkable, bool shorten = true)
     {
+        // Names and values come from the cluster or a snapshot: control characters are shown, never passed through.
+        rows = rows.Select(r => r.Select(Names.Visible).ToArray()).ToList();
         var widths = new int[headers.Length - 1];
         for (var c = 0; c < widths.Length; c++)
         {

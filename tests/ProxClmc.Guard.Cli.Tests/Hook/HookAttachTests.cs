@@ -72,6 +72,9 @@ public sealed class HookAttachTests : IDisposable
         }
 
         Assert.Contains("has hookscript local:snippets/backup-notify.sh: keep it and chain it with [hook] chain", _out.ToString(), StringComparison.Ordinal);
+        Assert.Contains("To detach: qm set <vmid> --delete hookscript", _out.ToString(), StringComparison.Ordinal);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute,
+            File.GetUnixFileMode(installed));
     }
 
     [Fact]

@@ -201,5 +201,6 @@ public sealed class SystemdUnitTests(ITestOutputHelper output) : IDisposable
         // The scan also takes the cluster lock and records its scan under /etc/pve/priv (one scanner per cluster).
         Assert.Equal(unit == "proxclmc-guard-scan.service" ? ["-/var/lib/prometheus/node-exporter", "-/etc/pve/priv"] : ["-/var/lib/prometheus/node-exporter"], service["Service.ReadWritePaths"]);
         Assert.False(service.ContainsKey("Service.ProcSubset"), "ProcSubset=pid would hide /proc/cpuinfo");
+        Assert.Equal(["1G"], service["Service.MemoryMax"]);
     }
 }
