@@ -21,11 +21,6 @@ public static class HookCommand
         command.Arguments.Add(phase);
         command.SetAction((parse, ct) => cli.RunAsync(parse, ctx =>
         {
-            if (ctx.Settings.Format != OutputFormat.Table)
-            {
-                throw new UsageException("hook answers Proxmox with its exit code and one line; --format does not apply to it");
-            }
-
             var runner = new HookRunner(
                 ctx.Settings,
                 ctx.Settings.LocalNode ?? ctx.Environment.HostName(),

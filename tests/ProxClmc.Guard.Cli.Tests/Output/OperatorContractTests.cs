@@ -141,7 +141,6 @@ public sealed class OperatorContractTests
     [InlineData("fix --format prometheus", "fix --format prometheus: a plan has no metrics; use table or json")]
     [InlineData("baseline --list-only --format prometheus", "baseline --list-only prints the CPU type (or, with --format json, the baseline JSON); --format prometheus has no such form")]
     [InlineData("daemon --format json", "daemon writes its reports to the [report] files (JSON and Prometheus); --format does not apply to it")]
-    [InlineData("hook 100 pre-start --format json", "hook answers Proxmox with its exit code and one line; --format does not apply to it")]
     [InlineData("snapshot --out /nonexistent/x --format prometheus", "snapshot --format prometheus: a snapshot has no metrics; use table or json (the manifest)")]
     [InlineData("scan --format yaml", "--format yaml: expected table, json or prometheus")]
     public void A_format_a_verb_cannot_honour_is_refused_with_64(string command, string message)
