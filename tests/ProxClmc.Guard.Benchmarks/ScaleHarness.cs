@@ -641,7 +641,11 @@ public static class ScaleHarness
             if (_process is { } process)
             {
                 // SIGTERM: the fake disposes its server and removes its temp files.
-                _ = Kill(process.Id, 15);
+                using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString(CultureInfo.InvariantCulture)]))
+                {
+                    kill.WaitForExit();
+                }
+
                 if (!process.WaitForExit(TimeSpan.FromSeconds(20)))
                 {
                     process.Kill(entireProcessTree: true);
@@ -650,9 +654,6 @@ public static class ScaleHarness
                 process.Dispose();
             }
         }
-
-        [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill")]
-        private static extern int Kill(int pid, int signal);
     }
 
     /// <summary>utime + stime of a live process from /proc/&lt;pid&gt;/stat (clock ticks of 10 ms).</summary>
