@@ -15,7 +15,7 @@ namespace ProxClmc.Guard.Benchmarks;
 /// <summary>What <c>scale</c> runs: the issue's parameters by default, a small cluster with <c>--smoke</c>.</summary>
 public sealed record ScaleOptions
 {
-    public const string Usage = "scale [--smoke] [--nodes N] [--vms N] [--latency-ms N] [--ssh-nodes N] [--ssh-delay-ms N] [--parallelism N] [--runs N] [--in-process] [--cli PATH] [--aot PATH] [--proxclmc PATH] [--instructions] [--profile-dir DIR] [--format table|json]";
+    public const string Usage = "scale [--smoke] [--nodes N] [--vms N] [--latency-ms N] [--ssh-nodes N] [--ssh-delay-ms N] [--parallelism N] [--runs N] [--in-process] [--cli PATH] [--aot PATH] [--proxclmc PATH] [--instructions] [--profile-dir DIR] [--cases in-process,api,table,ssh,hook] [--format table|json]";
 
     public int Nodes { get; init; } = 64;
 
@@ -53,6 +53,11 @@ public sealed record ScaleOptions
     /// <summary>Keep the callgrind profiles (--version, one hook decision, baseline over SSH of one node) in this folder; implies <see cref="Instructions"/>.</summary>
     public string? ProfileDir { get; init; }
 
+    /// <summary>Which groups of cases run (default: all): in-process, api, table, ssh, hook.</summary>
+    public IReadOnlySet<string> Cases { get; init; } = new HashSet<string>(AllCases);
+
+    public static readonly string[] AllCases = ["in-process", "api", "table", "ssh", "hook"];
+
     /// <summary>"table" (default) or "json": one object per case.</summary>
     public string Format { get; init; } = "table";
 
@@ -82,9 +87,15 @@ public sealed record ScaleOptions
                 "--runs" => options with { Runs = Math.Max(1, NextInt()) },
                 "--in-process" => options with { InProcess = true },
                 "--cli" => options with { CliPath = Next() },
-                "--aot" => options with { AotPath = Next() },
-                "--proxclmc" => options with { ProxClmcPath = Next() },
+                "--aot" => options with { AotPath = Path.GetFullPath(Next()) },
+                "--proxclmc" => options with { ProxClmcPath = Path.GetFullPath(Next()) },
                 "--instructions" => options with { Instructions = true },
+                "--cases" => options with
+                {
+                    Cases = Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) is var cases && cases.All(AllCases.Contains)
+                        ? cases.ToHashSet()
+                        : throw new ArgumentException($"--cases: a comma-separated list of {string.Join(", ", AllCases)}, got '{args[i]}'"),
+                },
                 "--profile-dir" => options with { ProfileDir = Path.GetFullPath(Next()), Instructions = true },
                 "--format" => options with
                 {
@@ -178,20 +189,37 @@ public static class ScaleHarness
         var work = Directory.CreateTempSubdirectory("proxclmc-scale-");
         try
         {
-            figures.Add(EvaluateInProcess(options.Vms, options.Nodes));
-            figures.Add(RenderTableInProcess(options.Vms, options.Nodes));
-            figures.Add(ParseCpuInfoInProcess(512));
+            if (options.Cases.Contains("in-process"))
+            {
+                figures.Add(EvaluateInProcess(options.Vms, options.Nodes));
+                figures.Add(ParseCpuInfoInProcess(512));
+            }
 
             var snapshot = Path.Combine(work.FullName, "snapshot");
-            FakeSnapshotGenerator.Write(snapshot, options.Nodes, options.Vms, ScaleInputs.NodeCpuInfoPaths);
-            await RunApiCasesAsync(options, work.FullName, snapshot, cli, figures, errors, notes, cancellationToken);
-            await RunTableCaseAsync(options, snapshot, cli, figures, errors, cancellationToken);
-            if (options.SshNodes > 0)
+            if (options.Cases.Contains("api") || options.Cases.Contains("table"))
+            {
+                FakeSnapshotGenerator.Write(snapshot, options.Nodes, options.Vms, ScaleInputs.NodeCpuInfoPaths);
+            }
+
+            if (options.Cases.Contains("api"))
+            {
+                await RunApiCasesAsync(options, work.FullName, snapshot, cli, figures, errors, notes, cancellationToken);
+            }
+
+            if (options.Cases.Contains("table"))
+            {
+                await RunTableCaseAsync(options, snapshot, cli, figures, errors, cancellationToken);
+            }
+
+            if (options.SshNodes > 0 && options.Cases.Contains("ssh"))
             {
                 await RunSshCasesAsync(options, work.FullName, native, figures, errors, notes, cancellationToken);
             }
 
-            await RunHookCaseAsync(options, work.FullName, native, figures, errors, notes, cancellationToken);
+            if (options.Cases.Contains("hook"))
+            {
+                await RunHookCaseAsync(options, work.FullName, native, figures, errors, notes, cancellationToken);
+            }
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -404,45 +432,40 @@ public static class ScaleHarness
         var baseline = ScaleInputs.BaselineOf(facts);
         var evaluator = new ComplianceEvaluator(baseline, CpuCatalog.Default, new GuardPolicy(), custom);
         ComplianceReport? report = null;
-        var (cold, coldBytes) = Measure(7, () =>
+        var (coldWall, cold, coldBytes) = Measure(7, () =>
         {
             report = new ComplianceEvaluator(baseline, CpuCatalog.Default, new GuardPolicy(), custom).EvaluateAll(guests, DateTimeOffset.UnixEpoch);
         });
-        var (warm, warmBytes) = Measure(7, () => evaluator.EvaluateAll(guests, DateTimeOffset.UnixEpoch));
-        return new ScaleFigure($"evaluate {vms} guests x {nodes} nodes (in-process)", cold, null, null, "<= 50 ms", vms >= 10_000 ? cold <= TimeSpan.FromMilliseconds(50) : null,
+        var (_, warm, warmBytes) = Measure(7, () => evaluator.EvaluateAll(guests, DateTimeOffset.UnixEpoch));
+        return new ScaleFigure($"evaluate {vms} guests x {nodes} nodes (in-process)", coldWall, null, null, "<= 50 ms", vms >= 10_000 ? cold <= TimeSpan.FromMilliseconds(50) : null,
             $"median of 7 after a warm-up, a new evaluator each time (as a CLI run); {report!.Verdicts.Count(v => v.Verdict.IsUnsafe())} unsafe")
         {
-            Figure = new("", cold.TotalMilliseconds, "ms"),
-            Reference = $"reused evaluator (warm caches) {warm.TotalMilliseconds:0} ms; allocated {coldBytes / 1e6:0.0} MB cold, {warmBytes / 1e6:0.0} MB warm",
+            Cpu = cold,
+            Figure = new("CPU", cold.TotalMilliseconds, "ms"),
+            Reference = $"wall {coldWall.TotalMilliseconds:0} ms; reused evaluator (warm caches) {warm.TotalMilliseconds:0} ms CPU; allocated {coldBytes / 1e6:0.0} MB cold, {warmBytes / 1e6:0.0} MB warm",
             Values = [new("warm", warm.TotalMilliseconds, "ms"), new("allocated_cold", coldBytes / 1e6, "MB"), new("allocated_warm", warmBytes / 1e6, "MB")],
         };
     }
 
-    private static ScaleFigure RenderTableInProcess(int vms, int nodes)
+    private static (TimeSpan Wall, TimeSpan Cpu, long Bytes, long Chars) RenderTableInProcess(int vms, int nodes)
     {
         var facts = ScaleInputs.NodeFactsOf(nodes);
         var report = new ComplianceEvaluator(ScaleInputs.BaselineOf(facts), CpuCatalog.Default, new GuardPolicy(), ScaleInputs.LabCustomModels())
             .EvaluateAll(ScaleInputs.GuestsOf(vms, nodes), DateTimeOffset.UnixEpoch);
-        var length = 0;
-        var (median, bytes) = Measure(7, () =>
+        long chars = 0;
+        var (wall, cpu, bytes) = Measure(7, () =>
         {
-            var writer = new StringWriter();
+            var writer = new CountingWriter();
             new ProxClmc.Guard.Rendering.TableRenderer(writer, 120).WriteGuests(report);
-            length = writer.GetStringBuilder().Length;
+            chars = writer.Chars;
         });
-        return new ScaleFigure($"render the guest table, {vms} guests (in-process)", median, null, null, "(part of the table row)", null,
-            $"TableRenderer.WriteGuests into memory, median of 7; {length / 1024} KiB of text")
-        {
-            Figure = new("", median.TotalMilliseconds, "ms"),
-            Reference = $"allocated {bytes / 1e6:0.0} MB ({length / 1024} KiB of text)",
-            Values = [new("allocated", bytes / 1e6, "MB"), new("text", length / 1024.0, "KiB")],
-        };
+        return (wall, cpu, bytes, chars);
     }
 
     private static ScaleFigure ParseCpuInfoInProcess(int threads)
     {
         var text = ScaleInputs.CpuInfoOfHost(threads);
-        var (median, bytes) = Measure(21, () => CpuInfoParser.Parse(text).GetValueOrThrow());
+        var (median, _, bytes) = Measure(21, () => CpuInfoParser.Parse(text).GetValueOrThrow());
         return new ScaleFigure($"parse /proc/cpuinfo, {threads} threads (in-process)", median, null, null, "< 5 ms", median < TimeSpan.FromMilliseconds(5),
             $"{text.Length / 1024} KiB, median of 21 after a warm-up")
         {
@@ -450,24 +473,50 @@ public static class ScaleHarness
         };
     }
 
-    /// <summary>Median time of <paramref name="runs"/> runs after a warm-up, and the bytes one run allocates (median).</summary>
-    private static (TimeSpan Median, long Bytes) Measure(int runs, Action action)
+    /// <summary>
+    /// Median wall time and CPU time (of this whole process: on a loaded machine CPU time is the figure that waiting
+    /// does not inflate) of <paramref name="runs"/> runs after a warm-up, and the bytes one run allocates (median).
+    /// </summary>
+    private static (TimeSpan Median, TimeSpan Cpu, long Bytes) Measure(int runs, Action action)
     {
         action();
         var times = new List<TimeSpan>(runs);
+        var cpus = new List<TimeSpan>(runs);
         var allocations = new List<long>(runs);
+        using var self = Process.GetCurrentProcess();
         for (var i = 0; i < runs; i++)
         {
             var before = GC.GetAllocatedBytesForCurrentThread();
+            self.Refresh();
+            var cpuBefore = self.TotalProcessorTime;
             var sw = Stopwatch.StartNew();
             action();
             times.Add(sw.Elapsed);
+            self.Refresh();
+            cpus.Add(self.TotalProcessorTime - cpuBefore);
             allocations.Add(GC.GetAllocatedBytesForCurrentThread() - before);
         }
 
         times.Sort();
+        cpus.Sort();
         allocations.Sort();
-        return (times[runs / 2], allocations[runs / 2]);
+        return (times[runs / 2], cpus[runs / 2], allocations[runs / 2]);
+    }
+
+    /// <summary>Counts what is written and keeps nothing: the table's cost without a buffer of its text.</summary>
+    private sealed class CountingWriter : TextWriter
+    {
+        public long Chars { get; private set; }
+
+        public override Encoding Encoding => Encoding.UTF8;
+
+        public override void Write(char value) => Chars++;
+
+        public override void Write(string? value) => Chars += value?.Length ?? 0;
+
+        public override void Write(char[] buffer, int index, int count) => Chars += count;
+
+        public override void Write(ReadOnlySpan<char> buffer) => Chars += buffer.Length;
     }
 
     // ---------------------------------------------------------------- API cases
@@ -530,21 +579,23 @@ public static class ScaleHarness
 
     private static async Task RunTableCaseAsync(ScaleOptions options, string snapshot, string? cli, List<ScaleFigure> figures, List<string> errors, CancellationToken cancellationToken)
     {
-        // Where the table's time goes: the same cluster read from the snapshot folder (no HTTP at all), once as JSON,
-        // once as the table; the difference is what the table output costs.
-        var json = await RunCliAsync(null, cli, "  same scan --from the snapshot, json", ["scan", "--from", snapshot, "--format", "json"], errors, cancellationToken) with { Goal = "(breakdown)" };
-        var table = await RunCliAsync(null, cli, "  same scan --from the snapshot, table", ["scan", "--from", snapshot], errors, cancellationToken) with { Goal = "(breakdown)" };
-        figures.Add(json);
-        figures.Add(table);
-        var cost = (table.Cpu ?? table.Wall) - (json.Cpu ?? json.Wall);
-        var unit = table.Cpu is null ? "wall" : "CPU";
-        figures.Add(new ScaleFigure($"table output, {options.Vms} guests", TimeSpan.Zero, null, null, options.Smoke ? "(smoke: no goal)" : "<= 0.3 s",
-            options.Smoke ? null : cost <= TimeSpan.FromSeconds(0.3),
-            $"{unit} of `scan --from` printing the table minus the same run printing JSON")
+        // The table itself (TableRenderer.WriteGuests in this process, into a writer that keeps nothing), and for
+        // reference the CLI reading the same cluster from the snapshot folder (no HTTP) printing the table, then JSON.
+        var render = RenderTableInProcess(options.Vms, options.Nodes);
+        var table = await RunCliAsync(null, cli, "  scan --from the snapshot, table", ["scan", "--from", snapshot], errors, cancellationToken) with { Goal = "(breakdown)" };
+        var json = await RunCliAsync(null, cli, "  scan --from the snapshot, json", ["scan", "--from", snapshot, "--format", "json"], errors, cancellationToken) with { Goal = "(breakdown)" };
+        figures.Add(new ScaleFigure($"table output, {options.Vms} guests", render.Wall, null, null, options.Smoke ? "(smoke: no goal)" : "<= 0.3 s",
+            options.Smoke ? null : render.Cpu <= TimeSpan.FromSeconds(0.3),
+            $"TableRenderer.WriteGuests in-process, median of 7 CPU times; {render.Chars / 1024} KiB of text; allocated {render.Bytes / 1e6:0.0} MB")
         {
-            Figure = new($"{unit} over JSON", cost.TotalMilliseconds, "ms"),
-            Reference = $"whole run: table {(table.Cpu ?? table.Wall).TotalMilliseconds:0} ms {unit}, {table.Wall.TotalMilliseconds:0} ms wall; JSON {(json.Cpu ?? json.Wall).TotalMilliseconds:0} ms {unit}, {json.Wall.TotalMilliseconds:0} ms wall",
+            Cpu = render.Cpu,
+            Figure = new("CPU", render.Cpu.TotalMilliseconds, "ms"),
+            Reference = $"wall {render.Wall.TotalMilliseconds:0} ms, allocated {render.Bytes / 1e6:0.0} MB; whole `scan --from` run: table {Ms(table.Cpu ?? table.Wall)} CPU, JSON {Ms(json.Cpu ?? json.Wall)} CPU",
+            Values = [new("allocated", render.Bytes / 1e6, "MB"), new("text", render.Chars / 1024.0, "KiB"),
+                new("scan_from_table_cpu", (table.Cpu ?? TimeSpan.Zero).TotalMilliseconds, "ms"), new("scan_from_json_cpu", (json.Cpu ?? TimeSpan.Zero).TotalMilliseconds, "ms")],
         });
+        figures.Add(table);
+        figures.Add(json);
     }
 
     /// <summary>The fake Proxmox: its own process (the FakePve program) when built, else inside the harness.</summary>
@@ -1005,7 +1056,8 @@ public static class ScaleHarness
     {
         var file = Path.Combine(work, $"callgrind.{name}.out");
         Directory.CreateDirectory(work);
-        var run = await RunChildAsync(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + file, .. command], 1, env, cancellationToken);
+        var binary = await SymbolizedCopyAsync(command[0], work, cancellationToken);
+        var run = await RunChildAsync(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + file, binary, .. command[1..]], 1, env, cancellationToken);
         if (!File.Exists(file))
         {
             return 0;
@@ -1013,6 +1065,45 @@ public static class ScaleHarness
 
         var summary = File.ReadLines(file).FirstOrDefault(l => l.StartsWith("summary:", StringComparison.Ordinal)) ?? File.ReadLines(file).LastOrDefault(l => l.StartsWith("totals:", StringComparison.Ordinal));
         return run.Exit >= 0 && summary is not null && long.TryParse(summary.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0;
+    }
+
+    /// <summary>
+    /// valgrind 3.19 gives up on the DWARF 5 of the NativeAOT binary's proxclmc-guard.dbg: a copy linked to that file
+    /// with its debug sections stripped (symbol table kept) gives callgrind function names; else the binary itself.
+    /// </summary>
+    private static async Task<string> SymbolizedCopyAsync(string binary, string work, CancellationToken cancellationToken)
+    {
+        binary = Path.GetFullPath(binary);
+        var dbg = binary + ".dbg";
+        var copy = Path.Combine(work, "symbols", Path.GetFileName(binary));
+        if (File.Exists(copy))
+        {
+            return copy;
+        }
+
+        if (!File.Exists(dbg) || !File.Exists("/usr/bin/objcopy"))
+        {
+            return binary;
+        }
+
+        Directory.CreateDirectory(Path.GetDirectoryName(copy)!);
+        var symbols = Path.GetFileName(binary) + ".sym";
+        foreach (var step in (string[][])[
+            ["objcopy", "--strip-debug", dbg, Path.Combine(work, "symbols", symbols)],
+            ["objcopy", "--remove-section=.gnu_debuglink", binary, copy],
+            ["objcopy", "--add-gnu-debuglink=" + symbols, copy]])
+        {
+            var start = new ProcessStartInfo(step[0]) { WorkingDirectory = Path.Combine(work, "symbols"), UseShellExecute = false, RedirectStandardError = true };
+            step[1..].ToList().ForEach(start.ArgumentList.Add);
+            using var process = Process.Start(start)!;
+            await process.WaitForExitAsync(cancellationToken);
+            if (process.ExitCode != 0)
+            {
+                return binary;
+            }
+        }
+
+        return copy;
     }
 
     // ---------------------------------------------------------------- running children
