@@ -2,7 +2,7 @@
 # The client-cost figures in one command: every row of the table in README "Measured speed", each printed next to its
 # goal and the reference it is compared with, measured in the same run.
 #
-#   tools/bench.sh [--fuzz] [--profile DIR] [harness options: --proxclmc PATH, --format json, --parallelism N, --runs N, ...]
+#   tools/bench.sh [--fuzz] [--profile DIR] [harness options: --proxclmc PATH, --format json, --cases ssh,hook, --runs N, ...]
 #
 # Builds the NativeAOT binary when missing (tools/publish-aot.sh) and the Release build, then runs the scale harness
 # with the parameters (64 nodes, 10,000 VMs, 2 ms per API request, parallelism 8; 32 SSH nodes at 200 ms; one
