@@ -285,12 +285,17 @@ public sealed class ComplianceEvaluator
             BugsMustBeAbsent = model.BugsMustBeAbsent,
             NotCheckable = notCheckable,
             Model = spec.Flags.Count == 0 ? model : null,
-        };
+        }.WithQemuForm(model, spec.Flags.Select(f => (f.Name, f.Enabled)));
 
         var fits = new List<NodeFit>();
         foreach (var node in _baseline.Nodes)
         {
             fits.Add(FitOf(node, requirement, nestedVirt));
+        }
+
+        if (fits.Where(f => f.ModelUnknownToQemu).Select(f => f.Node).ToList() is { Count: > 0 } unknownTo)
+        {
+            notes.Add(new GuestNote(GuestNote.QemuVersion, $"the QEMU of {string.Join(", ", unknownTo)} does not know {model.Name}: it cannot start there"));
         }
 
         if (model.Vendor is not null && _baseline.VendorMix)
@@ -365,6 +370,11 @@ public sealed class ComplianceEvaluator
 
         var canRun = check.CanRun && missing.Count == check.MissingFlags.Count;
         var reasons = new List<string>();
+        if (check.Reason is not null)
+        {
+            reasons.Add(check.Reason);
+        }
+
         if (check.VendorMismatch)
         {
             reasons.Add($"vendor {node.Facts.Cpu!.VendorId}, model needs {requirement.Vendor}");
@@ -385,7 +395,11 @@ public sealed class ComplianceEvaluator
             reasons.Add("unverified: " + Abbreviate(check.Unverified));
         }
 
-        return new NodeFit(node.Node, canRun, missing, check.VendorMismatch, canRun ? check.Unverified : [], reasons.Count == 0 ? "ok" : string.Join("; ", reasons));
+        return new NodeFit(node.Node, canRun, missing, check.VendorMismatch, canRun ? check.Unverified : [], reasons.Count == 0 ? "ok" : string.Join("; ", reasons))
+        {
+            JudgedBy = check.AnsweredByQemu ? "qemu" : "cpuinfo",
+            ModelUnknownToQemu = check.ModelUnknownToQemu,
+        };
     }
 
     /// <summary>With a pinned baseline, a guest above the pin is flagged even when today's nodes could run it.</summary>
@@ -477,7 +491,7 @@ public sealed class ComplianceEvaluator
             }
 
             var first = nodes[0].Facts.Cpu!;
-            var identical = nodes.All(n => SameCpu(first, n.Facts.Cpu!));
+            var identical = nodes.All(n => NodeCapability.SameHostCpu(nodes[0].Facts, n.Facts));
             var identity = new HostCpuIdentity
             {
                 Identical = identical,
@@ -505,11 +519,8 @@ public sealed class ComplianceEvaluator
                 .ToList();
             return lacking.Count > 0
                 ? string.Join(", ", lacking) + "; a guest started on a richer node can crash on an illegal instruction after migrating"
-                : "vendor, family or model differ";
+                : nodes.All(n => n.Facts.Qemu is not null) ? "the features KVM passes through differ (QEMU's host expansion)" : "vendor, family or model differ";
         }
-
-        private static bool SameCpu(CpuInfo a, CpuInfo b) =>
-            a.VendorId == b.VendorId && a.Family == b.Family && a.Model == b.Model && a.Flags.SetEquals(b.Flags);
     }
 
     // ---- notes ---------------------------------------------------------------------------------------------
