@@ -229,6 +229,11 @@ public sealed record FixSettings
     public string Strategy { get; init; } = "cpu";
 
     public string UndoDir { get; init; } = "/var/lib/proxclmc-guard/undo";
+
+    /// <summary><c>fix --apply &lt;plan-id&gt;</c> refuses a plan older than this.</summary>
+    public int PlanMaxAgeSeconds { get; init; } = 3600;
+
+    public TimeSpan PlanMaxAge => TimeSpan.FromSeconds(PlanMaxAgeSeconds);
 }
 
 /// <summary><c>[daemon]</c>: the long-running worker.</summary>
