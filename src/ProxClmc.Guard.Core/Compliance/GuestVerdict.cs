@@ -22,6 +22,9 @@ public sealed record GuestNote(string Code, string Text, bool IsWarning = false)
     public const string UncheckedNodes = "unchecked-nodes";
     public const string QemuVersion = "qemu-version";
     public const string Ignored = "ignored";
+    public const string CpuDropped = "cpu-dropped";
+    public const string ConfigIgnoredLines = "config-ignored-lines";
+    public const string DuplicateVmId = "duplicate-vmid";
 }
 
 /// <summary>Whether one node can run the guest's CPU type, and if not, why.</summary>

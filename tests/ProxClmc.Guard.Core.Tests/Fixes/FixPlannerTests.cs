@@ -90,7 +90,7 @@ public class FixPlannerTests
         Assert.Equal("x86-64-v2-AES", parsed.CpuType);
         Assert.True(parsed.Hidden);
         Assert.Equal("proxmox", parsed.HvVendorId);
-        Assert.Equal(13, parsed.Level);
+        Assert.Equal(13u, parsed.Level);
         Assert.Equal(42, parsed.GuestPhysBits);
         Assert.Equal(["+pcid", "-md-clear"], parsed.Flags.Select(f => f.ToString()));
         Assert.Equal(["ssbd"], entry.DroppedFlags);

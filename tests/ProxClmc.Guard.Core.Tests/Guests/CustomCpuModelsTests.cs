@@ -49,7 +49,7 @@ public sealed class CustomCpuModelsTests
         const string text = "# cluster models\r\ncpu-model: lab-cpu\r\n\treported-model Skylake-Client\r\n  # why: old nodes\r\n\tlevel 30\r\n\tguest-phys-bits 40\r\n\thidden 1\r\n";
         var model = Assert.Single(CustomCpuModels.Parse(text).GetValueOrThrow().Models);
         Assert.Equal("Skylake-Client", model.ReportedModel);
-        Assert.Equal(30, model.Level);
+        Assert.Equal(30u, model.Level);
         Assert.Equal(40, model.GuestPhysBits);
         Assert.True(model.Hidden);
     }

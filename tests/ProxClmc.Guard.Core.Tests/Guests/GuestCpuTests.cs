@@ -95,7 +95,7 @@ public sealed class GuestCpuTests
         Assert.Equal("proxmox", cpu.HvVendorId);
         Assert.Equal("host", cpu.PhysBits);
         Assert.Equal(39, cpu.GuestPhysBits);
-        Assert.Equal(30, cpu.Level);
+        Assert.Equal(30u, cpu.Level);
         Assert.Empty(cpu.UnknownOptions);
     }
 
