@@ -526,6 +526,13 @@ public sealed class FakeProxmox : IAsyncDisposable
                         return (400, "Parameter verification failed.", new JsonObject { [key] = "value must not contain a line break" });
                     }
 
+                    // PUT/POST .../config verify the cpu value strictly (qemu-server CPUConfig.pm validate_vm_cpu_conf):
+                    // 400 with the reason per parameter, nothing written.
+                    if (key == "cpu" && ProxClmc.Guard.Core.Guests.GuestCpu.VmConfigRejection(value, IsKnownCpuModel) is { } refused)
+                    {
+                        return (400, "Parameter verification failed.", new JsonObject { [key] = $"invalid format - {refused}\n" });
+                    }
+
                     changes.Add(new(key, value));
                     break;
             }
@@ -594,6 +601,12 @@ public sealed class FakeProxmox : IAsyncDisposable
 
         return (200, "OK", null);
     }
+
+    private bool IsKnownCpuModel(string cputype) =>
+        cputype is "host" or "max"
+        || (cputype.StartsWith("custom-", StringComparison.Ordinal)
+            ? FakeCluster.ParseCpuModels(_cluster.CpuModelsConf ?? "").Any(m => "custom-" + m.Name == cputype)
+            : ProxClmc.Guard.Core.Catalog.CpuCatalog.Default.TryGetModel(cputype, out var model) && model is not null);
 
     private Answer Login(string username, string password, string realm)
     {

@@ -154,10 +154,12 @@ public sealed class CustomCpuModels
                     continue;
                 }
 
-                var name = line[(colon + 1)..].Trim(Blanks).ToString();
+                var afterColon = line[(colon + 1)..];
+                var name = afterColon.Trim(Blanks).ToString();
                 if (!ConfigId.IsValid(name))
                 {
-                    warnings.Add(new ParseError(source, lineNo, colon + 2,
+                    var nameColumn = colon + 2 + (afterColon.Length - afterColon.TrimStart(Blanks).Length);
+                    warnings.Add(new ParseError(source, lineNo, nameColumn,
                         $"'{Shorten(name)}' is not a valid model name (a letter, then letters, digits, '-' or '_'): Proxmox skips the section"));
                     skipping = true;
                     continue;
