@@ -343,7 +343,7 @@ public sealed record VmConfig
         {
             if (rest.Length == 0 || key is "args" or "delete")
             {
-                return new ParseError(source, lineNo, 1, $"unable to parse config: {line.ToString()}");
+                return new ParseError(source, lineNo, 1, $"unable to parse config: {Printable(line)}");
             }
 
             // `boot:  ` matches (.+?) with its last blank: Proxmox keeps a one-space value.
@@ -392,7 +392,7 @@ public sealed record VmConfig
             return null;
         }
 
-        return new ParseError(source, lineNo, 1, $"unable to parse config: {line.ToString()}");
+        return new ParseError(source, lineNo, 1, $"unable to parse config: {Printable(line)}");
     }
 
     /// <summary>
@@ -418,6 +418,31 @@ public sealed record VmConfig
 
         var before = rest[..^word.Length].TrimEnd(" \t\f\v\r");
         return before.EndsWith("snapstate:", StringComparison.Ordinal) ? word : null;
+    }
+
+    /// <summary>A hostile line quoted in a message: control characters escaped, at most 120 characters.</summary>
+    internal static string Printable(ReadOnlySpan<char> line)
+    {
+        var sb = new StringBuilder(Math.Min(line.Length, 130));
+        foreach (var c in line)
+        {
+            if (sb.Length >= 120)
+            {
+                sb.Append("...");
+                break;
+            }
+
+            if (char.IsControl(c))
+            {
+                sb.Append("\\x").Append(((int)c).ToString("x2", System.Globalization.CultureInfo.InvariantCulture));
+            }
+            else
+            {
+                sb.Append(c);
+            }
+        }
+
+        return sb.ToString();
     }
 
     private static void Add(SectionBuilder section, string key, string value, int lineNo)
