@@ -49,6 +49,10 @@ internal static class Fuzz
 
             var line = repeated.ToString(0, LongLineLength);
             yield return line;
+
+            // The pattern, then blanks to the end of the line: a scanner that trims the rest of the line at every
+            // occurrence (as a snapstate: search once did) is quadratic exactly here.
+            yield return string.Concat(line.AsSpan(0, LongLineLength / 2), new string(' ', LongLineLength / 2));
             if (seeds.Count > 0)
             {
                 var seed = seeds[0];
