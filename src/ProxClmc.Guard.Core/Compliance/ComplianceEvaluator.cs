@@ -291,10 +291,12 @@ public sealed class ComplianceEvaluator
                 };
             }
 
-            // CPUConfig.pm's $cpu_fmt: reported-model is an enum of the built-in QEMU models, never a custom
-            // model (Proxmox ignores such a line). Refused here, which also ends any chain of custom models.
+            // CPUConfig.pm's $cpu_fmt: reported-model is an enum of QEMU's models (get_all_cpu_models: host, max
+            // and the named models, not Proxmox's x86-64-v* levels), never a custom model (Proxmox ignores such a
+            // line). Refused here, which also ends any chain of custom models.
             if (custom.ReportedModel.StartsWith("custom-", StringComparison.Ordinal)
-                || (custom.ReportedModel is not ("host" or "max") && !_catalog.TryGetModel(custom.ReportedModel, out _)))
+                || (custom.ReportedModel is not ("host" or "max")
+                    && (!_catalog.TryGetModel(custom.ReportedModel, out var reported) || (reported.IsLevelModel && reported.Name != "kvm64"))))
             {
                 var at = custom.ReportedModelLine > 0 ? $"{_customModels.Source}:{custom.ReportedModelLine}:{custom.ReportedModelColumn}: " : "";
                 return new CpuSpec(display)

@@ -55,6 +55,32 @@ public sealed class ProxmoxStartRulesTests
     }
 
     [Fact]
+    public void Virt_ssbd_runs_on_AMD_nodes_that_show_ssbd_and_never_on_Intel()
+    {
+        // Proxmox recommends +virt-ssbd for AMD guests; bare-metal AMD never shows virt_ssbd, KVM derives it from ssbd.
+        var amd = Judge(Nodes(Node("zen1", EpycZen1), Node("zen4", "amd-epyc-9654-zen4.txt")), Vm("virt-ssbd.conf", node: "zen1"));
+        var mixed = Judge(Nodes(Node("zen1", EpycZen1), Node("hsw", Haswell)), Vm("virt-ssbd.conf", node: "zen1"));
+
+        Assert.Equal(Verdict.Ok, amd.Verdict);
+        Assert.Equal(Verdict.ExceedsBaseline, mixed.Verdict);
+        Assert.Equal(["virt-ssbd (not on Intel)"], mixed.Fits.Single(f => f.Node == "hsw").MissingFlags);
+    }
+
+    [Fact]
+    public void Nested_virt_is_the_start_nodes_vmx_or_svm_and_moves_only_within_that_vendor()
+    {
+        var cluster = Nodes(Node("zen1", EpycZen1), Node("hsw", Haswell), Node("sky", SkylakeSp));
+
+        var fromIntel = Judge(cluster, Vm("nested-virt.conf", node: "hsw"));
+        var fromAmd = Judge(cluster, Vm("nested-virt.conf", node: "zen1"));
+        var intelOnly = Judge(HaswellAndSkylake(), Vm("nested-virt.conf", node: "hsw"));
+
+        Assert.Equal(["zen1"], fromIntel.Fits.Where(f => f.IsRefused).Select(f => f.Node));
+        Assert.Equal(["hsw", "sky"], fromAmd.Fits.Where(f => f.IsRefused).Select(f => f.Node));
+        Assert.Equal(Verdict.Ok, intelOnly.Verdict);
+    }
+
+    [Fact]
     public void Opteron_models_are_started_without_rdtscp()
     {
         var cluster = Nodes(Node("k10", "amd-opteron-2374he-k10-shanghai.txt"), Node("zen", EpycZen1));
@@ -75,13 +101,16 @@ public sealed class ProxmoxStartRulesTests
         Assert.Equal("win11: on nodes with QEMU 11.0 or newer Proxmox removes cet-ibt and cet-ss, and then hsw, sky can run it; judged as on an older QEMU (the nodes' QEMU versions are unknown)", note.Text);
     }
 
-    [Fact]
-    public void A_chain_of_custom_models_is_refused_not_followed()
+    [Theory]
+    [InlineData("custom-loop.conf", "reported-model 'custom-lab-loop-b' is not a built-in CPU model")]
+    [InlineData("custom-level.conf", "reported-model 'x86-64-v3' is not a built-in CPU model")]
+    public void A_reported_model_that_is_not_a_QEMU_model_is_refused_not_followed(string file, string reason)
     {
-        var verdict = Judge(HaswellAndSkylake(), Vm("custom-loop.conf"), custom: CustomModels());
+        var verdict = Judge(HaswellAndSkylake(), Vm(file), custom: CustomModels());
 
         Assert.Equal(Verdict.InvalidConfig, verdict.Verdict);
-        Assert.Contains("reported-model 'custom-lab-loop-b' is not a built-in CPU model", verdict.Reason, StringComparison.Ordinal);
+        Assert.Contains(reason, verdict.Reason, StringComparison.Ordinal);
+        Assert.Contains("cpu-models.conf:", verdict.Reason, StringComparison.Ordinal);
     }
 
     [Fact]
