@@ -308,6 +308,7 @@ public sealed class ComplianceEvaluator
 
             notes.Add(new GuestNote(GuestNote.CustomModel, $"custom model '{bare}' = {custom.ReportedModel}{string.Concat(custom.Flags.Select(f => "," + f))}"));
             AddIgnoredLinesNote(custom.IgnoredLines, $"custom model '{bare}'", notes);
+            AddIgnoredLinesNote(_customModels.Warnings, "cpu-models.conf", notes);
             var resolved = ResolveModelName(custom.ReportedModel, [.. custom.Flags, .. flags], physBits ?? custom.PhysBits, display, notes);
             return resolved.Failure is null ? resolved : resolved with { Failure = $"custom model '{bare}': {resolved.Failure}" };
         }
@@ -926,15 +927,18 @@ public sealed class ComplianceEvaluator
         }
 
         var pending = EvaluateCpuValue(guest, guest.PendingCpuDelete ? null : guest.PendingCpu);
+        var dropped = guest.PendingCpuDelete ? null : DropReason(guest.PendingCpu);
         var value = guest.PendingCpuDelete
             ? "kvm64 (cpu deleted)"
-            : DropReason(guest.PendingCpu) is { } dropped
+            : dropped is not null
                 ? $"{guest.PendingCpu}, which Proxmox ignores ({dropped}): kvm64"
                 : guest.PendingCpu!;
+
+        // A pending value Proxmox will drop is a change that silently does not happen: worth a warning.
         notes.Add(new GuestNote(
             GuestNote.PendingChange,
             $"pending: cpu becomes {value} at the next cold start ({pending.Verdict.Name()})",
-            IsWarning: pending.Verdict.IsUnsafe()));
+            IsWarning: pending.Verdict.IsUnsafe() || dropped is not null));
     }
 
     private void AddPhysBitsNote(string? physBits, List<GuestNote> notes)

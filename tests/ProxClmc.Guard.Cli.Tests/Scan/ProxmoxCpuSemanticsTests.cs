@@ -93,6 +93,7 @@ public sealed class ProxmoxCpuSemanticsTests : IAsyncLifetime
         // The same in [PENDING] and in a snapshot section.
         Assert.Contains("x86-64-v2-AES,flags=+avx2, which Proxmox ignores (flag 'avx2' is not allowed in a VM config): kvm64 at the next cold start (ok)", file[204].Notes["pending-change"].Text, StringComparison.Ordinal);
         Assert.Contains("Proxmox ignores it and a rollback starts kvm64", file[205].Notes["snapshot-cpu"].Text, StringComparison.Ordinal);
+        Assert.True(file[204].Notes["pending-change"].Warning);
         Assert.Equal("ok", file[204].Verdict);
         Assert.Equal("ok", file[205].Verdict);
     }
@@ -150,6 +151,8 @@ public sealed class ProxmoxCpuSemanticsTests : IAsyncLifetime
         // An unknown property is ignored with a warning; the rest of the model stands.
         Assert.Equal("exceeds-baseline", file[209].Verdict); // SandyBridge is Intel's: the EPYC node refuses it
         Assert.Contains($"{models}:4:5: unknown property 'colour'", file[209].Notes["config-ignored-lines"].Text, StringComparison.Ordinal);
+        // A line outside any model affects no model: it is listed on the guests that use custom models.
+        Assert.Contains($"{models}:14:1: 'stray-property 1' is outside any 'cpu-model:' section: Proxmox ignores it", file[209].Notes["config-ignored-lines"].Text, StringComparison.Ordinal);
         // A flags line Proxmox ignores changes what the model asks: its guests cannot be judged from it.
         Assert.Equal("unverified", file[210].Verdict);
         Assert.StartsWith($"custom model 'lab-broken': {models}:8:11: flags:", file[210].Reason, StringComparison.Ordinal);
