@@ -13,6 +13,9 @@ internal sealed class FakeNode
     public string? CpuInfoText { get; init; }
 
     public bool Offline { get; set; }
+
+    /// <summary>Drops packets: corosync has not noticed yet, proxied requests hang before the 595.</summary>
+    public bool Slow { get; set; }
 }
 
 internal sealed class FakeGuest
@@ -25,7 +28,15 @@ internal sealed class FakeGuest
 
     public required RawVmConfig Config { get; init; }
 
+    /// <summary>stopped, running or paused (a paused VM is "running" to Proxmox, with qmpstatus "paused").</summary>
     public required string Status { get; set; }
+
+    public string? Pool { get; set; }
+
+    /// <summary>The HA manager's state of the guest (ha/resources.cfg <c>state</c>, default "started"), null when not an HA resource.</summary>
+    public string? HaState { get; set; }
+
+    public bool IsRunning => Status is "running" or "paused";
 }
 
 /// <summary>
@@ -42,6 +53,9 @@ internal sealed class FakeCluster
 
     public string? CpuModelsConf { get; private set; }
 
+    /// <summary>No corosync.conf: a node never joined to a cluster (no cluster entry in /cluster/status, nodeid 0).</summary>
+    public bool IsStandalone { get; private set; }
+
     public static FakeCluster Load(string dir)
     {
         if (!Directory.Exists(dir))
@@ -52,13 +66,14 @@ internal sealed class FakeCluster
         var cluster = new FakeCluster();
         var corosync = Path.Combine(dir, "corosync.conf");
         var members = File.Exists(corosync) ? ParseCorosync(File.ReadAllText(corosync), cluster) : [];
+        cluster.IsStandalone = !File.Exists(corosync);
         var nodesDir = Path.Combine(dir, "nodes");
         var nodeDirs = Directory.Exists(nodesDir)
             ? Directory.GetDirectories(nodesDir).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal).ToList()
             : [];
         foreach (var name in nodeDirs.Where(n => members.All(m => m.Name != n)))
         {
-            members.Add((name, members.Count + 1, "127.0.0.1"));
+            members.Add((name, cluster.IsStandalone ? 0 : members.Count + 1, "127.0.0.1"));
         }
 
         foreach (var (name, id, ip) in members)
@@ -89,6 +104,12 @@ internal sealed class FakeCluster
         var models = Path.Combine(dir, "virtual-guest", "cpu-models.conf");
         cluster.CpuModelsConf = File.Exists(models) ? File.ReadAllText(models) : null;
 
+        var haResources = Path.Combine(dir, "ha", "resources.cfg");
+        if (File.Exists(haResources))
+        {
+            cluster.ApplyHaResources(File.ReadAllLines(haResources));
+        }
+
         var state = Path.Combine(dir, "fake-pve.state");
         if (File.Exists(state))
         {
@@ -116,13 +137,47 @@ internal sealed class FakeCluster
             {
                 guest.Status = status;
             }
-            else if (words is ["node", var name, "offline"] && Nodes.FirstOrDefault(n => n.Name == name) is { } node)
+            else if (words is ["vm", var pid, "pool", var pool] && int.TryParse(pid, CultureInfo.InvariantCulture, out var pvmid) && Guests.TryGetValue(pvmid, out var pooled))
+            {
+                pooled.Pool = pool;
+            }
+            else if (words is ["node", var name, "offline" or "offline-slow"] && Nodes.FirstOrDefault(n => n.Name == name) is { } node)
             {
                 node.Offline = true;
+                node.Slow = words[2] == "offline-slow";
             }
             else
             {
                 throw new FormatException($"{path}:{i + 1}: expected \"vm <vmid> <status>\" or \"node <name> offline\"");
+            }
+        }
+    }
+
+    /// <summary>ha/resources.cfg: <c>vm: &lt;vmid&gt;</c> sections with an optional <c>state</c> line (default started).</summary>
+    private void ApplyHaResources(string[] lines)
+    {
+        FakeGuest? current = null;
+        foreach (var line in lines)
+        {
+            var trimmed = line.Trim();
+            if (trimmed.Length == 0 || trimmed.StartsWith('#'))
+            {
+                current = trimmed.Length == 0 ? null : current;
+                continue;
+            }
+
+            if (!char.IsWhiteSpace(line[0]))
+            {
+                var parts = trimmed.Split(':', 2);
+                current = parts.Length == 2 && parts[0] is "vm" or "ct" && int.TryParse(parts[1].Trim(), CultureInfo.InvariantCulture, out var id) && Guests.TryGetValue(id, out var g) ? g : null;
+                if (current is not null)
+                {
+                    current.HaState = "started";
+                }
+            }
+            else if (current is not null && trimmed.StartsWith("state ", StringComparison.Ordinal))
+            {
+                current.HaState = trimmed["state ".Length..].Trim();
             }
         }
     }
@@ -215,6 +270,34 @@ internal sealed class FakeCluster
         }
 
         return (model, flags, Math.Max(cpus, 1), Math.Max(sockets.Count, 1));
+    }
+
+    /// <summary>The first <c>vendor_id</c> and <c>cpu family</c>, as pve-common's read_cpuinfo returns them (9.1.6+).</summary>
+    public static (string? Vendor, int? Family) ReadVendorFamily(string text)
+    {
+        string? vendor = null;
+        int? family = null;
+        foreach (var line in text.Split('\n'))
+        {
+            var colon = line.IndexOf(':', StringComparison.Ordinal);
+            if (colon < 0)
+            {
+                continue;
+            }
+
+            var key = line[..colon].Trim();
+            var value = line[(colon + 1)..].Trim();
+            if (key == "vendor_id")
+            {
+                vendor ??= value;
+            }
+            else if (key == "cpu family" && int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var f))
+            {
+                family ??= f;
+            }
+        }
+
+        return (vendor, family);
     }
 
     /// <summary>cpu-models.conf sections as key/value lists (the shape of /cluster/qemu/custom-cpu-models).</summary>

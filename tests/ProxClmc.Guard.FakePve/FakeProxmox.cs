@@ -35,11 +35,28 @@ public sealed record FakeProxmoxOptions
     /// <summary>The clock tickets age by (2 hours, as in Proxmox).</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
-    /// <summary>What <c>GET /version</c> answers.</summary>
-    public string Version { get; init; } = "9.1.13";
+    /// <summary>The Proxmox VE release to answer as (<c>--pve-version</c>): which endpoints exist and which fields they carry.</summary>
+    public PveRelease Release { get; init; } = PveRelease.Latest;
 
-    /// <summary>False makes /cluster/qemu/cpu-flags and /cluster/qemu/custom-cpu-models answer 501, as before 9.1.</summary>
-    public bool HasClusterCpuEndpoints { get; init; } = true;
+    /// <summary>Overrides the release: false makes /cluster/qemu/cpu-flags and /cluster/qemu/custom-cpu-models answer 501.</summary>
+    public bool? HasClusterCpuEndpoints { get; init; }
+
+    /// <summary>Nodes that are down (<c>--offline &lt;node&gt;[:slow]</c>).</summary>
+    public IReadOnlyList<FakeOffline> Offline { get; init; } = [];
+
+    /// <summary>
+    /// How long a request proxied to a node that drops packets hangs before the 595 (pveproxy waits 30 s for the
+    /// connection). Tests shorten it together with <c>api.timeout_seconds</c>.
+    /// </summary>
+    public TimeSpan SlowOfflineHang { get; init; } = TimeSpan.FromSeconds(30);
+}
+
+/// <summary>A node that is down: <see cref="Slow"/> drops packets (the proxied request hangs, then 595), otherwise it refuses at once.</summary>
+public sealed record FakeOffline(string Node, bool Slow = false)
+{
+    /// <summary>"pve3" or "pve3:slow".</summary>
+    public static FakeOffline Parse(string text) =>
+        text.EndsWith(":slow", StringComparison.Ordinal) ? new FakeOffline(text[..^5], true) : new FakeOffline(text);
 }
 
 /// <summary>One request the fake answered (path as sent, still percent-encoded, without /api2/json and the query).</summary>
@@ -56,8 +73,14 @@ public sealed class FakeProxmox : IAsyncDisposable
     public const string Username = "root@pam";
     public static readonly TimeSpan TicketLifetime = TimeSpan.FromHours(2);
 
+    /// <summary>A user with two-factor authentication: its login gives only a half-ticket (<c>NeedTFA: 1</c>).</summary>
+    public const string TfaUsername = "admin@pve";
+
     public static readonly IReadOnlyList<string> AllPrivileges =
-        ["Sys.Audit", "Sys.Modify", "VM.Audit", "VM.Config.CPU", "VM.Config.Options", "VM.PowerMgmt", "Mapping.Use"];
+    [
+        "Sys.Audit", "Sys.Modify", "VM.Audit", "VM.Config.CPU", "VM.Config.Memory", "VM.Config.HWType", "VM.Config.Options",
+        "VM.Config.Disk", "VM.Config.Network", "VM.Config.Cloudinit", "VM.PowerMgmt", "Mapping.Audit", "Mapping.Use", "Mapping.Modify",
+    ];
 
     private readonly FakeCluster _cluster;
     private readonly FakeProxmoxOptions _options;
@@ -65,7 +88,7 @@ public sealed class FakeProxmox : IAsyncDisposable
     private readonly object _lock = new();
     private readonly ConcurrentQueue<FakeRequest> _requests = new();
     private readonly Dictionary<string, (DateTimeOffset IssuedAt, string Csrf)> _tickets = [];
-    private readonly HashSet<(string Path, string Privilege)> _revoked = [];
+    private readonly Dictionary<(string Path, string Privilege), bool> _acl = [];
     private readonly List<Fault> _faults = [];
     private readonly Dictionary<string, string> _tasks = [];
     private WebApplication? _app;
@@ -77,6 +100,14 @@ public sealed class FakeProxmox : IAsyncDisposable
         _cluster = cluster;
         _tempDir = tempDir;
         Latency = options.Latency;
+        SlowOfflineHang = options.SlowOfflineHang;
+        foreach (var offline in options.Offline)
+        {
+            var node = Node(offline.Node);
+            node.Offline = true;
+            node.Slow = offline.Slow;
+        }
+
         TokenSecret = Guid.NewGuid().ToString();
         Password = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
     }
@@ -107,6 +138,13 @@ public sealed class FakeProxmox : IAsyncDisposable
 
     /// <summary>Added to every request; may be changed while running.</summary>
     public TimeSpan Latency { get; set; }
+
+    /// <summary>How long a request to a slow offline node hangs before its 595; may be changed while running.</summary>
+    public TimeSpan SlowOfflineHang { get; set; }
+
+    public PveRelease Release => _options.Release;
+
+    private bool HasClusterQemu => _options.HasClusterCpuEndpoints ?? _options.Release.HasClusterQemuEndpoints;
 
     public IReadOnlyList<FakeRequest> Requests => _requests.ToArray();
 
@@ -149,12 +187,17 @@ public sealed class FakeProxmox : IAsyncDisposable
 
     public void ClearRequestLog() => _requests.Clear();
 
-    /// <summary>The node is down: /cluster/status shows online 0 and every /nodes/&lt;node&gt;/... answers 595.</summary>
-    public void SetNodeOffline(string node, bool offline = true)
+    /// <summary>
+    /// The node is down: /cluster/status shows online 0 and every /nodes/&lt;node&gt;/... answers 595 at once. With
+    /// <paramref name="slow"/> the node drops packets instead: corosync still counts it (online 1) and each proxied
+    /// request hangs for <see cref="SlowOfflineHang"/> before pveproxy gives up with 595.
+    /// </summary>
+    public void SetNodeOffline(string node, bool offline = true, bool slow = false)
     {
         lock (_lock)
         {
             Node(node).Offline = offline;
+            Node(node).Slow = offline && slow;
         }
     }
 
@@ -199,7 +242,25 @@ public sealed class FakeProxmox : IAsyncDisposable
     {
         lock (_lock)
         {
-            _revoked.Add((path, privilege));
+            _acl[(path, privilege)] = false;
+        }
+    }
+
+    /// <summary>Gives a privilege back on a path below a revoked one (the most specific ACL path wins, as in Proxmox).</summary>
+    public void Grant(string privilege, string path)
+    {
+        lock (_lock)
+        {
+            _acl[(path, privilege)] = true;
+        }
+    }
+
+    /// <summary>Puts a guest in a resource pool (<c>pool</c> in /cluster/resources; ACLs on <c>/pool/&lt;name&gt;</c> apply to it).</summary>
+    public void SetPool(int vmId, string? pool)
+    {
+        lock (_lock)
+        {
+            Guest(vmId).Pool = pool;
         }
     }
 
@@ -398,6 +459,22 @@ public sealed class FakeProxmox : IAsyncDisposable
             return authError!;
         }
 
+        if (segments is ["nodes", var target, ..] && OfflineDelay(target) is { } hang)
+        {
+            // pveproxy proxies /nodes/<node>/... to that node; one that drops packets makes it wait for the connect
+            // timeout before it answers 595 itself.
+            try
+            {
+                await Task.Delay(hang, context.RequestAborted).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // The client gave up first: still log the request (status 0, no answer).
+                _requests.Enqueue(new FakeRequest(method, apiPath, context.Request.QueryString.Value?.TrimStart('?') ?? "", 0));
+                throw;
+            }
+        }
+
         IFormCollection? body = null;
         if (method is "PUT" or "POST" && context.Request.HasFormContentType)
         {
@@ -408,20 +485,20 @@ public sealed class FakeProxmox : IAsyncDisposable
         {
             var answer = (method, segments) switch
             {
-                ("GET", ["version"]) => Answer.Data(new JsonObject { ["version"] = _options.Version, ["release"] = _options.Version[..Math.Min(3, _options.Version.Length)], ["repoid"] = "fakepve0" }),
+                ("GET", ["version"]) => Answer.Data(new JsonObject { ["version"] = _options.Release.VersionString, ["release"] = _options.Release.Release, ["repoid"] = "fakepve0" }),
                 ("GET", ["access", "permissions"]) => Permissions(),
                 ("GET", ["cluster", "status"]) => Require("/", "Sys.Audit") ?? ClusterStatus(),
                 ("GET", ["cluster", "resources"]) => Resources(query["type"].ToString()),
-                ("GET", ["cluster", "qemu", "cpu-flags"]) when _options.HasClusterCpuEndpoints => Require("/nodes", "Sys.Audit") ?? CpuFlags(),
-                ("GET", ["cluster", "qemu", "custom-cpu-models"]) when _options.HasClusterCpuEndpoints => Require("/nodes", "Sys.Audit") ?? CustomModels(),
-                (_, ["nodes", var node, .. var rest]) => NodeRoute(method, node, rest, query, body),
+                ("GET", ["cluster", "qemu", "cpu-flags"]) when HasClusterQemu => Require("/nodes", "Sys.Audit") ?? CpuFlags(),
+                ("GET", ["cluster", "qemu", "custom-cpu-models"]) when HasClusterQemu => CustomModels(),
+                (_, ["nodes", var node, .. var rest]) => NodeRoute(method, node, rest, query, body, principal),
                 _ => Answer.Error(501, $"Method '{method} {apiPath}' not implemented"),
             };
             return abortAfter ? Answer.Abort : answer;
         }
     }
 
-    private Answer NodeRoute(string method, string nodeName, string[] rest, IQueryCollection query, IFormCollection? body)
+    private Answer NodeRoute(string method, string nodeName, string[] rest, IQueryCollection query, IFormCollection? body, string principal)
     {
         var node = _cluster.Nodes.FirstOrDefault(n => n.Name == nodeName);
         if (node is null)
@@ -432,7 +509,7 @@ public sealed class FakeProxmox : IAsyncDisposable
         if (node.Offline)
         {
             // pveproxy forwards /nodes/<node>/... to that node; when it cannot connect it answers 595 itself.
-            return Answer.Error(595, $"No route to host");
+            return Answer.Error(595, node.Slow ? "Connection timed out" : "No route to host");
         }
 
         switch (method, rest)
@@ -440,7 +517,7 @@ public sealed class FakeProxmox : IAsyncDisposable
             case ("GET", ["status"]):
                 return Require($"/nodes/{nodeName}", "Sys.Audit") ?? NodeStatus(node);
             case ("GET", ["capabilities", "qemu", "cpu"]):
-                return Require($"/nodes/{nodeName}", "Sys.Audit") ?? CpuModels();
+                return CpuModels();
             case ("GET", ["tasks", var upid, "status"]):
                 return _tasks.TryGetValue(upid, out var exit)
                     ? Answer.Data(new JsonObject { ["upid"] = upid, ["node"] = nodeName, ["status"] = "stopped", ["exitstatus"] = exit, ["type"] = "qmconfig" })
@@ -461,27 +538,30 @@ public sealed class FakeProxmox : IAsyncDisposable
                     return Answer.Error(500, $"Configuration file 'nodes/{nodeName}/qemu-server/{vmId}.conf' does not exist");
                 }
 
-                return VmRoute(method, guest, vmRest, query, body);
+                return VmRoute(method, guest, vmRest, query, body, principal);
             default:
                 return Answer.Error(501, $"Method '{method} /nodes/{nodeName}/{string.Join('/', rest)}' not implemented");
         }
     }
 
-    private Answer VmRoute(string method, FakeGuest guest, string[] rest, IQueryCollection query, IFormCollection? body)
+    private Answer VmRoute(string method, FakeGuest guest, string[] rest, IQueryCollection query, IFormCollection? body, string principal)
     {
-        var acl = $"/vms/{guest.VmId}";
         switch (method, rest)
         {
             case ("GET", ["config"]):
-                return Require(acl, "VM.Audit") ?? VmConfig(guest, query["current"].ToString() == "1", query["snapshot"].ToString());
+                return RequireVm(guest, "VM.Audit") ?? VmConfig(guest, query["current"].ToString() == "1", query["snapshot"].ToString());
             case ("GET", ["pending"]):
-                return Require(acl, "VM.Audit") ?? Pending(guest);
+                return RequireVm(guest, "VM.Audit") ?? Pending(guest);
             case ("GET", ["snapshot"]):
-                return Require(acl, "VM.Audit") ?? SnapshotList(guest);
+                return RequireVm(guest, "VM.Audit") ?? SnapshotList(guest);
             case ("GET", ["status", "current"]):
-                return Require(acl, "VM.Audit") ?? Answer.Data(new JsonObject { ["vmid"] = guest.VmId, ["status"] = guest.Status, ["name"] = guest.Config.Get("", "name") });
+                // A paused VM is running to Proxmox: status "running", qmpstatus "paused".
+                return RequireVm(guest, "VM.Audit") ?? Answer.Data(new JsonObject
+                {
+                    ["vmid"] = guest.VmId, ["status"] = guest.IsRunning ? "running" : guest.Status, ["qmpstatus"] = guest.Status, ["name"] = guest.Config.Get("", "name"),
+                });
             case ("PUT" or "POST", ["config"]):
-                var (status, reason, fieldErrors) = UpdateConfig(guest, body);
+                var (status, reason, fieldErrors) = UpdateConfig(guest, body, principal);
                 if (method == "PUT")
                 {
                     return status == 200 ? Answer.Data(null) : Answer.Error(status, reason, fieldErrors);
@@ -501,9 +581,8 @@ public sealed class FakeProxmox : IAsyncDisposable
         }
     }
 
-    private (int Status, string Reason, JsonObject? Errors) UpdateConfig(FakeGuest guest, IFormCollection? form)
+    private (int Status, string Reason, JsonObject? Errors) UpdateConfig(FakeGuest guest, IFormCollection? form, string principal)
     {
-        var acl = $"/vms/{guest.VmId}";
         var changes = new List<KeyValuePair<string, string>>();
         var deletes = new List<string>();
         string? digest = null;
@@ -526,6 +605,11 @@ public sealed class FakeProxmox : IAsyncDisposable
                         return (400, "Parameter verification failed.", new JsonObject { [key] = "value must not contain a line break" });
                     }
 
+                    if (!IsVmOption(key))
+                    {
+                        return (400, "Parameter verification failed.", new JsonObject { [key] = "property is not defined in schema and the schema does not allow additional properties" });
+                    }
+
                     // PUT/POST .../config verify the cpu value strictly (qemu-server CPUConfig.pm validate_vm_cpu_conf):
                     // 400 with the reason per parameter, nothing written.
                     if (key == "cpu" && ProxClmc.Guard.Core.Guests.GuestCpu.VmConfigRejection(value, IsKnownCpuModel) is { } refused)
@@ -538,19 +622,32 @@ public sealed class FakeProxmox : IAsyncDisposable
             }
         }
 
+        // qemu-server (src/PVE/API2/Qemu.pm, check_vm_modify_config_perm, commit e6352be6): each key needs its own
+        // privilege on the VM (or its pool); keys no group lists (args, lock, ...) only root@pam may set, a 500.
         foreach (var key in changes.Select(c => c.Key).Concat(deletes))
         {
-            var privilege = key == "cpu" ? "VM.Config.CPU" : "VM.Config.Options";
-            if (!Allowed(acl, privilege))
+            var privilege = WritePrivilege(key);
+            if (privilege is null)
             {
-                return (403, $"Permission check failed ({acl}, {privilege})", null);
+                if (principal != Username)
+                {
+                    return (500, $"only root can set '{key}' config", null);
+                }
+
+                continue;
+            }
+
+            if (privilege.Length > 0 && !AllowedVm(guest, privilege))
+            {
+                return (403, $"Permission check failed (/vms/{guest.VmId}, {privilege})", null);
             }
         }
 
+        // Order and texts of update_vm_api: the digest first ("checksum mismatch"), then the lock.
         var config = guest.Config;
         if (digest is not null && !string.Equals(digest, config.Digest, StringComparison.OrdinalIgnoreCase))
         {
-            return (500, "detected modified configuration - file changed by other user?", null);
+            return (500, "checksum mismatch (file change by other user?)", null);
         }
 
         if (config.Get("", "lock") is { } locked)
@@ -558,8 +655,9 @@ public sealed class FakeProxmox : IAsyncDisposable
             return (500, $"VM is locked ({locked})", null);
         }
 
-        // cpu (like most options) cannot be hot-plugged: on a running VM the change waits in [PENDING] for the next cold start.
-        var running = guest.Status == "running";
+        // cpu (like most options) cannot be hot-plugged: on a running (or paused) VM the change waits in [PENDING]
+        // for the next cold start.
+        var running = guest.IsRunning;
         var pendingDeletes = config.PendingDeletes();
         foreach (var (key, value) in changes)
         {
@@ -594,6 +692,21 @@ public sealed class FakeProxmox : IAsyncDisposable
             }
         }
 
+        if (running)
+        {
+            // PVE::QemuConfig->cleanup_pending: a pending value equal to the current one is no change, and a pending
+            // delete of a key that is not set deletes nothing; both are dropped.
+            foreach (var (key, value) in config.Values("PENDING").Where(kv => kv.Key != "delete").ToList())
+            {
+                if (config.Get("", key) == value)
+                {
+                    config.Remove("PENDING", key);
+                }
+            }
+
+            pendingDeletes.RemoveAll(key => config.Get("", key) is null);
+        }
+
         if (config.HasSection("PENDING") || pendingDeletes.Count > 0)
         {
             config.SetPendingDeletes(pendingDeletes);
@@ -615,9 +728,18 @@ public sealed class FakeProxmox : IAsyncDisposable
             username += "@" + realm;
         }
 
-        if (username != Username || password != Password)
+        if (username is not Username and not TfaUsername || password != Password)
         {
             return Answer.Error(401, "authentication failure");
+        }
+
+        if (username == TfaUsername)
+        {
+            // pve-access-control (src/PVE/API2/AccessControl.pm, commit 5ccd07d9): a user with a second factor
+            // gets a ticket for "!tfa!<challenge>" with NeedTFA = 1 and no cap; it opens nothing but the TFA step.
+            var now2 = _options.TimeProvider.GetUtcNow();
+            var half = $"PVE:!tfa!{Convert.ToBase64String(RandomNumberGenerator.GetBytes(16))}:{now2.ToUnixTimeSeconds():X8}::{Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))}";
+            return Answer.Data(new JsonObject { ["ticket"] = half, ["CSRFPreventionToken"] = $"{now2.ToUnixTimeSeconds():X8}:x", ["username"] = username, ["NeedTFA"] = 1 });
         }
 
         var now = _options.TimeProvider.GetUtcNow();
@@ -673,28 +795,100 @@ public sealed class FakeProxmox : IAsyncDisposable
         return Username;
     }
 
+    /// <summary>The most specific ACL path that says anything about the privilege decides; nothing said means granted (a root token).</summary>
     private bool Allowed(string path, string privilege)
     {
+        var allowed = true;
         var prefix = "";
         foreach (var segment in path.Split('/', StringSplitOptions.RemoveEmptyEntries).Prepend(""))
         {
             prefix = segment.Length == 0 ? "/" : prefix.TrimEnd('/') + "/" + segment;
-            if (_revoked.Contains((prefix, privilege)))
+            if (_acl.TryGetValue((prefix, privilege), out var entry))
             {
-                return false;
+                allowed = entry;
             }
         }
 
-        return true;
+        return allowed;
     }
+
+    /// <summary>check_vm_perm: the privilege on /vms/&lt;vmid&gt; or on the guest's pool.</summary>
+    private bool AllowedVm(FakeGuest guest, string privilege) =>
+        Allowed($"/vms/{guest.VmId}", privilege) || (guest.Pool is { } pool && Allowed($"/pool/{pool}", privilege));
 
     private Answer? Require(string path, string privilege) =>
         Allowed(path, privilege) ? null : Answer.Error(403, $"Permission check failed ({path}, {privilege})");
 
+    private Answer? RequireVm(FakeGuest guest, string privilege) =>
+        AllowedVm(guest, privilege) ? null : Answer.Error(403, $"Permission check failed (/vms/{guest.VmId}, {privilege})");
+
+    private TimeSpan? OfflineDelay(string nodeName)
+    {
+        lock (_lock)
+        {
+            return _cluster.Nodes.FirstOrDefault(n => n.Name == nodeName) is { Offline: true, Slow: true } ? SlowOfflineHang : null;
+        }
+    }
+
+    private static readonly string[] CpuOptions = ["cores", "cpu", "runningcpu", "cpulimit", "cpuunits", "numa", "smp", "sockets", "vcpus"];
+    private static readonly string[] MemoryOptions = ["memory", "balloon", "shares", "allow-ksm"];
+    private static readonly string[] HwTypeOptions = ["acpi", "hotplug", "kvm", "machine", "runningmachine", "scsihw", "smbios1", "tablet", "vga", "watchdog", "audio0", "rng0"];
+    private static readonly string[] GeneralOptions = ["agent", "autostart", "bios", "description", "keyboard", "localtime", "migrate_downtime", "migrate_speed", "name", "onboot", "ostype", "protection", "reboot", "startdate", "startup", "tdf", "template"];
+    private static readonly string[] RootOnlyOptions = ["args", "hookscript", "lock", "affinity", "vmgenid", "meta", "cpuunits-legacy"];
+
+    /// <summary>The privilege a key needs; "" for keys checked elsewhere (disks, tags); null for root-only keys.</summary>
+    private static string? WritePrivilege(string key)
+    {
+        if (key == "tags" || System.Text.RegularExpressions.Regex.IsMatch(key, "^(?:ide|sata|scsi|virtio|efidisk|tpmstate|unused|serial|usb|hostpci|virtiofs)\\d+$") || key == "cdrom")
+        {
+            return "";
+        }
+
+        if (CpuOptions.Contains(key) || System.Text.RegularExpressions.Regex.IsMatch(key, "^numa\\d+$"))
+        {
+            return "VM.Config.CPU";
+        }
+
+        if (MemoryOptions.Contains(key))
+        {
+            return "VM.Config.Memory";
+        }
+
+        if (HwTypeOptions.Contains(key))
+        {
+            return "VM.Config.HWType";
+        }
+
+        if (GeneralOptions.Contains(key))
+        {
+            return "VM.Config.Options";
+        }
+
+        if (key == "freeze")
+        {
+            return "VM.PowerMgmt";
+        }
+
+        if (key is "boot" or "bootdisk" or "vmstatestorage")
+        {
+            return "VM.Config.Disk";
+        }
+
+        if (System.Text.RegularExpressions.Regex.IsMatch(key, "^(?:net|ipconfig)\\d+$") || key is "cicustom" or "cipassword" or "citype" or "ciuser" or "ciupgrade" or "nameserver" or "searchdomain" or "sshkeys")
+        {
+            return "VM.Config.Network";
+        }
+
+        return null;
+    }
+
+    /// <summary>A key of the VM config schema (anything else is refused with "Parameter verification failed.").</summary>
+    private static bool IsVmOption(string key) => WritePrivilege(key) is not null || RootOnlyOptions.Contains(key);
+
     private Answer Permissions()
     {
         var result = new JsonObject();
-        foreach (var path in _revoked.Select(r => r.Path).Append("/").Append("/vms").Append("/nodes").Distinct().Order(StringComparer.Ordinal))
+        foreach (var path in _acl.Keys.Select(r => r.Path).Append("/").Append("/vms").Append("/nodes").Distinct().Order(StringComparer.Ordinal))
         {
             var privileges = new JsonObject();
             foreach (var privilege in AllPrivileges.Where(p => Allowed(path, p)))
@@ -710,21 +904,25 @@ public sealed class FakeProxmox : IAsyncDisposable
 
     private Answer ClusterStatus()
     {
-        var list = new JsonArray
+        // A node that was never joined to a cluster lists only itself, with nodeid 0 and no cluster entry.
+        // A node that drops packets is still counted online until corosync's token times out.
+        var list = new JsonArray();
+        if (!_cluster.IsStandalone)
         {
-            new JsonObject
+            list.Add(new JsonObject
             {
                 ["type"] = "cluster", ["id"] = "cluster", ["name"] = _cluster.ClusterName, ["nodes"] = _cluster.Nodes.Count,
-                ["quorate"] = _cluster.Nodes.Count(n => !n.Offline) * 2 > _cluster.Nodes.Count ? 1 : 0, ["version"] = 7,
-            },
-        };
+                ["quorate"] = _cluster.Nodes.Count(n => !n.Offline || n.Slow) * 2 > _cluster.Nodes.Count ? 1 : 0, ["version"] = 7,
+            });
+        }
+
         for (var i = 0; i < _cluster.Nodes.Count; i++)
         {
             var node = _cluster.Nodes[i];
             list.Add(new JsonObject
             {
-                ["type"] = "node", ["id"] = $"node/{node.Name}", ["name"] = node.Name, ["nodeid"] = node.NodeId, ["ip"] = node.Ip,
-                ["online"] = node.Offline ? 0 : 1, ["local"] = i == 0 ? 1 : 0, ["level"] = "",
+                ["type"] = "node", ["id"] = $"node/{node.Name}", ["name"] = node.Name, ["nodeid"] = _cluster.IsStandalone ? 0 : node.NodeId, ["ip"] = node.Ip,
+                ["online"] = node.Offline && !node.Slow ? 0 : 1, ["local"] = i == 0 ? 1 : 0, ["level"] = "",
             });
         }
 
@@ -745,14 +943,14 @@ public sealed class FakeProxmox : IAsyncDisposable
         if (type is "" or "vm")
         {
             // Proxmox leaves out, without a word, every guest the caller has no VM.Audit on.
-            foreach (var guest in _cluster.Guests.Values.Where(g => Allowed($"/vms/{g.VmId}", "VM.Audit")))
+            foreach (var guest in _cluster.Guests.Values.Where(g => AllowedVm(g, "VM.Audit")))
             {
                 var node = _cluster.Nodes.First(n => n.Name == guest.Node);
                 var config = guest.Config;
                 var entry = new JsonObject
                 {
                     ["id"] = $"{guest.Type}/{guest.VmId}", ["vmid"] = guest.VmId, ["node"] = guest.Node, ["type"] = guest.Type,
-                    ["status"] = node.Offline ? "unknown" : guest.Status, ["maxcpu"] = int.TryParse(config.Get("", "cores"), CultureInfo.InvariantCulture, out var cores) ? cores : 1,
+                    ["status"] = node.Offline ? "unknown" : guest.IsRunning ? "running" : guest.Status, ["maxcpu"] = int.TryParse(config.Get("", "cores"), CultureInfo.InvariantCulture, out var cores) ? cores : 1,
                 };
 
                 // pvestatd has not reported an offline node's guests: no name and template until it does.
@@ -772,6 +970,16 @@ public sealed class FakeProxmox : IAsyncDisposable
                     entry["tags"] = tags;
                 }
 
+                if (guest.Pool is { } pool)
+                {
+                    entry["pool"] = pool;
+                }
+
+                if (guest.HaState is { } haState)
+                {
+                    entry["hastate"] = haState;
+                }
+
                 list.Add(entry);
             }
         }
@@ -779,12 +987,19 @@ public sealed class FakeProxmox : IAsyncDisposable
         return Answer.Data(list);
     }
 
-    private static Answer NodeStatus(FakeNode node)
+    private Answer NodeStatus(FakeNode node)
     {
         var cpuinfo = new JsonObject { ["hvm"] = "1", ["user_hz"] = 100 };
         if (node.CpuInfoText is { } text)
         {
             var (model, flags, cpus, sockets) = FakeCluster.ReadCpuInfo(text);
+            if (_options.Release.HasCpuVendorFamily)
+            {
+                var (vendor, family) = FakeCluster.ReadVendorFamily(text);
+                cpuinfo["vendor"] = vendor ?? "unknown";
+                cpuinfo["family"] = family?.ToString(CultureInfo.InvariantCulture) ?? "0";
+            }
+
             cpuinfo["model"] = model;
             cpuinfo["flags"] = flags;
             cpuinfo["cpus"] = cpus;
@@ -794,11 +1009,15 @@ public sealed class FakeProxmox : IAsyncDisposable
 
         return Answer.Data(new JsonObject
         {
-            ["cpuinfo"] = cpuinfo, ["pveversion"] = "pve-manager/9.1.1/fake", ["kversion"] = "Linux 6.14.8-2-pve #1 SMP PREEMPT_DYNAMIC",
+            ["cpuinfo"] = cpuinfo, ["pveversion"] = $"pve-manager/{_options.Release.VersionString}/fake", ["kversion"] = "Linux 6.14.8-2-pve #1 SMP PREEMPT_DYNAMIC",
             ["uptime"] = 86400, ["cpu"] = 0.05,
         });
     }
 
+    /// <summary>
+    /// qemu-server src/PVE/API2/Qemu/CPU.pm (commit e6352be6): custom models only for Sys.Audit on /nodes or, from
+    /// qemu-server 9.1.13 on, a Mapping privilege on /mapping/cpu/&lt;name&gt;; the others are left out without a word.
+    /// </summary>
     private Answer CpuModels()
     {
         var list = new JsonArray();
@@ -811,6 +1030,11 @@ public sealed class FakeProxmox : IAsyncDisposable
         {
             foreach (var (name, properties) in FakeCluster.ParseCpuModels(conf))
             {
+                if (!Allowed("/nodes", "Sys.Audit") && !(_options.Release.CapabilitiesHonourMappingPrivileges && SeesMapping(name)))
+                {
+                    continue;
+                }
+
                 var reported = properties.FirstOrDefault(p => p.Key == "reported-model").Value ?? "kvm64";
                 list.Add(new JsonObject { ["name"] = "custom-" + name, ["vendor"] = BuiltInModels.FirstOrDefault(m => m.Name == reported).Vendor ?? "default", ["custom"] = 1 });
             }
@@ -857,12 +1081,22 @@ public sealed class FakeProxmox : IAsyncDisposable
         return Answer.Data(list);
     }
 
+    private bool SeesMapping(string model) =>
+        Allowed($"/mapping/cpu/{model}", "Mapping.Audit") || Allowed($"/mapping/cpu/{model}", "Mapping.Use") || Allowed($"/mapping/cpu/{model}", "Mapping.Modify");
+
+    /// <summary>pve-manager PVE/API2/Cluster/Qemu/CustomCPUModels.pm (9.1.15+): every model the caller may see through a Mapping privilege.</summary>
     private Answer CustomModels()
     {
         var list = new JsonArray();
+        var digest = Convert.ToHexStringLower(SHA1.HashData(Encoding.UTF8.GetBytes(_cluster.CpuModelsConf ?? "")));
         foreach (var (name, properties) in FakeCluster.ParseCpuModels(_cluster.CpuModelsConf ?? ""))
         {
-            var entry = new JsonObject { ["cputype"] = "custom-" + name };
+            if (!SeesMapping(name))
+            {
+                continue;
+            }
+
+            var entry = new JsonObject { ["cputype"] = "custom-" + name, ["digest"] = digest };
             foreach (var (key, value) in properties)
             {
                 entry[key] = key is "hidden" ? (JsonNode)(value == "1" ? 1 : 0) : value;
@@ -962,10 +1196,16 @@ public sealed class FakeProxmox : IAsyncDisposable
         var list = new JsonArray();
         foreach (var name in config.SnapshotNames)
         {
-            var item = new JsonObject { ["name"] = name, ["snaptime"] = long.TryParse(config.Get(name, "snaptime"), CultureInfo.InvariantCulture, out var t) ? t : 0 };
-            if (config.Get(name, "vmstate") is not null)
+            // qemu-server snapshot_list: vmstate always 0 or 1, description always there, snapstate while an operation runs.
+            var item = new JsonObject
             {
-                item["vmstate"] = 1;
+                ["name"] = name, ["snaptime"] = long.TryParse(config.Get(name, "snaptime"), CultureInfo.InvariantCulture, out var t) ? t : 0,
+                ["vmstate"] = config.Get(name, "vmstate") is not null ? 1 : 0,
+                ["description"] = config.Get(name, "description") ?? "",
+            };
+            if (config.Get(name, "snapstate") is { } snapstate)
+            {
+                item["snapstate"] = snapstate;
             }
 
             if (config.Get(name, "parent") is { } parent)
@@ -976,7 +1216,7 @@ public sealed class FakeProxmox : IAsyncDisposable
             list.Add(item);
         }
 
-        var current = new JsonObject { ["name"] = "current", ["description"] = "You are here!", ["running"] = guest.Status == "running" ? 1 : 0 };
+        var current = new JsonObject { ["name"] = "current", ["description"] = "You are here!", ["running"] = guest.IsRunning ? 1 : 0 };
         if (config.Get("", "parent") is { } currentParent)
         {
             current["parent"] = currentParent;
@@ -1020,6 +1260,12 @@ public sealed class FakeProxmox : IAsyncDisposable
 
         public static Answer Error(int status, string reason, JsonObject? errors = null)
         {
+            if (status == 401)
+            {
+                // pve-http-server answers an authentication failure with the reason phrase and no body.
+                return new(status, reason, "");
+            }
+
             var body = new JsonObject { ["data"] = null };
             if (errors is not null)
             {

@@ -2,11 +2,13 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using ProxClmc.Guard.FakePve;
 
-// dotnet run --project tests/ProxClmc.Guard.FakePve -- --snapshot <dir> [--port <n>] [--latency-ms <n>] [--certificate valid|other-name|unknown-ca|expired]
+// dotnet run --project tests/ProxClmc.Guard.FakePve -- --snapshot <dir> [--port <n>] [--latency-ms <n>] [--certificate valid|other-name|unknown-ca|expired] [--pve-version 7.4|8.4|9.0|9.1.14|9.1.15|9.2] [--offline <node>[:slow]]...
 string? snapshot = null;
 var port = 8006;
 var latencyMs = 0;
 var certificate = FakeCertificateKind.Valid;
+var release = PveRelease.Latest;
+var offline = new List<FakeOffline>();
 for (var i = 0; i < args.Length; i++)
 {
     var value = i + 1 < args.Length ? args[i + 1] : null;
@@ -24,6 +26,14 @@ for (var i = 0; i < args.Length; i++)
             latencyMs = l;
             i++;
             break;
+        case "--pve-version" when value is not null && PveRelease.All.Any(r => r.Name == value):
+            release = PveRelease.Parse(value);
+            i++;
+            break;
+        case "--offline" when value is not null:
+            offline.Add(FakeOffline.Parse(value));
+            i++;
+            break;
         case "--certificate" when value is not null:
             certificate = value switch
             {
@@ -37,14 +47,14 @@ for (var i = 0; i < args.Length; i++)
             break;
         default:
             Console.Error.WriteLine($"fake-pve: unexpected argument {args[i]}");
-            Console.Error.WriteLine("usage: fake-pve --snapshot <dir> [--port <n>] [--latency-ms <n>] [--certificate valid|other-name|unknown-ca|expired]");
+            Console.Error.WriteLine("usage: fake-pve --snapshot <dir> [--port <n>] [--latency-ms <n>] [--certificate valid|other-name|unknown-ca|expired] [--pve-version 7.4|8.4|9.0|9.1.14|9.1.15|9.2] [--offline <node>[:slow]]...");
             return 64;
     }
 }
 
 if (snapshot is null)
 {
-    Console.Error.WriteLine("usage: fake-pve --snapshot <dir> [--port <n>] [--latency-ms <n>] [--certificate valid|other-name|unknown-ca|expired]");
+    Console.Error.WriteLine("usage: fake-pve --snapshot <dir> [--port <n>] [--latency-ms <n>] [--certificate valid|other-name|unknown-ca|expired] [--pve-version 7.4|8.4|9.0|9.1.14|9.1.15|9.2] [--offline <node>[:slow]]...");
     return 64;
 }
 
@@ -57,9 +67,11 @@ try
         Port = port,
         Latency = TimeSpan.FromMilliseconds(latencyMs),
         Certificate = certificate,
+        Release = release,
+        Offline = offline,
     });
 }
-catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException)
+catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException or ArgumentException)
 {
     Console.Error.WriteLine($"fake-pve: {e.Message}");
     return 66;

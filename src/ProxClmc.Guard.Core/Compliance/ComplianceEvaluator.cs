@@ -82,6 +82,18 @@ public sealed class ComplianceEvaluator
             return new GuestVerdict { Guest = guest, Verdict = Verdict.InvalidConfig, Cpu = guest.Cpu ?? "", Reason = error.ToString() };
         }
 
+        if (guest.NotReadReason is { } notRead)
+        {
+            return new GuestVerdict
+            {
+                Guest = guest,
+                Verdict = Verdict.Unverified,
+                Cpu = guest.Cpu ?? "",
+                Reason = notRead,
+                Notes = [new GuestNote(GuestNote.NotRead, $"config not read (last known on {guest.Node})", IsWarning: true)],
+            };
+        }
+
         var verdict = guest.Type == GuestType.Lxc
             ? new GuestVerdict { Guest = guest, Verdict = Verdict.NotApplicable, Cpu = "", Reason = "container: runs on the host kernel, no CPU model" }
             : EvaluateVm(guest);
@@ -278,6 +290,13 @@ public sealed class ComplianceEvaluator
             var bare = name["custom-".Length..];
             if (!_customModels.TryGet(bare, out var custom))
             {
+                if (_customModels.Unresolved(bare) is { } unresolved)
+                {
+                    // The model exists (the node lists it) but its definition could not be read: not unknown, unverified.
+                    notes.Add(new GuestNote(GuestNote.CustomModelUnverified, $"custom model '{bare}': {unresolved}", IsWarning: true));
+                    return new CpuSpec(display) { Failure = $"custom model '{bare}' exists but its definition could not be read: {unresolved}", FailureVerdict = Verdict.Unverified };
+                }
+
                 var why = _customModels.FileError is { } fileError ? $" ({fileError})" : "";
                 return new CpuSpec(display) { Failure = $"custom model '{bare}' is not defined in cpu-models.conf{why}" };
             }

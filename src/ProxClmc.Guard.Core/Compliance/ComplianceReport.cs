@@ -13,6 +13,9 @@ public sealed record ComplianceReport(ClusterBaseline Baseline, IReadOnlyList<Gu
 
     public IEnumerable<GuestVerdict> InvalidConfigs => Verdicts.Where(v => v.Verdict == Verdict.InvalidConfig);
 
+    /// <summary>Guests whose config was not read because their node is down or unreachable.</summary>
+    public IEnumerable<GuestVerdict> NotRead => Verdicts.Where(v => v.Guest.NotReadReason is not null);
+
     /// <summary>
     /// The monitoring-plugin exit code: 3 when something could not be determined (unreadable nodes without
     /// --allow-partial, a config that cannot be parsed), else 2 for unsafe guests or nodes below a pinned baseline,
@@ -20,7 +23,7 @@ public sealed record ComplianceReport(ClusterBaseline Baseline, IReadOnlyList<Gu
     /// </summary>
     public int ExitCode(bool allowPartial)
     {
-        if ((Baseline.IsPartial && !allowPartial) || InvalidConfigs.Any())
+        if (((Baseline.IsPartial || NotRead.Any()) && !allowPartial) || InvalidConfigs.Any())
         {
             return ExitCodes.Unknown;
         }

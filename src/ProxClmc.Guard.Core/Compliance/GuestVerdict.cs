@@ -25,6 +25,8 @@ public sealed record GuestNote(string Code, string Text, bool IsWarning = false)
     public const string CpuDropped = "cpu-dropped";
     public const string ConfigIgnoredLines = "config-ignored-lines";
     public const string DuplicateVmId = "duplicate-vmid";
+    public const string NotRead = "not-read";
+    public const string CustomModelUnverified = "custom-model-unverified";
 }
 
 /// <summary>Whether one node can run the guest's CPU type, and if not, why.</summary>

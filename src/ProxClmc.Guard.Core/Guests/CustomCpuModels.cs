@@ -43,9 +43,33 @@ public sealed class CustomCpuModels
 {
     public static CustomCpuModels Empty { get; } = new([]);
 
-    public CustomCpuModels(IReadOnlyList<CustomCpuModel> models) => Models = models;
+    public CustomCpuModels(IReadOnlyList<CustomCpuModel> models, IReadOnlyDictionary<string, string>? unresolved = null)
+    {
+        Models = models;
+        UnresolvedModels = unresolved ?? new Dictionary<string, string>(StringComparer.Ordinal);
+    }
 
     public IReadOnlyList<CustomCpuModel> Models { get; }
+
+    /// <summary>
+    /// Models known to exist (a node lists them) whose definition could not be read, with the reason: guests using
+    /// them are <c>unverified</c>, never <c>unknown-model</c>.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> UnresolvedModels { get; }
+
+    /// <summary>Why a model that exists could not be resolved; null when it is defined here or not known at all.</summary>
+    public string? Unresolved(string name) => UnresolvedModels.TryGetValue(name, out var why) ? why : null;
+
+    /// <summary>The same models, plus models known to exist without a readable definition.</summary>
+    public CustomCpuModels WithUnresolved(IReadOnlyDictionary<string, string> unresolved) =>
+        unresolved.Count == 0
+            ? this
+            : new CustomCpuModels(Models, unresolved.Where(u => !TryGet(u.Key, out _)).ToDictionary(u => u.Key, u => u.Value, StringComparer.Ordinal))
+            {
+                Warnings = Warnings,
+                Source = Source,
+                FileError = FileError,
+            };
 
     /// <summary>
     /// Parses cpu-models.conf the way PVE::SectionConfig reads it (pve-common src/PVE/SectionConfig.pm

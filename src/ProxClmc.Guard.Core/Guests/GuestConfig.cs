@@ -81,5 +81,11 @@ public sealed record GuestConfig
     /// <summary>Set when the config could not be parsed: the guest is listed with this error and judged unknown.</summary>
     public ParseError? ConfigError { get; init; }
 
+    /// <summary>
+    /// Set when the config was not read at all because the node holding it is down or unreachable: the guest is
+    /// listed (with its last known node) as <c>unverified</c> with this reason and the note <c>not-read</c>.
+    /// </summary>
+    public string? NotReadReason { get; init; }
+
     public bool IsRunning => string.Equals(Status, "running", StringComparison.Ordinal);
 }

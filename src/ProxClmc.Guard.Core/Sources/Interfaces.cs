@@ -17,7 +17,17 @@ public interface INodeFactsSource
 }
 
 /// <summary>All guests of the cluster plus the cluster-wide custom CPU models (cpu-models.conf text, if any).</summary>
-public sealed record GuestInventory(IReadOnlyList<GuestConfig> Guests, string? CustomCpuModelsText, string? CustomCpuModelsOrigin = null);
+public sealed record GuestInventory(IReadOnlyList<GuestConfig> Guests, string? CustomCpuModelsText, string? CustomCpuModelsOrigin = null)
+{
+    /// <summary>Custom models (bare names) known to exist without a readable definition, with the reason (see <see cref="CustomCpuModels.UnresolvedModels"/>).</summary>
+    public IReadOnlyDictionary<string, string> UnresolvedCustomModels { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>Nodes whose guests were not read (down or unreachable), with the reason: the answer is partial.</summary>
+    public IReadOnlyDictionary<string, string> UnreadNodes { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>Things the reader wants said on this run (a token that sees only some guests, a missing endpoint).</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+}
 
 public interface IGuestSource
 {

@@ -10,8 +10,14 @@ public sealed record CachingOptions
     /// <summary>Offer a failed node's last known facts (marked stale) instead of its error: what <c>--allow-partial</c> asks for.</summary>
     public bool OfferLastKnown { get; init; }
 
-    /// <summary>Last known facts older than this are not offered (null: any age; <c>facts.max_age_seconds</c>).</summary>
+    /// <summary>Last known facts older than this are not offered (null: any age; zero: never; <c>facts.max_age_seconds</c>).</summary>
     public TimeSpan? MaxAge { get; init; }
+
+    /// <summary>
+    /// The identity of the machine behind a node name as known without reading the node (its SSH host key from
+    /// Proxmox's known_hosts). Recorded with fresh facts; last known facts stand in only when both agree.
+    /// </summary>
+    public Func<string, string?>? IdentityOf { get; init; }
 }
 
 /// <summary>Records every fresh answer of <paramref name="inner"/> in the facts cache and, when asked, stands in last known facts for failed nodes.</summary>
@@ -29,7 +35,7 @@ public sealed class CachingFactsSource(INodeFactsSource inner, FactsCache cache,
         var fresh = facts.Where(f => f.Cpu is not null && !f.IsStale && f.Source != FactsSource.Cache).ToList();
         if (fresh.Count > 0)
         {
-            cache.Update(fresh);
+            cache.Update(fresh, _options.IdentityOf);
             try
             {
                 await cache.SaveAsync(cancellationToken).ConfigureAwait(false);
@@ -47,7 +53,7 @@ public sealed class CachingFactsSource(INodeFactsSource inner, FactsCache cache,
 
         var now = time.GetUtcNow();
         return facts
-            .Select(f => f.Cpu is null && cache.TryGet(f.Node, _options.MaxAge, now, out var last)
+            .Select(f => f.Cpu is null && cache.TryGetSameMachine(f.Node, _options.IdentityOf?.Invoke(f.Node), _options.MaxAge, now, out var last)
                 ? last with { IsStale = true, Address = f.Address.Length > 0 ? f.Address : last.Address }
                 : f)
             .ToList();

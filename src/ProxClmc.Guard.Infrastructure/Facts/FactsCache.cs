@@ -94,7 +94,7 @@ public sealed class FactsCache
     }
 
     /// <summary>Records fresh readable facts; unreadable, stale and cached facts leave the node's last entry as it was.</summary>
-    public void Update(IEnumerable<NodeFacts> facts)
+    public void Update(IEnumerable<NodeFacts> facts, Func<string, string?>? identityOf = null)
     {
         lock (_lock)
         {
@@ -111,6 +111,7 @@ public sealed class FactsCache
                     Address = f.Address,
                     CollectedAt = f.CollectedAt.Value,
                     Cpu = CachedCpu.From(f.Cpu),
+                    Identity = identityOf?.Invoke(f.Node),
                 };
             }
         }
@@ -128,7 +129,8 @@ public sealed class FactsCache
             _nodes.TryGetValue(node, out entry);
         }
 
-        if (entry is null || (maxAge is { } limit && now - entry.CollectedAt > limit))
+        // facts.max_age_seconds = 0 means the cache is never used (not "only facts from this very second").
+        if (entry is null || (maxAge is { } limit && (limit <= TimeSpan.Zero || now - entry.CollectedAt > limit)))
         {
             facts = null!;
             return false;
@@ -136,6 +138,28 @@ public sealed class FactsCache
 
         facts = NodeFacts.Readable(node, entry.Cpu!.ToCpuInfo(), FactsSource.Cache, entry.Address ?? "", entry.CollectedAt);
         return true;
+    }
+
+    /// <summary>
+    /// Like <see cref="TryGet"/>, but only when the entry was recorded for the same machine: a node reinstalled on new
+    /// hardware under its old name has a new host key, and must not inherit the old CPU. An entry without an identity,
+    /// or a node whose identity is not known now, never stands in.
+    /// </summary>
+    public bool TryGetSameMachine(string node, string? identity, TimeSpan? maxAge, DateTimeOffset now, out NodeFacts facts)
+    {
+        string? recorded;
+        lock (_lock)
+        {
+            recorded = _nodes.TryGetValue(node, out var entry) ? entry?.Identity : null;
+        }
+
+        if (identity is null || recorded is null || !string.Equals(identity, recorded, StringComparison.Ordinal))
+        {
+            facts = null!;
+            return false;
+        }
+
+        return TryGet(node, maxAge, now, out facts);
     }
 
     /// <summary>The source a cached node's facts were originally read from.</summary>
@@ -216,6 +240,9 @@ internal sealed class CachedNode
     public DateTimeOffset CollectedAt { get; set; }
 
     public CachedCpu? Cpu { get; set; }
+
+    /// <summary>Which machine the facts were read from (e.g. "ssh-host-key:SHA256:..."); null when not known.</summary>
+    public string? Identity { get; set; }
 }
 
 internal sealed class CachedCpu

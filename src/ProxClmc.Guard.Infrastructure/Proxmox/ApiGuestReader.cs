@@ -9,7 +9,8 @@ internal static class ApiGuestReader
 {
     /// <summary>
     /// <c>GET .../pending</c> gives every key's current value, its pending value and pending deletes (and the
-    /// digest) in one call; snapshots are read only when the config has a <c>parent</c> (i.e. there are any).
+    /// digest) in one call. Snapshots are always listed (one request): a rollback followed by deleting the snapshot
+    /// leaves the others without a <c>parent</c> line in the main section.
     /// </summary>
     public static async Task<GuestConfig> ReadAsync(ProxmoxClient client, string node, int vmId, ClusterVmResource? resource, string? status, CancellationToken cancellationToken)
     {
@@ -22,18 +23,15 @@ internal static class ApiGuestReader
         }
 
         var snapshots = new List<GuestSnapshot>();
-        if (current.ContainsKey("parent"))
+        foreach (var snapshot in await client.GetVmSnapshotsAsync(node, vmId, cancellationToken).ConfigureAwait(false))
         {
-            foreach (var snapshot in await client.GetVmSnapshotsAsync(node, vmId, cancellationToken).ConfigureAwait(false))
+            if (snapshot.Name == "current")
             {
-                if (snapshot.Name == "current")
-                {
-                    continue;
-                }
-
-                var values = await client.GetVmConfigAsync(node, vmId, snapshot: snapshot.Name, cancellationToken: cancellationToken).ConfigureAwait(false);
-                snapshots.Add(new GuestSnapshot(snapshot.Name, values.Get("cpu"), values.Get("runningcpu"), snapshot.VmState || values.Get("vmstate") is not null));
+                continue;
             }
+
+            var values = await client.GetVmConfigAsync(node, vmId, snapshot: snapshot.Name, cancellationToken: cancellationToken).ConfigureAwait(false);
+            snapshots.Add(new GuestSnapshot(snapshot.Name, values.Get("cpu"), values.Get("runningcpu"), snapshot.VmState || values.Get("vmstate") is not null));
         }
 
         return new GuestConfig
@@ -80,6 +78,22 @@ internal static class ApiGuestReader
         Tags = SplitTags(resource.Tags),
         Origin = $"api:/nodes/{resource.Node}/qemu/{resource.VmId}",
         ConfigError = new ParseError($"api:/nodes/{resource.Node}/qemu/{resource.VmId}", 0, 0, reason),
+    };
+
+    /// <summary>A guest on a node that is down: listed with its last known node and state from /cluster/resources, config not read.</summary>
+    public static GuestConfig NotRead(ClusterVmResource resource, string reason) => new()
+    {
+        VmId = resource.VmId,
+        Node = resource.Node,
+        Name = resource.Name,
+        Type = resource.Type == "lxc" ? GuestType.Lxc : GuestType.Qemu,
+        Status = resource.Status,
+        Template = resource.Template,
+        Lock = resource.Lock,
+        Tags = SplitTags(resource.Tags),
+        Origin = $"api:/nodes/{resource.Node}/qemu/{resource.VmId}",
+        // /cluster/resources has no CPU type (its "cpu" is the CPU usage): the value is unknown until the node is back.
+        NotReadReason = reason,
     };
 
     /// <summary>Tags are stored ';'-separated; older versions and hand edits also use ',' or spaces.</summary>

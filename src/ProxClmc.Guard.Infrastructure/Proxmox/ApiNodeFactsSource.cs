@@ -45,6 +45,7 @@ public sealed class ApiNodeFactsSource(ProxmoxClient client, TimeProvider? timeP
         var address = status?.Ip ?? node.Addresses.FirstOrDefault() ?? "";
         if (status is { Online: false })
         {
+            client.MarkUnreachable(node.Name, "the cluster status reports it offline");
             return NodeFacts.Unreadable(node.Name, $"node {node.Name} is offline (the cluster status reports it not online)", FactsSource.Api, address);
         }
 
@@ -71,14 +72,21 @@ public sealed class ApiNodeFactsSource(ProxmoxClient client, TimeProvider? timeP
         {
             return NodeFacts.Unreadable(
                 node.Name,
-                $"{origin}: the node status has no cpuinfo.flags (Proxmox VE before 6.1?); use facts.source = \"ssh\"",
+                $"{origin}: the node status has no cpuinfo.flags (read_cpuinfo has returned it since libpve-common-perl 6.0-3, pve-common commit 568abb4, 2019); use facts.source = \"ssh\"",
                 FactsSource.Api,
                 address);
         }
 
         var parsed = CpuInfoParser.FromApi(cpu.Model ?? "", cpu.Flags, origin);
         return parsed.IsSuccess
-            ? NodeFacts.Readable(node.Name, parsed.Value, FactsSource.Api, address, _time.GetUtcNow())
+            ? NodeFacts.Readable(node.Name, WithVendorFamily(parsed.Value, cpu), FactsSource.Api, address, _time.GetUtcNow())
             : NodeFacts.Unreadable(node.Name, parsed.Error.ToString(), FactsSource.Api, address);
     }
+
+    /// <summary>The node's own vendor_id and cpu family where the node status gives them (9.1.6+), instead of guessing from the model name.</summary>
+    private static CpuInfo WithVendorFamily(CpuInfo cpu, NodeCpuInfo status) => cpu with
+    {
+        VendorId = status.Vendor ?? cpu.VendorId,
+        Family = status.Family ?? cpu.Family,
+    };
 }

@@ -21,6 +21,7 @@ public sealed class ProxmoxClient : IDisposable
     private readonly SemaphoreSlim _loginLock = new(1, 1);
     private volatile int _activeEndpoint;
     private volatile Ticket? _ticket;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _unreachableNodes = new(StringComparer.Ordinal);
 
     /// <summary>Validates <paramref name="options"/> (exit 78 on bad keys) and loads the CA; connects lazily.</summary>
     public ProxmoxClient(ProxmoxApiOptions options, TimeProvider? timeProvider = null)
@@ -47,6 +48,18 @@ public sealed class ProxmoxClient : IDisposable
 
     /// <summary>Who is calling, for messages: the token id or user name (never a secret).</summary>
     public string Principal => _options.Principal;
+
+    /// <summary>
+    /// Nodes given up on in this run, with the reason: pveproxy waits up to 30 s before it answers 595 for a node
+    /// that drops packets, so after one timeout (or 595) no further request is sent to that node.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> UnreachableNodes =>
+        _unreachableNodes.ToDictionary(p => Uri.UnescapeDataString(p.Key), p => p.Value, StringComparer.Ordinal);
+
+    /// <summary>Marks a node unreachable for the rest of the run (the cluster status reports it offline).</summary>
+    public void MarkUnreachable(string node, string reason) => _unreachableNodes.TryAdd(Uri.EscapeDataString(node), reason);
+
+    public bool IsUnreachable(string node) => _unreachableNodes.ContainsKey(Uri.EscapeDataString(node));
 
     public async Task<ProxmoxVersion> GetVersionAsync(CancellationToken cancellationToken) =>
         ProxmoxVersion.Parse(await GetAsync("version", cancellationToken).ConfigureAwait(false));
@@ -122,39 +135,14 @@ public sealed class ProxmoxClient : IDisposable
     public async Task SetVmConfigAsync(string node, int vmId, IReadOnlyList<KeyValuePair<string, string>> values, string? digest, CancellationToken cancellationToken)
     {
         var path = $"nodes/{Segment(node)}/qemu/{vmId.ToString(CultureInfo.InvariantCulture)}/config";
-        await SendAsync(HttpMethod.Put, path, WithDigest(values, digest), cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary><c>POST .../config</c>: the same change run as a task; returns its UPID (see <see cref="WaitForTaskAsync"/>).</summary>
-    public async Task<string> PostVmConfigAsync(string node, int vmId, IReadOnlyList<KeyValuePair<string, string>> values, string? digest, CancellationToken cancellationToken)
-    {
-        var path = $"nodes/{Segment(node)}/qemu/{vmId.ToString(CultureInfo.InvariantCulture)}/config";
-        var data = await SendAsync(HttpMethod.Post, path, WithDigest(values, digest), cancellationToken).ConfigureAwait(false);
-        return Shape(path, () => data.ValueKind == JsonValueKind.String
-            ? data.GetString()!
-            : throw new ProxmoxShapeException($"expected a task UPID, got {ProxmoxJson.Describe(data.ValueKind)}"));
-    }
-
-    public async Task<ProxmoxTaskStatus> GetTaskStatusAsync(string node, string upid, CancellationToken cancellationToken)
-    {
-        var path = $"nodes/{Segment(node)}/tasks/{Uri.EscapeDataString(upid)}/status";
-        var data = await GetAsync(path, cancellationToken).ConfigureAwait(false);
-        return Shape(path, () => ProxmoxTaskStatus.Parse(data));
-    }
-
-    /// <summary>Polls a task until it stops; the caller's token (or <c>api.timeout_seconds</c> per poll) bounds the wait.</summary>
-    public async Task<ProxmoxTaskStatus> WaitForTaskAsync(string node, string upid, TimeSpan pollInterval, CancellationToken cancellationToken)
-    {
-        while (true)
+        if (_unreachableNodes.TryGetValue(Segment(node), out var given))
         {
-            var status = await GetTaskStatusAsync(node, upid, cancellationToken).ConfigureAwait(false);
-            if (status.IsFinished)
-            {
-                return status;
-            }
-
-            await Task.Delay(pollInterval, _time, cancellationToken).ConfigureAwait(false);
+            // Given up earlier in this run: a write would wait just as long, and then leave its outcome unknown.
+            var text = $"API PUT /{path}: not sent: node {node} is unreachable ({given})";
+            throw new SourceUnavailableException(text, new ProxmoxApiException(text, "PUT", path, 595, given, new Dictionary<string, string>()));
         }
+
+        await SendAsync(HttpMethod.Put, path, WithDigest(values, digest), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary><c>GET /nodes/{node}/capabilities/qemu/cpu</c>: the models accepted (by the node you are connected to); null when not available.</summary>
@@ -165,7 +153,7 @@ public sealed class ProxmoxClient : IDisposable
         return data is { } d ? Shape(path, () => ProxmoxJson.ArrayItems(d, "CPU models").Select(QemuCpuModelEntry.Parse).ToList()) : null;
     }
 
-    /// <summary><c>GET /cluster/qemu/cpu-flags?accel=kvm</c> (9.1.x); null when this Proxmox has no such endpoint.</summary>
+    /// <summary><c>GET /cluster/qemu/cpu-flags?accel=kvm</c> (pve-manager 9.1.15+, commit 6ed37d55); null when this Proxmox has no such endpoint (501).</summary>
     public async Task<IReadOnlyList<ClusterCpuFlag>?> GetClusterCpuFlagsAsync(CancellationToken cancellationToken)
     {
         const string path = "cluster/qemu/cpu-flags?accel=kvm";
@@ -173,7 +161,10 @@ public sealed class ProxmoxClient : IDisposable
         return data is { } d ? Shape(path, () => ProxmoxJson.ArrayItems(d, "CPU flags").Select(ClusterCpuFlag.Parse).ToList()) : null;
     }
 
-    /// <summary><c>GET /cluster/qemu/custom-cpu-models</c> (9.1.13+); null when this Proxmox has no such endpoint.</summary>
+    /// <summary>
+    /// <c>GET /cluster/qemu/custom-cpu-models</c> (pve-manager 9.1.15+, commit db32d51e); null when this Proxmox has no
+    /// such endpoint (501). It lists only the models the caller has Mapping.Audit, .Use or .Modify on, without a word.
+    /// </summary>
     public async Task<IReadOnlyList<CustomCpuModelEntry>?> GetCustomCpuModelsAsync(CancellationToken cancellationToken)
     {
         const string path = "cluster/qemu/custom-cpu-models";
@@ -270,14 +261,47 @@ public sealed class ProxmoxClient : IDisposable
         }
     }
 
+    /// <summary>"nodes/pve3/status" → "pve3" (still percent-encoded); null for cluster-wide paths.</summary>
+    private static string? NodeSegment(string path)
+    {
+        if (!path.StartsWith("nodes/", StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var end = path.IndexOf('/', "nodes/".Length);
+        return end < 0 ? null : path["nodes/".Length..end];
+    }
+
     private async Task<JsonElement> GetAsync(string path, CancellationToken cancellationToken)
     {
+        var node = NodeSegment(path);
+        if (node is not null && _unreachableNodes.TryGetValue(node, out var given))
+        {
+            var text = $"API GET /{StripQuery(path)}: not sent: node {Uri.UnescapeDataString(node)} is unreachable ({given})";
+            throw new SourceUnavailableException(text, new ProxmoxApiException(text, "GET", path, 595, given, new Dictionary<string, string>()));
+        }
+
         var delay = _options.RetryDelay;
         for (var attempt = 1; ; attempt++)
         {
             try
             {
                 return await SendAsync(HttpMethod.Get, path, null, cancellationToken).ConfigureAwait(false);
+            }
+            catch (RetryableException e) when (node is not null && e.InnerException is OperationCanceledException)
+            {
+                // A request proxied to a node that drops packets hangs until pveproxy gives up: asking again, or
+                // asking that node anything else, only multiplies the wait. Give the node up for this run.
+                var seconds = _options.Timeout.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
+                var reason = $"no answer within {seconds} s";
+                _unreachableNodes.TryAdd(node, reason);
+                throw new SourceUnavailableException(e.Message, new ProxmoxApiException(e.Message, "GET", path, 595, reason, new Dictionary<string, string>()));
+            }
+            catch (SourceUnavailableException e) when (node is not null && ProxmoxApiException.From(e) is { IsNodeUnreachable: true } api)
+            {
+                _unreachableNodes.TryAdd(node, $"{api.StatusCode} {api.Reason}");
+                throw;
             }
             catch (RetryableException e) when (attempt < _options.GetAttempts)
             {
@@ -444,6 +468,13 @@ public sealed class ProxmoxClient : IDisposable
                 data.GetStringLenient("CSRFPreventionToken") is not { } csrf)
             {
                 throw new SourceUnavailableException($"{display}: unexpected answer: no ticket and CSRFPreventionToken");
+            }
+
+            if (data.GetBoolLenient("NeedTFA") == true)
+            {
+                // pve-access-control (src/PVE/API2/AccessControl.pm, commit 5ccd07d9): a user with a second factor
+                // gets a half-ticket that opens nothing until the TFA step, which an unattended tool cannot answer.
+                throw new SourceUnavailableException($"{display}: this user needs two-factor authentication: use an API token (api.token_id and api.token_secret_file)");
             }
 
             ticket = new Ticket(value, csrf, issuedAt);

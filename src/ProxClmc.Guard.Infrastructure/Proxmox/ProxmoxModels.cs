@@ -53,8 +53,12 @@ public sealed record ClusterVmResource(
     }
 }
 
-/// <summary>The <c>cpuinfo</c> of <c>GET /nodes/{node}/status</c>; <see cref="Flags"/> is the first CPU's flags line (undocumented, present since 2019).</summary>
-public sealed record NodeCpuInfo(string? Model, string? Flags, int? Cpus, int? Sockets, int? Cores)
+/// <summary>
+/// The <c>cpuinfo</c> of <c>GET /nodes/{node}/status</c>; <see cref="Flags"/> is the first CPU's flags line (undocumented,
+/// present since 2019). <see cref="Vendor"/> (<c>vendor_id</c>) and <see cref="Family"/> (<c>cpu family</c>) come with
+/// libpve-common-perl 9.1.6 (pve-common commit d2582a9, 2026-01); <c>model</c> is the model name, no numeric model is given.
+/// </summary>
+public sealed record NodeCpuInfo(string? Model, string? Flags, int? Cpus, int? Sockets, int? Cores, string? Vendor = null, int? Family = null)
 {
     internal static NodeCpuInfo Parse(JsonElement data)
     {
@@ -64,7 +68,13 @@ public sealed record NodeCpuInfo(string? Model, string? Flags, int? Cpus, int? S
             throw new ProxmoxShapeException("node status has no \"cpuinfo\" object");
         }
 
-        return new(cpu.GetStringLenient("model"), cpu.GetStringLenient("flags"), cpu.GetInt32Lenient("cpus"), cpu.GetInt32Lenient("sockets"), cpu.GetInt32Lenient("cores"));
+        // read_cpuinfo's defaults for a line it did not find are "unknown" and 0: no answer, not a vendor or family.
+        var vendor = cpu.GetStringLenient("vendor");
+        var family = cpu.GetInt32Lenient("family");
+        return new(
+            cpu.GetStringLenient("model"), cpu.GetStringLenient("flags"), cpu.GetInt32Lenient("cpus"), cpu.GetInt32Lenient("sockets"), cpu.GetInt32Lenient("cores"),
+            vendor is null or "" or "unknown" ? null : vendor,
+            family is null or 0 ? null : family);
     }
 }
 
@@ -109,20 +119,6 @@ public sealed record SnapshotListEntry(string Name, bool VmState, string? Parent
         item.GetStringLenient("parent"));
 }
 
-/// <summary><c>GET /nodes/{node}/tasks/{upid}/status</c>.</summary>
-public sealed record ProxmoxTaskStatus(string Status, string? ExitStatus)
-{
-    public bool IsFinished => Status == "stopped";
-
-    public bool Succeeded => IsFinished && ExitStatus == "OK";
-
-    internal static ProxmoxTaskStatus Parse(JsonElement data)
-    {
-        ProxmoxJson.RequireObject(data, "task status");
-        return new(data.GetRequiredString("status", "task status"), data.GetStringLenient("exitstatus"));
-    }
-}
-
 /// <summary>One model of <c>GET /nodes/{node}/capabilities/qemu/cpu</c> (answered for the node you are connected to).</summary>
 public sealed record QemuCpuModelEntry(string Name, string? Vendor, bool Custom)
 {
@@ -130,7 +126,7 @@ public sealed record QemuCpuModelEntry(string Name, string? Vendor, bool Custom)
         item.GetRequiredString("name", "CPU model entry"), item.GetStringLenient("vendor"), item.GetBoolLenient("custom") ?? false);
 }
 
-/// <summary>One flag of <c>GET /cluster/qemu/cpu-flags</c> (9.1.x): its QEMU name and the nodes whose KVM supports it.</summary>
+/// <summary>One flag of <c>GET /cluster/qemu/cpu-flags</c> (9.1.15+): its QEMU name and the nodes whose KVM supports it.</summary>
 public sealed record ClusterCpuFlag(string Name, IReadOnlyList<string> SupportedOn)
 {
     internal static ClusterCpuFlag Parse(JsonElement item)
@@ -150,7 +146,7 @@ public sealed record ClusterCpuFlag(string Name, IReadOnlyList<string> Supported
     }
 }
 
-/// <summary>One model of <c>GET /cluster/qemu/custom-cpu-models</c> (9.1.13+): the keys of its cpu-models.conf section.</summary>
+/// <summary>One model of <c>GET /cluster/qemu/custom-cpu-models</c> (9.1.15+): the keys of its cpu-models.conf section.</summary>
 public sealed record CustomCpuModelEntry(string Name, IReadOnlyList<KeyValuePair<string, string>> Properties)
 {
     internal static CustomCpuModelEntry Parse(JsonElement item)

@@ -34,6 +34,11 @@ public static class ScanCommand
     public static async Task<int> ExecuteAsync(CommandContext ctx, ScanFilter filter, CancellationToken cancellationToken, bool writeReports = false)
     {
         var result = await ctx.CreatePipeline().ScanAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var warning in result.Inventory.Warnings)
+        {
+            ctx.Log.Warning("{Warning}", warning);
+        }
+
         var report = filter.Apply(result.Report);
         var exitCode = report.ExitCode(ctx.Settings.AllowPartial);
         if (writeReports)
@@ -89,6 +94,12 @@ public static class ScanCommand
             var where = first.Guest.Origin ?? $"VM {first.Guest.VmId}";
             var reason = first.Reason.Contains(where, StringComparison.Ordinal) ? first.Reason : $"{where}: {first.Reason}";
             return $"{invalid.Count} guest config{(invalid.Count == 1 ? "" : "s")} could not be read: {reason}" + (invalid.Count > 1 ? $" (and {invalid.Count - 1} more)" : "");
+        }
+
+        if (exitCode == ExitCodes.Unknown && cluster.Baseline.UnreadableNodes.Count == 0 && report.NotRead.Any())
+        {
+            var nodes = report.NotRead.Select(v => v.Guest.Node).Distinct().Order(StringComparer.Ordinal).ToList();
+            return $"could not read the guests on {string.Join(", ", nodes)} ({report.NotRead.Count()} not read; use --allow-partial to judge the other guests)";
         }
 
         if (exitCode == ExitCodes.Unknown)

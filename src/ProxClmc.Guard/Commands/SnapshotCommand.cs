@@ -171,11 +171,33 @@ public static class SnapshotCommand
                 WriteGuest(vm.Node, vmId, () => folder.WriteVmConfig(vm.Node, vmId, SnapshotText.Bytes(text)));
             }
 
+            var localModels = Path.Combine(ctx.Settings.PveRoot, "virtual-guest", "cpu-models.conf");
             try
             {
-                if (await client.GetCustomCpuModelsAsync(cancellationToken).ConfigureAwait(false) is { Count: > 0 } models)
+                if (_fs.DirectoryExists(Path.Combine(ctx.Settings.PveRoot, "nodes")))
                 {
-                    folder.WriteCustomModels(SnapshotText.Bytes(CpuModelsConf(models)));
+                    // On a node the cluster's own file is complete, on every release and whatever the token may see.
+                    if (_fs.FileExists(localModels))
+                    {
+                        folder.WriteCustomModels(SnapshotText.Bytes(_fs.ReadAllText(localModels, FileLimits.ForPmxcfs)));
+                    }
+                }
+                else if (await client.GetCustomCpuModelsAsync(cancellationToken).ConfigureAwait(false) is { } models)
+                {
+                    if (models.Count > 0)
+                    {
+                        folder.WriteCustomModels(SnapshotText.Bytes(CpuModelsConf(models)));
+                    }
+
+                    var missing = UsedCustomModels(configs.Values.Select(c => c.Text)).Where(m => models.All(d => d.Name != m)).ToList();
+                    if (missing.Count > 0)
+                    {
+                        GuestFailures.Add($"virtual-guest/cpu-models.conf (GET /cluster/qemu/custom-cpu-models does not list {string.Join(", ", missing)}: {client.Principal} needs Mapping.Audit on /mapping/cpu/<name>)");
+                    }
+                }
+                else if (UsedCustomModels(configs.Values.Select(c => c.Text)).ToList() is { Count: > 0 } used)
+                {
+                    GuestFailures.Add($"virtual-guest/cpu-models.conf (custom models {string.Join(", ", used)} not copied: GET /cluster/qemu/custom-cpu-models does not exist before Proxmox VE 9.1.15; run on a node)");
                 }
             }
             catch (SourceUnavailableException e) when (ProxmoxApiException.From(e) is { StatusCode: 403 })
@@ -185,6 +207,19 @@ public static class SnapshotCommand
 
             await ReadNodesAsync(membership, new ApiNodeFactsSource(client, ctx.Environment.Clock), cancellationToken).ConfigureAwait(false);
         }
+
+        /// <summary>The custom models (bare names) the given config texts' main sections refer to.</summary>
+        private static IEnumerable<string> UsedCustomModels(IEnumerable<string?> texts) =>
+            texts.OfType<string>()
+                .SelectMany(t => t.Split('\n'))
+                .Where(l => l.StartsWith("cpu: ", StringComparison.Ordinal))
+                .Select(l => Core.Guests.GuestCpu.Parse(l["cpu: ".Length..].Trim(), "snapshot"))
+                .Select(p => p.IsSuccess ? p.Value.CpuType : null)
+                .OfType<string>()
+                .Where(t => t.StartsWith("custom-", StringComparison.Ordinal))
+                .Select(t => t["custom-".Length..])
+                .Distinct(StringComparer.Ordinal)
+                .Order(StringComparer.Ordinal);
 
         /// <summary>
         /// Every node's cpuinfo as facts.source picks it: the local node from its file, the others over SSH as raw

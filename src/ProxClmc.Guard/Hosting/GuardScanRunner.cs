@@ -29,6 +29,11 @@ public sealed class GuardScanRunner(Func<RunSettings> settings, Func<RunSettings
         var report = result.Report;
         var exitCode = report.ExitCode(current.AllowPartial);
 
+        foreach (var warning in result.Inventory.Warnings)
+        {
+            log.Warning("{Warning}", warning);
+        }
+
         ScanLog.Write(log, report);
         await WriteReportsAsync(current, result, exitCode, cancellationToken).ConfigureAwait(false);
         return new ScanRunSummary(report.Baseline.ClusterCpuType, report.Verdicts.Count, report.UnsafeCount, report.WarningCount, clock.GetUtcNow(), exitCode);

@@ -51,7 +51,7 @@ public sealed class GuardPipeline(RunSettings settings, ClusterSources sources, 
     {
         var cluster = await AnalyzeAsync(cancellationToken).ConfigureAwait(false);
         var inventory = await sources.Guests.GetGuestsAsync(cancellationToken).ConfigureAwait(false);
-        var customModels = ParseCustomModels(inventory);
+        var customModels = ParseCustomModels(inventory).WithUnresolved(inventory.UnresolvedCustomModels);
         var evaluator = new ComplianceEvaluator(cluster.Baseline, catalog, settings.Policy, customModels);
         var report = evaluator.EvaluateAll(inventory.Guests, clock.GetUtcNow());
         return new ScanResult(cluster, inventory, customModels, report);

@@ -130,8 +130,15 @@ public sealed class DefaultSourceFactory(CliEnvironmentAccess access, Func<RunSe
         }
 
         var membership = new CorosyncFileMembership(settings.CorosyncConf, fs, localNode);
-        var pve = new PveTree(settings.PveRoot, fs);
         var local = new LayeredFactsSource(null, localNode, settings.LocalCpuInfo, fs, RemoteFacts(settings, null), access.Clock);
+        if (!IsProxmoxNode(settings))
+        {
+            // Not a Proxmox VE node: nodes and CPUs can still be read (corosync.conf, SSH), but there are no guests to
+            // read here, and no output may claim anything was read from pve_root.
+            return new ClusterSources(membership, Cached(settings, local), new NotANodeGuestSource(settings.PveRoot), $"corosync.conf and SSH from {localNode} (not a Proxmox VE node)");
+        }
+
+        var pve = new PveTree(settings.PveRoot, fs);
         return new ClusterSources(membership, Cached(settings, local), pve, $"{settings.PveRoot} on {localNode}");
     }
 
@@ -158,11 +165,36 @@ public sealed class DefaultSourceFactory(CliEnvironmentAccess access, Func<RunSe
             "local" => new LayeredFactsSource(null, localNode, settings.LocalCpuInfo, access.FileSystem, null, access.Clock),
             _ => new LayeredFactsSource(null, localNode, settings.LocalCpuInfo, access.FileSystem, RemoteFacts(settings, apiFacts), access.Clock),
         };
-        return new ClusterSources(new ApiMembershipSource(client), Cached(settings, facts), new ApiGuestSource(client), $"the Proxmox API at {client.ActiveUrl}", new ApiGuestWriter(client))
+        return new ClusterSources(new ApiMembershipSource(client), Cached(settings, facts), new ApiGuestSource(client, () => LocalCustomModels(settings)), $"the Proxmox API at {client.ActiveUrl}", new ApiGuestWriter(client))
         {
             Warnings = client.InsecureWarning is { } warning ? [warning] : [],
             Resources = client,
         };
+    }
+
+    /// <summary>pmxcfs always holds <c>nodes/</c>: its presence under <c>cluster.pve_root</c> is what makes this host a node.</summary>
+    private bool IsProxmoxNode(RunSettings settings) => access.FileSystem.DirectoryExists(Path.Combine(settings.PveRoot, "nodes"));
+
+    /// <summary>
+    /// On a node, the cluster's cpu-models.conf is one file read away, complete and unfiltered by privileges, on every
+    /// release: prefer it to the API (a node without the file has no custom models). Null on any other host.
+    /// </summary>
+    private (string Text, string Origin)? LocalCustomModels(RunSettings settings)
+    {
+        if (!IsProxmoxNode(settings))
+        {
+            return null;
+        }
+
+        var path = Path.Combine(settings.PveRoot, "virtual-guest", "cpu-models.conf");
+        try
+        {
+            return (access.FileSystem.FileExists(path) ? access.FileSystem.ReadAllText(path, FileLimits.ForPmxcfs) : "", path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 
     /// <summary>
@@ -171,8 +203,46 @@ public sealed class DefaultSourceFactory(CliEnvironmentAccess access, Func<RunSe
     /// </summary>
     private INodeFactsSource Cached(RunSettings settings, INodeFactsSource live) =>
         settings.CacheFile is { Length: > 0 } path
-            ? new CachingFactsSource(live, FactsCache.Load(path), access.Clock, new CachingOptions { OfferLastKnown = settings.AllowPartial, MaxAge = null })
+            ? new CachingFactsSource(live, FactsCache.Load(path), access.Clock, new CachingOptions
+            {
+                OfferLastKnown = settings.AllowPartial,
+                MaxAge = settings.CacheMaxAge,
+                IdentityOf = node => NodeIdentity(settings, node),
+            })
             : live;
+
+    /// <summary>
+    /// Which machine a node name stands for now, known without reaching it: the host key Proxmox keeps for it in
+    /// <c>&lt;pve_root&gt;/nodes/&lt;node&gt;/ssh_known_hosts</c> (rewritten when a node is reinstalled and rejoined).
+    /// Null off a node or when the file has no usable key: then no cached facts stand in for it.
+    /// </summary>
+    private string? NodeIdentity(RunSettings settings, string node)
+    {
+        if (node is "." or ".." || node.Contains('/', StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var path = Path.Combine(settings.PveRoot, "nodes", node, "ssh_known_hosts");
+        try
+        {
+            if (!access.FileSystem.FileExists(path))
+            {
+                return null;
+            }
+
+            var keys = Infrastructure.Ssh.KnownHosts.Parse(access.FileSystem.ReadAllText(path, FileLimits.ForPmxcfs), path).Entries
+                .Where(e => e.Marker == Infrastructure.Ssh.KnownHostMarker.None)
+                .Select(e => Infrastructure.Ssh.HostKeys.Fingerprint(e.KeyBlob))
+                .Order(StringComparer.Ordinal)
+                .ToList();
+            return keys.Count == 0 ? null : "ssh-host-key:" + string.Join(",", keys);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
 
     /// <summary>Where the other nodes' CPUs come from: facts.source = ssh, or auto without API credentials, is SSH.</summary>
     private INodeFactsSource? RemoteFacts(RunSettings settings, INodeFactsSource? api) => settings.FactsSource switch
@@ -181,6 +251,15 @@ public sealed class DefaultSourceFactory(CliEnvironmentAccess access, Func<RunSe
         "api" => api,
         _ => api ?? sshFactory?.Invoke(settings),
     };
+}
+
+/// <summary>Guests on a host that is not a Proxmox VE node: there are none to read, which is an error, not an empty cluster.</summary>
+public sealed class NotANodeGuestSource(string pveRoot) : IGuestSource
+{
+    public Task<GuestInventory> GetGuestsAsync(CancellationToken cancellationToken) =>
+        throw new SourceUnavailableException(
+            $"this host is not a Proxmox VE node (no {Path.Combine(pveRoot, "nodes")}), so it has no guest configs: " +
+            "run on a node, configure [api] url and credentials, or use --from <snapshot>");
 }
 
 /// <summary>The parts of the environment the source factory needs.</summary>

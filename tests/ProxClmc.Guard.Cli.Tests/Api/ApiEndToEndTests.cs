@@ -8,36 +8,22 @@ namespace ProxClmc.Guard.Cli.Tests.Api;
 /// Given the fake Proxmox serving the lab cluster over real HTTPS, <c>scan</c> and <c>baseline</c> through the API
 /// give exactly the answers of <c>--from</c> on the same folder.
 /// </summary>
-public sealed class ApiEndToEndTests : IAsyncLifetime
+public sealed class ApiEndToEndTests : FakePveTest
 {
-    private FakeProxmox _pve = null!;
-    private string _dir = null!;
-
-    public async Task InitializeAsync()
-    {
-        _pve = await FakeProxmox.StartAsync(new FakeProxmoxOptions { SnapshotDir = GuardRun.Lab });
-        _dir = Directory.CreateTempSubdirectory("proxclmc-api-e2e-").FullName;
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _pve.DisposeAsync();
-        Directory.Delete(_dir, recursive: true);
-    }
 
     [Fact]
     public void Scan_through_the_api_gives_the_verdicts_of_the_snapshot()
     {
-        var config = WriteConfig($"""
+        var config = WriteConfigText($"""
             [api]
-            url = "{_pve.Url}"
+            url = "{Pve.Url}"
             token_id = "{FakeProxmox.TokenId}"
-            token_secret_file = "{_pve.TokenFile}"
-            ca_file = "{_pve.CaCertificatePath}"
+            token_secret_file = "{Pve.TokenFile}"
+            ca_file = "{Pve.CaCertificatePath}"
 
             [facts]
             source = "api"
-            cache_file = "{_dir}/facts-cache.json"
+            cache_file = "{Dir}/facts-cache.json"
             """);
 
         var live = GuardRun.Run("scan", "--config", config, "--format", "json");
@@ -53,15 +39,15 @@ public sealed class ApiEndToEndTests : IAsyncLifetime
     [Fact]
     public void Baseline_through_the_api_with_ticket_auth_names_the_cluster_cpu_type()
     {
-        var config = WriteConfig($"""
+        var config = WriteConfigText($"""
             [api]
-            url = "{_pve.Url}"
+            url = "{Pve.Url}"
             username = "{FakeProxmox.Username}"
-            password_file = "{_pve.PasswordFile}"
-            ca_file = "{_pve.CaCertificatePath}"
+            password_file = "{Pve.PasswordFile}"
+            ca_file = "{Pve.CaCertificatePath}"
 
             [facts]
-            cache_file = "{_dir}/facts-cache.json"
+            cache_file = "{Dir}/facts-cache.json"
             """);
 
         var result = GuardRun.Run("baseline", "--config", config, "--list-only");
@@ -73,16 +59,16 @@ public sealed class ApiEndToEndTests : IAsyncLifetime
     [Fact]
     public void An_offline_node_makes_the_baseline_unknown_and_names_it()
     {
-        _pve.SetNodeOffline("pve3");
-        var config = WriteConfig($"""
+        Pve.SetNodeOffline("pve3");
+        var config = WriteConfigText($"""
             [api]
-            url = "{_pve.Url}"
+            url = "{Pve.Url}"
             token_id = "{FakeProxmox.TokenId}"
-            token_secret_file = "{_pve.TokenFile}"
-            ca_file = "{_pve.CaCertificatePath}"
+            token_secret_file = "{Pve.TokenFile}"
+            ca_file = "{Pve.CaCertificatePath}"
 
             [facts]
-            cache_file = "{_dir}/facts-cache.json"
+            cache_file = "{Dir}/facts-cache.json"
             """);
 
         var strict = GuardRun.Run("baseline", "--config", config);
@@ -98,15 +84,15 @@ public sealed class ApiEndToEndTests : IAsyncLifetime
     [Fact]
     public void A_secret_file_readable_by_others_is_a_configuration_error()
     {
-        var secret = Path.Combine(_dir, "token");
-        File.WriteAllText(secret, File.ReadAllText(_pve.TokenFile));
+        var secret = Path.Combine(Dir, "token");
+        File.WriteAllText(secret, File.ReadAllText(Pve.TokenFile));
         File.SetUnixFileMode(secret, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
-        var config = WriteConfig($"""
+        var config = WriteConfigText($"""
             [api]
-            url = "{_pve.Url}"
+            url = "{Pve.Url}"
             token_id = "{FakeProxmox.TokenId}"
             token_secret_file = "{secret}"
-            ca_file = "{_pve.CaCertificatePath}"
+            ca_file = "{Pve.CaCertificatePath}"
             """);
 
         var result = GuardRun.Run("scan", "--config", config);
@@ -116,9 +102,9 @@ public sealed class ApiEndToEndTests : IAsyncLifetime
         Assert.Contains("0644", result.Error, StringComparison.Ordinal);
     }
 
-    private string WriteConfig(string text)
+    private string WriteConfigText(string text)
     {
-        var path = Path.Combine(_dir, $"guard-{Guid.NewGuid():N}.toml");
+        var path = Path.Combine(Dir, $"guard-{Guid.NewGuid():N}.toml");
         File.WriteAllText(path, text);
         return path;
     }

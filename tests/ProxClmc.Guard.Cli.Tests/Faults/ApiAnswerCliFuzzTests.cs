@@ -9,22 +9,8 @@ namespace ProxClmc.Guard.Cli.Tests.Faults;
 /// documented exit code and, when it cannot answer, one line saying why; never a stack trace.
 /// Each case is a whole CLI run, so this uses a twentieth of the fuzz case count (50 in CI, 500 in the benchmark run).
 /// </summary>
-public sealed class ApiAnswerCliFuzzTests : IAsyncLifetime
+public sealed class ApiAnswerCliFuzzTests : FakePveTest
 {
-    private FakeProxmox _pve = null!;
-    private string _dir = null!;
-
-    public async Task InitializeAsync()
-    {
-        _pve = await FakeProxmox.StartAsync(new FakeProxmoxOptions { SnapshotDir = GuardRun.Lab });
-        _dir = Directory.CreateTempSubdirectory("proxclmc-api-fuzz-").FullName;
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _pve.DisposeAsync();
-        Directory.Delete(_dir, recursive: true);
-    }
 
     [Fact]
     public async Task Fuzzed_api_answers_give_a_documented_exit_and_one_line()
@@ -33,31 +19,31 @@ public sealed class ApiAnswerCliFuzzTests : IAsyncLifetime
         var seeds = new List<string>();
         using (var http = new HttpClient(new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, _, _, _) => true }))
         {
-            http.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", $"PVEAPIToken={FakeProxmox.TokenId}={_pve.TokenSecret}");
+            http.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", $"PVEAPIToken={FakeProxmox.TokenId}={Pve.TokenSecret}");
             foreach (var path in paths)
             {
-                seeds.Add(await http.GetStringAsync($"{_pve.Url}/api2/json/{path}"));
+                seeds.Add(await http.GetStringAsync($"{Pve.Url}/api2/json/{path}"));
             }
         }
 
-        var config = Path.Combine(_dir, "guard.toml");
+        var config = Path.Combine(Dir, "guard.toml");
         await File.WriteAllTextAsync(config, $"""
             [api]
-            url = "{_pve.Url}"
+            url = "{Pve.Url}"
             token_id = "{FakeProxmox.TokenId}"
-            token_secret_file = "{_pve.TokenFile}"
-            ca_file = "{_pve.CaCertificatePath}"
+            token_secret_file = "{Pve.TokenFile}"
+            ca_file = "{Pve.CaCertificatePath}"
 
             [facts]
             source = "api"
-            cache_file = "{_dir}/facts-cache.json"
+            cache_file = "{Dir}/facts-cache.json"
             """);
         var exits = new Dictionary<int, int>();
         var i = 0;
         foreach (var body in Fuzz.Inputs(seeds, Math.Max(20, Fuzz.Cases() / 20)))
         {
             var target = paths[i++ % paths.Length];
-            _pve.ServeRawNext("/" + target.Split('?')[0], 1, body);
+            Pve.ServeRawNext("/" + target.Split('?')[0], 1, body);
 
             var result = GuardRun.Run("scan", "--config", config);
 
@@ -69,7 +55,7 @@ public sealed class ApiAnswerCliFuzzTests : IAsyncLifetime
 
             Assert.DoesNotContain("   at ", result.Error, StringComparison.Ordinal);
             exits[result.Exit] = exits.GetValueOrDefault(result.Exit) + 1;
-            _pve.ClearRequestLog();
+            Pve.ClearRequestLog();
         }
 
         // Both a refused answer and a survivable one (an unused field broken, a retried body) must have occurred.

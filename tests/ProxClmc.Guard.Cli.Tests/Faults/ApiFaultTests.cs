@@ -8,32 +8,18 @@ namespace ProxClmc.Guard.Cli.Tests.Faults;
 /// Each case gives the documented exit code, one line saying why, and writes nothing (no report, no cache, no VM config
 /// change) when it cannot answer.
 /// </summary>
-public sealed class ApiFaultTests : IAsyncLifetime
+public sealed class ApiFaultTests : FakePveTest
 {
-    private FakeProxmox _pve = null!;
-    private string _dir = null!;
     private readonly HashSet<string> _offlineNodes = [];
 
-    private string CacheFile => Path.Combine(_dir, "facts-cache.json");
+    private string CacheFile => Path.Combine(Dir, "facts-cache.json");
 
-    private string ReportFile => Path.Combine(_dir, "report.json");
-
-    public async Task InitializeAsync()
-    {
-        _pve = await FakeProxmox.StartAsync(new FakeProxmoxOptions { SnapshotDir = GuardRun.Lab });
-        _dir = Directory.CreateTempSubdirectory("proxclmc-faults-").FullName;
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _pve.DisposeAsync();
-        Directory.Delete(_dir, recursive: true);
-    }
+    private string ReportFile => Path.Combine(Dir, "report.json");
 
     [Fact]
     public void A_node_down_exits_3_naming_it_and_writes_nothing()
     {
-        _pve.SetNodeOffline("pve2");
+        Pve.SetNodeOffline("pve2");
         _offlineNodes.Add("pve2");
 
         var result = GuardRun.Run("scan", "--config", Config());
@@ -47,7 +33,7 @@ public sealed class ApiFaultTests : IAsyncLifetime
     [Fact]
     public void A_cluster_slower_than_the_api_timeout_exits_3_saying_so()
     {
-        _pve.Latency = TimeSpan.FromSeconds(2.5);
+        Pve.Latency = TimeSpan.FromSeconds(2.5);
 
         var result = GuardRun.Run("baseline", "--config", Config("timeout_seconds = 1"));
 
@@ -60,9 +46,9 @@ public sealed class ApiFaultTests : IAsyncLifetime
     [Fact]
     public void A_burst_of_5xx_is_retried_and_the_scan_gives_the_lab_verdicts()
     {
-        _pve.FailNext("/cluster/resources", 2, 503, "Service Unavailable");
-        _pve.FailNext("/qemu/", 2, 500, "Internal Server Error", method: "GET");
-        _pve.FailNext("/cpu", 1, 502, "Bad Gateway");
+        Pve.FailNext("/cluster/resources", 2, 503, "Service Unavailable");
+        Pve.FailNext("/qemu/", 2, 500, "Internal Server Error", method: "GET");
+        Pve.FailNext("/cpu", 1, 502, "Bad Gateway");
 
         var result = GuardRun.Run("scan", "--config", Config(), "--format", "json");
         var offline = GuardRun.Run("scan", "--from", GuardRun.Lab, "--format", "json");
@@ -70,19 +56,19 @@ public sealed class ApiFaultTests : IAsyncLifetime
         Assert.True(result.Exit == 2, result.ToString());
         Assert.StartsWith("proxclmc-guard: 11 guests are not safe", Assert.Single(result.ErrorLines), StringComparison.Ordinal);
         Assert.Equal(Verdicts(offline.Out), Verdicts(result.Out));
-        Assert.True(_pve.CountRequests("GET", "/cluster/resources") >= 3, "the failed listing was asked again");
+        Assert.True(Pve.CountRequests("GET", "/cluster/resources") >= 3, "the failed listing was asked again");
     }
 
     [Fact]
     public void A_ticket_expiring_mid_run_is_renewed_and_the_scan_succeeds()
     {
         var expired = 0;
-        _pve.RequestStarted += () =>
+        Pve.RequestStarted += () =>
         {
             // Expire every ticket once, after the run has logged in and is reading guests.
-            if (_pve.CountRequests("GET", "/qemu/") >= 5 && Interlocked.Exchange(ref expired, 1) == 0)
+            if (Pve.CountRequests("GET", "/qemu/") >= 5 && Interlocked.Exchange(ref expired, 1) == 0)
             {
-                _pve.ExpireTickets();
+                Pve.ExpireTickets();
             }
         };
 
@@ -92,8 +78,8 @@ public sealed class ApiFaultTests : IAsyncLifetime
         Assert.True(result.Exit == 2, result.ToString());
         Assert.Equal(1, expired);
         Assert.Equal(Verdicts(offline.Out), Verdicts(result.Out));
-        Assert.True(_pve.CountRequests("POST", "/access/ticket") >= 2, "logged in again after the ticket expired");
-        Assert.Contains(_pve.Requests, r => r.Status == 401);
+        Assert.True(Pve.CountRequests("POST", "/access/ticket") >= 2, "logged in again after the ticket expired");
+        Assert.Contains(Pve.Requests, r => r.Status == 401);
     }
 
     [Theory]
@@ -103,7 +89,7 @@ public sealed class ApiFaultTests : IAsyncLifetime
     [InlineData("/cluster/resources", "")]
     public void Malformed_or_truncated_json_exits_3_in_one_line(string path, string body)
     {
-        _pve.ServeRawNext(path, 10, body);
+        Pve.ServeRawNext(path, 10, body);
 
         var result = GuardRun.Run("scan", "--config", Config());
 
@@ -121,7 +107,7 @@ public sealed class ApiFaultTests : IAsyncLifetime
     [InlineData("/cluster/status", "[1,2,3]")]
     public void A_200_with_an_unexpected_shape_exits_3_in_one_line(string path, string body)
     {
-        _pve.ServeRawNext(path, 10, body);
+        Pve.ServeRawNext(path, 10, body);
 
         var result = GuardRun.Run("scan", "--config", Config());
 
@@ -135,9 +121,9 @@ public sealed class ApiFaultTests : IAsyncLifetime
     [Fact]
     public void A_cpu_value_Proxmox_refuses_arrives_without_cpu_and_is_judged_as_the_kvm64_it_starts()
     {
-        var text = _pve.GetConfigText(103);
-        _pve.SetConfigText(103, text.Replace("cpu: x86-64-v3\n", "cpu: x86-64-v3,phys-bits=7\n", StringComparison.Ordinal));
-        var digest = _pve.GetDigest(103);
+        var text = Pve.GetConfigText(103);
+        Pve.SetConfigText(103, text.Replace("cpu: x86-64-v3\n", "cpu: x86-64-v3,phys-bits=7\n", StringComparison.Ordinal));
+        var digest = Pve.GetDigest(103);
 
         var result = GuardRun.Run("scan", "--config", Config(), "--format", "json");
 
@@ -150,8 +136,8 @@ public sealed class ApiFaultTests : IAsyncLifetime
             Assert.Equal("kvm64 (default)", guest.GetProperty("cpu").GetString());
         }
 
-        Assert.Equal(digest, _pve.GetDigest(103));
-        Assert.DoesNotContain(_pve.Requests, r => r.Method is "PUT" or "POST" && r.Path.Contains("/qemu/", StringComparison.Ordinal));
+        Assert.Equal(digest, Pve.GetDigest(103));
+        Assert.DoesNotContain(Pve.Requests, r => r.Method is "PUT" or "POST" && r.Path.Contains("/qemu/", StringComparison.Ordinal));
     }
 
     private void AssertNothingWritten()
@@ -160,15 +146,15 @@ public sealed class ApiFaultTests : IAsyncLifetime
         // The facts cache is the hook's store of last-known facts: it may be refreshed from the nodes that did answer,
         // but never with facts of a node that did not.
         Assert.True(!File.Exists(CacheFile) || !File.ReadAllText(CacheFile).Contains("\"pve2\"", StringComparison.Ordinal) || !_offlineNodes.Contains("pve2"));
-        Assert.DoesNotContain(_pve.Requests, r => r.Method is "PUT" or "DELETE" || (r.Method == "POST" && !r.Path.Contains("/access/ticket", StringComparison.Ordinal)));
+        Assert.DoesNotContain(Pve.Requests, r => r.Method is "PUT" or "DELETE" || (r.Method == "POST" && !r.Path.Contains("/access/ticket", StringComparison.Ordinal)));
     }
 
     private string Config(string extraApi = "") => Write($"""
         [api]
-        url = "{_pve.Url}"
+        url = "{Pve.Url}"
         token_id = "{FakeProxmox.TokenId}"
-        token_secret_file = "{_pve.TokenFile}"
-        ca_file = "{_pve.CaCertificatePath}"
+        token_secret_file = "{Pve.TokenFile}"
+        ca_file = "{Pve.CaCertificatePath}"
         {extraApi}
 
         [facts]
@@ -181,10 +167,10 @@ public sealed class ApiFaultTests : IAsyncLifetime
 
     private string TicketConfig() => Write($"""
         [api]
-        url = "{_pve.Url}"
+        url = "{Pve.Url}"
         username = "{FakeProxmox.Username}"
-        password_file = "{_pve.PasswordFile}"
-        ca_file = "{_pve.CaCertificatePath}"
+        password_file = "{Pve.PasswordFile}"
+        ca_file = "{Pve.CaCertificatePath}"
 
         [facts]
         source = "api"
@@ -193,7 +179,7 @@ public sealed class ApiFaultTests : IAsyncLifetime
 
     private string Write(string text)
     {
-        var path = Path.Combine(_dir, $"guard-{Guid.NewGuid():N}.toml");
+        var path = Path.Combine(Dir, $"guard-{Guid.NewGuid():N}.toml");
         File.WriteAllText(path, text);
         return path;
     }

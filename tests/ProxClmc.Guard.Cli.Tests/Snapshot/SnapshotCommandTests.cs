@@ -6,27 +6,13 @@ using ProxClmc.Guard.Testing;
 namespace ProxClmc.Guard.Cli.Tests.Snapshot;
 
 /// <summary><c>snapshot --out</c> from a tree (<c>--from</c>) and from the Proxmox API (the fake one, over real HTTPS).</summary>
-public sealed class SnapshotCommandTests : IAsyncLifetime
+public sealed class SnapshotCommandTests : FakePveTest
 {
-    private FakeProxmox _pve = null!;
-    private string _dir = null!;
-
-    public async Task InitializeAsync()
-    {
-        _pve = await FakeProxmox.StartAsync(new FakeProxmoxOptions { SnapshotDir = GuardRun.Lab });
-        _dir = Directory.CreateTempSubdirectory("proxclmc-snapshot-").FullName;
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _pve.DisposeAsync();
-        Directory.Delete(_dir, recursive: true);
-    }
 
     [Fact]
     public void A_snapshot_of_a_snapshot_holds_the_same_files_and_a_manifest()
     {
-        var folder = Path.Combine(_dir, "copy", "nested");
+        var folder = Path.Combine(Dir, "copy", "nested");
 
         var result = GuardRun.Run("snapshot", "--from", GuardRun.Lab, "--out", folder);
 
@@ -46,9 +32,9 @@ public sealed class SnapshotCommandTests : IAsyncLifetime
     }
 
     [Fact]
-    public void An_etc_pve_tree_gets_the_local_nodes_cpuinfo_and_lists_the_others_as_missing()
+    public void An_etcPve_tree_gets_the_local_nodes_cpuinfo_and_lists_the_others_as_missing()
     {
-        var pve = Path.Combine(_dir, "etc-pve");
+        var pve = Path.Combine(Dir, "etc-pve");
         foreach (var file in Directory.EnumerateFiles(GuardRun.Lab, "*", SearchOption.AllDirectories).Where(f => Path.GetFileName(f) != "cpuinfo"))
         {
             var target = Path.Combine(pve, Path.GetRelativePath(GuardRun.Lab, file));
@@ -58,7 +44,7 @@ public sealed class SnapshotCommandTests : IAsyncLifetime
 
         Directory.CreateDirectory(Path.Combine(pve, "priv"));
         File.WriteAllText(Path.Combine(pve, "priv", "authkey.key"), "secret");
-        var config = Path.Combine(_dir, "local.toml");
+        var config = Path.Combine(Dir, "local.toml");
         File.WriteAllText(config, $"""
             [cluster]
             local_node = "pve2"
@@ -66,7 +52,7 @@ public sealed class SnapshotCommandTests : IAsyncLifetime
             [facts]
             local_cpuinfo = "{GuardRun.CpuInfo("amd-epyc-7301-zen1.txt")}"
             """);
-        var folder = Path.Combine(_dir, "normalised");
+        var folder = Path.Combine(Dir, "normalised");
 
         var strict = GuardRun.Run("snapshot", "--config", config, "--from", pve, "--out", folder);
 
@@ -85,7 +71,7 @@ public sealed class SnapshotCommandTests : IAsyncLifetime
     [Fact]
     public void A_folder_that_is_not_empty_is_refused_with_one_line()
     {
-        var folder = Path.Combine(_dir, "used");
+        var folder = Path.Combine(Dir, "used");
         Directory.CreateDirectory(folder);
         File.WriteAllText(Path.Combine(folder, "keep.txt"), "mine");
 
@@ -108,14 +94,14 @@ public sealed class SnapshotCommandTests : IAsyncLifetime
     public void A_node_name_that_would_leave_the_folder_is_refused_and_nothing_is_written_outside()
     {
         var tree = Path.Combine(RepoPaths.Root, "tests", "ProxClmc.Guard.Cli.Tests", "Snapshot", "Fixtures", "escaping-node-name");
-        var folder = Path.Combine(_dir, "out", "snap");
+        var folder = Path.Combine(Dir, "out", "snap");
 
         var result = GuardRun.Run("snapshot", "--from", tree, "--out", folder);
 
         Assert.Equal(3, result.Exit);
         Assert.Contains("../../escaped", Assert.Single(result.ErrorLines), StringComparison.Ordinal);
-        Assert.False(Directory.Exists(Path.Combine(_dir, "escaped")));
-        Assert.Equal(["snap"], Directory.EnumerateFileSystemEntries(Path.Combine(_dir, "out")).Select(Path.GetFileName));
+        Assert.False(Directory.Exists(Path.Combine(Dir, "escaped")));
+        Assert.Equal(["snap"], Directory.EnumerateFileSystemEntries(Path.Combine(Dir, "out")).Select(Path.GetFileName));
         Assert.True(File.Exists(Path.Combine(folder, "nodes", "pve1", "cpuinfo")));
         using var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "manifest.json")));
         Assert.Equal("../../escaped", Assert.Single(manifest.RootElement.GetProperty("failedNodes").EnumerateArray()).GetProperty("name").GetString());
@@ -124,19 +110,19 @@ public sealed class SnapshotCommandTests : IAsyncLifetime
     [Fact]
     public void A_snapshot_through_the_api_gives_the_live_api_verdicts()
     {
-        var config = Path.Combine(_dir, "api.toml");
+        var config = Path.Combine(Dir, "api.toml");
         File.WriteAllText(config, $"""
             [api]
-            url = "{_pve.Url}"
+            url = "{Pve.Url}"
             token_id = "{FakeProxmox.TokenId}"
-            token_secret_file = "{_pve.TokenFile}"
-            ca_file = "{_pve.CaCertificatePath}"
+            token_secret_file = "{Pve.TokenFile}"
+            ca_file = "{Pve.CaCertificatePath}"
 
             [facts]
             source = "api"
-            cache_file = "{_dir}/facts-cache.json"
+            cache_file = "{Dir}/facts-cache.json"
             """);
-        var folder = Path.Combine(_dir, "from-api");
+        var folder = Path.Combine(Dir, "from-api");
 
         var snapshot = GuardRun.Run("snapshot", "--config", config, "--out", folder);
         var live = GuardRun.Run("scan", "--config", config, "--format", "json");

@@ -170,8 +170,9 @@ public sealed class FactsCacheTests : IDisposable
         var time = Substitute.For<TimeProvider>();
         time.GetUtcNow().Returns(Noon.AddHours(1));
 
-        var first = await new CachingFactsSource(inner, FactsCache.Load(CachePath), time).GetFactsAsync(membership, CancellationToken.None);
-        var second = await new CachingFactsSource(inner, FactsCache.Load(CachePath), time, new CachingOptions { OfferLastKnown = true })
+        Func<string, string?> identity = node => "ssh-host-key:" + node;
+        var first = await new CachingFactsSource(inner, FactsCache.Load(CachePath), time, new CachingOptions { IdentityOf = identity }).GetFactsAsync(membership, CancellationToken.None);
+        var second = await new CachingFactsSource(inner, FactsCache.Load(CachePath), time, new CachingOptions { OfferLastKnown = true, IdentityOf = identity })
             .GetFactsAsync(membership, CancellationToken.None);
 
         Assert.All(first, f => Assert.Equal(FactsSource.Ssh, f.Source));

@@ -48,7 +48,7 @@ public sealed class ApiGuestWriterTests
 
         var result = await new ApiGuestWriter(client).SetCpuAsync("pve1", 100, "x86-64-v3", planned, CancellationToken.None);
 
-        Assert.Equal(new WriteResult(WriteOutcome.DigestMismatch, "detected modified configuration - file changed by other user?"), result);
+        Assert.Equal(new WriteResult(WriteOutcome.DigestMismatch, "checksum mismatch (file change by other user?)"), result);
         Assert.Equal(changed, pve.GetConfigText(100));
         Assert.Equal(1, pve.CountRequests("PUT", "/qemu/100/config"));
     }

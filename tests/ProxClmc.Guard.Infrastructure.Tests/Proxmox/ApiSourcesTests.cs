@@ -110,7 +110,8 @@ public sealed class ApiSourcesTests
         Assert.Equal((GuestType.Lxc, "dns01"), (g[200].Type, g[200].Name));
         Assert.Equal("cpu-model: epyc-safe\n    reported-model EPYC\n    flags +aes;-svm\n    phys-bits 43\n\n", inventory.CustomCpuModelsText);
         Assert.Equal(ApiGuestSource.CustomCpuModelsOrigin, inventory.CustomCpuModelsOrigin);
-        Assert.Equal(0, pve.CountRequests("GET", "/qemu/100/snapshot"));
+        // Snapshots are always listed: one request per VM, even without a parent line.
+        Assert.Equal(1, pve.CountRequests("GET", "/qemu/100/snapshot"));
         Assert.Equal(0, pve.CountRequests("GET", "/lxc/"));
     }
 
@@ -124,9 +125,12 @@ public sealed class ApiSourcesTests
         var inventory = await new ApiGuestSource(client).GetGuestsAsync(CancellationToken.None);
 
         var vm104 = inventory.Guests.Single(x => x.VmId == 104);
-        Assert.Equal("unknown", vm104.Status);
-        Assert.Equal("node pve3 is offline: 595 No route to host", vm104.ConfigError!.Message);
-        Assert.Null(inventory.Guests.Single(x => x.VmId == 100).ConfigError);
+        Assert.Equal(("unknown", "pve3"), (vm104.Status, vm104.Node));
+        Assert.Null(vm104.ConfigError);
+        Assert.Equal("node pve3 is unreachable (the cluster status reports it offline): config not read", vm104.NotReadReason);
+        Assert.Equal(["pve3"], inventory.UnreadNodes.Keys);
+        Assert.Equal(0, pve.CountRequests("GET", "/nodes/pve3/"));
+        Assert.Null(inventory.Guests.Single(x => x.VmId == 100).NotReadReason);
     }
 
     [Fact]
@@ -139,6 +143,9 @@ public sealed class ApiSourcesTests
 
         Assert.Null(inventory.CustomCpuModelsText);
         Assert.Equal(7, inventory.Guests.Count);
+        // The node's own model list proves the model exists: unverified, not unknown.
+        Assert.StartsWith("GET /nodes/", inventory.UnresolvedCustomModels["epyc-safe"]);
+        Assert.Contains("/capabilities/qemu/cpu lists it, but GET /cluster/qemu/custom-cpu-models does not exist before Proxmox VE 9.1.15", inventory.UnresolvedCustomModels["epyc-safe"]);
     }
 
     [Fact]

@@ -14,7 +14,7 @@ public sealed class ProxmoxTlsTests
 
         var version = await client.GetVersionAsync(CancellationToken.None);
 
-        Assert.Equal("9.1.13", version.Version);
+        Assert.Equal("9.2.11", version.Version);
         Assert.False(client.IsInsecure);
         Assert.Null(client.InsecureWarning);
     }
@@ -77,7 +77,7 @@ public sealed class ProxmoxTlsTests
 
         var version = await client.GetVersionAsync(CancellationToken.None);
 
-        Assert.Equal("9.1.13", version.Version);
+        Assert.Equal("9.2.11", version.Version);
     }
 
     [Fact]
