@@ -236,6 +236,36 @@ check "upgrade: no .dpkg-dist/.dpkg-new copy of the config left" \
     bash -c '! compgen -G "/etc/proxclmc-guard/*.dpkg-*" >/dev/null'
 check "upgrade: the scan timer is still enabled" test -L /etc/systemd/system/timers.target.wants/proxclmc-guard-scan.timer
 
+# --- remove: VMs with the hookscript attached still start ----------------------
+# `hook attach` copies the snippet to a snippets storage, outside the package: after `apt remove` Proxmox still
+# runs that copy in every VM start, and it must allow the start when the binary is gone.
+snippets=$(mktemp -d)
+cp /usr/share/proxclmc-guard/proxclmc-guard-hook "$snippets/"
+# An older copy in the default snippets folder (it exec'ed the binary, so it failed with 127 once the binary was
+# gone): prerm refreshes our own snippet there.
+vz_created=0
+[[ -d /var/lib/vz/snippets ]] || { mkdir -p /var/lib/vz/snippets; vz_created=1; }
+vz_snippet=/var/lib/vz/snippets/proxclmc-guard-hook
+printf '#!/bin/sh\n# ProxClmc.Guard hookscript for Proxmox VE.\nexec /usr/bin/proxclmc-guard hook "$1" "$2"\n' >"$vz_snippet"
+chmod 0755 "$vz_snippet"
+if dpkg -r "$pkg" </dev/null >/tmp/ci-package-dpkg.log 2>&1; then
+    ok "remove: dpkg -r"
+else
+    sed 's/^/  dpkg: /' /tmp/ci-package-dpkg.log
+    fail "remove: dpkg -r"
+fi
+out=$(PVE_MIGRATED_FROM=pve1 "$snippets/proxclmc-guard-hook" 100 pre-start 2>&1)
+rc=$?
+check "remove: the attached snippet allows the start once the binary is gone (exit $rc: $out)" test "$rc" -eq 0
+out=$(PVE_MIGRATED_FROM=pve1 "$vz_snippet" 100 pre-start 2>&1)
+rc=$?
+check "remove: an older snippet in /var/lib/vz/snippets was refreshed and allows the start (exit $rc: $out)" test "$rc" -eq 0
+rm -rf "$snippets"
+rm -f "$vz_snippet"
+if ((vz_created)); then
+    rmdir /var/lib/vz/snippets /var/lib/vz 2>/dev/null || true
+fi
+
 # --- purge ---------------------------------------------------------------------
 # State the tool writes at run time (facts cache, undo plans) must go too.
 mkdir -p /var/lib/proxclmc-guard/undo && echo '{}' >/var/lib/proxclmc-guard/undo/ci-state-check.json

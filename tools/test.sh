@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of ProxClmc.Guard on a Debian machine that has the .NET SDK.
 # Installs what the tests need when it is missing (as root): OpenSSH's server for the SSH tests,
-# systemd for the journald and unit-file tests. Ends with one line: "N passed, N failed".
+# systemd for the journald and unit-file tests, passwd and util-linux for the tests that act as a second user. Ends with one line: "N passed, N failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +9,9 @@ need=()
 command -v /usr/sbin/sshd >/dev/null 2>&1 || need+=(openssh-server)
 command -v ssh-keygen >/dev/null 2>&1 || need+=(openssh-client)
 [ -x /lib/systemd/systemd-journald ] || [ -x /usr/lib/systemd/systemd-journald ] || need+=(systemd)
+# The attack tests act as a second local account (useradd/userdel, setpriv) and plant FIFOs (mkfifo).
+command -v useradd >/dev/null 2>&1 || need+=(passwd)
+command -v setpriv >/dev/null 2>&1 || need+=(util-linux)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "Installing test dependencies: ${need[*]}"

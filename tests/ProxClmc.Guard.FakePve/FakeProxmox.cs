@@ -86,6 +86,7 @@ public sealed class FakeProxmox : IAsyncDisposable
     private readonly FakeProxmoxOptions _options;
     private readonly DirectoryInfo _tempDir;
     private readonly object _lock = new();
+    private readonly List<(string Path, int Count, byte[] Body, int Status, string? Encoding, string Reason)> _byteAnswers = [];
     private readonly ConcurrentQueue<FakeRequest> _requests = new();
     private readonly Dictionary<string, (DateTimeOffset IssuedAt, string Csrf)> _tickets = [];
     private readonly Dictionary<(string Path, string Privilege), bool> _acl = [];
@@ -216,6 +217,18 @@ public sealed class FakeProxmox : IAsyncDisposable
         lock (_lock)
         {
             _faults.Add(new Fault(pathContains, method, count, 200, "OK", body));
+        }
+    }
+
+    /// <summary>
+    /// The next <paramref name="count"/> requests whose path contains <paramref name="pathContains"/> get these exact
+    /// bytes (a gzip bomb, a huge error body) with this status and, when given, a Content-Encoding header.
+    /// </summary>
+    public void ServeBytesNext(string pathContains, int count, byte[] body, int status = 200, string? contentEncoding = null, string reason = "OK")
+    {
+        lock (_lock)
+        {
+            _byteAnswers.Add((pathContains, count, body, status, contentEncoding, reason));
         }
     }
 
@@ -399,6 +412,33 @@ public sealed class FakeProxmox : IAsyncDisposable
         var query = queryStart < 0 ? "" : rawTarget[(queryStart + 1)..];
         const string prefix = "/api2/json";
         var apiPath = rawPath.StartsWith(prefix + "/", StringComparison.Ordinal) ? rawPath[prefix.Length..] : rawPath;
+
+        (string Path, int Count, byte[] Body, int Status, string? Encoding, string Reason)? bytes = null;
+        lock (_lock)
+        {
+            var index = _byteAnswers.FindIndex(b => b.Count > 0 && apiPath.Contains(b.Path, StringComparison.Ordinal));
+            if (index >= 0)
+            {
+                bytes = _byteAnswers[index];
+                _byteAnswers[index] = bytes.Value with { Count = bytes.Value.Count - 1 };
+            }
+        }
+
+        if (bytes is { } raw)
+        {
+            _requests.Enqueue(new FakeRequest(context.Request.Method, apiPath, query, raw.Status));
+            context.Response.StatusCode = raw.Status;
+            context.Features.Get<IHttpResponseFeature>()!.ReasonPhrase = raw.Reason;
+            context.Response.ContentType = "application/json;charset=UTF-8";
+            if (raw.Encoding is { } encoding)
+            {
+                context.Response.Headers.ContentEncoding = encoding;
+            }
+
+            context.Response.ContentLength = raw.Body.Length;
+            await context.Response.Body.WriteAsync(raw.Body, context.RequestAborted).ConfigureAwait(false);
+            return;
+        }
 
         Answer answer;
         try

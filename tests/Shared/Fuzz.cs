@@ -1,3 +1,4 @@
+using System.IO.Compression;
 using System.Text;
 
 namespace ProxClmc.Guard.Testing;
@@ -83,7 +84,47 @@ internal static class Fuzz
         "\n", "\r\n", "\t", " ", ":", "=", ",", ";", "{", "}", "[", "]", "#", "%", "+", "-", "\0", "\uFFFD", "é", "𝄞",
         "cpu", "flags", "node", "name", "ring0_addr", "processor", "vendor_id", "[PENDING]", "delete", "host", "-cpu",
         "x86-64-v3", "99999999999999999999", "-1", "0x", "::1", "custom-", "cpu-model", "reported-model",
+
+        // What a hostile snapshot or API puts in names: terminal escapes, C1 controls, bidi overrides, line separators.
+        "\u001b[2J", "\u001b]0;x\u0007", "\u009b31m", "\r", "\u202e", "\u2028", "\u0085", "\b",
     ];
+
+    /// <summary>One line of <paramref name="length"/> characters: parsers must stay linear on it.</summary>
+    public static string LongLine(Random random, int length)
+    {
+        var token = Tokens[random.Next(Tokens.Length)];
+        token = token.Contains('\n', StringComparison.Ordinal) ? "x" : token;
+        var line = new StringBuilder(length + token.Length);
+        while (line.Length < length)
+        {
+            line.Append(token);
+        }
+
+        return line.ToString(0, length);
+    }
+
+    /// <summary>
+    /// A gzip answer of a few hundred KB that inflates to <paramref name="inflatedBytes"/> bytes of a JSON-looking
+    /// body: what a hostile API node sends to exhaust memory.
+    /// </summary>
+    public static byte[] GzipBomb(long inflatedBytes)
+    {
+        using var buffer = new MemoryStream();
+        using (var gzip = new GZipStream(buffer, CompressionLevel.SmallestSize, leaveOpen: true))
+        {
+            gzip.Write("{\"data\":\""u8);
+            var chunk = new byte[1024 * 1024];
+            Array.Fill(chunk, (byte)'A');
+            for (long written = 0; written < inflatedBytes; written += chunk.Length)
+            {
+                gzip.Write(chunk);
+            }
+
+            gzip.Write("\"}"u8);
+        }
+
+        return buffer.ToArray();
+    }
 
     public static string RandomText(Random random, int length)
     {
@@ -114,8 +155,12 @@ internal static class Fuzz
         for (var e = 0; e < edits; e++)
         {
             var pos = chars.Length == 0 ? 0 : random.Next(chars.Length);
-            switch (random.Next(6))
+            switch (random.Next(50) == 0 ? 6 : random.Next(6))
             {
+                case 6:
+                    // A long line (up to 64 KB) where a short value belongs.
+                    chars.Insert(pos, LongLine(random, 1024 + random.Next(63 * 1024)));
+                    break;
                 case 0 when chars.Length > 0:
                     chars.Remove(pos, Math.Min(chars.Length - pos, 1 + random.Next(16)));
                     break;

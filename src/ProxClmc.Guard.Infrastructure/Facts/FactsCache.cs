@@ -193,32 +193,11 @@ public sealed class FactsCache
         {
             throw new DirectoryNotFoundException($"{directory}: no such directory; the facts cache is not kept");
         }
-        var temp = System.IO.Path.Combine(directory, $".{System.IO.Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            var options = new FileStreamOptions
-            {
-                Mode = FileMode.CreateNew,
-                Access = FileAccess.Write,
-                Options = FileOptions.Asynchronous,
-            };
-            await using (var stream = new FileStream(temp, options))
-            {
-                await JsonSerializer.SerializeAsync(stream, document, FactsCacheJsonContext.Default.FactsCacheDocument, cancellationToken).ConfigureAwait(false);
-                await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
-                stream.Flush(flushToDisk: true);
-            }
 
-            // rename(2) within one folder is atomic: a reader sees the old file or the new one, never half of one.
-            File.Move(temp, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp))
-            {
-                File.Delete(temp);
-            }
-        }
+        // Through AtomicFile: random temporary name, O_EXCL|O_NOFOLLOW, mode 0640 on the handle, rename in the opened folder.
+        using var buffer = new MemoryStream();
+        await JsonSerializer.SerializeAsync(buffer, document, FactsCacheJsonContext.Default.FactsCacheDocument, cancellationToken).ConfigureAwait(false);
+        await IO.AtomicFile.WriteAllBytesAsync(full, buffer.GetBuffer().AsMemory(0, (int)buffer.Length), IO.AtomicFile.Mode0640, cancellationToken).ConfigureAwait(false);
     }
 
     private static string OneLine(string text) => text.ReplaceLineEndings(" ");

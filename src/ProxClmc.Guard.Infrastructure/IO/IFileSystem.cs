@@ -40,7 +40,10 @@ public sealed class PhysicalFileSystem : IFileSystem
     public byte[] ReadAllBytes(string path, int maxBytes)
     {
         // /proc files report length 0, so the limit is enforced while reading, not from the length alone.
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.SequentialScan);
+        // Regular files only: a FIFO or device named here would block the run or never end.
+        using var stream = Posix.IsSupported
+            ? new FileStream(Posix.OpenRegularForRead(path, followLinks: true), FileAccess.Read, 1)
+            : new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.SequentialScan);
         if (stream.CanSeek && stream.Length > maxBytes)
         {
             throw new InputTooLargeException(path, stream.Length, maxBytes);

@@ -25,6 +25,12 @@ public sealed class JournaldSinkOptions
     /// <summary>Where the single "journal unavailable, dropping events" notice goes; null keeps quiet.</summary>
     public TextWriter? ErrorOutput { get; init; } = Console.Error;
 
+    /// <summary>
+    /// Never wait for journald: an entry it cannot take at once is dropped. For the hookscript, whose answer must
+    /// not depend on the journal; otherwise a send waits up to 2 s.
+    /// </summary>
+    public bool NonBlocking { get; init; }
+
     /// <summary>Send every entry through a sealed memfd, as for oversized ones (tests of that path).</summary>
     internal bool AlwaysUseMemfd { get; init; }
 }
@@ -51,6 +57,12 @@ public sealed class JournaldSinkOptions
 public sealed class JournaldSink : ILogEventSink, IDisposable
 {
     public const string PropertyPrefix = "PROXCLMC_";
+
+    /// <summary>
+    /// A log event property that sets the journal PRIORITY itself (0-7) instead of the level's: Serilog has no
+    /// "notice" (5), which is what a deliberate, auditable skip such as an ignored VM is. Not written as a field.
+    /// </summary>
+    public const string PriorityProperty = "JournalPriority";
 
     private readonly JournaldSinkOptions options;
     private readonly Lock gate = new();
@@ -109,6 +121,11 @@ public sealed class JournaldSink : ILogEventSink, IDisposable
         _ => 2,
     };
 
+    private static int PriorityOf(LogEvent logEvent) =>
+        logEvent.Properties.TryGetValue(PriorityProperty, out var value) && value is ScalarValue { Value: int p } && p is >= 0 and <= 7
+            ? p
+            : Priority(logEvent.Level);
+
     /// <summary>The fields one event becomes, in the order they are written.</summary>
     public static IReadOnlyList<KeyValuePair<string, string>> ToFields(LogEvent logEvent, string syslogIdentifier = JournaldSinkOptions.DefaultSyslogIdentifier)
     {
@@ -116,7 +133,7 @@ public sealed class JournaldSink : ILogEventSink, IDisposable
         var fields = new List<KeyValuePair<string, string>>(logEvent.Properties.Count + 4)
         {
             new("MESSAGE", RenderMessage(logEvent)),
-            new("PRIORITY", Priority(logEvent.Level).ToString(CultureInfo.InvariantCulture)),
+            new("PRIORITY", PriorityOf(logEvent).ToString(CultureInfo.InvariantCulture)),
             new("SYSLOG_IDENTIFIER", syslogIdentifier),
         };
 
@@ -127,6 +144,11 @@ public sealed class JournaldSink : ILogEventSink, IDisposable
 
         foreach (var (name, value) in logEvent.Properties)
         {
+            if (name == PriorityProperty)
+            {
+                continue;
+            }
+
             var fieldName = FieldNameForProperty(name);
             if (fieldName is not null)
             {
@@ -174,6 +196,7 @@ public sealed class JournaldSink : ILogEventSink, IDisposable
         {
             // A journald that stops reading must not stall a scan for ever; the entry is dropped instead.
             SendTimeout = 2000,
+            Blocking = !options.NonBlocking,
         };
 
         if (!options.AlwaysUseMemfd)

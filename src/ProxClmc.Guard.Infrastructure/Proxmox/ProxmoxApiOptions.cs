@@ -44,6 +44,9 @@ public sealed record ProxmoxApiOptions
     /// <summary><c>api.parallelism</c>: at most this many per-VM and per-node reads at once.</summary>
     public int Parallelism { get; init; } = 8;
 
+    /// <summary>The proxy to use (<c>[api] proxy</c>); null means a direct connection, whatever HTTPS_PROXY says.</summary>
+    public Uri? Proxy { get; init; }
+
     /// <summary>Attempts for a GET (the first one included) on connection errors and 5xx answers. Writes get one.</summary>
     public int GetAttempts { get; init; } = 3;
 

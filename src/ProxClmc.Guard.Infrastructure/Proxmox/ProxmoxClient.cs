@@ -494,8 +494,8 @@ public sealed class ProxmoxClient : IDisposable
         var fieldErrors = new Dictionary<string, string>(StringComparer.Ordinal);
         try
         {
-            var body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
-            if (body.Length is > 0 and < 1024 * 1024)
+            var (body, truncated) = await BoundedBody.ReadPrefixAsync(response, BoundedBody.MaxErrorBytes, cancellationToken).ConfigureAwait(false);
+            if (body.Length > 0 && !truncated)
             {
                 using var document = JsonDocument.Parse(body);
                 var root = document.RootElement;
@@ -555,14 +555,18 @@ public sealed class ProxmoxClient : IDisposable
     {
         try
         {
-            await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-            using var document = await JsonDocument.ParseAsync(stream, default, cancellationToken).ConfigureAwait(false);
+            var body = await BoundedBody.ReadAsync(response, BoundedBody.MaxBytes, cancellationToken).ConfigureAwait(false);
+            using var document = JsonDocument.Parse(body);
             if (document.RootElement.ValueKind != JsonValueKind.Object || !document.RootElement.TryGetProperty("data", out var data))
             {
                 throw new SourceUnavailableException($"{display}: unexpected answer: no {{\"data\": ...}} object (is api.url a Proxmox VE node?)");
             }
 
             return data.Clone();
+        }
+        catch (AnswerTooLargeException e)
+        {
+            throw new SourceUnavailableException($"{display}: {e.Message}", e);
         }
         catch (JsonException e)
         {
@@ -602,7 +606,13 @@ public sealed class ProxmoxClient : IDisposable
                 ConnectTimeout = options.Timeout,
                 PooledConnectionLifetime = TimeSpan.FromMinutes(5),
                 MaxConnectionsPerServer = Math.Max(options.Parallelism, 1) + 2,
-                AutomaticDecompression = DecompressionMethods.GZip,
+                // Decompressed by BoundedBody, which caps both sizes; a handler would inflate a gzip bomb unseen.
+                AutomaticDecompression = DecompressionMethods.None,
+
+                // Only the configured proxy: HTTPS_PROXY and friends in root's environment are not an instruction to
+                // send the API token elsewhere.
+                UseProxy = options.Proxy is not null,
+                Proxy = options.Proxy is { } proxy ? new WebProxy(proxy) : null,
             };
             handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, chain, errors) =>
             {
@@ -616,6 +626,7 @@ public sealed class ProxmoxClient : IDisposable
             };
             Http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
             Http.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+            Http.DefaultRequestHeaders.AcceptEncoding.Add(new StringWithQualityHeaderValue("gzip"));
             Http.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("proxclmc-guard", "0.1"));
         }
 

@@ -104,15 +104,17 @@ internal sealed class ProxmoxTls
                        "renew it with `pvecm updatecerts --force` on the node, or check this host's clock";
             }
 
+            // Never suggest trusting what was just presented: someone in the middle presents whatever they like.
             return $"TLS: certificate of {origin} is not signed by the CA in {_caFile} (presented fingerprint {fingerprint}; " +
-                   $"set api.ca_file to the cluster CA, or pin api.fingerprint = \"{fingerprint}\")";
+                   "set api.ca_file to the cluster CA /etc/pve/pve-root-ca.pem, or compare the fingerprint with `pvenode cert info` run on that node " +
+                   "(its console or a trusted session) before pinning it as api.fingerprint)";
         }
 
         if ((errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0)
         {
             var names = NamesIn(leaf);
             return $"TLS: certificate of {origin} names {(names.Count == 0 ? "no host" : string.Join(", ", names))}, not {endpoint.Host} " +
-                   $"(use one of those names in api.url, or pin api.fingerprint = \"{fingerprint}\")";
+                   $"(use one of those names in api.url; presented fingerprint {fingerprint}, to compare with `pvenode cert info` on the node)";
         }
 
         return null;

@@ -1,4 +1,5 @@
 using ProxClmc.Guard.Core.Sources;
+using ProxClmc.Guard.Infrastructure.IO;
 
 namespace ProxClmc.Guard.Infrastructure.Security;
 
@@ -28,39 +29,19 @@ public static class SecretFile
             throw new GuardConfigurationException($"{keyName}: no file given");
         }
 
-        UnixFileMode mode;
-        try
-        {
-            if (!File.Exists(path))
-            {
-                throw new GuardConfigurationException(
-                    Directory.Exists(path) ? $"{keyName}: {path} is a directory, not a file" : $"{keyName}: {path} does not exist");
-            }
-
-            // Windows has no Unix mode bits; the tool runs on Proxmox nodes (Debian), where this always applies.
-            mode = OperatingSystem.IsWindows() ? UnixFileMode.UserRead : File.GetUnixFileMode(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new GuardConfigurationException($"{keyName}: cannot read {path}: {e.Message}", e);
-        }
-
-        if ((mode & GroupOrOther) != 0)
-        {
-            throw new GuardConfigurationException(
-                $"{keyName}: {path} has mode {FormatMode(mode)}; secrets must be 0600 or 0400 (chmod 600 {path})");
-        }
-
         string text;
         try
         {
-            var info = new FileInfo(path);
-            if (info.Length > MaxSecretBytes)
+            if (Directory.Exists(path))
             {
-                throw new GuardConfigurationException($"{keyName}: {path} is {info.Length} bytes; a secret file holds one line");
+                throw new GuardConfigurationException($"{keyName}: {path} is a directory, not a file");
             }
 
-            text = File.ReadAllText(path);
+            text = Posix.IsSupported ? ReadThroughOneHandle(path, keyName) : ReadByPath(path, keyName);
+        }
+        catch (FileNotFoundException)
+        {
+            throw new GuardConfigurationException($"{keyName}: {path} does not exist");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -79,6 +60,55 @@ public static class SecretFile
         }
 
         return secret;
+    }
+
+    /// <summary>
+    /// Type, owner and mode are checked on the opened file, and the secret is read from that same handle: a file
+    /// swapped between a check by path and the read cannot slip through. The owner must be root or the user running
+    /// the tool (a secret another account owns could be replaced by that account).
+    /// </summary>
+    private static string ReadThroughOneHandle(string path, string keyName)
+    {
+        using var handle = Posix.OpenRegularForRead(path, followLinks: true);
+        var status = Posix.Stat(handle, path);
+        var me = Posix.EffectiveUserId;
+        if (status.Uid != 0 && status.Uid != me)
+        {
+            throw new GuardConfigurationException(
+                $"{keyName}: {path} is owned by uid {status.Uid}; a secret file must be owned by root (chown root: {path})");
+        }
+
+        if ((status.Permissions & (int)GroupOrOther) != 0)
+        {
+            throw new GuardConfigurationException(
+                $"{keyName}: {path} has mode {status.OctalPermissions}; secrets must be 0600 or 0400 (chmod 600 {path})");
+        }
+
+        if (status.Size > MaxSecretBytes)
+        {
+            throw new GuardConfigurationException($"{keyName}: {path} is {status.Size} bytes; a secret file holds one line");
+        }
+
+        try
+        {
+            return new System.Text.UTF8Encoding(false).GetString(Posix.ReadAll(handle, MaxSecretBytes, path));
+        }
+        catch (InputTooLargeException)
+        {
+            throw new GuardConfigurationException($"{keyName}: {path} is larger than {MaxSecretBytes} bytes; a secret file holds one line");
+        }
+    }
+
+    private static string ReadByPath(string path, string keyName)
+    {
+        var mode = OperatingSystem.IsWindows() ? UnixFileMode.UserRead : File.GetUnixFileMode(path);
+        if ((mode & GroupOrOther) != 0)
+        {
+            throw new GuardConfigurationException(
+                $"{keyName}: {path} has mode {FormatMode(mode)}; secrets must be 0600 or 0400 (chmod 600 {path})");
+        }
+
+        return File.ReadAllText(path);
     }
 
     internal static string FormatMode(UnixFileMode mode) =>

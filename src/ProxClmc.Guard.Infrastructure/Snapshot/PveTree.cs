@@ -15,7 +15,8 @@ namespace ProxClmc.Guard.Infrastructure.Snapshot;
 /// </summary>
 public sealed class PveTree(string root, IFileSystem? fileSystem = null) : IMembershipSource, IGuestSource, INodeFactsSource
 {
-    private readonly IFileSystem _fs = fileSystem ?? PhysicalFileSystem.Instance;
+    // Never through a symlink or into a FIFO inside the tree (a snapshot may come from anyone).
+    private readonly IFileSystem _fs = ContainedFileSystem.For(root, fileSystem);
 
     public string Root { get; } = root;
 

@@ -51,6 +51,9 @@ public sealed class SshCpuInfoReader : IDisposable
     /// <summary>Bytes of output accepted before the read is abandoned.</summary>
     internal int MaxOutputBytes { get; init; } = InputLimits.MaxCpuInfoBytes;
 
+    /// <summary>Bytes of stderr accepted: enough for any error message; a node flooding stderr is cut off, not buffered.</summary>
+    internal int MaxErrorBytes { get; init; } = 64 * 1024;
+
     /// <summary>Tries each link address in order (ring0 first) until one answers; never throws for a bad node.</summary>
     public async Task<RemoteCpuInfo> ReadAsync(ClusterNode node, CancellationToken cancellationToken)
     {
@@ -127,28 +130,42 @@ public sealed class SshCpuInfoReader : IDisposable
         using var commandTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         commandTimeout.CancelAfter(_options.CommandTimeout);
         var tooLarge = new StrongBox<bool>();
+        var errorTooLarge = new StrongBox<bool>();
         try
         {
             var execution = command.ExecuteAsync(commandTimeout.Token);
+
+            // stderr is drained under its own cap: left alone, the library buffers all of it in memory.
+            var errors = Task.Factory.StartNew(
+                () => ReadLimited(command.ExtendedOutputStream, commandTimeout, errorTooLarge, MaxErrorBytes),
+                CancellationToken.None,
+                TaskCreationOptions.LongRunning,
+                TaskScheduler.Default);
 
             // Read while the command runs so a node that floods output is cut off at the limit instead of filling memory.
             // The library's output stream only offers blocking reads, so the read gets a thread of its own instead of holding
             // one of the few pool threads a 2-core node has while up to `parallelism` commands are in flight.
             var output = Task.Factory.StartNew(
-                () => ReadLimited(command.OutputStream, commandTimeout, tooLarge),
+                () => ReadLimited(command.OutputStream, commandTimeout, tooLarge, MaxOutputBytes),
                 CancellationToken.None,
                 TaskCreationOptions.LongRunning,
                 TaskScheduler.Default);
             await execution.WaitAsync(_options.CommandTimeout, cancellationToken).ConfigureAwait(false);
             var bytes = await output.WaitAsync(_options.CommandTimeout, cancellationToken).ConfigureAwait(false);
+            var errorBytes = await errors.WaitAsync(_options.CommandTimeout, cancellationToken).ConfigureAwait(false);
             if (bytes is null)
             {
                 return (null, $"{who}: {TooLarge()}");
             }
 
+            if (errorBytes is null)
+            {
+                return (null, $"{who}: {ErrorTooLarge()}");
+            }
+
             if (command.ExitStatus is int status && status != 0)
             {
-                return (null, $"{who}: `{Command}` exited with status {status}{FirstLine(command.Error)}");
+                return (null, $"{who}: `{Command}` exited with status {status}{FirstLine(new UTF8Encoding(false, false).GetString(errorBytes))}");
             }
 
             return (new UTF8Encoding(false, false).GetString(bytes), null);
@@ -160,6 +177,11 @@ public sealed class SshCpuInfoReader : IDisposable
                 return (null, $"{who}: {TooLarge()}");
             }
 
+            if (errorTooLarge.Value)
+            {
+                return (null, $"{who}: {ErrorTooLarge()}");
+            }
+
             return ex is OperationCanceledException or TimeoutException or SshOperationTimeoutException
                 ? (null, $"{who}: `{Command}` gave no complete answer within {Seconds(_options.CommandTimeout)} (command timeout)")
                 : (null, $"{who}: `{Command}` failed: {OneLine(ex.Message)}");
@@ -168,14 +190,16 @@ public sealed class SshCpuInfoReader : IDisposable
 
     private string TooLarge() => $"`{Command}` printed more than {MaxOutputBytes} bytes; refused";
 
-    private byte[]? ReadLimited(Stream stream, CancellationTokenSource cancelCommand, StrongBox<bool> tooLarge)
+    private string ErrorTooLarge() => $"`{Command}` wrote more than {MaxErrorBytes} bytes to stderr; refused";
+
+    private static byte[]? ReadLimited(Stream stream, CancellationTokenSource cancelCommand, StrongBox<bool> tooLarge, int maxBytes)
     {
         using var buffer = new MemoryStream();
         var chunk = new byte[64 * 1024];
         int read;
         while ((read = stream.Read(chunk, 0, chunk.Length)) > 0)
         {
-            if (buffer.Length + read > MaxOutputBytes)
+            if (buffer.Length + read > maxBytes)
             {
                 tooLarge.Value = true;
                 cancelCommand.Cancel();
@@ -198,9 +222,11 @@ public sealed class SshCpuInfoReader : IDisposable
             return check.Status switch
             {
                 HostKeyStatus.Unknown =>
-                    $"{who}: host key unknown ({check.KeyDescription}); add it to {firstFile} or run `ssh {address}` once as root",
+                    $"{who}: host key unknown ({check.KeyDescription}); compare it with `ssh-keygen -lf /etc/ssh/ssh_host_{HostKeys.DisplayType(check.KeyType).ToLowerInvariant()}_key.pub` " +
+                    $"run on the node itself (its console, not over this network) before adding it to {firstFile}; refusing",
                 HostKeyStatus.Changed =>
-                    $"REMOTE HOST IDENTIFICATION HAS CHANGED for {who}: the server offers {check.KeyDescription}, {check.Entry!.Location} records another {HostKeys.DisplayType(check.KeyType)} key; refusing",
+                    $"REMOTE HOST IDENTIFICATION HAS CHANGED for {who}: the server offers {check.KeyDescription}, {check.Entry!.Location} records another {HostKeys.DisplayType(check.KeyType)} key " +
+                    "(if the node was reinstalled, compare with `ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub` on its console, then run `pvecm updatecerts` there); refusing",
                 _ => $"{who}: host key {check.KeyDescription} is marked @revoked in {check.Entry!.Location}; refusing",
             };
         }

@@ -55,14 +55,28 @@ public sealed class GuardCli
     }
 
     /// <summary>Runs a verb with the effective settings, mapping exceptions to exit codes and one line on stderr.</summary>
-    public async Task<int> RunAsync(ParseResult parse, Func<CommandContext, Task<int>> verb)
+    public Task<int> RunAsync(ParseResult parse, Func<CommandContext, Task<int>> verb) => RunAsync(parse, verb, hook: false);
+
+    /// <summary>
+    /// As <see cref="RunAsync(ParseResult, Func{CommandContext, Task{int}})"/>; for the hook verb (<paramref name="hook"/>)
+    /// logging is best effort (never blocks) and every failure is allowed or refused by <c>hook.fail_closed</c>
+    /// (<see cref="Hook.HookFailurePolicy"/>).
+    /// </summary>
+    public async Task<int> RunAsync(ParseResult parse, Func<CommandContext, Task<int>> verb, bool hook)
     {
         var verbose = parse.GetValue(Global.Verbose);
         ILogger? logger = null;
+        RunSettings? loaded = null;
+        var journal = false;
+        int Fail(int exitCode, string message) => hook
+            ? Hook.HookFailurePolicy.Handle(exitCode, message, loaded?.HookFailClosed, loaded?.ConfigPath ?? parse.GetValue(Global.Config), _environment, logger, journal)
+            : this.Fail(exitCode, message);
         try
         {
             var settings = SettingsLoader.Load(_environment, parse, Global);
-            logger = Logging.Create(_environment, parse.GetValue(Global.LogTarget), verbose, out var toJournal);
+            loaded = settings;
+            logger = Logging.Create(_environment, parse.GetValue(Global.LogTarget), verbose, out var toJournal, bestEffort: hook);
+            journal = toJournal;
             using var context = new CommandContext(_environment, settings, logger, _sourceFactory(settings), logVerdicts: toJournal || verbose);
             return await verb(context).ConfigureAwait(false);
         }
@@ -129,7 +143,8 @@ public sealed class GuardCli
 
     private int Fail(int exitCode, string message)
     {
-        _environment.Error.WriteLine($"proxclmc-guard: {message}");
+        // Messages quote names from configs, snapshots and the API: their control characters are shown, not obeyed.
+        _environment.Error.WriteLine($"proxclmc-guard: {Rendering.Names.Visible(message)}");
         return exitCode;
     }
 

@@ -10,7 +10,8 @@ namespace ProxClmc.Guard.Cli;
 /// </summary>
 public static class Logging
 {
-    public static Serilog.Core.Logger Create(CliEnvironment environment, string? target, bool verbose, out bool toJournal)
+    /// <param name="bestEffort">The hook: journal sends never wait (a stalled journald drops the entry instead).</param>
+    public static Serilog.Core.Logger Create(CliEnvironment environment, string? target, bool verbose, out bool toJournal, bool bestEffort = false)
     {
         LogTarget? requested = null;
         if (target is not null)
@@ -28,7 +29,7 @@ public static class Logging
         toJournal = JournalDetection.Choose(requested, env, File.Exists, socketPath) == LogTarget.Journal;
         var configuration = new LoggerConfiguration().MinimumLevel.Is(verbose ? LogEventLevel.Debug : LogEventLevel.Information);
         return toJournal
-            ? configuration.WriteTo.Journald(new JournaldSinkOptions { SocketPath = socketPath }).CreateLogger()
+            ? configuration.WriteTo.Journald(new JournaldSinkOptions { SocketPath = socketPath, NonBlocking = bestEffort }).CreateLogger()
             : configuration.WriteTo.Sink(new TextWriterSink(environment.Error), verbose ? LogEventLevel.Debug : LogEventLevel.Warning).CreateLogger();
     }
 
@@ -50,7 +51,7 @@ public static class Logging
             };
             var message = new StringWriter();
             Message.Format(logEvent, message);
-            writer.WriteLine($"proxclmc-guard: {level}: {message}");
+            writer.WriteLine($"proxclmc-guard: {level}: {Rendering.Names.Visible(message.ToString())}");
             if (logEvent.Exception is { } e && logEvent.Level >= LogEventLevel.Error)
             {
                 writer.WriteLine(e.ToString());

@@ -31,7 +31,7 @@ public static class HookCommand
                 ctx.Environment.Clock,
                 logRefusals: ctx.LogVerdicts);
             return runner.RunAsync(parse.GetValue(vmid), parse.GetValue(phase)!, ct);
-        }));
+        }, hook: true));
 
         var ids = new Option<int[]>("--vmid") { Description = "Attach to these VMs (repeatable)", HelpName = "id" };
         var all = new Option<bool>("--all") { Description = "Attach to every VM that has no hookscript" };
@@ -89,8 +89,8 @@ public static class HookCommand
         }
 
         Directory.CreateDirectory(snippetsDir);
-        File.Copy(script, target, overwrite: true);
-        File.SetUnixFileMode(target, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+        // Replaced atomically with mode 0755 set on the handle: the snippets folder must not let others swap names in it.
+        Infrastructure.IO.AtomicFile.WriteAllBytes(target, File.ReadAllBytes(script), Infrastructure.IO.AtomicFile.Mode0755);
         ctx.Out.WriteLine($"Installed {target} ({volume}); the snippets content type must be enabled on storage '{storage}'.");
 
         var failures = 0;
@@ -107,6 +107,7 @@ public static class HookCommand
             failures += ok ? 0 : 1;
         }
 
+        ctx.Out.WriteLine("To detach: qm set <vmid> --delete hookscript on the VM's node (every VM: see \"Removing the hookscript\" in proxclmc-guard(1)).");
         return failures == 0 ? ExitCodes.Ok : throw new GuardExitException(ExitCodes.Unknown, $"{failures} VM{(failures == 1 ? "" : "s")} could not be attached");
     }
 }

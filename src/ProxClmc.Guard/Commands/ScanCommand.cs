@@ -157,6 +157,20 @@ public static class ScanLog
                 verdict.Reason);
         }
 
+        // Every ignored VM, at notice level: a tag any VM administrator could set must leave a trace (see README,
+        // "registered-tags", for keeping proxclmc-ignore to privileged users).
+        var notice = log.ForContext(Infrastructure.Journal.JournaldSink.PriorityProperty, 5);
+        foreach (var verdict in report.Verdicts.Where(v => v.Verdict == Verdict.Ignored))
+        {
+            notice.Information(
+                "VM {VmId} ({Name}) on {Node}: {Verdict}, not checked: {Reason}",
+                verdict.Guest.VmId,
+                verdict.Guest.Name ?? "-",
+                verdict.Guest.Node,
+                verdict.Verdict.Name(),
+                verdict.Reason);
+        }
+
         log.Information("Scan finished: cluster baseline {Baseline}; {Summary}", baseline, TableRenderer.Summary(report));
     }
 }

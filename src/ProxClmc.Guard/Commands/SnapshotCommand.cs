@@ -39,7 +39,7 @@ public static class SnapshotCommand
             throw new UsageException("--out needs a folder");
         }
 
-        var folder = SnapshotFolder.Prepare(outDir);
+        using var folder = SnapshotFolder.Prepare(outDir);
         var run = new SnapshotRun(ctx, folder);
         if (ctx.Settings.From is { } from)
         {
@@ -76,7 +76,7 @@ public static class SnapshotCommand
     /// <summary>What one snapshot collects and writes, whichever the source.</summary>
     private sealed class SnapshotRun(CommandContext ctx, SnapshotFolder folder)
     {
-        private readonly IFileSystem _fs = ctx.Environment.FileSystem;
+        private IFileSystem _fs = ctx.Environment.FileSystem;
 
         public List<string> Sources { get; } = [];
 
@@ -91,6 +91,8 @@ public static class SnapshotCommand
         /// <summary>--from: the snapshot's own files; an /etc/pve tree has no cpuinfo, so the local node's comes from this host.</summary>
         public async Task CopyTreeAsync(string from, CancellationToken cancellationToken)
         {
+            // Every file of the tree is read without following symlinks and only if regular (ContainedFileSystem).
+            _fs = ContainedFileSystem.For(from, _fs);
             var tree = new PveTree(from, _fs);
             var membership = await tree.GetMembershipAsync(cancellationToken).ConfigureAwait(false);
             Sources.Add($"tree {from}");
@@ -124,6 +126,7 @@ public static class SnapshotCommand
                 Sources.Add($"corosync.conf {corosync}");
             }
 
+            _fs = ContainedFileSystem.For(ctx.Settings.PveRoot, _fs);
             var pve = new PveTree(ctx.Settings.PveRoot, _fs);
             Sources.Add($"guests {ctx.Settings.PveRoot}");
             CopyGuests(ctx.Settings.PveRoot);
@@ -136,7 +139,15 @@ public static class SnapshotCommand
         {
             var membership = await ctx.Sources.Membership.GetMembershipAsync(cancellationToken).ConfigureAwait(false);
             Sources.Add($"api {client.ActiveUrl}");
-            folder.WriteCorosync(SnapshotText.Bytes(ProxmoxFileFormat.CorosyncConf(membership)));
+            try
+            {
+                folder.WriteCorosync(SnapshotText.Bytes(ProxmoxFileFormat.CorosyncConf(membership)));
+            }
+            catch (SnapshotPathException e)
+            {
+                throw new GuardExitException(ExitCodes.Unknown, $"the cluster membership from the API cannot be written: {e.Message}");
+            }
+
 
             var resources = await client.GetVmResourcesAsync(cancellationToken).ConfigureAwait(false);
             foreach (var container in resources.Where(r => r.Type == "lxc"))
@@ -156,6 +167,10 @@ public static class SnapshotCommand
                         configs[vm.VmId] = (vm, await ReadVmConfigAsync(client, vm, ct).ConfigureAwait(false), null);
                     }
                     catch (SourceUnavailableException e) when (ProxmoxApiException.From(e) is not null)
+                    {
+                        configs[vm.VmId] = (vm, null, e.Message);
+                    }
+                    catch (SnapshotPathException e)
                     {
                         configs[vm.VmId] = (vm, null, e.Message);
                     }
@@ -201,6 +216,10 @@ public static class SnapshotCommand
                 }
             }
             catch (SourceUnavailableException e) when (ProxmoxApiException.From(e) is { StatusCode: 403 })
+            {
+                GuestFailures.Add($"virtual-guest/cpu-models.conf ({e.Message})");
+            }
+            catch (SnapshotPathException e)
             {
                 GuestFailures.Add($"virtual-guest/cpu-models.conf ({e.Message})");
             }
@@ -272,9 +291,16 @@ public static class SnapshotCommand
                 foreach (var facts in await api!.GetFactsAsync(subset, cancellationToken).ConfigureAwait(false))
                 {
                     var node = remote.First(n => n.Name == facts.Node);
-                    results[facts.Node] = facts.Cpu is { } cpu
-                        ? AddNodeFile(node, "api", facts.Address, SnapshotText.Bytes(ProxmoxFileFormat.CpuInfo(cpu)), synthesized: true)
-                        : new SnapshotNode(facts.Node, "api", facts.Address, facts.Error ?? "not read");
+                    try
+                    {
+                        results[facts.Node] = facts.Cpu is { } cpu
+                            ? AddNodeFile(node, "api", facts.Address, SnapshotText.Bytes(ProxmoxFileFormat.CpuInfo(cpu)), synthesized: true)
+                            : new SnapshotNode(facts.Node, "api", facts.Address, facts.Error ?? "not read");
+                    }
+                    catch (SnapshotPathException e)
+                    {
+                        results[facts.Node] = new SnapshotNode(facts.Node, "api", facts.Address, e.Message);
+                    }
                 }
             }
             else
@@ -434,10 +460,10 @@ public static class SnapshotCommand
             var text = new System.Text.StringBuilder();
             foreach (var model in models)
             {
-                text.Append("cpu-model: ").Append(model.Name).Append('\n');
+                text.Append("cpu-model: ").Append(ProxmoxGrammar.RequireConfigId("custom CPU model", model.Name)).Append('\n');
                 foreach (var (key, value) in model.Properties)
                 {
-                    text.Append("    ").Append(key).Append(' ').Append(value.Replace('\n', ' ')).Append('\n');
+                    text.Append("    ").Append(ProxmoxGrammar.RequireConfigKey(key)).Append(' ').Append(ProxmoxGrammar.RequireValue(key, value)).Append('\n');
                 }
 
                 text.Append('\n');

@@ -30,7 +30,10 @@ public sealed class ConfigFileReader : IConfigFileReader
                 throw new GuardConfigurationException($"{path}: is a directory, not a configuration file");
             }
 
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan);
+            using var stream = Infrastructure.IO.Posix.IsSupported
+                ? new FileStream(Infrastructure.IO.Posix.OpenRegularForRead(path, followLinks: true), FileAccess.Read, bufferSize: 1)
+                : new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan);
+            RequireTrustedOwner(stream, path);
             // Read at most one byte past the limit rather than trusting Length (pipes and /proc files report 0).
             var buffer = new byte[stream.CanSeek && stream.Length is > 0 and <= InputLimits.MaxConfigBytes ? (int)stream.Length + 1 : 16 * 1024];
             var total = 0;
@@ -76,6 +79,30 @@ public sealed class ConfigFileReader : IConfigFileReader
         catch (IOException e)
         {
             throw new GuardConfigurationException($"{path}: cannot read: {OneLine(e.Message)}", e);
+        }
+    }
+
+    /// <summary>
+    /// The configuration decides what root runs (hook.chain) and where root writes: owned by root (or the user running
+    /// the tool) and writable by nobody else, checked on the opened file.
+    /// </summary>
+    private static void RequireTrustedOwner(FileStream stream, string path)
+    {
+        if (!Infrastructure.IO.Posix.IsSupported)
+        {
+            return;
+        }
+
+        var status = Infrastructure.IO.Posix.Stat(stream.SafeFileHandle, path);
+        var me = Infrastructure.IO.Posix.EffectiveUserId;
+        if (status.Uid != 0 && status.Uid != me)
+        {
+            throw new GuardConfigurationException($"{path}: owned by uid {status.Uid}; the configuration must be owned by root (chown root: {path})");
+        }
+
+        if (status.IsGroupOrWorldWritable)
+        {
+            throw new GuardConfigurationException($"{path}: mode {status.OctalPermissions} lets group or others change it; the configuration must be writable by root only (chmod go-w {path})");
         }
     }
 

@@ -159,6 +159,12 @@ public sealed record ApiSettings
 
     public bool InsecureSkipVerify { get; init; }
 
+    /// <summary>
+    /// The HTTP(S) proxy to reach the API through; null (the default) means none. The environment's HTTPS_PROXY and
+    /// friends are never used: a variable set for something else must not route the API token through another host.
+    /// </summary>
+    public Uri? Proxy { get; init; }
+
     public int TimeoutSeconds { get; init; } = 10;
 
     public int Parallelism { get; init; } = 8;

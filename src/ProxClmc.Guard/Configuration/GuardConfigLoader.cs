@@ -135,7 +135,7 @@ public static partial class GuardConfigLoader
         ["cluster"] = ["corosync_conf", "pve_root", "local_node"],
         ["facts"] = ["source", "local_cpuinfo", "cache_file", "max_age_seconds"],
         ["ssh"] = ["user", "port", "identity_file", "known_hosts", "connect_timeout_seconds", "command_timeout_seconds", "parallelism"],
-        ["api"] = ["url", "token_id", "token_secret_file", "username", "password_file", "ca_file", "fingerprint", "insecure_skip_verify", "timeout_seconds", "parallelism"],
+        ["api"] = ["url", "token_id", "token_secret_file", "username", "password_file", "ca_file", "fingerprint", "insecure_skip_verify", "timeout_seconds", "parallelism", "proxy"],
         ["policy"] = ["baseline", "strict_vendor", "ignore_tags", "ignore_vmids", "host_cpu"],
         ["fix"] = ["target", "include_running", "undo_dir"],
         ["daemon"] = ["interval_seconds"],
@@ -520,6 +520,15 @@ public static partial class GuardConfigLoader
                     break;
                 case ("api", "fingerprint"):
                     _api = _api with { Fingerprint = Fingerprint(value, NonEmptyString(section, key, value)) };
+                    break;
+                case ("api", "proxy"):
+                    var proxy = NonEmptyString(section, key, value);
+                    if (!Uri.TryCreate(proxy, UriKind.Absolute, out var proxyUri) || proxyUri.Scheme is not ("http" or "https") || string.IsNullOrEmpty(proxyUri.Host) || !string.IsNullOrEmpty(proxyUri.UserInfo))
+                    {
+                        throw Bad(value, $"[api] proxy must be an http:// or https:// URL without credentials, such as 'http://proxy.example:3128', got {Quote(proxy)}");
+                    }
+
+                    _api = _api with { Proxy = proxyUri };
                     break;
                 case ("api", "insecure_skip_verify"):
                     _api = _api with { InsecureSkipVerify = Boolean(section, key, value) };

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using ProxClmc.Guard.Core.Fixes;
 using ProxClmc.Guard.Core.Parsing;
+using ProxClmc.Guard.Infrastructure.IO;
 
 namespace ProxClmc.Guard.Fixes;
 
@@ -38,19 +39,18 @@ public sealed class FileFixStore(string directory) : IFixStore
 
     public void SavePlan(FixPlan plan)
     {
-        Directory.CreateDirectory(directory);
-        var path = PlanPath(plan.Id);
-        var temporary = path + ".tmp";
+        CreateDirectory();
         var bytes = JsonSerializer.SerializeToUtf8Bytes(plan, FixJson.Plan.FixPlan);
-        using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
-        {
-            stream.Write(bytes);
-            stream.WriteByte((byte)'\n');
-            stream.Flush(flushToDisk: true);
-        }
+        var withNewline = new byte[bytes.Length + 1];
+        bytes.CopyTo(withNewline, 0);
+        withNewline[^1] = (byte)'\n';
 
-        File.Move(temporary, path, overwrite: true);
+        // Plans hold VM names and configs: root only, whatever the umask.
+        AtomicFile.WriteAllBytes(PlanPath(plan.Id), withNewline, AtomicFile.Mode0600);
     }
+
+    private void CreateDirectory() =>
+        Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
 
     public FixPlan? LoadPlan(string planId)
     {
@@ -73,14 +73,27 @@ public sealed class FileFixStore(string directory) : IFixStore
 
     public void AppendUndo(string planId, FixUndoRecord record)
     {
-        Directory.CreateDirectory(directory);
+        CreateDirectory();
         var line = JsonSerializer.SerializeToUtf8Bytes(record, FixJson.Undo.FixUndoRecord);
-        using var stream = new FileStream(UndoPath(planId), FileMode.Append, FileAccess.Write, FileShare.Read);
+        var path = UndoPath(planId);
+        using var stream = OpenUndoForAppend(path);
         stream.Write(line);
         stream.WriteByte((byte)'\n');
 
         // Written before the config write it describes: if we crash in between, undo still knows the old value.
         stream.Flush(flushToDisk: true);
+    }
+
+    private static FileStream OpenUndoForAppend(string path)
+    {
+        if (!Posix.IsSupported)
+        {
+            return new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read);
+        }
+
+        // Relative to the checked folder, never through a symlink, mode 0600 on the handle.
+        using var folder = AtomicFile.OpenWritableDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        return new FileStream(Posix.OpenAppend(folder, Path.GetFileName(path), AtomicFile.Mode0600, path), FileAccess.Write, bufferSize: 1);
     }
 
     public IReadOnlyList<FixUndoRecord>? ReadUndo(string planId)

@@ -34,19 +34,100 @@ public sealed class HookRunner(
 
     public const int Refused = 2;
 
+    // Lines and log events of the decision, written only once the answer and exit code are final (see Flush).
+    private readonly DecisionOutput _output = new();
+
     public async Task<int> RunAsync(int vmId, string phase, CancellationToken cancellationToken)
     {
+        // Resolved before anything else: a chain that cannot be run safely is a configuration error (78), which the
+        // hook verb turns into allow or refuse by hook.fail_closed like every failure outside the decision.
+        var chain = settings.HookChain is { } configured ? HookChain.Resolve(configured, settings.PveRoot, fileSystem) : null;
         var migratedFrom = environment("PVE_MIGRATED_FROM");
         var verdict = phase == "pre-start"
             ? await DecideAsync(vmId, migratedFrom, cancellationToken).ConfigureAwait(false)
             : HookVerdict.Allow;
 
+        // The answer is final here; its line comes now, logging after it, best effort: it can neither delay nor change it.
+        Flush(_output);
         if (verdict == HookVerdict.Refuse)
         {
             return Refused;
         }
 
-        return settings.HookChain is { } chain ? await RunChainAsync(chain, vmId, phase, cancellationToken).ConfigureAwait(false) : 0;
+        return chain is not null ? await RunChainAsync(chain, vmId, phase, cancellationToken).ConfigureAwait(false) : 0;
+    }
+
+    private void Flush(DecisionOutput output)
+    {
+        var (lines, logs) = output.Take();
+        foreach (var line in lines)
+        {
+            try
+            {
+                error.WriteLine(line);
+            }
+            catch (IOException)
+            {
+            }
+        }
+
+        foreach (var write in logs)
+        {
+            try
+            {
+                write(log);
+            }
+#pragma warning disable CA1031 // Logging is best effort: a failing sink must not turn an answer into a crash.
+            catch (Exception)
+#pragma warning restore CA1031
+            {
+            }
+        }
+    }
+
+    /// <summary>
+    /// What a decision wants to say. A decision that ran out of time is abandoned with its buffer, so a late
+    /// "refusing" line from it can never accompany the "allow" that the timeout gave.
+    /// </summary>
+    private sealed class DecisionOutput
+    {
+        private readonly Lock _gate = new();
+        private readonly List<string> _lines = [];
+        private readonly List<Action<ILogger>> _logs = [];
+
+        public void Say(string line)
+        {
+            lock (_gate)
+            {
+                _lines.Add(line);
+            }
+        }
+
+        public void Log(Action<ILogger> write)
+        {
+            lock (_gate)
+            {
+                _logs.Add(write);
+            }
+        }
+
+        public void MoveTo(DecisionOutput other)
+        {
+            var (lines, logs) = Take();
+            lines.ForEach(other.Say);
+            logs.ForEach(other.Log);
+        }
+
+        public (List<string> Lines, List<Action<ILogger>> Logs) Take()
+        {
+            lock (_gate)
+            {
+                var taken = (_lines.ToList(), _logs.ToList());
+                _lines.Clear();
+                _logs.Clear();
+                return taken;
+            }
+        }
     }
 
     private enum HookVerdict
@@ -61,29 +142,32 @@ public sealed class HookRunner(
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, budget.Token);
         try
         {
-            var decide = Task.Run(() => DecideCoreAsync(vmId, migratedFrom, linked.Token), linked.Token);
+            var core = new DecisionOutput();
+            var decide = Task.Run(() => DecideCoreAsync(vmId, migratedFrom, core, linked.Token), linked.Token);
             var finished = await Task.WhenAny(decide, Task.Delay(Budget, clock, cancellationToken)).ConfigureAwait(false);
             if (finished != decide)
             {
                 linked.Cancel();
-                return Failed(vmId, $"no answer within {Budget.TotalSeconds:0.0} s");
+                return Failed(vmId, $"no answer within {Budget.TotalSeconds:0.0} s", _output);
             }
 
-            return await decide.ConfigureAwait(false);
+            var verdict = await decide.ConfigureAwait(false);
+            core.MoveTo(_output);
+            return verdict;
         }
         catch (OperationCanceledException)
         {
-            return Failed(vmId, $"no answer within {Budget.TotalSeconds:0.0} s");
+            return Failed(vmId, $"no answer within {Budget.TotalSeconds:0.0} s", _output);
         }
 #pragma warning disable CA1031 // A hook must answer whatever happens: an internal failure is logged and, by default, allows the start.
         catch (Exception e)
 #pragma warning restore CA1031
         {
-            return Failed(vmId, e.Message);
+            return Failed(vmId, e.Message, _output);
         }
     }
 
-    private async Task<HookVerdict> DecideCoreAsync(int vmId, string? migratedFrom, CancellationToken cancellationToken)
+    private async Task<HookVerdict> DecideCoreAsync(int vmId, string? migratedFrom, DecisionOutput output, CancellationToken cancellationToken)
     {
         var tree = new PveTree(settings.PveRoot, fileSystem);
         var location = tree.FindVm(vmId) ?? throw new FileNotFoundException($"VM {vmId}: no config under {tree.NodesPath}");
@@ -102,7 +186,7 @@ public sealed class HookRunner(
             var sourceFactsFound = sourceFacts is null ? null : await sourceFacts(source, cancellationToken).ConfigureAwait(false);
             if (sourceFactsFound?.Cpu is null)
             {
-                return Failed(vmId, $"CPU of the source node {source} unknown ({sourceFactsFound?.Error ?? "not in the state cache and not reachable"}); cannot compare host CPUs");
+                return Failed(vmId, $"CPU of the source node {source} unknown ({sourceFactsFound?.Error ?? "not in the state cache and not reachable"}); cannot compare host CPUs", output);
             }
 
             facts.Add(sourceFactsFound with { Node = source });
@@ -122,27 +206,26 @@ public sealed class HookRunner(
 
         if (answer.Allowed is null)
         {
-            return Failed(vmId, answer.Reason);
+            return Failed(vmId, answer.Reason, output);
         }
 
         if (!answer.IsRefused)
         {
-            log.Debug("VM {VmId} on {Node}: allowing {What}: {Reason}", vmId, localNode, what, answer.Reason);
+            output.Log(_ => log.Debug("VM {VmId} on {Node}: allowing {What}: {Reason}", vmId, localNode, what, answer.Reason));
             return HookVerdict.Allow;
         }
 
         if (migratedFrom is null && !settings.HookBlockUnsafeStart)
         {
-            log.Warning("VM {VmId} starts on {Node}, which cannot run its CPU type: {Reason} (not blocked: hook.block_unsafe_start = false)", vmId, localNode, answer.Reason);
+            output.Log(_ => log.Warning("VM {VmId} starts on {Node}, which cannot run its CPU type: {Reason} (not blocked: hook.block_unsafe_start = false)", vmId, localNode, answer.Reason));
             return HookVerdict.Allow;
         }
 
-        var line = $"proxclmc-guard: refusing {what}: {answer.Reason}";
-        await error.WriteLineAsync(line).ConfigureAwait(false);
+        output.Say($"proxclmc-guard: refusing {what}: {answer.Reason}");
         if (logRefusals)
         {
             // The journal entry; on a console the stderr line above already says it once.
-            log.Error("VM {VmId} on {Node}: refused {What}: {Reason}", vmId, localNode, what, answer.Reason);
+            output.Log(_ => log.Error("VM {VmId} on {Node}: refused {What}: {Reason}", vmId, localNode, what, answer.Reason));
         }
 
         return HookVerdict.Refuse;
@@ -160,16 +243,16 @@ public sealed class HookRunner(
             : throw new InvalidDataException(parsed.Error.ToString());
     }
 
-    private HookVerdict Failed(int vmId, string why)
+    private HookVerdict Failed(int vmId, string why, DecisionOutput output)
     {
         if (settings.HookFailClosed)
         {
-            error.WriteLine($"proxclmc-guard: refusing start of VM {vmId}: {why} (hook.fail_closed = true)");
-            log.Error("Hook could not decide for VM {VmId}: {Why}; refusing (hook.fail_closed)", vmId, why);
+            output.Say($"proxclmc-guard: refusing start of VM {vmId}: {why} (hook.fail_closed = true)");
+            output.Log(l => l.Error("Hook could not decide for VM {VmId}: {Why}; refusing (hook.fail_closed)", vmId, why));
             return HookVerdict.Refuse;
         }
 
-        log.Warning("Hook could not decide for VM {VmId}: {Why}; allowing (hook.fail_closed = false)", vmId, why);
+        output.Log(l => l.Warning("Hook could not decide for VM {VmId}: {Why}; allowing (hook.fail_closed = false)", vmId, why));
         return HookVerdict.Allow;
     }
 

@@ -156,7 +156,7 @@ public sealed class DefaultSourceFactory(CliEnvironmentAccess access, Func<RunSe
             api.Fingerprint,
             api.InsecureSkipVerify,
             api.TimeoutSeconds,
-            api.Parallelism);
+            api.Parallelism) with { Proxy = api.Proxy };
         var client = new ProxmoxClient(options, access.Clock);
         var apiFacts = new ApiNodeFactsSource(client, access.Clock);
         INodeFactsSource facts = settings.FactsSource switch

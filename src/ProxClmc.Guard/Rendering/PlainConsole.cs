@@ -39,7 +39,8 @@ public sealed class PlainConsole
         var count = text.EndsWith('\n') ? lines.Length - 1 : lines.Length;
         for (var i = 0; i < count; i++)
         {
-            _output.WriteLine(lines[i].TrimEnd());
+            // Cells are made visible already (Cell); this catches text written to the console some other way.
+            _output.WriteLine(Names.Visible(lines[i].TrimEnd()));
         }
     }
 
@@ -54,5 +55,6 @@ public sealed class PlainConsole
         return table;
     }
 
-    public static IRenderable Cell(string text) => new Text(text);
+    /// <summary>A cell: names from the cluster or a snapshot with their control characters made visible.</summary>
+    public static IRenderable Cell(string text) => new Text(Names.Visible(text));
 }

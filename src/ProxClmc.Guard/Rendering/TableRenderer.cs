@@ -115,15 +115,15 @@ public sealed class TableRenderer
             var guest = verdict.Guest;
             rows.Add([
                 guest.VmId.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                guest.Name ?? "-",
-                guest.Node,
-                verdict.Cpu.Length == 0 ? "-" : verdict.Cpu,
+                Names.Visible(guest.Name ?? "-"),
+                Names.Visible(guest.Node),
+                Names.Visible(verdict.Cpu.Length == 0 ? "-" : verdict.Cpu),
                 verdict.Verdict.Name(),
-                verdict.Reason,
+                Names.Visible(verdict.Reason),
             ]);
             foreach (var note in verdict.Notes)
             {
-                rows.Add(["", "", "", "", "", (note.IsWarning ? "! " : "- ") + note.Text]);
+                rows.Add(["", "", "", "", "", (note.IsWarning ? "! " : "- ") + Names.Visible(note.Text)]);
             }
         }
 

@@ -1,5 +1,7 @@
 using System.Globalization;
+using System.Net;
 using System.Text;
+using System.Text.RegularExpressions;
 using ProxClmc.Guard.Core.Cluster;
 using ProxClmc.Guard.Core.Cpu;
 
@@ -22,6 +24,7 @@ public static class ProxmoxFileFormat
         {
             if (section.Header is { } header)
             {
+                ProxmoxGrammar.RequireSectionName(header);
                 text.Append('\n').Append('[').Append(header).Append("]\n");
             }
 
@@ -35,12 +38,18 @@ public static class ProxmoxFileFormat
 
             foreach (var (key, value) in section.Values.Where(v => v.Key is not ("description" or "digest")).OrderBy(v => v.Key, StringComparer.Ordinal))
             {
-                // Only the description may span lines; anything else would break the file's line structure.
-                text.Append(key).Append(": ").Append(value.Replace('\n', ' ').Replace('\r', ' ')).Append('\n');
+                // Only the description may span lines (it is percent-encoded above); anything else would change the
+                // file's line structure, so a key or value outside Proxmox's grammar refuses the whole config.
+                text.Append(ProxmoxGrammar.RequireConfigKey(key)).Append(": ").Append(ProxmoxGrammar.RequireValue(key, value)).Append('\n');
             }
 
             if (section.Deletes is { Count: > 0 } deletes)
             {
+                foreach (var delete in deletes)
+                {
+                    ProxmoxGrammar.RequireConfigKey(delete);
+                }
+
                 text.Append("delete: ").Append(string.Join(',', deletes)).Append('\n');
             }
         }
@@ -54,7 +63,7 @@ public static class ProxmoxFileFormat
         var text = new StringBuilder("# written by proxclmc-guard snapshot from the Proxmox API's /cluster/status\n\nnodelist {\n");
         foreach (var node in membership.Nodes)
         {
-            text.Append("  node {\n    name: ").Append(node.Name).Append('\n');
+            text.Append("  node {\n    name: ").Append(ProxmoxGrammar.RequireNodeName(node.Name)).Append('\n');
             if (node.NodeId is { } id)
             {
                 text.Append("    nodeid: ").Append(id.ToString(CultureInfo.InvariantCulture)).Append('\n');
@@ -63,14 +72,14 @@ public static class ProxmoxFileFormat
             text.Append("    quorum_votes: 1\n");
             foreach (var link in node.Links)
             {
-                text.Append("    ring").Append(link.Number.ToString(CultureInfo.InvariantCulture)).Append("_addr: ").Append(link.Address).Append('\n');
+                text.Append("    ring").Append(link.Number.ToString(CultureInfo.InvariantCulture)).Append("_addr: ").Append(ProxmoxGrammar.RequireAddress(node.Name, link.Address)).Append('\n');
             }
 
             text.Append("  }\n");
         }
 
         text.Append("}\n\nquorum {\n  provider: corosync_votequorum\n}\n\ntotem {\n");
-        text.Append("  cluster_name: ").Append(membership.ClusterName ?? "snapshot").Append('\n');
+        text.Append("  cluster_name: ").Append(ProxmoxGrammar.RequireClusterName(membership.ClusterName ?? "snapshot")).Append('\n');
         return text.Append("  config_version: 1\n  version: 2\n}\n").ToString();
     }
 
@@ -82,7 +91,7 @@ public static class ProxmoxFileFormat
     {
         var text = new StringBuilder();
         text.Append("processor\t: 0\n");
-        text.Append("vendor_id\t: ").Append(cpu.VendorId).Append('\n');
+        text.Append("vendor_id\t: ").Append(ProxmoxGrammar.RequireValue("vendor_id", cpu.VendorId)).Append('\n');
         if (cpu.Family is { } family)
         {
             text.Append("cpu family\t: ").Append(family.ToString(CultureInfo.InvariantCulture)).Append('\n');
@@ -93,14 +102,14 @@ public static class ProxmoxFileFormat
             text.Append("model\t\t: ").Append(model.ToString(CultureInfo.InvariantCulture)).Append('\n');
         }
 
-        text.Append("model name\t: ").Append(cpu.ModelName).Append('\n');
+        text.Append("model name\t: ").Append(ProxmoxGrammar.RequireValue("model name", cpu.ModelName)).Append('\n');
         if (cpu.Stepping is { } stepping)
         {
             text.Append("stepping\t: ").Append(stepping.ToString(CultureInfo.InvariantCulture)).Append('\n');
         }
 
-        text.Append("flags\t\t: ").Append(string.Join(' ', cpu.Flags.Order(StringComparer.Ordinal))).Append('\n');
-        text.Append("bugs\t\t: ").Append(string.Join(' ', cpu.Bugs.Order(StringComparer.Ordinal))).Append('\n');
+        text.Append("flags\t\t: ").Append(string.Join(' ', cpu.Flags.Select(ProxmoxGrammar.RequireFlag).Order(StringComparer.Ordinal))).Append('\n');
+        text.Append("bugs\t\t: ").Append(string.Join(' ', cpu.Bugs.Select(ProxmoxGrammar.RequireFlag).Order(StringComparer.Ordinal))).Append('\n');
         if (cpu.PhysicalAddressBits is { } bits)
         {
             text.Append("address sizes\t: ").Append(bits.ToString(CultureInfo.InvariantCulture)).Append(" bits physical, 48 bits virtual\n");
@@ -129,4 +138,62 @@ public static class ProxmoxFileFormat
 
         return result.ToString();
     }
+}
+
+/// <summary>
+/// What the API may hand the snapshot writer, checked against Proxmox's own grammar before it becomes a line of a
+/// file: a peer that answers with a newline in a key, a node name or an address must not add lines to the snapshot.
+/// Grammar: config keys as PVE::QemuServer parses them (<c>[a-z][a-z_-]*\d*</c>), snapshot and custom model names as
+/// <c>pve-configid</c>, node names as <c>pve-node</c> (a host name label), cluster names as pvecm allows.
+/// </summary>
+public static partial class ProxmoxGrammar
+{
+    public static string RequireConfigKey(string key) =>
+        ConfigKeyRegex().IsMatch(key) ? key : throw Refuse($"config key '{Visible(key)}' is not a Proxmox config key");
+
+    public static string RequireSectionName(string name) =>
+        name is "PENDING" or "special:cloudinit" or "special:fleecing" || ConfigIdRegex().IsMatch(name)
+            ? name
+            : throw Refuse($"section name '{Visible(name)}' is not a Proxmox snapshot name");
+
+    public static string RequireConfigId(string what, string name) =>
+        ConfigIdRegex().IsMatch(name) ? name : throw Refuse($"{what} '{Visible(name)}' is not a Proxmox config id");
+
+    /// <summary>A value on one line: no line breaks or other control characters (a tab is allowed).</summary>
+    public static string RequireValue(string key, string value) =>
+        value.Any(c => char.IsControl(c) && c != '\t') ? throw Refuse($"value of '{Visible(key)}' holds control characters ('{Visible(value)}')") : value;
+
+    public static string RequireNodeName(string name) =>
+        SnapshotFolder.IsSafeNodeName(name) ? name : throw Refuse($"node name '{Visible(name)}' is not a Proxmox node name");
+
+    public static string RequireClusterName(string name) =>
+        ClusterNameRegex().IsMatch(name) ? name : throw Refuse($"cluster name '{Visible(name)}' is not a corosync cluster name");
+
+    public static string RequireAddress(string node, string address) =>
+        IPAddress.TryParse(address, out _) || HostNameRegex().IsMatch(address)
+            ? address
+            : throw Refuse($"address '{Visible(address)}' of node {Visible(node)} is neither an IP address nor a host name");
+
+    public static string RequireFlag(string flag) =>
+        FlagRegex().IsMatch(flag) ? flag : throw Refuse($"CPU flag '{Visible(flag)}' is not a /proc/cpuinfo flag name");
+
+    /// <summary>Control characters shown as \xNN, so a hostile name cannot drive the terminal that prints the error.</summary>
+    public static string Visible(string text) => Rendering.Names.Visible(text);
+
+    private static SnapshotPathException Refuse(string message) => new(message + "; not written");
+
+    [GeneratedRegex(@"^[a-z][a-z_\-]*\d*$")]
+    private static partial Regex ConfigKeyRegex();
+
+    [GeneratedRegex(@"^[A-Za-z][A-Za-z0-9_\-]+$")]
+    private static partial Regex ConfigIdRegex();
+
+    [GeneratedRegex(@"^[A-Za-z0-9_\-.]{1,64}$")]
+    private static partial Regex ClusterNameRegex();
+
+    [GeneratedRegex(@"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9\-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9\-]{0,61}[A-Za-z0-9])?)*$")]
+    private static partial Regex HostNameRegex();
+
+    [GeneratedRegex(@"^[A-Za-z0-9_.\-]{1,64}$")]
+    private static partial Regex FlagRegex();
 }

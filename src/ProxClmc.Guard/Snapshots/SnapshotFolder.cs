@@ -1,5 +1,7 @@
 using System.Text;
 using System.Text.Json;
+using Microsoft.Win32.SafeHandles;
+using ProxClmc.Guard.Infrastructure.IO;
 
 namespace ProxClmc.Guard.Snapshots;
 
@@ -10,16 +12,91 @@ public sealed record SnapshotNode(string Name, string Source, string? Address, s
 /// The output folder of <c>snapshot --out</c>: created fresh or empty, and nothing is ever written outside it,
 /// because node names and VM ids from corosync.conf or the API become path segments here.
 /// </summary>
-public sealed class SnapshotFolder
+public sealed class SnapshotFolder : IDisposable
 {
-    private SnapshotFolder(string root) => Root = root;
+    private const UnixFileMode Mode0700 = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+
+    private readonly SafeFileHandle? _handle;
+
+    private SnapshotFolder(string root, SafeFileHandle? handle)
+    {
+        Root = root;
+        _handle = handle;
+    }
 
     public string Root { get; }
 
-    /// <summary>Creates the folder (and its parents); refuses an existing non-empty folder or a file in its place.</summary>
+    public void Dispose() => _handle?.Dispose();
+
+    /// <summary>
+    /// Creates the folder (mode 0700, whatever the umask) or takes an existing empty one that is a real folder (not a
+    /// symlink), owned by the caller and with mode 0700: VM configs hold cloud-init users and password hashes, and a
+    /// folder someone else can write lets them plant a <c>nodes</c> symlink that sends root's writes elsewhere. The
+    /// folder is opened once; every file is written relative to that handle.
+    /// </summary>
     public static SnapshotFolder Prepare(string path)
     {
-        var root = Path.GetFullPath(path);
+        var root = Path.GetFullPath(path).TrimEnd('/');
+        if (!Posix.IsSupported)
+        {
+            return PrepareByPath(path, root);
+        }
+
+        var parent = Path.GetDirectoryName(root) ?? throw new Cli.UsageException($"{path}: snapshot --out needs a folder below /");
+        var name = Path.GetFileName(root);
+        var existing = Posix.LStat(root);
+        if (existing is { IsSymlink: true })
+        {
+            throw new Cli.UsageException($"{path}: is a symbolic link; snapshot --out needs a new folder, or an empty one owned by you with mode 0700");
+        }
+
+        if (existing is { IsDirectory: false })
+        {
+            throw new Cli.UsageException($"{path}: is a {existing.Value.TypeName}; snapshot --out needs a new or empty folder");
+        }
+
+        Directory.CreateDirectory(parent);
+        SafeFileHandle handle;
+        using (var parentHandle = Posix.OpenDirectory(parent))
+        {
+            var created = Posix.MakeDirectoryAt(parentHandle, name, Mode0700, root);
+            handle = Posix.OpenDirectoryAt(parentHandle, name, root);
+            if (created)
+            {
+                Posix.SetMode(handle, Mode0700, root);
+            }
+        }
+
+        try
+        {
+            if (Directory.EnumerateFileSystemEntries(root).Any())
+            {
+                throw new Cli.UsageException($"{path}: the folder is not empty; snapshot --out writes only into a new or empty folder");
+            }
+
+            var status = Posix.Stat(handle, root);
+            var me = Posix.EffectiveUserId;
+            if (status.Uid != me)
+            {
+                throw new Cli.UsageException($"{path}: owned by uid {status.Uid}, not by you (uid {me}); snapshot --out needs a new folder, or an empty one owned by you with mode 0700");
+            }
+
+            if ((status.Permissions & 0x1FF) != 0x1C0)
+            {
+                throw new Cli.UsageException($"{path}: has mode {status.OctalPermissions}; an existing folder for snapshot --out must have mode 0700 (VM configs hold secrets): chmod 700 {path}");
+            }
+
+            return new SnapshotFolder(root, handle);
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+    }
+
+    private static SnapshotFolder PrepareByPath(string path, string root)
+    {
         if (File.Exists(root))
         {
             throw new Cli.UsageException($"{path}: is a file; snapshot --out needs a new or empty folder");
@@ -30,14 +107,8 @@ public sealed class SnapshotFolder
             throw new Cli.UsageException($"{path}: the folder is not empty; snapshot --out writes only into a new or empty folder");
         }
 
-        if (!Directory.Exists(root))
-        {
-            Directory.CreateDirectory(Path.GetDirectoryName(root) ?? root);
-            // VM configs can hold cloud-init users and hashed passwords; pmxcfs shows them to root (and www-data) only.
-            Directory.CreateDirectory(root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        }
-
-        return new SnapshotFolder(root);
+        Directory.CreateDirectory(root);
+        return new SnapshotFolder(root, null);
     }
 
     /// <summary>A node name is safe as one path segment: what corosync and pmxcfs allow, never '/', '..' or a control character.</summary>
@@ -139,14 +210,44 @@ public sealed class SnapshotFolder
     {
         var path = Path.GetFullPath(Path.Combine([Root, .. segments]));
         // Belt and braces: the checks above already keep every segment inside the folder.
-        if (!path.StartsWith(Root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+        if (!path.StartsWith(Root + Path.DirectorySeparatorChar, StringComparison.Ordinal) || segments.Any(s => s is "" or "." or ".." || s.Contains('/')))
         {
             throw new SnapshotPathException($"{path}: outside {Root}");
         }
 
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        using var stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write);
-        stream.Write(bytes);
+        if (_handle is null)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            using var plain = new FileStream(path, FileMode.CreateNew, FileAccess.Write);
+            plain.Write(bytes);
+            return;
+        }
+
+        // Folder by folder from the opened root, never through a symlink; files 0600, folders 0700, never replaced.
+        var folders = new List<SafeFileHandle>();
+        try
+        {
+            var current = _handle;
+            var shown = Root;
+            foreach (var segment in segments[..^1])
+            {
+                shown = Path.Combine(shown, segment);
+                Posix.MakeDirectoryAt(current, segment, Mode0700, shown);
+                current = Posix.OpenDirectoryAt(current, segment, shown);
+                folders.Add(current);
+            }
+
+            using var file = Posix.CreateNew(current, segments[^1], UnixFileMode.UserRead | UnixFileMode.UserWrite, path);
+            using var stream = new FileStream(file, FileAccess.Write, bufferSize: 1);
+            stream.Write(bytes);
+        }
+        finally
+        {
+            foreach (var folder in folders)
+            {
+                folder.Dispose();
+            }
+        }
     }
 }
 

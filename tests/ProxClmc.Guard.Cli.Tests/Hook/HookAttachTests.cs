@@ -31,6 +31,9 @@ public sealed class HookAttachTests
         await setter.DidNotReceive().SetAsync(200, Arg.Any<string>(), Arg.Any<CancellationToken>());
         Assert.Equal(23, setter.ReceivedCalls().Count()); // 24 VMs in the lab cluster, one of which already has a hookscript
         Assert.Contains("has hookscript local:snippets/backup-notify.sh: keep it and chain it with [hook] chain", output.ToString(), StringComparison.Ordinal);
+        Assert.Contains("To detach: qm set <vmid> --delete hookscript", output.ToString(), StringComparison.Ordinal);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute,
+            File.GetUnixFileMode(Path.Combine(snippets, "proxclmc-guard-hook")));
     }
 
     [Fact]

@@ -51,4 +51,27 @@ public sealed class ScanJournalEndToEndTests(ITestOutputHelper output)
         Assert.Equal("host", entries.Single(e => e["PROXCLMC_VMID"] == "106")["PROXCLMC_CPU"]);
         Assert.Equal("max", entries.Single(e => e["PROXCLMC_VMID"] == "107")["PROXCLMC_CPU"]);
     }
+
+    [Fact]
+    public void A_scan_logs_each_ignored_vm_at_notice_priority()
+    {
+        // A VM administrator who may edit tags can hide a VM from the guard: every skip leaves a notice (priority 5).
+        using var journald = JournaldFixture.Start();
+        if (!journald.IsAvailable)
+        {
+            output.WriteLine($"NOT RUN: no journald on this machine: {journald.WhyUnavailable}");
+            return;
+        }
+
+        var env = new Dictionary<string, string> { ["PROXCLMC_GUARD_JOURNAL_SOCKET"] = journald.SocketPath };
+        var scan = GuardRun.RunWith(env, "scan", "--from", GuardRun.Lab, "--log-target", "journal", "--format", "json");
+        Assert.True(scan.Exit == 2, scan.ToString());
+
+        var entry = Assert.Single(journald.WaitFor(1, "SYSLOG_IDENTIFIER=proxclmc-guard", "PROXCLMC_VERDICT=ignored"));
+        Assert.Equal("115", entry["PROXCLMC_VMID"]);
+        Assert.Equal("5", entry["PRIORITY"]);
+        Assert.StartsWith("VM 115 (", entry["MESSAGE"], StringComparison.Ordinal);
+        Assert.Contains("ignored, not checked: ", entry["MESSAGE"], StringComparison.Ordinal);
+        Assert.False(entry.ContainsKey("PROXCLMC_JOURNALPRIORITY"));
+    }
 }

@@ -1,3 +1,4 @@
+using ProxClmc.Guard.Core.Cluster;
 using ProxClmc.Guard.Core.Cpu;
 using ProxClmc.Guard.Core.Guests;
 using ProxClmc.Guard.Snapshots;
@@ -19,7 +20,7 @@ public sealed class ProxmoxFileFormatTests
                 ["cpu"] = "x86-64-v3,flags=+aes",
                 ["parent"] = "before-upgrade",
                 ["digest"] = "abc",
-                ["args"] = "-cpu host\n-smp 2",
+                ["args"] = "-cpu host -smp 2",
             }),
             new ConfigSection("PENDING", new Dictionary<string, string> { ["cpu"] = "host" }, ["kvm", "args"]),
             new ConfigSection("before-upgrade", new Dictionary<string, string> { ["cpu"] = "kvm64", ["runningcpu"] = "kvm64,+sep", ["vmstate"] = "local:state-1", ["snaptime"] = "1700000000" }),
@@ -73,4 +74,51 @@ public sealed class ProxmoxFileFormatTests
     [InlineData("nul\0byte", false)]
     public void Only_names_a_proxmox_node_can_have_become_folders(string name, bool safe) =>
         Assert.Equal(safe, SnapshotFolder.IsSafeNodeName(name));
+
+    // A hostile API answer tries to add lines to the snapshot's files: each is refused before anything is written.
+    [Theory]
+    [InlineData("args", "-cpu host\nhookscript: local:snippets/evil.pl", "value of 'args' holds control characters")]
+    [InlineData("cpu\nhookscript", "local:snippets/evil.pl", "config key 'cpu\\x0Ahookscript' is not a Proxmox config key")]
+    [InlineData("Cpu", "host", "config key 'Cpu' is not a Proxmox config key")]
+    [InlineData("name", "db\u001b[2J", "value of 'name' holds control characters")]
+    public void A_config_key_or_value_outside_proxmox_grammar_is_refused(string key, string value, string expected)
+    {
+        var error = Assert.Throws<SnapshotPathException>(() => ProxmoxFileFormat.VmConfig([new ConfigSection(null, new Dictionary<string, string> { [key] = value })]));
+
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+        Assert.EndsWith("; not written", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', error.Message);
+    }
+
+    [Fact]
+    public void A_snapshot_name_or_pending_delete_outside_proxmox_grammar_is_refused()
+    {
+        Assert.Contains("section name 'x]\\x0A[PENDING' is not", Assert.Throws<SnapshotPathException>(() => ProxmoxFileFormat.VmConfig(
+            [new ConfigSection("x]\n[PENDING", new Dictionary<string, string> { ["cpu"] = "host" })])).Message, StringComparison.Ordinal);
+        Assert.Contains("config key 'cpu,args\\x0Ahookscript' is not", Assert.Throws<SnapshotPathException>(() => ProxmoxFileFormat.VmConfig(
+            [new ConfigSection("PENDING", new Dictionary<string, string>(), ["cpu,args\nhookscript"])])).Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("pve1\n  }\n  node {\n    name: evil", "10.0.0.1", "node name 'pve1\\x0A  }")]
+    [InlineData("pve1", "10.0.0.1\n    ring1_addr: 192.0.2.66", "address '10.0.0.1\\x0A    ring1_addr: 192.0.2.66' of node pve1 is neither")]
+    public void A_node_name_or_address_outside_proxmox_grammar_is_refused_for_corosync_conf(string node, string address, string expected)
+    {
+        var membership = new ClusterMembership("lab", [new ClusterNode(node, 1, [new NodeLink(0, address)])]);
+
+        var error = Assert.Throws<SnapshotPathException>(() => ProxmoxFileFormat.CorosyncConf(membership));
+
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Ip_addresses_and_host_names_are_accepted_for_corosync_conf()
+    {
+        var membership = new ClusterMembership("lab", [new ClusterNode("pve1", 1, [new NodeLink(0, "fd00::1"), new NodeLink(1, "pve1.example.com")])]);
+
+        var text = ProxmoxFileFormat.CorosyncConf(membership);
+
+        Assert.Contains("ring0_addr: fd00::1\n", text, StringComparison.Ordinal);
+        Assert.Contains("ring1_addr: pve1.example.com\n", text, StringComparison.Ordinal);
+    }
 }

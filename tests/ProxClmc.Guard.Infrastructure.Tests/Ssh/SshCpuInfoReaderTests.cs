@@ -207,7 +207,10 @@ public sealed class SshCpuInfoReaderTests(SshClusterFixture cluster, ITestOutput
         }
 
         Assert.StartsWith($"unknown ({Ssh["pve3"].Address}): host key unknown (ED25519 SHA256:", results["unknown"].Error);
-        Assert.Contains($"add it to {knownHosts} or run `ssh {Ssh["pve3"].Address}` once as root", results["unknown"].Error);
+        // Says how to compare the key on the node, never "connect once and trust it".
+        Assert.Contains($"compare it with `ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` run on the node itself (its console, not over this network) before adding it to {knownHosts}", results["unknown"].Error);
+        Assert.DoesNotContain("run `ssh", results["unknown"].Error);
+        Assert.Contains("ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub", results["changed"].Error);
         Assert.StartsWith($"REMOTE HOST IDENTIFICATION HAS CHANGED for changed ({Ssh["pve4"].Address}): the server offers ED25519 SHA256:", results["changed"].Error);
         Assert.EndsWith("; refusing", results["changed"].Error);
         Assert.Contains($"{knownHosts}:{lines.Count}", results["changed"].Error);

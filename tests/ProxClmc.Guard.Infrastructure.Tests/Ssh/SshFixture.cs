@@ -21,6 +21,9 @@ public sealed record FakeSshNodeSpec(string Name, string CpuInfoFile)
 
     /// <summary>False: this node's authorized_keys is empty, so the client key is refused.</summary>
     public bool AuthorizesClient { get; init; } = true;
+
+    /// <summary>Bytes the forced command writes to stderr before the cpuinfo (a node flooding stderr).</summary>
+    public long StderrBytes { get; init; }
 }
 
 /// <summary>A running sshd of the fixture.</summary>
@@ -351,7 +354,7 @@ public sealed class SshFixture : IAsyncDisposable
             .AppendLine("UseDNS no")
             .AppendLine("MaxStartups 100:30:200")
             .AppendLine("LogLevel VERBOSE")
-            .AppendLine($"ForceCommand {delay}exec cat {cpuinfo}")
+            .AppendLine($"ForceCommand {delay}{(spec.StderrBytes > 0 ? $"head -c {spec.StderrBytes.ToString(System.Globalization.CultureInfo.InvariantCulture)} /dev/zero >&2; " : "")}exec cat {cpuinfo}")
             .ToString();
         var configPath = Path.Combine(dir, "sshd_config");
         File.WriteAllText(configPath, config);

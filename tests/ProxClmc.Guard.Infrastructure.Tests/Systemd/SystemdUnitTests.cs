@@ -200,5 +200,6 @@ public sealed class SystemdUnitTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(["AF_UNIX AF_INET AF_INET6"], service["Service.RestrictAddressFamilies"]);
         Assert.Equal(["-/var/lib/prometheus/node-exporter"], service["Service.ReadWritePaths"]);
         Assert.False(service.ContainsKey("Service.ProcSubset"), "ProcSubset=pid would hide /proc/cpuinfo");
+        Assert.Equal(["1G"], service["Service.MemoryMax"]);
     }
 }
