@@ -104,7 +104,7 @@ for path in /usr/bin/proxclmc-guard "$conffile" \
     /var/lib/proxclmc-guard/; do
     check "contents: $path" grep -qxF "$path" <<<"$contents"
 done
-for unit in proxclmc-guard-scan.service proxclmc-guard-scan.timer proxclmc-guard.service; do
+for unit in proxclmc-guard-scan.service proxclmc-guard-scan.timer proxclmc-guard.service proxclmc-guard-facts.service; do
     check "contents: systemd unit $unit" grep -qE "^(/usr)?/lib/systemd/system/$unit\$" <<<"$contents"
 done
 check "contents: $conffile is a conffile" \

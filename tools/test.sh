@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of ProxClmc.Guard on a Debian machine that has the .NET SDK.
 # Installs what the tests need when it is missing (as root): OpenSSH's server for the SSH tests,
-# systemd for the journald and unit-file tests, passwd and util-linux for the tests that act as a second user. Ends with one line: "N passed, N failed".
+# systemd for the journald and unit-file tests, passwd and util-linux for the tests that act as a second user,
+# QEMU (qemu-system-x86) for the facts tests against this machine's KVM. Ends with one line: "N passed, N failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +13,8 @@ command -v ssh-keygen >/dev/null 2>&1 || need+=(openssh-client)
 # The attack tests act as a second local account (useradd/userdel, setpriv) and plant FIFOs (mkfifo).
 command -v useradd >/dev/null 2>&1 || need+=(passwd)
 command -v setpriv >/dev/null 2>&1 || need+=(util-linux)
+# QEMU for the facts tests: they compare what `facts` says with what qemu-system-x86_64 -cpu <model>,enforce starts.
+command -v qemu-system-x86_64 >/dev/null 2>&1 || need+=(qemu-system-x86)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "Installing test dependencies: ${need[*]}"

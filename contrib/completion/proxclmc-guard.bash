@@ -28,7 +28,7 @@ _proxclmc_guard()
     local cur prev words cword
     _init_completion -n = || return
 
-    local verbs='baseline scan check fix hook daemon snapshot'
+    local verbs='baseline scan check fix hook daemon snapshot facts'
     local global_opts='--config --from --format --assume-node --without-node
         --allow-partial --log-target -v --verbose --version --help'
 
@@ -136,6 +136,7 @@ _proxclmc_guard()
             ;;
         daemon) opts='' ;;
         snapshot) opts='--out' ;;
+        facts) opts='--publish' ;;
     esac
 
     if [[ $cur == -* ]]; then

@@ -474,14 +474,17 @@ public sealed class ComplianceEvaluator
         // -rdtscp for every model whose name starts with Opteron (for a custom model: its reported model), -x2apic
         // for Solaris. A raw -cpu gets none of this.
         var subtracted = false;
+        var pveMinus = new List<string>();
         if (!spec.IsRaw && model.Name.StartsWith("Opteron", StringComparison.Ordinal))
         {
             subtracted |= required.Remove("rdtscp");
+            pveMinus.Add("rdtscp");
         }
 
         if (!spec.IsRaw && spec.OsType == "solaris")
         {
             subtracted |= required.Remove("x2apic");
+            pveMinus.Add("x2apic");
         }
 
         // -cet-ibt,-cet-ss for win11 guests, but only where the node's QEMU is 11.0 or newer. The nodes' QEMU
@@ -496,7 +499,7 @@ public sealed class ComplianceEvaluator
             BugsMustBeAbsent = model.BugsMustBeAbsent,
             NotCheckable = notCheckable,
             Model = spec.Flags.Count == 0 && !subtracted ? model : null,
-        };
+        }.WithQemuForm(model, [.. spec.Flags.Select(f => (f.Name, f.Enabled)), .. pveMinus.Select(f => (f, false))]);
 
         var rules = nodeRules.Values.ToList();
         var fits = new List<NodeFit>();
@@ -507,7 +510,7 @@ public sealed class ComplianceEvaluator
 
         if (cet.Count > 0)
         {
-            var withoutCet = requirement with { Flags = required.Except(cet).ToHashSet(StringComparer.Ordinal), Model = null };
+            var withoutCet = requirement with { Flags = required.Except(cet).ToHashSet(StringComparer.Ordinal), Model = null, QemuFlags = [.. requirement.QemuFlags, "-cet-ibt", "-cet-ss"] };
             var differ = _baseline.Nodes.Where((node, i) => fits[i].IsRefused && FitOf(node, withoutCet, rules).CanRun == true).Select(n => n.Node).ToList();
             if (differ.Count > 0)
             {
@@ -517,6 +520,11 @@ public sealed class ComplianceEvaluator
         }
 
         AddEvmcsNote(spec, notes);
+
+        if (fits.Where(f => f.ModelUnknownToQemu).Select(f => f.Node).ToList() is { Count: > 0 } unknownTo)
+        {
+            notes.Add(new GuestNote(GuestNote.QemuVersion, $"the QEMU of {string.Join(", ", unknownTo)} does not know {model.Name}: it cannot start there"));
+        }
 
         if (model.Vendor is not null && _baseline.VendorMix)
         {
@@ -670,6 +678,11 @@ public sealed class ComplianceEvaluator
 
         var canRun = check.CanRun && missing.Count == check.MissingFlags.Count;
         var reasons = new List<string>();
+        if (check.Reason is not null)
+        {
+            reasons.Add(check.Reason);
+        }
+
         if (check.VendorMismatch)
         {
             reasons.Add($"vendor {node.Facts.Cpu!.VendorId}, model needs {requirement.Vendor}");
@@ -690,7 +703,11 @@ public sealed class ComplianceEvaluator
             reasons.Add("unverified: " + Abbreviate(check.Unverified));
         }
 
-        return new NodeFit(node.Node, canRun, missing, check.VendorMismatch, canRun ? check.Unverified : [], reasons.Count == 0 ? "ok" : string.Join("; ", reasons));
+        return new NodeFit(node.Node, canRun, missing, check.VendorMismatch, canRun ? check.Unverified : [], reasons.Count == 0 ? "ok" : string.Join("; ", reasons))
+        {
+            JudgedBy = check.AnsweredByQemu ? "qemu" : "cpuinfo",
+            ModelUnknownToQemu = check.ModelUnknownToQemu,
+        };
     }
 
     /// <summary>With a pinned baseline, a guest above the pin is flagged even when today's nodes could run it.</summary>
@@ -785,7 +802,9 @@ public sealed class ComplianceEvaluator
             }
 
             var first = nodes[0].Facts.Cpu!;
-            var identical = nodes.All(n => SameCpu(first, n.Facts.Cpu!, visible));
+            var identical = nodes.All(n => nodes[0].Facts.Qemu is not null && n.Facts.Qemu is not null
+                ? NodeCapability.SameHostCpu(nodes[0].Facts, n.Facts)
+                : SameCpu(first, n.Facts.Cpu!, visible));
             var identity = new HostCpuIdentity
             {
                 Identical = identical,
@@ -813,7 +832,7 @@ public sealed class ComplianceEvaluator
                 .ToList();
             return lacking.Count > 0
                 ? string.Join(", ", lacking) + "; a guest started on a richer node can crash on an illegal instruction after migrating"
-                : "vendor, family or model differ";
+                : nodes.All(n => n.Facts.Qemu is not null) ? "the features KVM passes through differ (QEMU's host expansion)" : "vendor, family or model differ";
         }
 
         private static bool SameCpu(CpuInfo a, CpuInfo b, GuestVisibleFeatures visible) =>

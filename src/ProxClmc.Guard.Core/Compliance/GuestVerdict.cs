@@ -40,6 +40,12 @@ public sealed record NodeFit(
 {
     /// <summary>False only when the node is known to be unable to run the guest.</summary>
     public bool IsRefused => CanRun == false;
+
+    /// <summary>Which source judged this node: "qemu" (the node's QEMU answer under KVM) or "cpuinfo"; null when not judged.</summary>
+    public string? JudgedBy { get; init; }
+
+    /// <summary>The node's QEMU (from its published facts) does not know the guest's model.</summary>
+    public bool ModelUnknownToQemu { get; init; }
 }
 
 /// <summary>The judgement on one guest: the verdict, one line saying why, notes, and the per-node answers.</summary>

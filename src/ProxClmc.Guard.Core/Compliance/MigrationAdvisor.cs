@@ -137,7 +137,10 @@ public sealed class MigrationAdvisor
             return $"host CPU differs: vendor {s.VendorId} on {source}, {t.VendorId} on {target}";
         }
 
-        var lacks = s.Flags.Where(f => !t.Flags.Contains(f)).Order(StringComparer.Ordinal).ToList();
+        // Where both nodes published QEMU's answer, compare what KVM really passes through (the host expansions).
+        var lacks = _facts[source].Qemu is { } sq && _facts[target].Qemu is { } tq
+            ? sq.HostFeaturesMissingFrom(tq).ToList()
+            : s.Flags.Where(f => !t.Flags.Contains(f)).Order(StringComparer.Ordinal).ToList();
         if (lacks.Count > 0)
         {
             return $"host CPU differs: {target} lacks {ComplianceEvaluator.Abbreviate(lacks)} that {source} has";

@@ -185,7 +185,7 @@ public sealed record ClusterBaseline
         var nodes = new List<NodeCapability>(facts.Count);
         foreach (var f in facts)
         {
-            if (f.Cpu is null || f.QemuUnavailableFeatures is not null)
+            if (f.Cpu is null || f.Qemu is not null)
             {
                 nodes.Add(NodeCapability.Compute(f, catalog));
                 continue;

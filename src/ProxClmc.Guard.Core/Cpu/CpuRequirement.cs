@@ -21,15 +21,43 @@ public sealed record CpuRequirement
     /// <summary>The catalog model behind this requirement, when there is one (for QEMU's exact per-model answer).</summary>
     public CpuModel? Model { get; init; }
 
-    public static CpuRequirement FromModel(CpuModel model) => new()
+    /// <summary>
+    /// The same requirement in QEMU's terms, for nodes whose facts carry QEMU's answer: the model QEMU is started with
+    /// (a Proxmox level is qemu64 or kvm64) and the <c>+flag</c>/<c>-flag</c> list, in QEMU names. Null: no QEMU form.
+    /// </summary>
+    public string? QemuModel { get; init; }
+
+    public IReadOnlyList<string> QemuFlags { get; init; } = [];
+
+    public static CpuRequirement FromModel(CpuModel model)
     {
-        Description = model.Name,
-        Vendor = model.Vendor,
-        Flags = model.RequiredFlags,
-        BugsMustBeAbsent = model.BugsMustBeAbsent,
-        NotCheckable = model.NotCheckable,
-        Model = model,
-    };
+        ArgumentNullException.ThrowIfNull(model);
+        var (qemuModel, qemuFlags) = Facts.ProxmoxCpuForms.QemuFormOf(model);
+        return new()
+        {
+            Description = model.Name,
+            Vendor = model.Vendor,
+            Flags = model.RequiredFlags,
+            BugsMustBeAbsent = model.BugsMustBeAbsent,
+            NotCheckable = model.NotCheckable,
+            Model = model,
+            QemuModel = qemuModel,
+            QemuFlags = qemuFlags,
+        };
+    }
+
+    /// <summary>Adds the QEMU form of a guest's model plus its <c>+flag</c>/<c>-flag</c> list (VM, custom model or args -cpu).</summary>
+    public CpuRequirement WithQemuForm(CpuModel model, IEnumerable<(string Name, bool Enabled)> flags)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(flags);
+        var (qemuModel, baseFlags) = Facts.ProxmoxCpuForms.QemuFormOf(model);
+        return this with
+        {
+            QemuModel = qemuModel,
+            QemuFlags = [.. baseFlags, .. flags.Where(f => f.Name != "nested-virt").Select(f => (f.Enabled ? "+" : "-") + f.Name)],
+        };
+    }
 }
 
 public enum SupportState
@@ -54,4 +82,7 @@ public sealed record SupportCheck(
 
     /// <summary>True when QEMU itself answered (query-cpu-definitions on the node) instead of a /proc/cpuinfo judgement.</summary>
     public bool AnsweredByQemu { get; init; }
+
+    /// <summary>The node's QEMU does not know the model at all (so it cannot start there, whatever the flags).</summary>
+    public bool ModelUnknownToQemu { get; init; }
 }

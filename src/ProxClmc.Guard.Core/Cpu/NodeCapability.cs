@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using ProxClmc.Guard.Core.Catalog;
+using ProxClmc.Guard.Core.Facts;
 
 namespace ProxClmc.Guard.Core.Cpu;
 
@@ -116,7 +117,7 @@ public sealed record NodeCapability
         // Only requirements that are exactly a catalog model are cached: they repeat for every VM and every node.
         var cacheable = requirement.Model is { } m && ReferenceEquals(requirement.Flags, m.RequiredFlags)
             && ReferenceEquals(requirement.BugsMustBeAbsent, m.BugsMustBeAbsent) && ReferenceEquals(requirement.NotCheckable, m.NotCheckable)
-            && requirement.Vendor == m.Vendor;
+            && requirement.Vendor == m.Vendor && IsPlainQemuForm(requirement, m);
         if (!cacheable)
         {
             return Judge(requirement, strictVendor);
@@ -125,6 +126,12 @@ public sealed record NodeCapability
         var key = (requirement.Model!.Name, strictVendor);
         var map = cache.For(Facts);
         return map.TryGetValue(key, out var known) ? known : map.GetOrAdd(key, _ => Judge(requirement, strictVendor));
+    }
+
+    private static bool IsPlainQemuForm(CpuRequirement requirement, CpuModel model)
+    {
+        var (name, flags) = ProxmoxCpuForms.QemuFormOf(model);
+        return requirement.QemuModel == name && requirement.QemuFlags.SequenceEqual(flags);
     }
 
     private SupportCheck Judge(CpuRequirement requirement, bool strictVendor)
@@ -146,20 +153,13 @@ public sealed record NodeCapability
             unverified.Add("vendor (the node's facts do not name it)");
         }
 
-        IEnumerable<string> flagsToCheck = requirement.Flags;
-        IEnumerable<string> notCheckable = requirement.NotCheckable;
-        List<string>? qemuMissing = null;
-        if (requirement.Model is { } model && Facts.QemuUnavailableFeatures is { } answers
-            && (answers.TryGetValue(model.Name, out var unavailable) || (model.AliasOf is not null && answers.TryGetValue(model.AliasOf, out unavailable))))
+        if (Facts.Qemu is { } qemu && requirement.QemuModel is { } qemuModel)
         {
-            // QEMU's own answer for the model is exact; only what the requirement adds on top is judged from cpuinfo.
-            qemuMissing = [.. unavailable];
-            flagsToCheck = requirement.Flags.Where(f => !model.RequiredFlags.Contains(f));
-            notCheckable = requirement.NotCheckable.Where(f => !model.NotCheckable.Contains(f));
+            return JudgeByQemu(requirement, qemu, qemuModel, cpu, vendorMismatch, unverified);
         }
 
         var missing = new List<string>();
-        foreach (var flag in flagsToCheck)
+        foreach (var flag in requirement.Flags)
         {
             if (!cpu.Flags.Contains(flag))
             {
@@ -167,14 +167,9 @@ public sealed record NodeCapability
             }
         }
 
-        if (qemuMissing is not null)
-        {
-            missing.AddRange(qemuMissing);
-        }
-
         missing.Sort(StringComparer.Ordinal);
         var presentBugs = requirement.BugsMustBeAbsent.Where(cpu.Bugs.Contains).Order(StringComparer.Ordinal).ToList();
-        unverified.AddRange(notCheckable);
+        unverified.AddRange(requirement.NotCheckable);
 
         // KVM on a 32-bit host kernel cannot run a guest in long mode: no 64-bit CPU type works there.
         var needsLongMode = requirement.Flags.Contains("lm");
@@ -185,11 +180,124 @@ public sealed record NodeCapability
         var state = missing.Count > 0 || presentBugs.Count > 0 || vendorMismatch || reason is not null
             ? SupportState.Unsupported
             : unverified.Count > 0 ? SupportState.SupportedUnverified : SupportState.Supported;
-        return new SupportCheck(state, missing, presentBugs, vendorMismatch, unverified)
+        return new SupportCheck(state, missing, presentBugs, vendorMismatch, unverified) { Reason = reason };
+    }
+
+    /// <summary>
+    /// QEMU's answer decides, as <c>enforce</c> will when the VM starts: the base model's unavailable features must all
+    /// be switched off by a <c>-flag</c>, and every <c>+flag</c> must be in the <c>host</c> expansion (what KVM can
+    /// give). So <c>qemu64,-pni</c> runs where <c>qemu64</c> cannot. A model this node's QEMU does not know cannot
+    /// start there at all. Vendor and 32-bit kernel still come from cpuinfo: QEMU does not refuse a foreign vendor,
+    /// Proxmox's support does.
+    /// </summary>
+    private SupportCheck JudgeByQemu(CpuRequirement requirement, QemuCpuAnswer qemu, string qemuModel, CpuInfo cpu, bool vendorMismatch, List<string> unverified)
+    {
+        if (!TryFindQemuModel(qemu, qemuModel, requirement.Model, out var answer))
         {
-            Reason = reason,
-            AnsweredByQemu = qemuMissing is not null,
+            return new SupportCheck(SupportState.Unsupported, [], [], vendorMismatch, [])
+            {
+                Reason = $"QEMU {qemu.Version} on this node does not know the model {qemuModel}",
+                AnsweredByQemu = true,
+                ModelUnknownToQemu = true,
+            };
+        }
+
+        var removed = new HashSet<string>(StringComparer.Ordinal);
+        var added = new List<string>();
+        foreach (var flag in requirement.QemuFlags)
+        {
+            if (flag.Length < 2)
+            {
+                continue;
+            }
+
+            var name = flag[1..];
+            if (flag[0] == '-')
+            {
+                removed.Add(QemuCpuAnswer.Canonical(name));
+                added.RemoveAll(a => QemuCpuAnswer.Canonical(a) == QemuCpuAnswer.Canonical(name));
+            }
+            else if (flag[0] == '+')
+            {
+                removed.Remove(QemuCpuAnswer.Canonical(name));
+                added.Add(name);
+            }
+        }
+
+        var missing = new List<string>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var feature in answer.UnavailableFeatures)
+        {
+            if (!removed.Contains(QemuCpuAnswer.Canonical(feature)) && seen.Add(QemuCpuAnswer.Canonical(feature)))
+            {
+                missing.Add(feature);
+            }
+        }
+
+        foreach (var feature in added)
+        {
+            // Hyper-V enlightenments (hv-*) and KVM's paravirtual features (kvm-*) are QEMU's and KVM's own, not host CPUID bits.
+            if (feature.StartsWith("hv-", StringComparison.Ordinal) || feature.StartsWith("hv_", StringComparison.Ordinal) || feature.StartsWith("kvm", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            if (!qemu.HostHas(feature) && seen.Add(QemuCpuAnswer.Canonical(feature)))
+            {
+                missing.Add(feature);
+            }
+        }
+
+        missing.Sort(StringComparer.Ordinal);
+        string? reason = cpu.Is32BitKernel && requirement.Flags.Contains("lm")
+            ? $"the node runs a 32-bit ({cpu.Architecture}) kernel: KVM cannot run 64-bit guests there"
+            : null;
+        var state = missing.Count > 0 || vendorMismatch || reason is not null
+            ? SupportState.Unsupported
+            : unverified.Count > 0 ? SupportState.SupportedUnverified : SupportState.Supported;
+        return new SupportCheck(state, missing, [], vendorMismatch, unverified) { Reason = reason, AnsweredByQemu = true };
+    }
+
+    /// <summary>
+    /// The model under its own name, else under the versioned name it aliases; Proxmox starts Icelake-Client(-noTSX)
+    /// as Icelake-Server(-noTSX), which QEMU 7.1 dropped.
+    /// </summary>
+    private static bool TryFindQemuModel(QemuCpuAnswer qemu, string name, CpuModel? model, out QemuModelAnswer answer)
+    {
+        if (qemu.TryGetModel(name, out answer))
+        {
+            return true;
+        }
+
+        if (model?.AliasOf is { } alias && qemu.TryGetModel(alias, out answer))
+        {
+            return true;
+        }
+
+        var mapped = name switch
+        {
+            "Icelake-Client" => "Icelake-Server",
+            "Icelake-Client-noTSX" => "Icelake-Server-noTSX",
+            _ => null,
         };
+        return mapped is not null && qemu.TryGetModel(mapped, out answer);
+    }
+
+    /// <summary>
+    /// Whether a <c>host</c> (or <c>max</c>) guest sees the same CPU on both nodes: same vendor, family and model, and
+    /// the same features. Where both nodes carry QEMU's answer the features are the <c>host</c> expansions (what KVM
+    /// really passes through); otherwise the cpuinfo flags.
+    /// </summary>
+    public static bool SameHostCpu(NodeFacts a, NodeFacts b)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        if (a.Cpu is not { } x || b.Cpu is not { } y || x.VendorId != y.VendorId || x.Family != y.Family || x.Model != y.Model)
+        {
+            return false;
+        }
+
+        return a.Qemu is { } qa && b.Qemu is { } qb ? qa.SameHostFeatures(qb) : x.Flags.SetEquals(y.Flags);
     }
 
     public bool Equals(NodeCapability? other) =>

@@ -1,3 +1,5 @@
+using ProxClmc.Guard.Core.Facts;
+
 namespace ProxClmc.Guard.Core.Cpu;
 
 /// <summary>Where a node's CPU facts came from, shown in the node table's "source" column.</summary>
@@ -9,6 +11,9 @@ public enum FactsSource
     Snapshot,
     Cache,
     Assumed,
+
+    /// <summary>The node's own published facts (nodes/&lt;node&gt;/proxclmc-guard/facts.json in pmxcfs or a snapshot).</summary>
+    Published,
 }
 
 /// <summary>
@@ -34,10 +39,13 @@ public sealed record NodeFacts
     public bool IsStale { get; init; }
 
     /// <summary>
-    /// Room for QEMU's own answer (query-cpu-definitions under KVM: model name to its unavailable features on this host).
-    /// When present it replaces the cpuinfo judgement for those models and makes the answer exact.
+    /// QEMU's own answer on the node under KVM (each model's unavailable features, the host expansion). When present
+    /// it replaces the cpuinfo judgement for the node and makes the answer exact.
     /// </summary>
-    public IReadOnlyDictionary<string, IReadOnlyList<string>>? QemuUnavailableFeatures { get; init; }
+    public QemuCpuAnswer? Qemu { get; init; }
+
+    /// <summary>Which source judged the node's models: "qemu" when <see cref="Qemu"/> is present, else "cpuinfo".</summary>
+    public string JudgedBy => Qemu is null ? "cpuinfo" : "qemu";
 
     public static NodeFacts Readable(string node, CpuInfo cpu, FactsSource source, string address = "", DateTimeOffset? at = null) =>
         new() { Node = node, Cpu = cpu, Source = source, Address = address, CollectedAt = at };

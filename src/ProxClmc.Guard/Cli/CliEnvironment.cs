@@ -24,6 +24,15 @@ public sealed class CliEnvironment
     /// <summary>The raw standard output, for documents too large to build as a string first; null in tests.</summary>
     public Func<Stream>? OpenStandardOutput { get; init; }
 
+    /// <summary>
+    /// Asks this node's QEMU under KVM ([facts] qemu_binary, or null for the default binary). Null: QEMU is not asked
+    /// (tests that must not depend on the machine's KVM); the process environment asks the real QEMU.
+    /// </summary>
+    public Func<string?, Infrastructure.Qemu.INodeQemuProbe>? QemuProbe { get; init; }
+
+    /// <summary>Where this node's kernel release and microcode revision are read (tests point them elsewhere).</summary>
+    public Infrastructure.Facts.LocalFactsPaths LocalPaths { get; init; } = new();
+
     /// <summary>Width for tables when the output is not a terminal (golden files, pipes, the journal).</summary>
     public int? OutputWidth { get; init; }
 
@@ -33,5 +42,6 @@ public sealed class CliEnvironment
         Error = Console.Error,
         OutputWidth = Console.IsOutputRedirected ? 240 : null,
         OpenStandardOutput = Console.OpenStandardOutput,
+        QemuProbe = binary => new Infrastructure.Qemu.QemuProbe(new Infrastructure.Qemu.QemuProbeOptions { Binary = binary }),
     };
 }

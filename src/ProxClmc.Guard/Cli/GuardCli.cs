@@ -25,7 +25,8 @@ public sealed class GuardCli
         _hookscriptSetter = hookscriptSetter ?? (() => new Hook.QmHookscriptSetter());
         _sourceFactory = sourceFactory ?? (_ => new DefaultSourceFactory(
             new CliEnvironmentAccess(environment.FileSystem, environment.Clock, environment.HostName),
-            settings => new DeferredFactsSource(() => new SshFactsSource(SshOptionsFrom(settings), environment.Clock))));
+            settings => new DeferredFactsSource(() => new SshFactsSource(SshOptionsFrom(settings), environment.Clock)),
+            environment.QemuProbe));
         Root = BuildRoot();
     }
 
@@ -164,6 +165,7 @@ public sealed class GuardCli
         root.Subcommands.Add(DaemonCommand.Create(this, _sourceFactory));
         root.Subcommands.Add(FixCommand.Create(this));
         root.Subcommands.Add(SnapshotCommand.Create(this));
+        root.Subcommands.Add(FactsCommand.Create(this));
         return root;
     }
 }

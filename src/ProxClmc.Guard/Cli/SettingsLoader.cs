@@ -26,6 +26,7 @@ public static class SettingsLoader
         LocalNode = config.Cluster.LocalNode,
         FactsSource = config.Facts.Source.ToString().ToLowerInvariant(),
         LocalCpuInfo = config.Facts.LocalCpuinfo,
+        QemuBinary = config.Facts.QemuBinary,
         CacheFile = config.Facts.CacheFile,
         CacheMaxAge = config.Facts.MaxAge,
         Policy = config.ToPolicy(),

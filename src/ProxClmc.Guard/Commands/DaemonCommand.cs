@@ -19,7 +19,17 @@ public static class DaemonCommand
         {
             var current = ctx.Settings;
             var reloader = new SettingsReloader(() => SettingsLoader.Load(ctx.Environment, parse, cli.Global), s => current = s);
-            var runner = new GuardScanRunner(() => current, s => sourceFactory(s).Create(s), ctx.Environment.Clock, ctx.Log);
+            var env = ctx.Environment;
+            var runner = new GuardScanRunner(
+                () => current,
+                s => sourceFactory(s).Create(s),
+                env.Clock,
+                ctx.Log,
+                s => new FactsRepublisher(
+                    new Infrastructure.Facts.NodeFactsCollector(env.FileSystem, env.LocalPaths with { CpuInfo = s.LocalCpuInfo }, env.QemuProbe?.Invoke(s.QemuBinary), env.Clock),
+                    env.FileSystem,
+                    env.Clock,
+                    ctx.Log));
             return DaemonHost.RunAsync(
                 runner,
                 reloader,

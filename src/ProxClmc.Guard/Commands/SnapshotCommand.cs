@@ -2,6 +2,8 @@ using System.CommandLine;
 using ProxClmc.Guard.Cli;
 using ProxClmc.Guard.Core.Cluster;
 using ProxClmc.Guard.Core.Compliance;
+using ProxClmc.Guard.Core.Facts;
+using ProxClmc.Guard.Infrastructure.Facts;
 using ProxClmc.Guard.Core.Sources;
 using ProxClmc.Guard.Infrastructure.IO;
 using ProxClmc.Guard.Infrastructure.Proxmox;
@@ -99,6 +101,7 @@ public static class SnapshotCommand
             CopyFile(tree.CorosyncPath, folder.WriteCorosync);
             CopyGuests(from);
             CopyFile(tree.CustomModelsPath, folder.WriteCustomModels);
+            CopyPublishedFacts(from, membership);
 
             var isSnapshot = membership.Nodes.Any(n => SnapshotFolder.IsSafeNodeName(n.Name) && tree.HasCpuInfo(n.Name));
             foreach (var node in membership.Nodes)
@@ -131,6 +134,7 @@ public static class SnapshotCommand
             Sources.Add($"guests {ctx.Settings.PveRoot}");
             CopyGuests(ctx.Settings.PveRoot);
             CopyFile(pve.CustomModelsPath, folder.WriteCustomModels);
+            CopyPublishedFacts(ctx.Settings.PveRoot, membership);
             await ReadNodesAsync(membership, api: null, cancellationToken).ConfigureAwait(false);
         }
 
@@ -393,6 +397,37 @@ public static class SnapshotCommand
                         });
                     }
                 }
+            }
+        }
+
+        /// <summary>
+        /// Each node's published facts (QEMU's answer under KVM), when present and valid for that node: a later
+        /// scan --from judges the node as the live scan did. The API offers no way to read them.
+        /// </summary>
+        private void CopyPublishedFacts(string root, ClusterMembership membership)
+        {
+            var copied = 0;
+            foreach (var node in membership.Nodes.Where(n => SnapshotFolder.IsSafeNodeName(n.Name)))
+            {
+                if (PublishedFacts.TryReadDocument(_fs, root, node.Name, out _) is null)
+                {
+                    continue;
+                }
+
+                try
+                {
+                    folder.WritePublishedFacts(node.Name, _fs.ReadAllBytes(PublishedFacts.PathFor(root, node.Name), NodeFactsDocument.MaxBytes));
+                    copied++;
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    ctx.Log.Warning("Published facts of {Node} not copied: {Reason}", node.Name, e.Message);
+                }
+            }
+
+            if (copied > 0)
+            {
+                Sources.Add($"published facts of {copied} node{(copied == 1 ? "" : "s")} (nodes/<node>/proxclmc-guard/facts.json)");
             }
         }
 

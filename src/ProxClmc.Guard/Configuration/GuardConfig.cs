@@ -94,6 +94,9 @@ public sealed record FactsSettings
 
     public string LocalCpuinfo { get; init; } = "/proc/cpuinfo";
 
+    /// <summary>The QEMU asked for this node's answer under KVM; null: /usr/bin/kvm, then qemu-system-x86_64 on PATH.</summary>
+    public string? QemuBinary { get; init; }
+
     public string CacheFile { get; init; } = "/var/lib/proxclmc-guard/facts-cache.json";
 
     /// <summary>0 means never answer from the cache.</summary>

@@ -133,7 +133,7 @@ public static partial class GuardConfigLoader
     internal static readonly IReadOnlyDictionary<string, string[]> Schema = new Dictionary<string, string[]>(StringComparer.Ordinal)
     {
         ["cluster"] = ["corosync_conf", "pve_root", "local_node"],
-        ["facts"] = ["source", "local_cpuinfo", "cache_file", "max_age_seconds"],
+        ["facts"] = ["source", "local_cpuinfo", "qemu_binary", "cache_file", "max_age_seconds"],
         ["ssh"] = ["user", "port", "identity_file", "known_hosts", "connect_timeout_seconds", "command_timeout_seconds", "parallelism"],
         ["api"] = ["url", "token_id", "token_secret_file", "username", "password_file", "ca_file", "fingerprint", "insecure_skip_verify", "timeout_seconds", "parallelism", "proxy"],
         ["policy"] = ["baseline", "strict_vendor", "ignore_tags", "ignore_vmids", "host_cpu"],
@@ -451,6 +451,9 @@ public static partial class GuardConfigLoader
                     break;
                 case ("facts", "local_cpuinfo"):
                     _facts = _facts with { LocalCpuinfo = AbsolutePath(section, key, value) };
+                    break;
+                case ("facts", "qemu_binary"):
+                    _facts = _facts with { QemuBinary = AbsolutePath(section, key, value) };
                     break;
                 case ("facts", "cache_file"):
                     _facts = _facts with { CacheFile = AbsolutePath(section, key, value) };

@@ -9,7 +9,8 @@ using ProxClmc.Guard.Pipeline;
 namespace ProxClmc.Guard.Hook;
 
 /// <summary>
-/// The migration source's CPU for a <c>host</c> guest: the state cache when its entry is fresher than
+/// The migration source's CPU for a <c>host</c> guest: its published facts in pmxcfs when fresh, else the state cache
+/// when its entry is fresher than
 /// <c>facts.max_age_seconds</c> (milliseconds), otherwise over SSH to the node's corosync link addresses.
 /// The hook's own deadline cancels the SSH attempt.
 /// </summary>
@@ -17,6 +18,12 @@ public static class CacheThenSshLookup
 {
     public static SourceFactsLookup Create(RunSettings settings, CliEnvironment environment) => async (node, cancellationToken) =>
     {
+        // The source node's own published facts in pmxcfs: local, no SSH, and with QEMU's host expansion.
+        if (PublishedFacts.TryRead(environment.FileSystem, settings.PveRoot, new ClusterNode(node, null, []), environment.Clock.GetUtcNow(), settings.CacheMaxAge, FactsSource.Published, out _) is { } published)
+        {
+            return published;
+        }
+
         if (settings.CacheFile is { Length: > 0 } cacheFile && environment.FileSystem.FileExists(cacheFile))
         {
             var cache = FactsCache.Load(cacheFile);

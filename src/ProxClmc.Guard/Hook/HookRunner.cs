@@ -238,9 +238,17 @@ public sealed class HookRunner(
     private NodeFacts ReadLocalFacts()
     {
         var parsed = CpuInfoParser.Parse(fileSystem.ReadAllText(settings.LocalCpuInfo, FileLimits.ForCpuInfo), settings.LocalCpuInfo);
-        return parsed.IsSuccess
-            ? NodeFacts.Readable(localNode, parsed.Value, FactsSource.Local, "", clock.GetUtcNow())
-            : throw new InvalidDataException(parsed.Error.ToString());
+        if (!parsed.IsSuccess)
+        {
+            throw new InvalidDataException(parsed.Error.ToString());
+        }
+
+        // This node's own published QEMU answer, when fresh: host guests are then compared by KVM's host expansions.
+        var qemu = Infrastructure.Facts.PublishedFacts.TryReadDocument(fileSystem, settings.PveRoot, localNode, out _) is { Qemu: { } answer } published
+            && clock.GetUtcNow() - published.CollectedAt <= settings.CacheMaxAge
+            ? answer
+            : null;
+        return NodeFacts.Readable(localNode, parsed.Value, FactsSource.Local, "", clock.GetUtcNow()) with { Qemu = qemu };
     }
 
     private HookVerdict Failed(int vmId, string why, DecisionOutput output)

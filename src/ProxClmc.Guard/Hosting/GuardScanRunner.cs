@@ -15,13 +15,24 @@ namespace ProxClmc.Guard.Hosting;
 /// guest and a summary, and replace the report files atomically. Keeps each node's last good facts, so a node that is
 /// down for one run is judged with what it last reported (marked "last known") instead of making the run partial.
 /// </summary>
-public sealed class GuardScanRunner(Func<RunSettings> settings, Func<RunSettings, ClusterSources> sources, TimeProvider clock, ILogger log) : IScanRunner
+public sealed class GuardScanRunner(
+    Func<RunSettings> settings,
+    Func<RunSettings, ClusterSources> sources,
+    TimeProvider clock,
+    ILogger log,
+    Func<RunSettings, FactsRepublisher?>? republisher = null) : IScanRunner
 {
     private readonly LastGoodFacts _lastGood = new();
 
     public async Task<ScanRunSummary> RunOnceAsync(CancellationToken cancellationToken)
     {
         var current = settings();
+        if (current.From is null && current.FactsSource == "auto" && current.LocalNode is { } node && republisher?.Invoke(current) is { } facts)
+        {
+            // This node's own facts first, so that this scan and every other node's judge it by its current QEMU.
+            await facts.RepublishIfNeededAsync(current.PveRoot, node, current.CacheMaxAge, cancellationToken).ConfigureAwait(false);
+        }
+
         using var chosen = sources(current);
         var remembering = chosen with { Facts = new RememberingFactsSource(chosen.Facts, _lastGood) };
         var pipeline = new GuardPipeline(current, remembering, Core.Catalog.CpuCatalog.Default, clock, path => File.ReadAllText(path));

@@ -4,6 +4,7 @@ using ProxClmc.Guard.Core.Sources;
 using ProxClmc.Guard.Infrastructure.Facts;
 using ProxClmc.Guard.Infrastructure.IO;
 using ProxClmc.Guard.Infrastructure.Proxmox;
+using ProxClmc.Guard.Infrastructure.Qemu;
 using ProxClmc.Guard.Infrastructure.Snapshot;
 
 namespace ProxClmc.Guard.Pipeline;
@@ -28,8 +29,10 @@ public sealed class CorosyncFileMembership(IReadOnlyList<string> candidates, IFi
 }
 
 /// <summary>
-/// Node facts, cheapest source first: a snapshot's nodes/&lt;node&gt;/cpuinfo, then this host's own /proc/cpuinfo
-/// for the local node, then the remote source (SSH or API) for the rest.
+/// Node facts, best and cheapest source first: a snapshot's nodes/&lt;node&gt;/cpuinfo (with the node's published
+/// QEMU answer when the snapshot carries it); else a node's own published facts under pve_root when fresh
+/// (facts.max_age_seconds); else this host's own /proc/cpuinfo and QEMU for the local node; then the remote source
+/// (SSH or API) for the rest.
 /// </summary>
 public sealed class LayeredFactsSource(
     PveTree? tree,
@@ -37,7 +40,10 @@ public sealed class LayeredFactsSource(
     string localCpuInfo,
     IFileSystem fileSystem,
     INodeFactsSource? remote,
-    TimeProvider clock) : INodeFactsSource
+    TimeProvider clock,
+    string? publishedRoot = null,
+    TimeSpan? publishedMaxAge = null,
+    INodeQemuProbe? localProbe = null) : INodeFactsSource
 {
     public async Task<IReadOnlyList<NodeFacts>> GetFactsAsync(ClusterMembership membership, CancellationToken cancellationToken)
     {
@@ -50,11 +56,20 @@ public sealed class LayeredFactsSource(
         {
             if (isSnapshot && tree!.HasCpuInfo(node.Name))
             {
-                result[node.Name] = tree.ReadNodeFacts(node);
+                result[node.Name] = WithSnapshotQemu(tree.ReadNodeFacts(node));
+            }
+            else if (isSnapshot && PublishedFacts.TryRead(fileSystem, tree!.Root, node, clock.GetUtcNow(), null, FactsSource.Snapshot, out _) is { } carried)
+            {
+                result[node.Name] = carried;
+            }
+            else if (!isSnapshot && publishedRoot is not null && publishedMaxAge is { } maxAge
+                && PublishedFacts.TryRead(fileSystem, publishedRoot, node, clock.GetUtcNow(), maxAge, FactsSource.Published, out _) is { } published)
+            {
+                result[node.Name] = published;
             }
             else if (!isSnapshot && string.Equals(node.Name, localNode, StringComparison.Ordinal))
             {
-                result[node.Name] = ReadLocal(node);
+                result[node.Name] = await WithLocalQemuAsync(ReadLocal(node), cancellationToken).ConfigureAwait(false);
             }
             else
             {
@@ -88,6 +103,29 @@ public sealed class LayeredFactsSource(
         return membership.Nodes.Select(n => result[n.Name]).ToList();
     }
 
+    /// <summary>A snapshot's cpuinfo judged by the QEMU answer the node published, when the snapshot carries it.</summary>
+    private NodeFacts WithSnapshotQemu(NodeFacts facts)
+    {
+        if (facts.Cpu is null || PublishedFacts.TryReadDocument(fileSystem, tree!.Root, facts.Node, out _) is not { Qemu: { } qemu })
+        {
+            return facts;
+        }
+
+        return facts with { Qemu = qemu };
+    }
+
+    /// <summary>This node's own QEMU under KVM, asked directly when no fresh published facts exist.</summary>
+    private async Task<NodeFacts> WithLocalQemuAsync(NodeFacts facts, CancellationToken cancellationToken)
+    {
+        if (facts.Cpu is null || localProbe is null)
+        {
+            return facts;
+        }
+
+        var answer = await localProbe.ProbeAsync(cancellationToken).ConfigureAwait(false);
+        return answer.Answer is { } qemu ? facts with { Qemu = qemu } : facts;
+    }
+
     private NodeFacts ReadLocal(ClusterNode node)
     {
         var address = node.Addresses.FirstOrDefault() ?? "";
@@ -110,7 +148,7 @@ public sealed class LayeredFactsSource(
 }
 
 /// <summary>Chooses the adapters: a snapshot or /etc/pve tree with --from, otherwise this node's corosync.conf and /etc/pve.</summary>
-public sealed class DefaultSourceFactory(CliEnvironmentAccess access, Func<RunSettings, INodeFactsSource>? sshFactory = null) : ISourceFactory
+public sealed class DefaultSourceFactory(CliEnvironmentAccess access, Func<RunSettings, INodeFactsSource>? sshFactory = null, Func<string?, INodeQemuProbe>? qemuProbe = null) : ISourceFactory
 {
     public ClusterSources Create(RunSettings settings)
     {
@@ -120,7 +158,7 @@ public sealed class DefaultSourceFactory(CliEnvironmentAccess access, Func<RunSe
         {
             var tree = new PveTree(from, fs);
             tree.EnsureExists();
-            var facts = new LayeredFactsSource(tree, localNode, settings.LocalCpuInfo, fs, null, access.Clock);
+            var facts = new LayeredFactsSource(tree, localNode, settings.LocalCpuInfo, fs, null, access.Clock, from, settings.CacheMaxAge);
             return new ClusterSources(tree, facts, tree, from);
         }
 
@@ -130,7 +168,7 @@ public sealed class DefaultSourceFactory(CliEnvironmentAccess access, Func<RunSe
         }
 
         var membership = new CorosyncFileMembership(settings.CorosyncConf, fs, localNode);
-        var local = new LayeredFactsSource(null, localNode, settings.LocalCpuInfo, fs, RemoteFacts(settings, null), access.Clock);
+        var local = new LayeredFactsSource(null, localNode, settings.LocalCpuInfo, fs, RemoteFacts(settings, null), access.Clock, Published(settings), settings.CacheMaxAge, LocalQemu(settings));
         if (!IsProxmoxNode(settings))
         {
             // Not a Proxmox VE node: nodes and CPUs can still be read (corosync.conf, SSH), but there are no guests to
@@ -163,7 +201,7 @@ public sealed class DefaultSourceFactory(CliEnvironmentAccess access, Func<RunSe
         {
             "api" => apiFacts,
             "local" => new LayeredFactsSource(null, localNode, settings.LocalCpuInfo, access.FileSystem, null, access.Clock),
-            _ => new LayeredFactsSource(null, localNode, settings.LocalCpuInfo, access.FileSystem, RemoteFacts(settings, apiFacts), access.Clock),
+            _ => new LayeredFactsSource(null, localNode, settings.LocalCpuInfo, access.FileSystem, RemoteFacts(settings, apiFacts), access.Clock, Published(settings), settings.CacheMaxAge, LocalQemu(settings)),
         };
         return new ClusterSources(new ApiMembershipSource(client), Cached(settings, facts), new ApiGuestSource(client, () => LocalCustomModels(settings)), $"the Proxmox API at {client.ActiveUrl}", new ApiGuestWriter(client))
         {
@@ -210,6 +248,12 @@ public sealed class DefaultSourceFactory(CliEnvironmentAccess access, Func<RunSe
                 IdentityOf = node => NodeIdentity(settings, node),
             })
             : live;
+
+    /// <summary>facts.source = auto prefers each node's own published facts under pve_root (fresh within facts.max_age_seconds).</summary>
+    private static string? Published(RunSettings settings) => settings.FactsSource == "auto" ? settings.PveRoot : null;
+
+    /// <summary>facts.source = auto asks this node's own QEMU when its published facts are missing or old.</summary>
+    private INodeQemuProbe? LocalQemu(RunSettings settings) => settings.FactsSource == "auto" ? qemuProbe?.Invoke(settings.QemuBinary) : null;
 
     /// <summary>
     /// Which machine a node name stands for now, known without reaching it: the host key Proxmox keeps for it in

@@ -42,6 +42,9 @@ public sealed record RunSettings
 
     public string? CacheFile { get; init; }
 
+    /// <summary>[facts] qemu_binary: the QEMU asked for this node's answer under KVM (null: /usr/bin/kvm, then PATH).</summary>
+    public string? QemuBinary { get; init; }
+
     public TimeSpan CacheMaxAge { get; init; } = TimeSpan.FromHours(1);
 
     public GuardPolicy Policy { get; init; } = new();

@@ -95,6 +95,8 @@ public static class JsonReport
         json.WriteString("address", facts.Address);
         WriteStrings(json, "links", member?.Links.OrderBy(l => l.Number).Select(l => l.Address).ToList() ?? []);
         json.WriteString("source", Names.Source(facts.Source));
+        json.WriteString("judgedBy", facts.JudgedBy);
+        WriteNullable(json, "qemuVersion", facts.Qemu?.Version);
         json.WriteBoolean("readable", facts.Cpu is not null);
         json.WriteBoolean("stale", facts.IsStale);
         WriteNullable(json, "error", facts.Error);
@@ -173,6 +175,7 @@ public static class JsonReport
                 WriteStrings(json, "missingFlags", fit.MissingFlags);
                 json.WriteBoolean("vendorMismatch", fit.VendorMismatch);
                 WriteStrings(json, "unverified", fit.Unverified);
+                WriteNullable(json, "judgedBy", fit.JudgedBy);
                 json.WriteString("reason", fit.Reason);
                 json.WriteEndObject();
             }

@@ -22,6 +22,7 @@ public static class Names
         FactsSource.Snapshot => "snapshot",
         FactsSource.Cache => "cache",
         FactsSource.Assumed => "assumed",
+        FactsSource.Published => "published",
         _ => "?",
     };
 

@@ -41,7 +41,7 @@ public sealed class TableRenderer
                     Cell(CpuCatalog.LevelName(node.Level)),
                     Cell(node.BestNamedModel?.Name ?? "-"),
                     Cell(cpu.PhysicalAddressBits?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-"),
-                    Cell(Names.Source(facts.Source) + (facts.IsStale ? " (last known)" : "")));
+                    Cell(Names.Source(facts.Source) + (facts.IsStale ? " (last known)" : "") + (facts.Qemu is { } qemu ? $", QEMU {qemu.Version}" : "")));
             }
             else
             {

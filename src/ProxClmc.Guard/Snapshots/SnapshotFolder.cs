@@ -122,6 +122,9 @@ public sealed class SnapshotFolder : IDisposable
 
     public void WriteCpuInfo(string node, ReadOnlySpan<byte> bytes) => Write(bytes, "nodes", CheckNode(node), "cpuinfo");
 
+    /// <summary>nodes/&lt;node&gt;/proxclmc-guard/facts.json: the node's published facts, where pmxcfs keeps them.</summary>
+    public void WritePublishedFacts(string node, ReadOnlySpan<byte> bytes) => Write(bytes, "nodes", CheckNode(node), "proxclmc-guard", "facts.json");
+
     public void WriteVmConfig(string node, int vmId, ReadOnlySpan<byte> bytes) => Write(bytes, "nodes", CheckNode(node), "qemu-server", CheckVmId(vmId));
 
     public void WriteContainerConfig(string node, int vmId, ReadOnlySpan<byte> bytes) => Write(bytes, "nodes", CheckNode(node), "lxc", CheckVmId(vmId));

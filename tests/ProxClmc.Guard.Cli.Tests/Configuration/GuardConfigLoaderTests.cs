@@ -81,6 +81,7 @@ public sealed class GuardConfigLoaderTests
             {
                 Source = FactsSourceMode.Ssh,
                 LocalCpuinfo = "/srv/cluster-b/cpuinfo",
+                QemuBinary = "/usr/libexec/qemu-kvm",
                 CacheFile = "/var/cache/proxclmc-guard/facts.json",
                 MaxAgeSeconds = 600,
             },

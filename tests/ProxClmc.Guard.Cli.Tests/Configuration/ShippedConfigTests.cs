@@ -14,7 +14,7 @@ public sealed class ShippedConfigTests
     public static TheoryData<string, string> DesignKeys => new()
     {
         { "cluster", "corosync_conf" }, { "cluster", "pve_root" }, { "cluster", "local_node" },
-        { "facts", "source" }, { "facts", "local_cpuinfo" }, { "facts", "cache_file" }, { "facts", "max_age_seconds" },
+        { "facts", "source" }, { "facts", "local_cpuinfo" }, { "facts", "qemu_binary" }, { "facts", "cache_file" }, { "facts", "max_age_seconds" },
         { "ssh", "user" }, { "ssh", "port" }, { "ssh", "identity_file" }, { "ssh", "known_hosts" },
         { "ssh", "connect_timeout_seconds" }, { "ssh", "command_timeout_seconds" }, { "ssh", "parallelism" },
         { "api", "url" }, { "api", "token_id" }, { "api", "token_secret_file" }, { "api", "username" }, { "api", "password_file" },
@@ -30,7 +30,7 @@ public sealed class ShippedConfigTests
     // Keys that are unset by default; the file shows an example for them instead of a default.
     private static readonly HashSet<string> UnsetByDefault =
     [
-        "corosync_conf", "local_node", "token_id", "token_secret_file", "username", "password_file", "fingerprint", "chain", "proxy",
+        "corosync_conf", "local_node", "token_id", "token_secret_file", "username", "password_file", "fingerprint", "chain", "proxy", "qemu_binary",
     ];
 
     [Fact]

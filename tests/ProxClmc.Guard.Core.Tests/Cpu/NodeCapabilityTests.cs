@@ -1,5 +1,6 @@
 using ProxClmc.Guard.Core.Catalog;
 using ProxClmc.Guard.Core.Cpu;
+using ProxClmc.Guard.Core.Facts;
 
 namespace ProxClmc.Guard.Core.Tests.Cpu;
 
@@ -126,12 +127,14 @@ public sealed class NodeCapabilityTests
     [Fact]
     public void QEMUs_own_answer_replaces_the_cpuinfo_judgement()
     {
+        // A made-up answer for this Haswell-EP: QEMU offers Haswell but not Haswell-noTSX (say, avx2 masked by KVM).
         var facts = Node("pve1", "intel-xeon-e5-2680v3-haswell.txt") with
         {
-            QemuUnavailableFeatures = new Dictionary<string, IReadOnlyList<string>>
+            Qemu = new QemuCpuAnswer
             {
-                ["Haswell"] = [],
-                ["Haswell-noTSX"] = ["avx2"],
+                Version = "7.2.22",
+                Models = [new QemuModelAnswer("Haswell", []), new QemuModelAnswer("Haswell-noTSX", ["avx2"])],
+                HostFeatures = ["avx2", "pni", "sse4.2"],
             },
         };
         var node = NodeCapability.Compute(facts, Catalog);
@@ -144,14 +147,15 @@ public sealed class NodeCapabilityTests
         Assert.Equal(SupportState.Unsupported, noTsx.State);
         Assert.Equal(["avx2"], noTsx.MissingFlags);
 
-        // Models QEMU did not answer for are still judged from cpuinfo.
+        // A model this QEMU does not list cannot start on the node, whatever cpuinfo says.
         var ibrs = node.Check(Model("Haswell-IBRS"));
-        Assert.False(ibrs.AnsweredByQemu);
-        Assert.Equal(["hle", "rtm"], ibrs.MissingFlags);
+        Assert.True(ibrs.AnsweredByQemu);
+        Assert.Equal(SupportState.Unsupported, ibrs.State);
+        Assert.Equal("QEMU 7.2.22 on this node does not know the model Haswell-IBRS", ibrs.Reason);
 
-        // A flag added on top of the model is still checked against cpuinfo.
+        // A +flag on top of the model must be in the host expansion.
         Assert.True(Catalog.TryGetModel("Haswell", out var model));
-        var withExtra = CpuRequirement.FromModel(model) with { Flags = new HashSet<string>(model.RequiredFlags) { "avx512f" } };
+        var withExtra = CpuRequirement.FromModel(model).WithQemuForm(model, [("avx512f", true)]);
         Assert.Equal(["avx512f"], node.Check(withExtra).MissingFlags);
     }
 

@@ -165,7 +165,7 @@ public sealed class FakePveFaithfulnessTests
         {
             SnapshotDir = FakeApiCluster.SnapshotDir, Offline = [new FakeOffline("pve3", Slow: true)], SlowOfflineHang = TimeSpan.FromSeconds(20),
         });
-        using var client = new ProxmoxClient(FakeApiCluster.TokenOptions(pve) with { Timeout = TimeSpan.FromSeconds(1) });
+        using var client = new ProxmoxClient(FakeApiCluster.TokenOptions(pve) with { Timeout = TimeSpan.FromSeconds(3) });
 
         var first = await Assert.ThrowsAsync<Core.Sources.SourceUnavailableException>(() => client.GetNodeCpuInfoAsync("pve3", CancellationToken.None));
         var second = await Assert.ThrowsAsync<Core.Sources.SourceUnavailableException>(() => client.GetVmPendingAsync("pve3", 104, CancellationToken.None));

@@ -12,7 +12,7 @@ namespace ProxClmc.Guard.Infrastructure.Tests.Systemd;
 public sealed class SystemdUnitTests(ITestOutputHelper output) : IDisposable
 {
     private const string Binary = "/usr/bin/proxclmc-guard";
-    private static readonly string[] Units = ["proxclmc-guard-scan.service", "proxclmc-guard-scan.timer", "proxclmc-guard.service"];
+    private static readonly string[] Units = ["proxclmc-guard-scan.service", "proxclmc-guard-scan.timer", "proxclmc-guard.service", "proxclmc-guard-facts.service"];
     private static readonly string UnitDirectory = RepoPaths.Combine("contrib", "systemd");
 
     private readonly string scratch = Directory.CreateTempSubdirectory("proxclmc-units-").FullName;
@@ -104,6 +104,7 @@ public sealed class SystemdUnitTests(ITestOutputHelper output) : IDisposable
     [Theory]
     [InlineData("proxclmc-guard.service")]
     [InlineData("proxclmc-guard-scan.service")]
+    [InlineData("proxclmc-guard-facts.service")]
     public void The_services_are_hardened(string unit)
     {
         var analyze = SystemdAnalyze();
@@ -165,6 +166,22 @@ public sealed class SystemdUnitTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void Every_scan_publishes_this_nodes_facts_first_with_only_dev_kvm_and_its_pmxcfs_folder()
+    {
+        var scan = Settings("proxclmc-guard-scan.service");
+        var facts = Settings("proxclmc-guard-facts.service");
+
+        Assert.Contains("proxclmc-guard-facts.service", scan["Unit.Wants"].Single().Split(' '));
+        Assert.Contains("proxclmc-guard-facts.service", scan["Unit.After"].Single().Split(' '));
+        Assert.Equal(["oneshot"], facts["Service.Type"]);
+        Assert.Equal(["/usr/bin/proxclmc-guard facts --publish --log-target journal"], facts["Service.ExecStart"]);
+        Assert.Equal(["/dev/kvm rw"], facts["Service.DeviceAllow"]);
+        Assert.Equal(["closed"], facts["Service.DevicePolicy"]);
+        Assert.Equal(["/etc/pve/nodes"], facts["Service.ReadWritePaths"]);
+        Assert.Equal(["strict"], facts["Service.ProtectSystem"]);
+    }
+
+    [Fact]
     public void The_timer_runs_hourly_catches_up_and_spreads_the_load()
     {
         var timer = Settings("proxclmc-guard-scan.timer");
@@ -184,6 +201,8 @@ public sealed class SystemdUnitTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(["/usr/bin/proxclmc-guard daemon"], daemon["Service.ExecStart"]);
         Assert.Equal(["/bin/kill -HUP $MAINPID"], daemon["Service.ExecReload"]);
         Assert.Equal(["on-failure"], daemon["Service.Restart"]);
+        Assert.Equal(["-/var/lib/prometheus/node-exporter", "/etc/pve/nodes"], daemon["Service.ReadWritePaths"]);
+        Assert.Equal(["/dev/kvm rw"], daemon["Service.DeviceAllow"]);
     }
 
     [Theory]
@@ -198,7 +217,7 @@ public sealed class SystemdUnitTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(["yes"], service["Service.PrivateTmp"]);
         Assert.Equal(["yes"], service["Service.NoNewPrivileges"]);
         Assert.Equal(["AF_UNIX AF_INET AF_INET6"], service["Service.RestrictAddressFamilies"]);
-        Assert.Equal(["-/var/lib/prometheus/node-exporter"], service["Service.ReadWritePaths"]);
+        Assert.Equal("-/var/lib/prometheus/node-exporter", service["Service.ReadWritePaths"][0]);
         Assert.False(service.ContainsKey("Service.ProcSubset"), "ProcSubset=pid would hide /proc/cpuinfo");
         Assert.Equal(["1G"], service["Service.MemoryMax"]);
     }

@@ -1,0 +1,102 @@
+using System.CommandLine;
+using ProxClmc.Guard.Cli;
+using ProxClmc.Guard.Core.Catalog;
+using ProxClmc.Guard.Core.Compliance;
+using ProxClmc.Guard.Core.Cpu;
+using ProxClmc.Guard.Core.Facts;
+using ProxClmc.Guard.Infrastructure.Facts;
+using ProxClmc.Guard.Pipeline;
+
+namespace ProxClmc.Guard.Commands;
+
+/// <summary>
+/// <c>facts [--publish]</c>: this node's own facts (cpuinfo, kernel, microcode and QEMU's answer under KVM);
+/// <c>--publish</c> writes them to &lt;pve_root&gt;/nodes/&lt;node&gt;/proxclmc-guard/facts.json for every other node.
+/// </summary>
+public static class FactsCommand
+{
+    public static Command Create(GuardCli cli)
+    {
+        var publish = new Option<bool>("--publish")
+        {
+            Description = "Also write the facts atomically to <pve_root>/nodes/<this node>/proxclmc-guard/facts.json (pmxcfs replicates it to every node)",
+        };
+        var command = new Command(
+            "facts",
+            "Show this node's facts: /proc/cpuinfo, kernel, microcode, and what its QEMU can run under KVM (query-cpu-definitions, host expansion)");
+        command.Options.Add(publish);
+        command.SetAction((parse, ct) => cli.RunAsync(parse, ctx => ExecuteAsync(ctx, parse.GetValue(publish), ct)));
+        return command;
+    }
+
+    public static async Task<int> ExecuteAsync(CommandContext ctx, bool publish, CancellationToken cancellationToken)
+    {
+        var settings = ctx.Settings;
+        var env = ctx.Environment;
+        var node = settings.LocalNode ?? env.HostName();
+        var collector = new NodeFactsCollector(
+            env.FileSystem,
+            env.LocalPaths with { CpuInfo = settings.LocalCpuInfo },
+            env.QemuProbe?.Invoke(settings.QemuBinary),
+            env.Clock);
+        var facts = await collector.CollectAsync(node, cancellationToken).ConfigureAwait(false);
+        if (facts.Qemu is null)
+        {
+            ctx.Log.Warning("No QEMU answer on {Node}: {QemuError}; this node is judged from /proc/cpuinfo", node, facts.QemuError);
+        }
+
+        string? publishedTo = null;
+        if (publish)
+        {
+            publishedTo = await PublishedFacts.PublishAsync(settings.PveRoot, facts, cancellationToken).ConfigureAwait(false);
+            ctx.Log.Information("Published the facts of {Node} to {Path}", node, publishedTo);
+        }
+
+        if (settings.Format == OutputFormat.Json)
+        {
+            ctx.Out.Write(facts.ToJson());
+        }
+        else
+        {
+            WriteText(ctx.Out, facts, publishedTo);
+        }
+
+        return ExitCodes.Ok;
+    }
+
+    private static void WriteText(TextWriter output, NodeFactsDocument facts, string? publishedTo)
+    {
+        output.WriteLine($"Node:       {facts.Node}");
+        output.WriteLine($"Kernel:     {(facts.Kernel.Length > 0 ? facts.Kernel : "-")}");
+        output.WriteLine($"Microcode:  {(facts.Microcode.Length > 0 ? facts.Microcode : "-")}");
+        var cpu = CpuInfoParser.Parse(facts.CpuInfo, "cpuinfo");
+        output.WriteLine($"CPU:        {(cpu.IsSuccess ? Rendering.Names.ModelName(cpu.Value.ModelName) : cpu.Error.Message)}");
+        if (facts.Qemu is not { } qemu)
+        {
+            output.WriteLine($"QEMU:       none ({facts.QemuError}); this node is judged from /proc/cpuinfo");
+        }
+        else
+        {
+            var usable = qemu.Models.Where(m => m.Usable).Select(m => m.Name).ToList();
+            output.WriteLine($"QEMU:       {qemu.Version} ({qemu.Binary}) under KVM: {usable.Count} of {qemu.Models.Count} models usable, host offers {qemu.HostFeatures.Count} features");
+            if (cpu.IsSuccess)
+            {
+                var node = NodeCapability.Compute(NodeFacts.Readable(facts.Node, cpu.Value, FactsSource.Local) with { Qemu = qemu }, CpuCatalog.Default);
+                output.WriteLine($"Level:      {CpuCatalog.LevelName(node.Level)} (judged by QEMU)");
+                foreach (var level in CpuCatalog.Default.LevelModels)
+                {
+                    var check = node.Check(CpuRequirement.FromModel(level));
+                    var why = check.CanRun ? "runs" : "refused: " + (check.MissingFlags.Count > 0 ? "lacks " + string.Join(", ", check.MissingFlags) : check.Reason ?? "unknown");
+                    output.WriteLine($"  {level.Name,-14} {ProxmoxCpuForms.CpuArgument(level)}: {why}");
+                }
+            }
+
+            output.WriteLine($"Usable:     {(usable.Count == 0 ? "-" : string.Join(' ', usable))}");
+        }
+
+        if (publishedTo is not null)
+        {
+            output.WriteLine($"Published:  {publishedTo}");
+        }
+    }
+}

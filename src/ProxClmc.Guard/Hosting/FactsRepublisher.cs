@@ -1,0 +1,65 @@
+using ProxClmc.Guard.Core.Facts;
+using ProxClmc.Guard.Infrastructure.Facts;
+using ProxClmc.Guard.Infrastructure.IO;
+using Serilog;
+
+namespace ProxClmc.Guard.Hosting;
+
+/// <summary>
+/// The worker's <c>facts --publish</c>: before each scan it collects this node's facts and republishes them when they
+/// changed (a QEMU upgrade, another kernel or microcode, a KVM that offers other features) or when the published copy
+/// is older than <c>facts.max_age_seconds</c>. A failure is logged and never stops the scan.
+/// </summary>
+public sealed class FactsRepublisher(NodeFactsCollector collector, IFileSystem fileSystem, TimeProvider clock, ILogger log)
+{
+    /// <summary>True when it wrote the file.</summary>
+    public async Task<bool> RepublishIfNeededAsync(string pveRoot, string node, TimeSpan maxAge, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (!fileSystem.DirectoryExists(Path.Combine(pveRoot, "nodes", node)))
+            {
+                return false;
+            }
+
+            var fresh = await collector.CollectAsync(node, cancellationToken).ConfigureAwait(false);
+            var published = PublishedFacts.TryReadDocument(fileSystem, pveRoot, node, out _);
+            var why = published is null ? "none published yet"
+                : !SameFacts(published, fresh) ? "changed"
+                : clock.GetUtcNow() - published.CollectedAt > maxAge ? "older than facts.max_age_seconds"
+                : null;
+            if (why is null)
+            {
+                return false;
+            }
+
+            if (fresh.Qemu is null && published?.Qemu is not null && clock.GetUtcNow() - published.CollectedAt <= maxAge)
+            {
+                // A QEMU that failed this once must not replace a good answer with none.
+                log.Warning("No QEMU answer on {Node} ({QemuError}); keeping the published facts of {CollectedAt:u}", node, fresh.QemuError, published.CollectedAt);
+                return false;
+            }
+
+            var path = await PublishedFacts.PublishAsync(pveRoot, fresh, cancellationToken).ConfigureAwait(false);
+            log.Information("Published the facts of {Node} to {Path} ({Why})", node, path, why);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            log.Warning("Could not publish the facts of {Node}: {Reason}", node, e.Message);
+            return false;
+        }
+    }
+
+    /// <summary>Same kernel, microcode, QEMU answer and CPU; the clock lines of cpuinfo (cpu MHz, bogomips) do not count.</summary>
+    public static bool SameFacts(NodeFactsDocument a, NodeFactsDocument b)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        return a.Kernel == b.Kernel && a.Microcode == b.Microcode && Equals(a.Qemu, b.Qemu)
+            && StableCpuInfo(a.CpuInfo).SequenceEqual(StableCpuInfo(b.CpuInfo), StringComparer.Ordinal);
+    }
+
+    private static IEnumerable<string> StableCpuInfo(string cpuinfo) =>
+        cpuinfo.Split('\n').Where(line => !line.StartsWith("cpu MHz", StringComparison.Ordinal) && !line.StartsWith("bogomips", StringComparison.Ordinal));
+}

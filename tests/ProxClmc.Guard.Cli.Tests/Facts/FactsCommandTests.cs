@@ -1,0 +1,120 @@
+using System.Text.Json;
+using ProxClmc.Guard.Cli.Tests.Support;
+using ProxClmc.Guard.Infrastructure.Qemu;
+
+namespace ProxClmc.Guard.Cli.Tests.Facts;
+
+/// <summary>
+/// <c>facts</c> on this machine: its real /proc/cpuinfo and its real QEMU under KVM (or, where /dev/kvm is missing,
+/// the qemuError path). <c>--publish</c> writes into a scratch pve_root.
+/// </summary>
+public sealed class FactsCommandTests : IDisposable
+{
+    private readonly TempTree _tree = new();
+
+    public void Dispose() => _tree.Dispose();
+
+    private static CliResult Facts(Func<string?, INodeQemuProbe>? probe, params string[] args)
+    {
+        var output = new StringWriter { NewLine = "\n" };
+        var error = new StringWriter { NewLine = "\n" };
+        var env = new CliEnvironment
+        {
+            Out = output,
+            Error = error,
+            Clock = new FixedClock(GuardRun.Now),
+            HostName = () => "testhost",
+            OutputWidth = 240,
+            GetEnvironmentVariable = _ => null,
+            QemuProbe = probe,
+        };
+        var exit = new GuardCli(env).InvokeAsync(["facts", .. args]).GetAwaiter().GetResult();
+        return new CliResult(exit, output.ToString(), error.ToString());
+    }
+
+    private static INodeQemuProbe RealQemu(string? binary) => new QemuProbe(new QemuProbeOptions { Binary = binary });
+
+    private string Config(string node) => _tree.Write(
+        $"[cluster]\npve_root = \"{_tree.PathOf("pve")}\"\nlocal_node = \"{node}\"\n",
+        "proxclmc-guard.toml");
+
+    [Fact]
+    public void Json_has_exactly_the_documented_shape_with_QEMUs_answer_or_why_there_is_none()
+    {
+        var result = Facts(RealQemu, "--config", Config("pve1"), "--format", "json");
+
+        Assert.Equal(0, result.Exit);
+        using var doc = JsonDocument.Parse(result.Out);
+        var root = doc.RootElement;
+        Assert.Equal("pve1", root.GetProperty("node").GetString());
+        Assert.Equal("2026-11-23T12:00:00Z", root.GetProperty("collectedAt").GetString());
+        Assert.Equal(File.ReadAllText("/proc/sys/kernel/osrelease").Trim(), root.GetProperty("kernel").GetString());
+        Assert.Equal(File.ReadAllText("/proc/cpuinfo"), root.GetProperty("cpuinfo").GetString());
+        var qemu = root.GetProperty("qemu");
+        if (!File.Exists("/dev/kvm"))
+        {
+            Assert.Equal(["node", "collectedAt", "kernel", "microcode", "cpuinfo", "qemu", "qemuError"], root.EnumerateObject().Select(p => p.Name));
+            Assert.Equal(JsonValueKind.Null, qemu.ValueKind);
+            Assert.Contains("/dev/kvm", root.GetProperty("qemuError").GetString(), StringComparison.Ordinal);
+            return;
+        }
+
+        Assert.Equal(["node", "collectedAt", "kernel", "microcode", "cpuinfo", "qemu"], root.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["binary", "version", "accelerator", "models", "hostFeatures"], qemu.EnumerateObject().Select(p => p.Name));
+        Assert.Equal("kvm", qemu.GetProperty("accelerator").GetString());
+        Assert.Matches(@"^\d+\.\d+\.\d+$", qemu.GetProperty("version").GetString());
+        var models = qemu.GetProperty("models").EnumerateArray().ToList();
+        Assert.Contains(models, m => m.GetProperty("name").GetString() == "kvm64");
+        Assert.All(models, m =>
+        {
+            Assert.Equal(["name", "usable", "unavailableFeatures"], m.EnumerateObject().Select(p => p.Name));
+            Assert.Equal(m.GetProperty("usable").GetBoolean(), m.GetProperty("unavailableFeatures").GetArrayLength() == 0);
+        });
+        Assert.Contains(qemu.GetProperty("hostFeatures").EnumerateArray(), f => f.GetString() == "lm");
+    }
+
+    [Fact]
+    public void Without_KVM_qemu_is_null_and_qemuError_says_why()
+    {
+        var noKvm = Path.Combine(_tree.Root, "no-kvm");
+
+        var result = Facts(binary => new QemuProbe(new QemuProbeOptions { Binary = binary, KvmDevice = noKvm }), "--config", Config("pve1"), "--format", "json");
+
+        Assert.Equal(0, result.Exit);
+        using var doc = JsonDocument.Parse(result.Out);
+        Assert.Equal(JsonValueKind.Null, doc.RootElement.GetProperty("qemu").ValueKind);
+        var why = doc.RootElement.GetProperty("qemuError").GetString()!;
+        Assert.True(why.StartsWith(noKvm + " does not exist", StringComparison.Ordinal) || why.StartsWith("no QEMU binary", StringComparison.Ordinal), why);
+    }
+
+    [Fact]
+    public void Publish_writes_the_nodes_facts_into_its_own_folder_of_pve_root()
+    {
+        Directory.CreateDirectory(_tree.PathOf("pve", "nodes", "pve1"));
+
+        var result = Facts(RealQemu, "--config", Config("pve1"), "--publish");
+
+        Assert.Equal(0, result.Exit);
+        var path = _tree.PathOf("pve", "nodes", "pve1", "proxclmc-guard", "facts.json");
+        Assert.Contains($"Published:  {path}", result.Out, StringComparison.Ordinal);
+        using var doc = JsonDocument.Parse(File.ReadAllText(path));
+        Assert.Equal("pve1", doc.RootElement.GetProperty("node").GetString());
+        Assert.Equal(["nodes"], Directory.EnumerateFileSystemEntries(_tree.PathOf("pve")).Select(Path.GetFileName));
+        Assert.Equal(["proxclmc-guard"], Directory.EnumerateFileSystemEntries(_tree.PathOf("pve", "nodes", "pve1")).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public void Publish_for_a_node_pve_root_does_not_know_fails_with_one_line_and_writes_nothing()
+    {
+        Directory.CreateDirectory(_tree.PathOf("pve", "nodes", "pve1"));
+
+        var result = Facts(RealQemu, "--config", Config("pve9"), "--publish");
+
+        Assert.Equal(3, result.Exit);
+        Assert.Equal(
+            $"proxclmc-guard: {_tree.PathOf("pve", "nodes", "pve9")}: no such directory (is {_tree.PathOf("pve")} this cluster's pmxcfs, and pve9 this node's name?); nothing written",
+            Assert.Single(result.ErrorLines, l => l.StartsWith("proxclmc-guard:", StringComparison.Ordinal)));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_tree.PathOf("pve", "nodes", "pve1")));
+        Assert.False(Directory.Exists(_tree.PathOf("pve", "nodes", "pve9")));
+    }
+}
