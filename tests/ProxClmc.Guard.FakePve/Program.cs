@@ -79,13 +79,7 @@ catch (Exception e) when (e is IOException or FormatException or UnauthorizedAcc
 
 await using var _ = pve;
 
-Console.WriteLine($"url = \"{pve.Url}\"");
-Console.WriteLine($"ca_file = \"{pve.CaCertificatePath}\"");
-Console.WriteLine($"fingerprint = \"{pve.Fingerprint}\"");
-Console.WriteLine($"token_id = \"{FakeProxmox.TokenId}\"");
-Console.WriteLine($"token_secret_file = \"{pve.TokenFile}\"");
-Console.WriteLine($"username = \"{FakeProxmox.Username}\"");
-Console.WriteLine($"password_file = \"{pve.PasswordFile}\"");
+Console.Write(ConfigSnippet.For(pve));
 Console.WriteLine($"# serving {string.Join(", ", pve.NodeNames)} from {Path.GetFullPath(snapshot)}; Ctrl+C stops");
 
 using var stop = new CancellationTokenSource();

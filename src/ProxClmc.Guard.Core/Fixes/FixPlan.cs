@@ -57,9 +57,16 @@ public sealed record FixOptions
     public IReadOnlyList<int> VmIds { get; init; } = [];
 }
 
+/// <summary>
+/// What a plan entry does. Each strategy adds its own typed action (the <c>cpu</c> strategy rewrites the
+/// <c>cpu</c> property); the applier dispatches on it, and refuses an action it does not know.
+/// </summary>
 public enum FixAction
 {
+    /// <summary>Rewrite the <c>cpu</c> property to <see cref="FixPlanEntry.NewCpu"/>.</summary>
     Change,
+
+    /// <summary>Left alone; <see cref="FixPlanEntry.Reason"/> says why.</summary>
     Skip,
 }
 
@@ -120,6 +127,18 @@ public sealed record FixPlan
     /// <summary>The model guests are rewritten to.</summary>
     public required string TargetModel { get; init; }
 
+    /// <summary>How the plan makes guests safe: "cpu" (rewrite their CPU type).</summary>
+    public string Strategy { get; init; } = "cpu";
+
+    /// <summary>The cluster the plan was made against (corosync's cluster name); a plan applies only there.</summary>
+    public string? Cluster { get; init; }
+
+    /// <summary>Where the plan's facts and configs came from (an API URL, /etc/pve, a snapshot folder).</summary>
+    public string? Source { get; init; }
+
+    /// <summary>The command-line filters and options the plan was made with, as typed (for the reader of the plan).</summary>
+    public string? Request { get; init; }
+
     public required IReadOnlyList<FixPlanEntry> Entries { get; init; }
 
     public IEnumerable<FixPlanEntry> ChangeEntries() => Entries.Where(e => e.Action == FixAction.Change);
@@ -151,6 +170,12 @@ public sealed record FixUndoRecord
     public required string NewCpu { get; init; }
 
     public required DateTimeOffset Time { get; init; }
+
+    /// <summary>
+    /// Null on the record written before a write. False on the record that follows a write that was refused
+    /// (digest mismatch, lock) or failed: that attempt changed nothing, and undo has nothing to put back for it.
+    /// </summary>
+    public bool? Written { get; init; }
 }
 
 /// <summary>The target model cannot be used in this cluster (no shared named model, or a node cannot run it).</summary>

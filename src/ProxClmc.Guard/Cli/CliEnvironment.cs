@@ -33,14 +33,14 @@ public sealed class CliEnvironment
     /// <summary>Where this node's kernel release and microcode revision are read (tests point them elsewhere).</summary>
     public Infrastructure.Facts.LocalFactsPaths LocalPaths { get; init; } = new();
 
-    /// <summary>Width for tables when the output is not a terminal (golden files, pipes, the journal).</summary>
+    /// <summary>Width for tables (<see cref="Rendering.TableWidth"/>): the terminal's, 120 when not a terminal; tests set it.</summary>
     public int? OutputWidth { get; init; }
 
     public static CliEnvironment FromProcess() => new()
     {
         Out = Console.Out,
         Error = Console.Error,
-        OutputWidth = Console.IsOutputRedirected ? 240 : null,
+        OutputWidth = Rendering.TableWidth.ForConsole(),
         OpenStandardOutput = Console.OpenStandardOutput,
         QemuProbe = binary => new Infrastructure.Qemu.QemuProbe(new Infrastructure.Qemu.QemuProbeOptions { Binary = binary }),
     };

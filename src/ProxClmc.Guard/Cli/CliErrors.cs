@@ -8,3 +8,60 @@ public sealed class GuardExitException(int exitCode, string message) : Exception
 {
     public int ExitCode { get; } = exitCode;
 }
+
+/// <summary>
+/// Our own sentence for a file-system or process failure. The NativeAOT binary is built with
+/// UseSystemResourceKeys, so .NET's messages are bare resource keys ("IO_FileNotFound_FileName, /x"): never show those.
+/// </summary>
+public static partial class IoErrors
+{
+    /// <summary>The exception's own message when it is one of ours; our sentence when it is a bare resource key.</summary>
+    public static string Message(Exception e) =>
+        e is FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException || ResourceKey().IsMatch(e.Message) || e.Message.Length == 0
+            ? Describe(e)
+            : e.Message;
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^[A-Za-z0-9]+_[A-Za-z0-9_]+(,|$)")]
+    private static partial System.Text.RegularExpressions.Regex ResourceKey();
+
+    public static string Describe(Exception e) => e switch
+    {
+        FileNotFoundException f => "no such file" + (f.FileName is { } name ? $" ({name})" : PathIn(e.Message)),
+        DirectoryNotFoundException => "no such directory" + PathIn(e.Message),
+        PathTooLongException => "the path is too long",
+        UnauthorizedAccessException => "permission denied" + PathIn(e.Message),
+        System.ComponentModel.Win32Exception w => ErrnoText(w.NativeErrorCode),
+        IOException io when io.HResult is > 0 and < 4096 => ErrnoText(io.HResult) + PathIn(e.Message),
+        IOException => "input/output error" + PathIn(e.Message),
+        _ => e.GetType().Name,
+    };
+
+    /// <summary>The path a resource-keyed or plain message names, as ": path" (or nothing).</summary>
+    private static string PathIn(string message)
+    {
+        var slash = message.IndexOf('/', StringComparison.Ordinal);
+        if (slash < 0)
+        {
+            return "";
+        }
+
+        var path = message[slash..].TrimEnd('.', '\'', '"', ' ');
+        var end = path.IndexOfAny(['\'', '"']);
+        return " (" + (end > 0 ? path[..end] : path) + ")";
+    }
+
+    private static string ErrnoText(int errno) => errno switch
+    {
+        1 => "operation not permitted",
+        2 => "no such file or directory",
+        5 => "input/output error",
+        13 => "permission denied",
+        17 => "the file exists",
+        20 => "not a directory",
+        21 => "is a directory",
+        28 => "no space left on the device",
+        30 => "read-only file system",
+        40 => "too many levels of symbolic links",
+        _ => $"error {errno}",
+    };
+}

@@ -36,5 +36,18 @@ public sealed class CommandContext(CliEnvironment environment, RunSettings setti
     }
 
     public GuardPipeline CreatePipeline(RunSettings? overrides = null) =>
-        new(overrides ?? settings, Sources, CpuCatalog.Default, environment.Clock, path => environment.FileSystem.ReadAllText(path, Infrastructure.IO.FileLimits.ForCpuInfo));
+        new(overrides ?? settings, Sources, CpuCatalog.Default, environment.Clock, ReadAssumedCpuInfo);
+
+    /// <summary>An --assume-node file the administrator named: one they cannot read is a usage error (64).</summary>
+    private string ReadAssumedCpuInfo(string path)
+    {
+        try
+        {
+            return environment.FileSystem.ReadAllText(path, Infrastructure.IO.FileLimits.ForCpuInfo);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UsageException(e is FileNotFoundException or DirectoryNotFoundException ? $"--assume-node: no such file ({path})" : $"--assume-node: {IoErrors.Describe(e)}");
+        }
+    }
 }

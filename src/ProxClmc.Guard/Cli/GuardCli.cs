@@ -17,12 +17,12 @@ public sealed class GuardCli
 {
     private readonly CliEnvironment _environment;
     private readonly Func<RunSettings, ISourceFactory> _sourceFactory;
-    private readonly Func<Hook.IHookscriptSetter> _hookscriptSetter;
+    private readonly Func<string, Hook.IHookscriptSetter> _hookscriptSetter;
 
-    public GuardCli(CliEnvironment environment, Func<RunSettings, ISourceFactory>? sourceFactory = null, Func<Hook.IHookscriptSetter>? hookscriptSetter = null)
+    public GuardCli(CliEnvironment environment, Func<RunSettings, ISourceFactory>? sourceFactory = null, Func<string, Hook.IHookscriptSetter>? hookscriptSetter = null)
     {
         _environment = environment;
-        _hookscriptSetter = hookscriptSetter ?? (() => new Hook.QmHookscriptSetter());
+        _hookscriptSetter = hookscriptSetter ?? (localNode => new Hook.PveHookscriptSetter(localNode));
         _sourceFactory = sourceFactory ?? (_ => new DefaultSourceFactory(
             new CliEnvironmentAccess(environment.FileSystem, environment.Clock, environment.HostName),
             settings => new DeferredFactsSource(() => new SshFactsSource(SshOptionsFrom(settings), environment.Clock)),
@@ -42,12 +42,13 @@ public sealed class GuardCli
         var parse = Root.Parse(args);
         if (parse.Errors.Count > 0)
         {
-            foreach (var error in parse.Errors)
+            foreach (var message in CommandLineErrors.Describe(parse))
             {
-                await _environment.Error.WriteLineAsync($"proxclmc-guard: {error.Message}").ConfigureAwait(false);
+                await _environment.Error.WriteLineAsync($"proxclmc-guard: {message}").ConfigureAwait(false);
             }
 
-            await _environment.Error.WriteLineAsync("Try 'proxclmc-guard --help'.").ConfigureAwait(false);
+            var verb = parse.CommandResult.Command == Root ? "" : " " + parse.CommandResult.Command.Name;
+            await _environment.Error.WriteLineAsync($"Try 'proxclmc-guard{verb} --help'.").ConfigureAwait(false);
             return ExitCodes.Usage;
         }
 
@@ -107,11 +108,11 @@ public sealed class GuardCli
         }
         catch (IOException e)
         {
-            return Fail(ExitCodes.Unknown, e.Message);
+            return Fail(ExitCodes.Unknown, IoErrors.Message(e));
         }
         catch (UnauthorizedAccessException e)
         {
-            return Fail(ExitCodes.Unknown, e.Message);
+            return Fail(ExitCodes.Unknown, IoErrors.Message(e));
         }
 #pragma warning disable CA1031 // The last line of defence: an internal error still gets one line and exit 3, never a stack trace by default.
         catch (Exception e)

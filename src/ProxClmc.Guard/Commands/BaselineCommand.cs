@@ -26,9 +26,19 @@ public static class BaselineCommand
         var cluster = await ctx.CreatePipeline().AnalyzeAsync(cancellationToken).ConfigureAwait(false);
         var exitCode = ExitCodeOf(cluster, ctx.Settings.AllowPartial);
 
-        if (listOnly)
+        if (listOnly && ctx.Settings.Format == OutputFormat.Prometheus)
         {
-            ctx.Out.WriteLine(cluster.Baseline.ClusterCpuType);
+            throw new UsageException("baseline --list-only prints the CPU type (or, with --format json, the baseline JSON); --format prometheus has no such form");
+        }
+
+        if (listOnly && ctx.Settings.Format == OutputFormat.Table)
+        {
+            // Only a usable answer goes to stdout: `cpu=$(proxclmc-guard baseline --list-only)` must never pick up
+            // the model of a partial cluster or one below its pinned baseline. The reason goes to stderr (below).
+            if (exitCode is ExitCodes.Ok or ExitCodes.Warning)
+            {
+                ctx.Out.WriteLine(cluster.Baseline.ClusterCpuType);
+            }
         }
         else
         {

@@ -5,6 +5,7 @@ using ProxClmc.Guard.Core.Catalog;
 using ProxClmc.Guard.Core.Compliance;
 using ProxClmc.Guard.Core.Guests;
 using ProxClmc.Guard.Pipeline;
+using ProxClmc.Guard.Rendering;
 
 namespace ProxClmc.Guard.Commands;
 
@@ -23,7 +24,7 @@ public static class CheckCommand
             Description = "For each VM on this node (about to go into maintenance), the nodes it can safely live-migrate to",
             HelpName = "node",
         };
-        var command = new Command("check", "Can a VM run on a node? Answers before a migration (exit 0 yes, 2 no, 3 unknown)");
+        var command = new Command("check", "Can a VM run on a node? Answers before a migration (exit 0 yes, 1 probably but unverified, 2 no, 3 unknown)");
         command.Arguments.Add(vmid);
         command.Options.Add(target);
         command.Options.Add(evacuate);
@@ -42,8 +43,17 @@ public static class CheckCommand
         return command;
     }
 
+    private static void RefusePrometheus(CommandContext ctx)
+    {
+        if (ctx.Settings.Format == OutputFormat.Prometheus)
+        {
+            throw new UsageException("check --format prometheus: a check has no metrics; use table or json");
+        }
+    }
+
     public static async Task<int> CheckAsync(CommandContext ctx, int vmId, string? target, CancellationToken cancellationToken)
     {
+        RefusePrometheus(ctx);
         var result = await ctx.CreatePipeline().ScanAsync(cancellationToken).ConfigureAwait(false);
         var guest = result.Inventory.Guests.FirstOrDefault(g => g.VmId == vmId)
             ?? throw new GuardExitException(ExitCodes.Unknown, $"VM {vmId} not found in {result.Cluster.SourceDescription}");
@@ -55,31 +65,38 @@ public static class CheckCommand
         }
 
         var answers = nodes.Select(n => advisor.Check(guest, n)).ToList();
-        ctx.Out.WriteLine($"VM {vmId} ({guest.Name ?? "-"}) on {guest.Node}, cpu: {Describe(guest)}");
-        var width = Math.Max(4, answers.Max(a => a.Target.Length));
-        foreach (var answer in answers)
-        {
-            var here = answer.Target == guest.Node ? " (current node)" : "";
-            ctx.Out.WriteLine($"  {answer.Target.PadRight(width)}  {State(answer),-10}  {answer.Reason}{here}");
-        }
-
         var refused = answers.Where(a => a.IsRefused).Select(a => a.Target).ToList();
         var unknown = answers.Where(a => a.Allowed is null).Select(a => a.Target).ToList();
-        if (refused.Count > 0)
+        var unverified = answers.Where(a => a.Allowed == true && a.Verdict == Verdict.Unverified).Select(a => a.Target).ToList();
+        var exitCode = refused.Count > 0 ? ExitCodes.Unsafe : unknown.Count > 0 ? ExitCodes.Unknown : unverified.Count > 0 ? ExitCodes.Warning : ExitCodes.Ok;
+        var verdict = result.Report.Verdicts.FirstOrDefault(v => v.Guest.VmId == vmId);
+        if (ctx.Settings.Format == OutputFormat.Json)
         {
-            throw new GuardExitException(ExitCodes.Unsafe, $"VM {vmId} cannot run on {string.Join(", ", refused)}");
+            ctx.Out.Write(CheckJson.Check(guest, Describe(guest), answers, verdict, exitCode));
+        }
+        else
+        {
+            ctx.Out.WriteLine($"VM {vmId} ({guest.Name ?? "-"}) on {guest.Node}, cpu: {Describe(guest)}");
+            var width = Math.Max(4, answers.Max(a => a.Target.Length));
+            foreach (var answer in answers)
+            {
+                var here = answer.Target == guest.Node ? " (current node)" : "";
+                ctx.Out.WriteLine($"  {answer.Target.PadRight(width)}  {State(answer),-10}  {answer.Reason}{here}");
+            }
         }
 
-        if (unknown.Count > 0)
+        return exitCode switch
         {
-            throw new GuardExitException(ExitCodes.Unknown, $"VM {vmId}: cannot tell for {string.Join(", ", unknown)}");
-        }
-
-        return ExitCodes.Ok;
+            ExitCodes.Unsafe => throw new GuardExitException(exitCode, $"VM {vmId} cannot run on {string.Join(", ", refused)}"),
+            ExitCodes.Unknown => throw new GuardExitException(exitCode, $"VM {vmId}: cannot tell for {string.Join(", ", unknown)}"),
+            ExitCodes.Warning => throw new GuardExitException(exitCode, $"VM {vmId} probably runs on {string.Join(", ", unverified)}, but that cannot be verified: {answers.First(a => a.Verdict == Verdict.Unverified).Reason.Replace("probably: ", "", StringComparison.Ordinal)}"),
+            _ => exitCode,
+        };
     }
 
     public static async Task<int> EvacuateAsync(CommandContext ctx, string node, CancellationToken cancellationToken)
     {
+        RefusePrometheus(ctx);
         var result = await ctx.CreatePipeline().ScanAsync(cancellationToken).ConfigureAwait(false);
         var advisor = Advisor(ctx, result);
         if (!advisor.Nodes.Contains(node))
@@ -88,45 +105,66 @@ public static class CheckCommand
         }
 
         var others = result.Cluster.Membership.Nodes.Select(n => n.Name).Where(n => n != node).ToList();
-        var guests = result.Inventory.Guests.Where(g => g.Node == node && g.Type == GuestType.Qemu).OrderBy(g => g.VmId).ToList();
-        ctx.Out.WriteLine($"Evacuating {node}: {guests.Count} VM{(guests.Count == 1 ? "" : "s")}, candidate nodes {string.Join(", ", others)}");
+        var onNode = result.Inventory.Guests.Where(g => g.Node == node).OrderBy(g => g.VmId).ToList();
+        var ignored = result.Report.Verdicts.Where(v => v.Guest.Node == node && v.Verdict == Verdict.Ignored).Select(v => v.Guest.VmId).ToHashSet();
+        var guests = onNode.Where(g => g.Type == GuestType.Qemu && !ignored.Contains(g.VmId)).ToList();
+        var containers = onNode.Where(g => g.Type == GuestType.Lxc).Select(g => g.VmId).ToList();
+        var skippedVms = onNode.Where(g => g.Type == GuestType.Qemu && ignored.Contains(g.VmId)).Select(g => g.VmId).ToList();
+        var plan = guests.Select(g => (Guest: g, Answers: others.Select(n => advisor.Check(g, n)).ToList())).ToList();
 
-        var stranded = new List<int>();
-        var unknown = new List<int>();
-        var nameWidth = Math.Max(4, guests.Select(g => (g.Name ?? "-").Length).DefaultIfEmpty(0).Max());
-        var cpuWidth = Math.Max(3, guests.Select(g => Describe(g).Length).DefaultIfEmpty(0).Max());
-        var indent = new string(' ', 6 + 1 + nameWidth + 1 + cpuWidth + 4);
-        foreach (var guest in guests)
+        var stranded = plan.Where(p => p.Answers.All(a => a.Allowed != true) && p.Answers.All(a => a.Allowed is not null)).Select(p => p.Guest.VmId).ToList();
+        var unknown = plan.Where(p => p.Answers.All(a => a.Allowed != true) && p.Answers.Any(a => a.Allowed is null)).Select(p => p.Guest.VmId).ToList();
+        var exitCode = stranded.Count > 0 ? ExitCodes.Unsafe : unknown.Count > 0 ? ExitCodes.Unknown : ExitCodes.Ok;
+        if (ctx.Settings.Format == OutputFormat.Json)
         {
-            var answers = others.Select(n => advisor.Check(guest, n)).ToList();
-            var allowed = answers.Where(a => a.Allowed == true).Select(a => a.Target).ToList();
-            var id = guest.VmId.ToString(CultureInfo.InvariantCulture);
-            ctx.Out.WriteLine($"  {id,-6} {(guest.Name ?? "-").PadRight(nameWidth)} {Describe(guest).PadRight(cpuWidth)} -> {(allowed.Count > 0 ? string.Join(", ", allowed) : "NOWHERE")}");
-            foreach (var refused in answers.Where(a => a.Allowed != true))
+            ctx.Out.Write(CheckJson.Evacuate(node, others, plan.Select(p => (p.Guest, Describe(p.Guest), (IReadOnlyList<MigrationAnswer>)p.Answers, result.Report.Verdicts.FirstOrDefault(v => v.Guest.VmId == p.Guest.VmId))).ToList(), skippedVms, containers, exitCode));
+        }
+        else
+        {
+            ctx.Out.WriteLine($"Evacuating {node}: {Count(guests.Count, "VM")}, candidate nodes {string.Join(", ", others)}");
+            var nameWidth = Math.Max(4, guests.Select(g => (g.Name ?? "-").Length).DefaultIfEmpty(0).Max());
+            var cpuWidth = Math.Max(3, guests.Select(g => Describe(g).Length).DefaultIfEmpty(0).Max());
+            var indent = new string(' ', 6 + 1 + nameWidth + 1 + cpuWidth + 4);
+            foreach (var (guest, answers) in plan)
             {
-                ctx.Out.WriteLine($"  {indent}not {refused.Target}: {refused.Reason}");
+                var allowed = answers.Where(a => a.Allowed == true).Select(a => a.Target).ToList();
+                var id = guest.VmId.ToString(CultureInfo.InvariantCulture);
+                ctx.Out.WriteLine($"  {id,-6} {(guest.Name ?? "-").PadRight(nameWidth)} {Describe(guest).PadRight(cpuWidth)} -> {(allowed.Count > 0 ? string.Join(", ", allowed) : "NOWHERE")}");
+                foreach (var refused in answers.Where(a => a.Allowed != true))
+                {
+                    ctx.Out.WriteLine($"  {indent}not {refused.Target}: {refused.Reason}");
+                }
             }
 
-            if (allowed.Count == 0)
+            if (skippedVms.Count > 0)
             {
-                (answers.Any(a => a.Allowed is null) ? unknown : stranded).Add(guest.VmId);
+                ctx.Out.WriteLine($"Ignored (policy.ignore_tags / ignore_vmids), not checked: {string.Join(", ", skippedVms)}");
+            }
+
+            if (containers.Count > 0)
+            {
+                ctx.Out.WriteLine($"Containers are not checked (they use the node's kernel and CPU directly, and move by restart): {string.Join(", ", containers)}");
+            }
+
+            if (stranded.Count > 0)
+            {
+                ctx.Out.WriteLine($"No safe target: {string.Join(", ", stranded)}");
+            }
+            else if (unknown.Count == 0)
+            {
+                ctx.Out.WriteLine($"Every checked VM on {node} has at least one safe target.");
             }
         }
 
-        if (stranded.Count > 0)
+        return exitCode switch
         {
-            ctx.Out.WriteLine($"No safe target: {string.Join(", ", stranded)}");
-            throw new GuardExitException(ExitCodes.Unsafe, $"{stranded.Count} VM{(stranded.Count == 1 ? " has" : "s have")} nowhere to go from {node}: {string.Join(", ", stranded)}");
-        }
-
-        if (unknown.Count > 0)
-        {
-            throw new GuardExitException(ExitCodes.Unknown, $"cannot tell where {string.Join(", ", unknown)} can go (node facts missing)");
-        }
-
-        ctx.Out.WriteLine($"Every VM on {node} has at least one safe target.");
-        return ExitCodes.Ok;
+            ExitCodes.Unsafe => throw new GuardExitException(exitCode, $"{Count(stranded.Count, "VM")} {(stranded.Count == 1 ? "has" : "have")} nowhere to go from {node}: {string.Join(", ", stranded)}"),
+            ExitCodes.Unknown => throw new GuardExitException(exitCode, $"cannot tell where {string.Join(", ", unknown)} can go (node facts missing)"),
+            _ => exitCode,
+        };
     }
+
+    private static string Count(int count, string noun) => count == 1 ? $"1 {noun}" : $"{count} {noun}s";
 
     private static MigrationAdvisor Advisor(CommandContext ctx, ScanResult result) =>
         new(result.Cluster.Facts, CpuCatalog.Default, ctx.Settings.Policy, result.CustomModels);

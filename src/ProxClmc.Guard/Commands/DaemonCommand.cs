@@ -17,6 +17,11 @@ public static class DaemonCommand
         var command = new Command("daemon", "Run as a long-lived worker: scan every daemon.interval_seconds, log to the journal, write the reports");
         command.SetAction((parse, ct) => cli.RunAsync(parse, ctx =>
         {
+            if (ctx.Settings.Format != Pipeline.OutputFormat.Table)
+            {
+                throw new UsageException("daemon writes its reports to the [report] files (JSON and Prometheus); --format does not apply to it");
+            }
+
             var current = ctx.Settings;
             var reloader = new SettingsReloader(() => SettingsLoader.Load(ctx.Environment, parse, cli.Global), s => current = s);
             var env = ctx.Environment;

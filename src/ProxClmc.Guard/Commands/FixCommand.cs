@@ -17,7 +17,17 @@ public sealed record FixRequest
     /// <summary><c>--to</c>: an explicit target model (also allows rewriting custom models).</summary>
     public string? To { get; init; }
 
+    /// <summary><c>--apply</c> without a plan id: plan with the filters given, show the plan, then write it.</summary>
     public bool Apply { get; init; }
+
+    /// <summary><c>--apply &lt;plan-id&gt;</c>: write exactly that saved plan.</summary>
+    public string? ApplyPlanId { get; init; }
+
+    /// <summary><c>--save-plan &lt;file&gt;</c>: also write the plan there (the only thing a dry run from --from writes).</summary>
+    public string? SavePlan { get; init; }
+
+    /// <summary>The options as typed, recorded in the plan for its reader.</summary>
+    public string? Description { get; init; }
 
     public bool IncludeRunning { get; init; }
 
@@ -41,12 +51,18 @@ public static class FixCommand
     {
         var vmid = new Option<int[]>("--vmid") { Description = "Only these VM ids (repeatable)", HelpName = "id" };
         var to = new Option<string?>("--to") { Description = "Rewrite to this model (must be within the baseline; also rewrites custom models). Default: fix.target", HelpName = "model" };
-        var apply = new Option<bool>("--apply") { Description = "Write the planned changes through the Proxmox API (default: only show and save the plan)" };
+        var apply = new Option<string?>("--apply")
+        {
+            Description = "Write exactly the saved plan <plan-id> through the Proxmox API; without an id, plan with the filters given, show the plan, and write it",
+            HelpName = "plan-id",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var savePlan = new Option<string?>("--save-plan") { Description = "Also write the plan to this file (a dry run from --from writes nothing else)", HelpName = "file" };
         var includeRunning = new Option<bool>("--include-running") { Description = "Also rewrite running VMs: the change waits in [PENDING] until the next cold start" };
         var fixPhysBits = new Option<bool>("--fix-phys-bits") { Description = "Replace phys-bits=host by the narrowest node's physical address width" };
         var undo = new Option<string?>("--undo") { Description = "Restore the old cpu of every VM this plan changed, unless changed since", HelpName = "plan-id" };
         var command = new Command("fix", "Plan (default) or apply safe rewrites of unsafe guests to a CPU type every node can run");
-        foreach (var option in new Option[] { vmid, to, apply, includeRunning, fixPhysBits, undo })
+        foreach (var option in new Option[] { vmid, to, apply, includeRunning, fixPhysBits, undo, savePlan })
         {
             command.Options.Add(option);
         }
@@ -57,7 +73,10 @@ public static class FixCommand
             {
                 VmIds = parse.GetValue(vmid) ?? [],
                 To = parse.GetValue(to),
-                Apply = parse.GetValue(apply),
+                Apply = parse.GetResult(apply) is not null && parse.GetValue(apply) is null,
+                ApplyPlanId = parse.GetValue(apply),
+                SavePlan = parse.GetValue(savePlan),
+                Description = Describe(parse, vmid, to, includeRunning, fixPhysBits),
                 IncludeRunning = parse.GetValue(includeRunning),
                 FixPhysBits = parse.GetValue(fixPhysBits),
                 Undo = parse.GetValue(undo),
@@ -74,14 +93,30 @@ public static class FixCommand
             throw new UsageException("fix --format prometheus: a plan has no metrics; use table or json");
         }
 
+        var filtered = request.To is not null || request.VmIds.Count > 0 || request.IncludeRunning || request.FixPhysBits || request.SavePlan is not null;
         if (request.Undo is { } planId)
         {
-            if (request.Apply || request.To is not null || request.VmIds.Count > 0 || request.IncludeRunning || request.FixPhysBits)
+            if (request.Apply || request.ApplyPlanId is not null || filtered)
             {
                 throw new UsageException("fix --undo takes only the plan id");
             }
 
             return UndoAsync(ctx, planId, store, cancellationToken);
+        }
+
+        if (ctx.Settings.Config.Fix.Strategy != "cpu")
+        {
+            throw new GuardExitException(ExitCodes.Configuration, $"fix.strategy = \"{ctx.Settings.Config.Fix.Strategy}\" is not available in this version; use \"cpu\"");
+        }
+
+        if (request.ApplyPlanId is { } applyId)
+        {
+            if (filtered)
+            {
+                throw new UsageException($"fix --apply {applyId} takes only the plan id: the plan fixes which VMs and values are written (make a new plan to change them)");
+            }
+
+            return ApplySavedAsync(ctx, applyId, store, cancellationToken);
         }
 
         return PlanAsync(ctx, request, store, cancellationToken);
@@ -137,15 +172,27 @@ public static class FixCommand
         }
 
         var now = ctx.Environment.Clock.GetUtcNow();
-        var plan = planner.Plan(result.Report, FixPlan.NewId(now, Random.Shared.Next(0x10000)), now);
+        var plan = planner.Plan(result.Report, FixPlan.NewId(now, Random.Shared.Next(0x10000)), now) with
+        {
+            Cluster = result.Cluster.Membership.ClusterName,
+            Source = result.Cluster.SourceDescription,
+            Request = request.Description,
+        };
         var changes = plan.ChangeEntries().ToList();
-        var saved = changes.Count > 0 && Save(ctx, store, plan, mustSucceed: request.Apply);
+
+        // Only a plan of the live cluster can be applied later; a dry run from --from writes nothing unless asked to.
+        var dryRun = ctx.Settings.From is not null;
+        var saved = changes.Count > 0 && !dryRun && Save(ctx, store, plan, mustSucceed: request.Apply);
+        if (request.SavePlan is { } file)
+        {
+            FileFixStore.WritePlanFile(file, plan);
+        }
 
         var json = ctx.Settings.Format == OutputFormat.Json;
         if (!json)
         {
             new TableRenderer(ctx.Out, ctx.Environment.OutputWidth).WriteBaseline(result.Cluster);
-            FixTables.WritePlan(ctx.Out, ctx.Environment.OutputWidth, plan, saved ? store.Location : null);
+            FixTables.WritePlan(ctx.Out, ctx.Environment.OutputWidth, plan, saved ? store.Location : null, shorten: !ctx.Settings.Verbose);
         }
 
         var unsafeSkips = plan.UnsafeSkips().Select(e => e.VmId).ToList();
@@ -159,7 +206,12 @@ public static class FixCommand
 
             if (changes.Count > 0)
             {
-                throw new GuardExitException(ExitCodes.Unsafe, $"{Guests(changes.Count)} to rewrite (plan {plan.Id}); run `proxclmc-guard fix --apply` to write them" + SkipsText(unsafeSkips));
+                var next = saved
+                    ? $"run `proxclmc-guard fix --apply {plan.Id}` to write exactly these changes (within {Duration(ctx.Settings.Config.Fix.PlanMaxAge)})"
+                    : dryRun
+                        ? "a dry run from --from: nothing saved" + (request.SavePlan is null ? "" : $" but {request.SavePlan}")
+                        : "the plan could not be saved; run `proxclmc-guard fix --apply` with the same options to plan and write in one step";
+                throw new GuardExitException(ExitCodes.Unsafe, $"{Guests(changes.Count)} to rewrite (plan {plan.Id}); {next}" + SkipsText(unsafeSkips));
             }
 
             return unsafeSkips.Count > 0
@@ -169,6 +221,67 @@ public static class FixCommand
 
         var applier = new FixApplier(pipeline.Sources.Writer!, store, planner, ctx.Environment.Clock, ctx.Log);
         var results = await applier.ApplyAsync(plan, cancellationToken).ConfigureAwait(false);
+        return Report(ctx, plan, results, unsafeSkips);
+    }
+
+    /// <summary><c>fix --apply &lt;plan-id&gt;</c>: exactly the saved plan's VMs and values, each guarded by its digest.</summary>
+    private static async Task<int> ApplySavedAsync(CommandContext ctx, string planId, IFixStore store, CancellationToken cancellationToken)
+    {
+        if (!FixPlan.IsValidId(planId))
+        {
+            throw new UsageException($"--apply {planId}: not a plan id (like 20261123-130501-ab12; plans are in {store.Location})");
+        }
+
+        if (ctx.Settings.From is not null)
+        {
+            throw new UsageException("fix --apply " + NeedsApi);
+        }
+
+        var writer = ctx.Sources.Writer ?? throw new UsageException("fix --apply " + NeedsApi);
+        var plan = store.LoadPlan(planId)
+            ?? throw new UsageException($"--apply {planId}: no such plan in {store.Location}");
+        if (plan.Strategy != "cpu")
+        {
+            throw new UsageException($"--apply {planId}: a '{plan.Strategy}' plan needs a version of proxclmc-guard that knows that strategy");
+        }
+
+        var age = ctx.Environment.Clock.GetUtcNow() - plan.CreatedAt;
+        var maxAge = ctx.Settings.Config.Fix.PlanMaxAge;
+        if (age > maxAge)
+        {
+            throw new UsageException($"--apply {planId}: the plan is {Duration(age)} old, older than fix.plan_max_age_seconds ({Duration(maxAge)}); make a new plan with `proxclmc-guard fix`");
+        }
+
+        if (age < -TimeSpan.FromMinutes(5))
+        {
+            throw new UsageException($"--apply {planId}: the plan is dated {plan.CreatedAt:u}, in the future of this machine's clock; make a new plan");
+        }
+
+        if (store.ReadUndo(planId) is not null)
+        {
+            throw new UsageException($"--apply {planId}: this plan was applied already (undo it with `proxclmc-guard fix --undo {planId}`, or make a new plan)");
+        }
+
+        var membership = await ctx.Sources.Membership.GetMembershipAsync(cancellationToken).ConfigureAwait(false);
+        if (!string.Equals(plan.Cluster, membership.ClusterName, StringComparison.Ordinal))
+        {
+            throw new UsageException($"--apply {planId}: the plan was made against cluster '{plan.Cluster ?? "(none)"}', this is cluster '{membership.ClusterName ?? "(none)"}'");
+        }
+
+        if (ctx.Settings.Format != OutputFormat.Json)
+        {
+            FixTables.WritePlan(ctx.Out, ctx.Environment.OutputWidth, plan, store.Location, shorten: !ctx.Settings.Verbose);
+        }
+
+        var applier = new FixApplier(writer, store, planner: null, ctx.Environment.Clock, ctx.Log);
+        var results = await applier.ApplyAsync(plan, cancellationToken).ConfigureAwait(false);
+        return Report(ctx, plan, results, plan.UnsafeSkips().Select(e => e.VmId).ToList());
+    }
+
+    private static int Report(CommandContext ctx, FixPlan plan, IReadOnlyList<ApplyResult> results, IReadOnlyList<int> unsafeSkips)
+    {
+        var json = ctx.Settings.Format == OutputFormat.Json;
+        var changes = plan.ChangeEntries().ToList();
         var applied = results.Count(r => r.Outcome == ApplyOutcome.Applied);
         var failed = results.FirstOrDefault(r => r.Outcome == ApplyOutcome.Failed);
         var left = results.Where(r => r.LeavesUnsafe).Select(r => r.Entry.VmId).Concat(unsafeSkips).Distinct().ToList();
@@ -178,7 +291,7 @@ public static class FixCommand
         }
         else
         {
-            FixTables.WriteApplyResults(ctx.Out, ctx.Environment.OutputWidth, plan, results);
+            FixTables.WriteApplyResults(ctx.Out, ctx.Environment.OutputWidth, plan, results, shorten: !ctx.Settings.Verbose);
         }
 
         var undoHint = applied > 0 ? $"; undo with `proxclmc-guard fix --undo {plan.Id}`" : "";
@@ -222,7 +335,7 @@ public static class FixCommand
         var inventory = await ctx.Sources.Guests.GetGuestsAsync(cancellationToken).ConfigureAwait(false);
         var nodes = inventory.Guests.GroupBy(g => g.VmId).ToDictionary(g => g.Key, g => g.First().Node);
         var results = await new FixUndoer(writer, ctx.Log).UndoAsync(planId, records, nodes, cancellationToken).ConfigureAwait(false);
-        var restored = results.Count(r => r.Outcome is UndoOutcome.Restored or UndoOutcome.AlreadyRestored);
+        var restored = results.Count(r => r.Outcome is UndoOutcome.Restored or UndoOutcome.AlreadyRestored or UndoOutcome.NotWritten);
         var failed = results.FirstOrDefault(r => r.Outcome == UndoOutcome.Failed);
         var leftAlone = results.Where(r => r.Outcome is UndoOutcome.ChangedSince or UndoOutcome.Skipped).Select(r => r.Record.VmId).ToList();
         if (ctx.Settings.Format == OutputFormat.Json)
@@ -231,7 +344,7 @@ public static class FixCommand
         }
         else
         {
-            FixTables.WriteUndoResults(ctx.Out, ctx.Environment.OutputWidth, planId, results);
+            FixTables.WriteUndoResults(ctx.Out, ctx.Environment.OutputWidth, planId, results, shorten: !ctx.Settings.Verbose);
         }
 
         if (failed is not null)
@@ -257,6 +370,32 @@ public static class FixCommand
             return false;
         }
     }
+
+    /// <summary>The filters and options as typed, kept in the plan for whoever reads it later.</summary>
+    private static string Describe(ParseResult parse, Option<int[]> vmid, Option<string?> to, Option<bool> includeRunning, Option<bool> fixPhysBits)
+    {
+        var parts = new List<string>();
+        parts.AddRange((parse.GetValue(vmid) ?? []).Select(id => "--vmid " + id.ToString(CultureInfo.InvariantCulture)));
+        if (parse.GetValue(to) is { } model)
+        {
+            parts.Add("--to " + model);
+        }
+
+        if (parse.GetValue(includeRunning))
+        {
+            parts.Add("--include-running");
+        }
+
+        if (parse.GetValue(fixPhysBits))
+        {
+            parts.Add("--fix-phys-bits");
+        }
+
+        return string.Join(' ', parts);
+    }
+
+    public static string Duration(TimeSpan span) =>
+        span.TotalHours >= 2 ? $"{(int)span.TotalHours} hours" : span.TotalMinutes >= 2 ? $"{(int)span.TotalMinutes} minutes" : $"{Math.Max(0, (int)span.TotalSeconds)} seconds";
 
     private static string Guests(int count) => count == 1 ? "1 guest" : $"{count} guests";
 

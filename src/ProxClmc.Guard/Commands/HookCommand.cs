@@ -2,6 +2,7 @@ using System.CommandLine;
 using ProxClmc.Guard.Cli;
 using ProxClmc.Guard.Core.Compliance;
 using ProxClmc.Guard.Hook;
+using ProxClmc.Guard.Pipeline;
 
 namespace ProxClmc.Guard.Commands;
 
@@ -11,7 +12,7 @@ namespace ProxClmc.Guard.Commands;
 /// </summary>
 public static class HookCommand
 {
-    public static Command Create(GuardCli cli, Func<CommandContext, SourceFactsLookup?> sourceFacts, Func<IHookscriptSetter> setter)
+    public static Command Create(GuardCli cli, Func<CommandContext, SourceFactsLookup?> sourceFacts, Func<string, IHookscriptSetter> setter)
     {
         var vmid = new Argument<int>("vmid") { Description = "VM id, as Proxmox passes it" };
         var phase = new Argument<string>("phase") { Description = "pre-start, post-start, pre-stop or post-stop" };
@@ -61,7 +62,7 @@ public static class HookCommand
             parse.GetValue(storage)!,
             parse.GetValue(snippets)!,
             parse.GetValue(script)!,
-            setter(),
+            setter(ctx.Settings.LocalNode ?? ctx.Environment.HostName()),
             ct)));
         command.Subcommands.Add(attach);
         return command;
@@ -69,9 +70,19 @@ public static class HookCommand
 
     public static async Task<int> AttachAsync(CommandContext ctx, IReadOnlyList<int> vmIds, bool all, string storage, string snippetsDir, string script, IHookscriptSetter setter, CancellationToken cancellationToken)
     {
+        if (ctx.Settings.From is not null)
+        {
+            throw new UsageException("hook attach changes the live cluster's VMs; it cannot be combined with --from");
+        }
+
         if (vmIds.Count == 0 && !all)
         {
             throw new UsageException("hook attach needs --vmid <id> (repeatable) or --all");
+        }
+
+        if (ctx.Settings.Format != OutputFormat.Table)
+        {
+            throw new UsageException("hook attach prints a table only; --format json and prometheus are not available for it");
         }
 
         var inventory = await ctx.Sources.Guests.GetGuestsAsync(cancellationToken).ConfigureAwait(false);
@@ -91,23 +102,66 @@ public static class HookCommand
         Directory.CreateDirectory(snippetsDir);
         // Replaced atomically with mode 0755 set on the handle: the snippets folder must not let others swap names in it.
         Infrastructure.IO.AtomicFile.WriteAllBytes(target, File.ReadAllBytes(script), Infrastructure.IO.AtomicFile.Mode0755);
-        ctx.Out.WriteLine($"Installed {target} ({volume}); the snippets content type must be enabled on storage '{storage}'.");
+        ctx.Out.WriteLine($"Installed {target} ({volume}).");
 
-        var failures = 0;
+        // A VM whose hookscript volume is missing on a node cannot start there (Proxmox refuses the start): attach only
+        // when every node offers the snippet, through a shared storage or a copy on each node.
+        var membership = await ctx.Sources.Membership.GetMembershipAsync(cancellationToken).ConfigureAwait(false);
+        var lacking = new List<string>();
+        foreach (var node in membership.Nodes.Select(n => n.Name).Concat(guests.Select(g => g.Node)).Distinct().Order(StringComparer.Ordinal))
+        {
+            var listing = await setter.ListSnippetsAsync(node, storage, cancellationToken).ConfigureAwait(false);
+            if (listing.Volumes is null)
+            {
+                lacking.Add($"{node} (cannot tell: {listing.Error})");
+            }
+            else if (!listing.Volumes.Contains(volume, StringComparer.Ordinal))
+            {
+                lacking.Add(node);
+            }
+        }
+
+        if (lacking.Count > 0)
+        {
+            ctx.Out.WriteLine($"{volume} is not available on {string.Join(", ", lacking)}: a VM with it could not start there.");
+            ctx.Out.WriteLine($"Enable the snippets content type on storage '{storage}' and use a shared storage (--storage), or install the package (hook attach) on every node.");
+        }
+
+        var refused = new List<int>();
+        var failed = new List<int>();
         foreach (var action in HookAttachPlan.Plan(guests, volume))
         {
             if (!action.Attach)
             {
-                ctx.Out.WriteLine($"  {action.VmId,-6} {action.Reason}");
+                ctx.Out.WriteLine($"  {action.VmId,-6} {action.Node,-10} {action.Reason}");
                 continue;
             }
 
-            var (ok, message) = await setter.SetAsync(action.VmId, volume, cancellationToken).ConfigureAwait(false);
-            ctx.Out.WriteLine($"  {action.VmId,-6} {(ok ? action.Reason : "FAILED: " + message)}");
-            failures += ok ? 0 : 1;
+            if (lacking.Count > 0)
+            {
+                ctx.Out.WriteLine($"  {action.VmId,-6} {action.Node,-10} NOT attached: the snippet is missing on {string.Join(", ", lacking.Select(l => l.Split(' ')[0]))}");
+                refused.Add(action.VmId);
+                continue;
+            }
+
+            var (ok, message) = await setter.SetAsync(action.Node, action.VmId, volume, cancellationToken).ConfigureAwait(false);
+            ctx.Out.WriteLine($"  {action.VmId,-6} {action.Node,-10} {(ok ? action.Reason : "FAILED: " + message)}");
+            if (!ok)
+            {
+                failed.Add(action.VmId);
+            }
         }
 
         ctx.Out.WriteLine("To detach: qm set <vmid> --delete hookscript on the VM's node (every VM: see \"Removing the hookscript\" in proxclmc-guard(1)).");
-        return failures == 0 ? ExitCodes.Ok : throw new GuardExitException(ExitCodes.Unknown, $"{failures} VM{(failures == 1 ? "" : "s")} could not be attached");
+        if (failed.Count > 0)
+        {
+            throw new GuardExitException(ExitCodes.Unknown, $"{Vms(failed.Count)} could not be attached: {string.Join(", ", failed)}" + (refused.Count > 0 ? $"; {Vms(refused.Count)} left alone: the snippet is missing on some node" : ""));
+        }
+
+        return refused.Count > 0
+            ? throw new GuardExitException(ExitCodes.Unsafe, $"{Vms(refused.Count)} not attached: {volume} is missing on {string.Join(", ", lacking.Select(l => l.Split(' ')[0]))}")
+            : ExitCodes.Ok;
     }
+
+    private static string Vms(int count) => count == 1 ? "1 VM" : $"{count} VMs";
 }

@@ -18,22 +18,66 @@ public static class ScanCommand
         {
             Description = "Also replace the [report] json_file and prometheus_textfile (as the timer unit does)",
         };
+        var oncePerCluster = new Option<bool>("--once-per-cluster")
+        {
+            Description = "Scan only on the node holding the cluster scan lock, once per [daemon] interval_seconds; other nodes exit 0 quietly (the timer unit passes it)",
+        };
         var command = new Command("scan", "Judge every guest's CPU type against the cluster baseline");
+        command.Options.Add(oncePerCluster);
         command.Options.Add(vmid);
         command.Options.Add(node);
         command.Options.Add(tag);
         command.Options.Add(writeReports);
-        command.SetAction((parse, ct) => cli.RunAsync(parse, ctx => ExecuteAsync(
-            ctx,
-            new ScanFilter(parse.GetValue(vmid) ?? [], parse.GetValue(node) ?? [], parse.GetValue(tag) ?? []),
-            ct,
-            parse.GetValue(writeReports))));
+        command.SetAction((parse, ct) => cli.RunAsync(parse, ctx =>
+        {
+            var filter = new ScanFilter(parse.GetValue(vmid) ?? [], parse.GetValue(node) ?? [], parse.GetValue(tag) ?? []);
+            return parse.GetValue(oncePerCluster)
+                ? OncePerClusterAsync(ctx, filter, ct, parse.GetValue(writeReports))
+                : ExecuteAsync(ctx, filter, ct, parse.GetValue(writeReports));
+        }));
         return command;
+    }
+
+    /// <summary>The timer's scan: only on the node whose turn it is (see <see cref="ClusterScanTurn"/>).</summary>
+    public static async Task<int> OncePerClusterAsync(CommandContext ctx, ScanFilter filter, CancellationToken cancellationToken, bool writeReports)
+    {
+        if (ctx.Settings.From is not null)
+        {
+            throw new UsageException("scan --once-per-cluster takes turns through the live cluster's lock; it cannot be combined with --from");
+        }
+
+        var membership = await ctx.Sources.Membership.GetMembershipAsync(cancellationToken).ConfigureAwait(false);
+        var localNode = ctx.Settings.LocalNode ?? ctx.Environment.HostName();
+        var turn = ClusterScanTurn.Take(ctx.Settings.PveRoot, localNode, membership, ctx.Settings.Config.Daemon.Interval, ctx.Environment.Clock);
+        if (!turn.Mine)
+        {
+            ctx.Log.Debug("Not scanning on {Node}: {Reason}", localNode, turn.Reason);
+            return ExitCodes.Ok;
+        }
+
+        ctx.Log.Debug("Scanning on {Node}: {Reason}", localNode, turn.Reason);
+        var answered = false;
+        try
+        {
+            var exitCode = await ExecuteAsync(ctx, filter, cancellationToken, writeReports).ConfigureAwait(false);
+            answered = true;
+            return exitCode;
+        }
+        catch (GuardExitException e) when (e.ExitCode is ExitCodes.Warning or ExitCodes.Unsafe)
+        {
+            answered = true;
+            throw;
+        }
+        finally
+        {
+            turn.Finish?.Invoke(answered);
+        }
     }
 
     public static async Task<int> ExecuteAsync(CommandContext ctx, ScanFilter filter, CancellationToken cancellationToken, bool writeReports = false)
     {
         var result = await ctx.CreatePipeline().ScanAsync(cancellationToken).ConfigureAwait(false);
+        filter.Validate(result);
         foreach (var warning in result.Inventory.Warnings)
         {
             ctx.Log.Warning("{Warning}", warning);
@@ -66,7 +110,7 @@ public static class ScanCommand
                 ctx.Out.Write(PrometheusReport.Render(result.Cluster, report, now));
                 break;
             default:
-                var table = new TableRenderer(ctx.Out, ctx.Environment.OutputWidth);
+                var table = new TableRenderer(ctx.Out, ctx.Environment.OutputWidth, shorten: !ctx.Settings.Verbose);
                 table.WriteBaseline(result.Cluster);
                 table.WriteGuests(report);
                 break;
@@ -124,6 +168,36 @@ public static class ScanCommand
 public sealed record ScanFilter(IReadOnlyList<int> VmIds, IReadOnlyList<string> Nodes, IReadOnlyList<string> Tags)
 {
     public static ScanFilter None { get; } = new([], [], []);
+
+    /// <summary>
+    /// A filter value that matches nothing is a usage error (64) naming it: a typo in a monitoring check must not
+    /// turn into "0 guests, all safe" and stay green.
+    /// </summary>
+    public void Validate(ScanResult result)
+    {
+        var guests = result.Inventory.Guests;
+        var missingIds = VmIds.Where(id => guests.All(g => g.VmId != id)).Distinct().ToList();
+        if (missingIds.Count > 0)
+        {
+            throw new UsageException($"--vmid {string.Join(", ", missingIds)}: no such guest in the cluster");
+        }
+
+        var nodes = result.Cluster.Membership.Nodes.Select(n => n.Name).Concat(guests.Select(g => g.Node)).ToHashSet(StringComparer.Ordinal);
+        var missingNodes = Nodes.Where(n => !nodes.Contains(n)).Distinct().ToList();
+        if (missingNodes.Count > 0)
+        {
+            throw new UsageException($"--node {string.Join(", ", missingNodes)}: no such node in the cluster ({string.Join(", ", nodes.Order(StringComparer.Ordinal))})");
+        }
+
+        // Guests of unreachable nodes are listed without their config, so their tags are unknown: no verdict on tags then.
+        var missingTags = result.Inventory.UnreadNodes.Count > 0
+            ? []
+            : Tags.Where(t => !guests.Any(g => g.Tags.Contains(t, StringComparer.OrdinalIgnoreCase))).Distinct().ToList();
+        if (missingTags.Count > 0)
+        {
+            throw new UsageException($"--tag {string.Join(", ", missingTags)}: no guest has {(missingTags.Count == 1 ? "this tag" : "these tags")}");
+        }
+    }
 
     public ComplianceReport Apply(ComplianceReport report) =>
         report with

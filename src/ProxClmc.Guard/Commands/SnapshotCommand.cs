@@ -1,5 +1,6 @@
 using System.CommandLine;
 using ProxClmc.Guard.Cli;
+using ProxClmc.Guard.Pipeline;
 using ProxClmc.Guard.Core.Cluster;
 using ProxClmc.Guard.Core.Compliance;
 using ProxClmc.Guard.Core.Facts;
@@ -41,6 +42,11 @@ public static class SnapshotCommand
             throw new UsageException("--out needs a folder");
         }
 
+        if (ctx.Settings.Format == OutputFormat.Prometheus)
+        {
+            throw new UsageException("snapshot --format prometheus: a snapshot has no metrics; use table or json (the manifest)");
+        }
+
         using var folder = SnapshotFolder.Prepare(outDir);
         var run = new SnapshotRun(ctx, folder);
         if (ctx.Settings.From is { } from)
@@ -58,17 +64,32 @@ public static class SnapshotCommand
 
         folder.WriteManifest(ctx.Environment.Clock.GetUtcNow(), run.Sources, run.Nodes, run.GuestFailures);
         var failedNodes = run.Nodes.Where(n => n.Error is not null).ToList();
-        var summary = $"{run.Nodes.Count - failedNodes.Count} of {run.Nodes.Count} nodes, {run.GuestCount} guests";
+        var summary = $"{run.Nodes.Count - failedNodes.Count} of {run.Nodes.Count} nodes, {run.GuestCount} guest{(run.GuestCount == 1 ? "" : "s")}";
+        var json = ctx.Settings.Format == OutputFormat.Json;
+        if (json)
+        {
+            // The manifest is the snapshot's own description: the same document, on stdout.
+            ctx.Out.Write(File.ReadAllText(Path.Combine(folder.Root, "manifest.json")).TrimEnd('\n') + "\n");
+        }
+
         if (failedNodes.Count == 0 && run.GuestFailures.Count == 0)
         {
-            ctx.Out.WriteLine($"Snapshot written to {folder.Root} ({summary}).");
+            if (!json)
+            {
+                ctx.Out.WriteLine($"Snapshot written to {folder.Root} ({summary}).");
+            }
+
             return ExitCodes.Ok;
         }
 
         var what = string.Join("; ", failedNodes.Select(n => $"{n.Name} ({n.Error})").Concat(run.GuestFailures));
         if (ctx.Settings.AllowPartial)
         {
-            ctx.Out.WriteLine($"Partial snapshot written to {folder.Root} ({summary}).");
+            if (!json)
+            {
+                ctx.Out.WriteLine($"Partial snapshot written to {folder.Root} ({summary}).");
+            }
+
             throw new GuardExitException(ExitCodes.Warning, $"partial snapshot in {folder.Root}: could not read {what}");
         }
 

@@ -226,6 +226,14 @@ public sealed record FixSettings
     public bool IncludeRunning { get; init; }
 
     public string UndoDir { get; init; } = "/var/lib/proxclmc-guard/undo";
+
+    /// <summary>"cpu" (rewrite the CPU type of unsafe guests); "placement" is reserved for pinning HA guests.</summary>
+    public string Strategy { get; init; } = "cpu";
+
+    /// <summary><c>fix --apply &lt;plan-id&gt;</c> refuses a plan older than this.</summary>
+    public int PlanMaxAgeSeconds { get; init; } = 3600;
+
+    public TimeSpan PlanMaxAge => TimeSpan.FromSeconds(PlanMaxAgeSeconds);
 }
 
 /// <summary><c>[daemon]</c>: the long-running worker.</summary>

@@ -137,7 +137,7 @@ public static partial class GuardConfigLoader
         ["ssh"] = ["user", "port", "identity_file", "known_hosts", "connect_timeout_seconds", "command_timeout_seconds", "parallelism"],
         ["api"] = ["url", "token_id", "token_secret_file", "username", "password_file", "ca_file", "fingerprint", "insecure_skip_verify", "timeout_seconds", "parallelism", "proxy"],
         ["policy"] = ["baseline", "strict_vendor", "ignore_tags", "ignore_vmids", "host_cpu"],
-        ["fix"] = ["target", "include_running", "undo_dir"],
+        ["fix"] = ["target", "strategy", "include_running", "undo_dir", "plan_max_age_seconds"],
         ["daemon"] = ["interval_seconds"],
         ["report"] = ["json_file", "prometheus_textfile"],
         ["hook"] = ["block_unsafe_start", "fail_closed", "chain"],
@@ -580,6 +580,12 @@ public static partial class GuardConfigLoader
                 case ("fix", "undo_dir"):
                     _fix = _fix with { UndoDir = AbsolutePath(section, key, value) };
                     break;
+                case ("fix", "strategy"):
+                    _fix = _fix with { Strategy = OneOf(section, key, value, ["cpu", "placement"]) };
+                    break;
+                case ("fix", "plan_max_age_seconds"):
+                    _fix = _fix with { PlanMaxAgeSeconds = Integer(section, key, value, 60, 7 * 86400) };
+                    break;
 
                 case ("daemon", "interval_seconds"):
                     _daemon = _daemon with { IntervalSeconds = Integer(section, key, value, 60, 7 * 86400) };
@@ -620,7 +626,7 @@ public static partial class GuardConfigLoader
         {
             ("ssh", "port" or "connect_timeout_seconds" or "command_timeout_seconds" or "parallelism") => "an integer",
             ("api", "timeout_seconds" or "parallelism") => "an integer",
-            ("facts", "max_age_seconds") or ("daemon", "interval_seconds") => "an integer",
+            ("facts", "max_age_seconds") or ("daemon", "interval_seconds") or ("fix", "plan_max_age_seconds") => "an integer",
             ("api", "insecure_skip_verify") or ("policy", "strict_vendor") or ("fix", "include_running") => "a boolean",
             ("hook", "block_unsafe_start" or "fail_closed") => "a boolean",
             ("ssh", "known_hosts") or ("policy", "ignore_tags") => "an array of strings",

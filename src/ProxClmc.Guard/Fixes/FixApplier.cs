@@ -35,8 +35,10 @@ public sealed record ApplyResult(FixPlanEntry Entry, ApplyOutcome Outcome, strin
 /// Writes a plan's changes through the Proxmox API, one VM at a time, each guarded by the digest it was planned
 /// against. Stops at the first failed write (an API error usually means something every later write would hit too:
 /// permissions, a node or the cluster filesystem down); what was written stays recorded in the undo file.
+/// With a planner (plan and apply in one run), a VM whose digest changed is planned once more and written when the
+/// answer is the same; without one (a saved, reviewed plan), a VM that changed since the plan is a conflict.
 /// </summary>
-public sealed class FixApplier(IGuestWriter writer, IFixStore store, FixPlanner planner, TimeProvider clock, ILogger log)
+public sealed class FixApplier(IGuestWriter writer, IFixStore store, FixPlanner? planner, TimeProvider clock, ILogger log)
 {
     public async Task<IReadOnlyList<ApplyResult>> ApplyAsync(FixPlan plan, CancellationToken cancellationToken)
     {
@@ -58,7 +60,14 @@ public sealed class FixApplier(IGuestWriter writer, IFixStore store, FixPlanner 
         return results;
     }
 
-    private async Task<ApplyResult> ApplyOneAsync(string planId, FixPlanEntry entry, CancellationToken cancellationToken)
+    private Task<ApplyResult> ApplyOneAsync(string planId, FixPlanEntry entry, CancellationToken cancellationToken) =>
+        entry.Action switch
+        {
+            FixAction.Change => ApplyCpuChangeAsync(planId, entry, cancellationToken),
+            _ => Task.FromResult(new ApplyResult(entry, ApplyOutcome.Failed, $"this version cannot apply a '{entry.Action}' action")),
+        };
+
+    private async Task<ApplyResult> ApplyCpuChangeAsync(string planId, FixPlanEntry entry, CancellationToken cancellationToken)
     {
         if (entry.Digest is null)
         {
@@ -98,6 +107,14 @@ public sealed class FixApplier(IGuestWriter writer, IFixStore store, FixPlanner 
             return new ApplyResult(entry, ApplyOutcome.Skipped, $"locked now: VM is locked ({lockValue})");
         }
 
+        if (planner is null)
+        {
+            var now = FixUndoer.Effective(fresh);
+            return new ApplyResult(entry, ApplyOutcome.Conflict, string.Equals(now, entry.OldCpu, StringComparison.Ordinal)
+                ? "changed since the plan (its config digest differs); review a new plan"
+                : $"changed since the plan: cpu is now {now ?? "(none)"}; review a new plan");
+        }
+
         var replanned = planner.PlanGuest(fresh);
         if (replanned.Action != FixAction.Change)
         {
@@ -131,14 +148,31 @@ public sealed class FixApplier(IGuestWriter writer, IFixStore store, FixPlanner 
             NewCpu = entry.NewCpu!,
             Time = clock.GetUtcNow(),
         });
+        WriteResult result;
         try
         {
-            return await writer.SetCpuAsync(entry.Node, entry.VmId, entry.NewCpu!, digest, cancellationToken).ConfigureAwait(false);
+            result = await writer.SetCpuAsync(entry.Node, entry.VmId, entry.NewCpu!, digest, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is SourceUnavailableException or HttpRequestException or IOException)
         {
-            return new WriteResult(WriteOutcome.Failed, e.Message);
+            result = new WriteResult(WriteOutcome.Failed, e.Message);
         }
+
+        if (result.Outcome != WriteOutcome.Written)
+        {
+            // Refused or failed: say so in the undo file, so undo does not take the VM for one this plan changed.
+            store.AppendUndo(planId, new FixUndoRecord
+            {
+                VmId = entry.VmId,
+                Node = entry.Node,
+                OldCpu = oldCpu,
+                NewCpu = entry.NewCpu!,
+                Time = clock.GetUtcNow(),
+                Written = false,
+            });
+        }
+
+        return result;
     }
 
     private ApplyResult Applied(string planId, FixPlanEntry entry, string? oldCpu, WriteResult written)

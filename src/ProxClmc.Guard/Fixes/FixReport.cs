@@ -91,6 +91,7 @@ public sealed record FixUndoReport
                         UndoOutcome.Restored => "restored",
                         UndoOutcome.AlreadyRestored => "already-restored",
                         UndoOutcome.ChangedSince => "changed-since",
+                        UndoOutcome.NotWritten => "not-written",
                         UndoOutcome.Skipped => "skipped",
                         _ => "failed",
                     },

@@ -49,6 +49,24 @@ public sealed class FileFixStore(string directory) : IFixStore
         AtomicFile.WriteAllBytes(PlanPath(plan.Id), withNewline, AtomicFile.Mode0600);
     }
 
+    /// <summary>
+    /// <c>--save-plan &lt;file&gt;</c>: the plan as JSON at a path of the administrator's choosing (replaced atomically).
+    /// A path that cannot be written is a usage error with our own sentence.
+    /// </summary>
+    public static void WritePlanFile(string file, FixPlan plan)
+    {
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(plan, FixJson.Plan.FixPlan);
+        try
+        {
+            Infrastructure.IO.AtomicFile.WriteAllBytesAsync(Path.GetFullPath(file), (byte[])[.. bytes, (byte)'\n']).GetAwaiter().GetResult();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            var reason = e is DirectoryNotFoundException ? $"no such directory {Path.GetDirectoryName(Path.GetFullPath(file))}" : Cli.IoErrors.Describe(e);
+            throw new Cli.UsageException($"--save-plan {file}: cannot write it ({reason})");
+        }
+    }
+
     private void CreateDirectory() =>
         Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
 
@@ -187,6 +205,6 @@ internal static class FixJson
 [JsonSerializable(typeof(FixPlan))]
 internal sealed partial class FixPlanJson : JsonSerializerContext;
 
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(FixUndoRecord))]
 internal sealed partial class FixUndoJson : JsonSerializerContext;

@@ -10,78 +10,99 @@ namespace ProxClmc.Guard.Fixes;
 /// <summary>The tables of <c>fix</c>: the plan, what applying it did, what undoing it did.</summary>
 public static class FixTables
 {
-    public static void WritePlan(TextWriter output, int? width, FixPlan plan, string? savedIn)
+    public static void WritePlan(TextWriter output, int? width, FixPlan plan, string? savedIn, bool shorten = true)
     {
         var plain = new PlainConsole(output, width);
         var console = plain.Console;
         console.Write(new Text($"\nFix plan {plan.Id}: target {plan.TargetModel} ({plan.Target})" + (savedIn is null ? "" : $", saved in {savedIn}") + "\n"));
-        var table = NewTable("VMID", "Name", "Node", "Old cpu", "New cpu", "Action", "Reason");
-        foreach (var entry in plan.Entries)
-        {
-            table.AddRow(
-                Cell(entry.VmId.ToString(CultureInfo.InvariantCulture)),
-                Cell(entry.Name ?? "-"),
-                Cell(entry.Node),
-                Cell(entry.OldCpu ?? "(none)"),
-                Cell(entry.NewCpu ?? "-"),
-                Cell(entry.Action == FixAction.Change ? entry.Pending ? "change (pending)" : "change" : "skip"),
-                Cell(entry.Reason));
-        }
-
-        console.Write(table);
+        plain.Flush();
+        Fill(
+            output,
+            width,
+            shorten,
+            ["VMID", "Name", "Node", "Old cpu", "New cpu", "Action", "Reason"],
+            plan.Entries.Select(entry => new[]
+            {
+                entry.VmId.ToString(CultureInfo.InvariantCulture),
+                entry.Name ?? "-",
+                entry.Node,
+                entry.OldCpu ?? "(none)",
+                entry.NewCpu ?? "-",
+                entry.Action == FixAction.Change ? entry.Pending ? "change (pending)" : "change" : "skip",
+                entry.Reason,
+            }),
+            (3, 12),
+            (4, 12),
+            (1, 8));
         var changes = plan.ChangeEntries().Count();
         var pending = plan.ChangeEntries().Count(e => e.Pending);
         console.Write(new Text($"\n{changes} to change" + (pending > 0 ? $" ({pending} pending until the next cold start)" : "") + $", {plan.UnsafeSkips().Count()} unsafe left as they are, {plan.Entries.Count - changes - plan.UnsafeSkips().Count()} already safe or out of scope\n"));
         plain.Flush();
     }
 
-    public static void WriteApplyResults(TextWriter output, int? width, FixPlan plan, IReadOnlyList<ApplyResult> results)
+    public static void WriteApplyResults(TextWriter output, int? width, FixPlan plan, IReadOnlyList<ApplyResult> results, bool shorten = true)
     {
         var plain = new PlainConsole(output, width);
         var console = plain.Console;
         console.Write(new Text($"\nApplied plan {plan.Id}:\n"));
-        var table = NewTable("VMID", "Name", "Node", "New cpu", "Result", "Detail");
-        foreach (var result in results)
-        {
-            table.AddRow(
-                Cell(result.Entry.VmId.ToString(CultureInfo.InvariantCulture)),
-                Cell(result.Entry.Name ?? "-"),
-                Cell(result.Entry.Node),
-                Cell(result.Entry.NewCpu ?? "-"),
-                Cell(Name(result.Outcome, result.Pending)),
-                Cell(result.Message));
-        }
-
-        console.Write(table);
+        plain.Flush();
+        Fill(
+            output,
+            width,
+            shorten,
+            ["VMID", "Name", "Node", "New cpu", "Result", "Detail"],
+            results.Select(result => new[]
+            {
+                result.Entry.VmId.ToString(CultureInfo.InvariantCulture),
+                result.Entry.Name ?? "-",
+                result.Entry.Node,
+                result.Entry.NewCpu ?? "-",
+                Name(result.Outcome, result.Pending),
+                result.Message,
+            }),
+            (3, 16),
+            (1, 10));
         plain.Flush();
     }
 
-    public static void WriteUndoResults(TextWriter output, int? width, string planId, IReadOnlyList<UndoResult> results)
+    public static void WriteUndoResults(TextWriter output, int? width, string planId, IReadOnlyList<UndoResult> results, bool shorten = true)
     {
         var plain = new PlainConsole(output, width);
         var console = plain.Console;
         console.Write(new Text($"Undo of plan {planId}:\n"));
-        var table = NewTable("VMID", "Node", "Our cpu", "Old cpu", "Result", "Detail");
-        foreach (var result in results)
-        {
-            table.AddRow(
-                Cell(result.Record.VmId.ToString(CultureInfo.InvariantCulture)),
-                Cell(result.Record.Node),
-                Cell(result.Record.NewCpu),
-                Cell(result.Record.OldCpu ?? "(none)"),
-                Cell(result.Outcome switch
+        plain.Flush();
+        Fill(
+            output,
+            width,
+            shorten,
+            ["VMID", "Node", "Our cpu", "Old cpu", "Result", "Detail"],
+            results.Select(result => new[]
+            {
+                result.Record.VmId.ToString(CultureInfo.InvariantCulture),
+                result.Record.Node,
+                result.Record.NewCpu,
+                result.Record.OldCpu ?? "(none)",
+                result.Outcome switch
                 {
                     UndoOutcome.Restored => "restored",
                     UndoOutcome.AlreadyRestored => "already restored",
                     UndoOutcome.ChangedSince => "changed since",
+                    UndoOutcome.NotWritten => "not written",
                     UndoOutcome.Skipped => "skipped",
                     _ => "FAILED",
-                }),
-                Cell(result.Message));
-        }
-
-        console.Write(table);
+                },
+                result.Message,
+            }),
+            (2, 16),
+            (3, 16));
         plain.Flush();
+    }
+
+    /// <summary>The table under the width policy: names and cpu values give up room before id, node and outcome.</summary>
+    private static void Fill(TextWriter output, int? width, bool shorten, string[] headers, IEnumerable<string[]> rows, params (int Column, int Floor)[] shrinkable)
+    {
+        output.WriteLine();
+        TextTable.Write(output, width ?? TableWidth.ForConsole(), headers, rows.ToList(), shrinkable, shorten);
     }
 
     private static string Name(ApplyOutcome outcome, bool pending) => outcome switch

@@ -14,6 +14,9 @@ public enum UndoOutcome
     /// <summary>The VM already has its old value (the write never happened, or was undone before).</summary>
     AlreadyRestored,
 
+    /// <summary>The plan's write to this VM was refused or failed: nothing of ours to put back.</summary>
+    NotWritten,
+
     /// <summary>Someone changed the cpu after we wrote it: left alone.</summary>
     ChangedSince,
 
@@ -35,20 +38,25 @@ public sealed class FixUndoer(IGuestWriter writer, ILogger log)
     /// <param name="currentNodes">Where each VM is now (VMs migrate); the recorded node is used for the others.</param>
     public async Task<IReadOnlyList<UndoResult>> UndoAsync(string planId, IReadOnlyList<FixUndoRecord> records, IReadOnlyDictionary<int, string> currentNodes, CancellationToken cancellationToken)
     {
-        // A VM retried after a digest mismatch has two records: the first holds the value before the plan touched it.
-        // Last written, first undone.
+        // A VM retried after a digest mismatch has several records: the first holds the value before the plan touched
+        // it. An attempt followed by a "not written" record changed nothing. Last written, first undone.
         var perVm = records
             .Select((record, index) => (Record: record, Index: index))
             .GroupBy(x => x.Record.VmId)
             .OrderByDescending(g => g.Last().Index)
-            .Select(g => g.Last().Record with { OldCpu = g.First().Record.OldCpu })
+            .Select(g => (Record: g.Last().Record with { OldCpu = g.First().Record.OldCpu, Written = null }, MaybeWritten: MaybeWritten(g.Select(x => x.Record).ToList())))
             .ToList();
 
         var results = new List<UndoResult>();
-        foreach (var record in perVm)
+        foreach (var (record, maybeWritten) in perVm)
         {
             var node = currentNodes.TryGetValue(record.VmId, out var now) ? now : record.Node;
-            results.Add(await UndoOneAsync(planId, record, node, cancellationToken).ConfigureAwait(false));
+            var result = await UndoOneAsync(planId, record, node, cancellationToken).ConfigureAwait(false);
+
+            // Never written by this plan: whatever the VM holds now is not ours to judge.
+            results.Add(!maybeWritten && result.Outcome is UndoOutcome.ChangedSince or UndoOutcome.AlreadyRestored
+                ? result with { Outcome = UndoOutcome.NotWritten, Message = "the plan's write was refused or failed: nothing to undo" }
+                : result);
         }
 
         return results;
@@ -107,6 +115,20 @@ public sealed class FixUndoer(IGuestWriter writer, ILogger log)
         {
             return new UndoResult(record, UndoOutcome.Failed, e.Message, null);
         }
+    }
+
+    /// <summary>True unless every attempt on the VM is followed by a record saying it was not written.</summary>
+    private static bool MaybeWritten(IReadOnlyList<FixUndoRecord> records)
+    {
+        for (var i = 0; i < records.Count; i++)
+        {
+            if (records[i].Written is null && (i + 1 == records.Count || records[i + 1].Written != false))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>The value the VM will run at its next cold start: a pending value (ours, on a running VM) wins.</summary>

@@ -1,36 +1,87 @@
-using System.Diagnostics;
 using ProxClmc.Guard.Core.Guests;
 
 namespace ProxClmc.Guard.Hook;
 
-/// <summary>Sets a VM's <c>hookscript</c> option. Setting it needs root@pam, so on a node this is <c>qm set</c>.</summary>
+/// <summary>The snippet volumes a storage offers on one node, or why that node could not be asked.</summary>
+public sealed record SnippetListing(IReadOnlyList<string>? Volumes, string? Error);
+
+/// <summary>
+/// Sets a VM's <c>hookscript</c> option (it needs root@pam, so on a node: <c>qm set</c> for this node's VMs,
+/// <c>pvesh</c> for the others) and lists the snippets a storage offers on a node.
+/// </summary>
 public interface IHookscriptSetter
 {
-    Task<(bool Ok, string Message)> SetAsync(int vmId, string volume, CancellationToken cancellationToken);
+    Task<(bool Ok, string Message)> SetAsync(string node, int vmId, string volume, CancellationToken cancellationToken);
+
+    Task<SnippetListing> ListSnippetsAsync(string node, string storage, CancellationToken cancellationToken);
 }
 
-/// <summary>Runs <c>qm set &lt;vmid&gt; --hookscript &lt;volume&gt;</c>: fixed arguments, no shell, nothing taken from configs but the numeric id.</summary>
-public sealed class QmHookscriptSetter : IHookscriptSetter
+/// <summary>
+/// <c>qm set &lt;vmid&gt; --hookscript &lt;volume&gt;</c> on this node (qm acts only on local VMs), and
+/// <c>pvesh set /nodes/&lt;node&gt;/qemu/&lt;vmid&gt;/config --hookscript &lt;volume&gt;</c> for VMs on other nodes (pvesh
+/// forwards to that node). Fixed arguments, no shell; node and storage names are checked before they reach a command
+/// line; every run is bounded in output and time.
+/// </summary>
+public sealed partial class PveHookscriptSetter(string localNode, string qm = "/usr/sbin/qm", string pvesh = "/usr/bin/pvesh", TimeSpan? timeout = null) : IHookscriptSetter
 {
-    public async Task<(bool Ok, string Message)> SetAsync(int vmId, string volume, CancellationToken cancellationToken)
+    private readonly TimeSpan _timeout = timeout ?? TimeSpan.FromSeconds(60);
+
+    public async Task<(bool Ok, string Message)> SetAsync(string node, int vmId, string volume, CancellationToken cancellationToken)
     {
-        var start = new ProcessStartInfo("/usr/sbin/qm") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
-        start.ArgumentList.Add("set");
-        start.ArgumentList.Add(vmId.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        start.ArgumentList.Add("--hookscript");
-        start.ArgumentList.Add(volume);
+        if (!NameRegex().IsMatch(node))
+        {
+            return (false, $"node name '{node}' is not one Proxmox allows");
+        }
+
+        var id = vmId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var (program, arguments) = node == localNode
+            ? (qm, new[] { "set", id, "--hookscript", volume })
+            : (pvesh, new[] { "set", $"/nodes/{node}/qemu/{id}/config", "--hookscript", volume });
+        var outcome = await BoundedProcess.RunAsync(program, arguments, _timeout, cancellationToken).ConfigureAwait(false);
+        return outcome.Succeeded ? (true, "attached") : (false, outcome.Failure(program));
+    }
+
+    public async Task<SnippetListing> ListSnippetsAsync(string node, string storage, CancellationToken cancellationToken)
+    {
+        if (!NameRegex().IsMatch(node) || !NameRegex().IsMatch(storage))
+        {
+            return new SnippetListing(null, $"'{node}' or '{storage}' is not a name Proxmox allows");
+        }
+
+        var outcome = await BoundedProcess.RunAsync(
+            pvesh,
+            ["get", $"/nodes/{node}/storage/{storage}/content", "--content", "snippets", "--output-format", "json"],
+            _timeout,
+            cancellationToken,
+            maxChars: 4 * 1024 * 1024).ConfigureAwait(false);
+        if (!outcome.Succeeded)
+        {
+            return new SnippetListing(null, outcome.Failure(pvesh));
+        }
+
         try
         {
-            using var process = Process.Start(start)!;
-            var stderr = await process.StandardError.ReadToEndAsync(cancellationToken).ConfigureAwait(false);
-            await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
-            return process.ExitCode == 0 ? (true, "attached") : (false, stderr.Trim());
+            using var document = System.Text.Json.JsonDocument.Parse(outcome.StandardOutput);
+            if (document.RootElement.ValueKind != System.Text.Json.JsonValueKind.Array)
+            {
+                return new SnippetListing(null, "pvesh answered something other than a list of volumes");
+            }
+
+            return new SnippetListing(
+                document.RootElement.EnumerateArray()
+                    .Where(e => e.ValueKind == System.Text.Json.JsonValueKind.Object && e.TryGetProperty("volid", out var v) && v.ValueKind == System.Text.Json.JsonValueKind.String)
+                    .Select(e => e.GetProperty("volid").GetString()!)
+                    .ToList(),
+                null);
         }
-        catch (System.ComponentModel.Win32Exception e)
+        catch (System.Text.Json.JsonException)
         {
-            return (false, $"/usr/sbin/qm: {e.Message} (run hook attach on a Proxmox VE node)");
+            return new SnippetListing(null, "pvesh's answer is not JSON (cut short?)");
         }
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")]
+    private static partial System.Text.RegularExpressions.Regex NameRegex();
 }
 
 /// <summary>What <c>hook attach</c> does for one VM.</summary>

@@ -22,10 +22,7 @@ public sealed class PlainConsole
             ColorSystem = ColorSystemSupport.NoColors,
             Interactive = InteractionSupport.No,
         });
-        if (width is { } w)
-        {
-            Console.Profile.Width = w;
-        }
+        Console.Profile.Width = width ?? TableWidth.ForConsole();
     }
 
     public IAnsiConsole Console { get; }
@@ -49,6 +46,7 @@ public sealed class PlainConsole
         var table = new Table { Border = TableBorder.Simple, ShowRowSeparators = false };
         foreach (var header in headers)
         {
+            // Cells wrap at spaces (the node table); the guest and fix tables are laid out by TextTable.
             table.AddColumn(new TableColumn(new Text(header)) { NoWrap = false });
         }
 

@@ -13,11 +13,17 @@ public sealed class TableRenderer
     private readonly PlainConsole _plain;
     private readonly IAnsiConsole _console;
     private readonly TextWriter _writer;
+    private readonly int _width;
+    private readonly bool _shorten;
 
-    public TableRenderer(TextWriter writer, int? width)
+    /// <param name="width">Columns (<see cref="TableWidth"/>); null: the console's.</param>
+    /// <param name="shorten">False with -v: every reason whole.</param>
+    public TableRenderer(TextWriter writer, int? width, bool shorten = true)
     {
         _writer = writer;
-        _plain = new PlainConsole(writer, width);
+        _width = width ?? TableWidth.ForConsole();
+        _shorten = shorten;
+        _plain = new PlainConsole(writer, _width);
         _console = _plain.Console;
     }
 
@@ -127,33 +133,8 @@ public sealed class TableRenderer
             }
         }
 
-        string[] header = ["VMID", "Name", "Node", "CPU", "Verdict", "Reason"];
-        var widths = new int[header.Length - 1];
-        for (var c = 0; c < widths.Length; c++)
-        {
-            widths[c] = Math.Max(header[c].Length, rows.Count == 0 ? 0 : rows.Max(r => r[c].Length));
-        }
-
-        var line = new System.Text.StringBuilder();
-        void Row(string[] cells)
-        {
-            line.Clear().Append("  ");
-            for (var c = 0; c < widths.Length; c++)
-            {
-                line.Append(cells[c]).Append(' ', widths[c] - cells[c].Length + 3);
-            }
-
-            _writer.WriteLine(line.Append(cells[^1]).ToString().TrimEnd());
-        }
-
         _writer.WriteLine();
-        Row(header);
-        _writer.WriteLine("  " + new string('─', widths.Sum() + (3 * widths.Length) + header[^1].Length));
-        foreach (var row in rows)
-        {
-            Row(row);
-        }
-
+        TextTable.Write(_writer, _width, ["VMID", "Name", "Node", "CPU", "Verdict", "Reason"], rows, [(3, 16), (1, 10)], _shorten);
         _writer.WriteLine();
         _writer.WriteLine(Summary(report));
     }
@@ -164,6 +145,6 @@ public sealed class TableRenderer
             .Select(v => (Verdict: v, Count: report.Count(v)))
             .Where(x => x.Count > 0)
             .Select(x => $"{x.Count} {x.Verdict.Name()}");
-        return $"{report.Verdicts.Count} guests: {report.UnsafeCount} unsafe, {report.WarningCount} with warnings ({string.Join(", ", parts)})";
+        return $"{report.Verdicts.Count} guest{(report.Verdicts.Count == 1 ? "" : "s")}: {report.UnsafeCount} unsafe, {report.WarningCount} with warnings ({string.Join(", ", parts)})";
     }
 }

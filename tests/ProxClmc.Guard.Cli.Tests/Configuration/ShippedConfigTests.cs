@@ -21,7 +21,7 @@ public sealed class ShippedConfigTests
         { "api", "ca_file" }, { "api", "fingerprint" }, { "api", "insecure_skip_verify" }, { "api", "timeout_seconds" }, { "api", "parallelism" },
         { "api", "proxy" },
         { "policy", "baseline" }, { "policy", "strict_vendor" }, { "policy", "ignore_tags" }, { "policy", "ignore_vmids" }, { "policy", "host_cpu" },
-        { "fix", "target" }, { "fix", "include_running" }, { "fix", "undo_dir" },
+        { "fix", "target" }, { "fix", "strategy" }, { "fix", "include_running" }, { "fix", "undo_dir" }, { "fix", "plan_max_age_seconds" },
         { "daemon", "interval_seconds" },
         { "report", "json_file" }, { "report", "prometheus_textfile" },
         { "hook", "block_unsafe_start" }, { "hook", "fail_closed" }, { "hook", "chain" },

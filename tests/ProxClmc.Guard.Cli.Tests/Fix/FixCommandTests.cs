@@ -180,9 +180,10 @@ public sealed class FixCommandTests : IDisposable
         Assert.Equal("ml-train-renamed", _lab[104].Name);
         Assert.Matches(@"104\s+ml-train\s+pve4\s+x86-64-v2-AES\s+applied", _out.ToString());
 
-        // One undo record per write attempt; undo still restores each VM once, to its value before the plan.
+        // One undo record per write attempt, and one saying the refused attempt wrote nothing; undo still restores
+        // each VM once, to its value before the plan.
         var planId = Directory.GetFiles(_undoDir, "*.plan.json").Select(f => Path.GetFileName(f)[..20]).Single();
-        Assert.Equal([103, 104, 104, 105], Store.ReadUndo(planId)!.Select(r => r.VmId));
+        Assert.Equal(new (int, bool?)[] { (103, null), (104, null), (104, false), (104, null), (105, null) }, Store.ReadUndo(planId)!.Select(r => (r.VmId, r.Written)));
         var (undo, _) = await Run(new FixRequest { Undo = planId });
         Assert.Equal(ExitCodes.Ok, undo);
         Assert.Equal(("x86-64-v3", "x86-64-v4", "Skylake-Server-IBRS"), (_lab[103].Cpu, _lab[104].Cpu, _lab[105].Cpu));
@@ -343,7 +344,7 @@ public sealed class FixCommandTests : IDisposable
         Assert.Equal("x86-64-v2", _lab[theirs].Cpu);
         var text = _out.ToString();
         Assert.Matches($@"{theirs}\s+\S+\s+x86-64-v2-AES\s+\S+\s+changed since\s+changed since the fix: cpu is now x86-64-v2; left alone", text);
-        Assert.Contains("already restored", text, StringComparison.Ordinal); // the failed write never happened
+        Assert.Matches(@"not written\s+the plan's write was refused or failed: nothing to undo", text); // the failed write is marked so
         Assert.Equal(2, _log.Count(e => e.RenderMessage().Contains("undo of plan", StringComparison.Ordinal)));
     }
 

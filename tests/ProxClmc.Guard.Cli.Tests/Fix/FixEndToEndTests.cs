@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using NSubstitute;
 using ProxClmc.Guard.Cli;
+using ProxClmc.Guard.Cli.Tests.Support;
 using ProxClmc.Guard.Commands;
 using ProxClmc.Guard.Configuration;
 using ProxClmc.Guard.Core.Compliance;
@@ -165,6 +166,13 @@ public sealed class FixEndToEndTests : IAsyncLifetime
         Assert.Equal(1, _pve.CountRequests("PUT", "/qemu/104/config"));
         Assert.Equal("x86-64-v2-AES", CpuOf(103));
         Assert.Equal("x86-64-v2-AES", CpuOf(105));
+
+        // Undo restores what the plan wrote; the refused write to 104 is marked as never written, so theirs stays
+        // and the undo is complete (exit 0).
+        var (undo, undoMessage) = await Run(new FixRequest { Undo = PlanId(message) });
+        Assert.True(undo == ExitCodes.Ok, undoMessage);
+        Assert.Equal(("x86-64-v3", "x86-64-v3", "Skylake-Server-IBRS"), (CpuOf(103), CpuOf(104), CpuOf(105)));
+        Assert.Matches(@"104\s+\S+\s+x86-64-v2-AES\s+\S+\s+not written", _out.ToString());
     }
 
     [Fact]
@@ -305,6 +313,117 @@ public sealed class FixEndToEndTests : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task A_plan_with_filters_prints_the_command_that_applies_exactly_the_planned_VMs_and_values()
+    {
+        var config = WriteConfig();
+        var before = Configs();
+
+        var (planExit, planOut, planError) = await Cli("fix", "--config", config, "--vmid", "103", "--vmid", "110", "--to", "kvm64");
+
+        Assert.True(planExit == ExitCodes.Unsafe, planError);
+        Assert.Equal(before, Configs());
+        Assert.Matches(@"103\s+gitlab-runner\s+pve2\s+x86-64-v3\s+kvm64\s+change", planOut);
+        var command = Regex.Match(planError, @"run `(proxclmc-guard fix --apply \d{8}-\d{6}-[0-9a-f]{4})`");
+        Assert.True(command.Success, planError);
+
+        // Exactly what an administrator pastes (with their --config): no filters, no --to.
+        var pasted = command.Groups[1].Value.Split(' ').Skip(1).Concat(["--config", config]).ToArray();
+        var (exit, output, error) = await Cli(pasted);
+
+        Assert.True(exit == ExitCodes.Ok, error + output);
+        var after = Configs();
+        var plan = new FileFixStore(_undoDir).LoadPlan(PlanId(command.Value))!;
+        Assert.Equal([103, 110], plan.ChangeEntries().Select(e => e.VmId).Order());
+        Assert.Equal("--vmid 103 --vmid 110 --to kvm64", plan.Request);
+        foreach (var entry in plan.ChangeEntries())
+        {
+            Assert.StartsWith("kvm64", entry.NewCpu, StringComparison.Ordinal);
+            Assert.Equal(entry.NewCpu, CpuOf(entry.VmId));
+        }
+
+        foreach (var vmId in LabVms.Where(id => id is not 103 and not 110))
+        {
+            Assert.Equal(before[vmId], after[vmId]);
+        }
+
+        Assert.Equal(2, _pve.CountRequests("PUT", "/config"));
+
+        // A plan is applied once.
+        var (again, _, againError) = await Cli(pasted);
+        Assert.Equal(ExitCodes.Usage, again);
+        Assert.Contains("this plan was applied already", againError, StringComparison.Ordinal);
+        Assert.Equal(2, _pve.CountRequests("PUT", "/config"));
+    }
+
+    [Fact]
+    public async Task A_plan_older_than_plan_max_age_seconds_is_refused_and_writes_nothing()
+    {
+        var config = WriteConfig();
+        var (_, _, planError) = await Cli("fix", "--config", config, "--vmid", "103");
+        var planId = PlanId(planError);
+
+        var later = new FixedClock(DateTimeOffset.UtcNow.AddSeconds(3601));
+        var (exit, _, error) = await Cli(_ => null, later, "fix", "--config", config, "--apply", planId);
+
+        Assert.Equal(ExitCodes.Usage, exit);
+        Assert.Contains($"--apply {planId}: the plan is 60 minutes old, older than fix.plan_max_age_seconds (60 minutes); make a new plan", error, StringComparison.Ordinal);
+        Assert.Equal(0, _pve.CountRequests("PUT", "/config"));
+    }
+
+    [Fact]
+    public async Task A_plan_made_against_another_cluster_is_refused_and_writes_nothing()
+    {
+        var config = WriteConfig();
+        var (_, _, planError) = await Cli("fix", "--config", config, "--vmid", "103");
+        var planId = PlanId(planError);
+        var planFile = Path.Combine(_undoDir, planId + ".plan.json");
+        var text = File.ReadAllText(planFile);
+        Assert.Contains("\"cluster\": \"lab\"", text, StringComparison.Ordinal);
+        File.WriteAllText(planFile, text.Replace("\"cluster\": \"lab\"", "\"cluster\": \"prod\"", StringComparison.Ordinal));
+
+        var (exit, _, error) = await Cli("fix", "--config", config, "--apply", planId);
+
+        Assert.Equal(ExitCodes.Usage, exit);
+        Assert.Contains($"--apply {planId}: the plan was made against cluster 'prod', this is cluster 'lab'", error, StringComparison.Ordinal);
+        Assert.Equal(0, _pve.CountRequests("PUT", "/config"));
+    }
+
+    [Fact]
+    public async Task Apply_with_a_plan_id_takes_no_filters()
+    {
+        var config = WriteConfig();
+
+        var (exit, _, error) = await Cli("fix", "--config", config, "--apply", "20261123-130501-ab12", "--vmid", "103");
+
+        Assert.Equal(ExitCodes.Usage, exit);
+        Assert.Contains("takes only the plan id", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_dry_run_from_a_snapshot_leaves_the_file_system_unchanged_unless_asked_to_save_the_plan()
+    {
+        var config = WriteConfig();
+        var before = Listing(_undoDir);
+
+        var (exit, _, error) = await Cli("fix", "--config", config, "--from", RepoPaths.LabCluster);
+
+        Assert.Equal(ExitCodes.Unsafe, exit);
+        Assert.Contains("a dry run from --from: nothing saved", error, StringComparison.Ordinal);
+        Assert.Equal(before, Listing(_undoDir));
+
+        var file = Path.Combine(_undoDir, "reviewed-plan.json");
+        var (saved, _, savedError) = await Cli("fix", "--config", config, "--from", RepoPaths.LabCluster, "--save-plan", file);
+
+        Assert.Equal(ExitCodes.Unsafe, saved);
+        Assert.Contains($"nothing saved but {file}", savedError, StringComparison.Ordinal);
+        Assert.Equal(before.Append(file).Order(StringComparer.Ordinal), Listing(_undoDir));
+        Assert.Contains("\"entries\"", File.ReadAllText(file), StringComparison.Ordinal);
+    }
+
+    private static string[] Listing(string directory) =>
+        Directory.GetFileSystemEntries(directory, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToArray();
+
     private string WriteConfig()
     {
         Directory.CreateDirectory(_undoDir);
@@ -312,6 +431,7 @@ public sealed class FixEndToEndTests : IAsyncLifetime
         File.WriteAllText(config, $"""
             [facts]
             source = "api"
+            cache_file = "{_undoDir}/facts-cache.json"
 
             [api]
             url = "{_pve.Url}"
@@ -327,11 +447,13 @@ public sealed class FixEndToEndTests : IAsyncLifetime
 
     private static Task<(int ExitCode, string Out, string Error)> Cli(params string[] args) => Cli(_ => null, args);
 
-    private static async Task<(int ExitCode, string Out, string Error)> Cli(Func<string, string?> environment, params string[] args)
+    private static Task<(int ExitCode, string Out, string Error)> Cli(Func<string, string?> environment, params string[] args) => Cli(environment, TimeProvider.System, args);
+
+    private static async Task<(int ExitCode, string Out, string Error)> Cli(Func<string, string?> environment, TimeProvider clock, params string[] args)
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        var cli = new GuardCli(new CliEnvironment { Out = output, Error = error, OutputWidth = 240, GetEnvironmentVariable = environment, HostName = () => "pve1" });
+        var cli = new GuardCli(new CliEnvironment { Out = output, Error = error, OutputWidth = 240, GetEnvironmentVariable = environment, HostName = () => "pve1", Clock = clock });
         var exit = await cli.InvokeAsync(args);
         return (exit, output.ToString(), error.ToString());
     }

@@ -128,7 +128,8 @@ public sealed class SnapshotHardeningTests : IDisposable
         File.Delete(config);
         LocalUser.Run("mkfifo", config);
 
-        var result = GuardRun.Run("scan", "--from", from);
+        // -v: the table keeps the whole reason (with the snapshot's long path) instead of shortening it to the width.
+        var result = GuardRun.Run("scan", "--from", from, "-v");
 
         Assert.True(result.Exit == 3, result.ToString());
         Assert.Contains(result.OutLines, l => l.Contains("100", StringComparison.Ordinal) && l.Contains("invalid-config", StringComparison.Ordinal) && l.Contains("is a FIFO, not a regular file", StringComparison.Ordinal));

@@ -160,7 +160,7 @@ public sealed class SystemdUnitTests(ITestOutputHelper output) : IDisposable
         var scan = Settings("proxclmc-guard-scan.service");
 
         Assert.Equal(["oneshot"], scan["Service.Type"]);
-        Assert.Equal(["/usr/bin/proxclmc-guard scan --log-target journal --write-reports"], scan["Service.ExecStart"]);
+        Assert.Equal(["/usr/bin/proxclmc-guard scan --log-target journal --write-reports --once-per-cluster"], scan["Service.ExecStart"]);
         Assert.Equal(["1 2"], scan["Service.SuccessExitStatus"]);
         Assert.Equal(["proxclmc-guard"], scan["Service.StateDirectory"]);
     }
@@ -218,6 +218,11 @@ public sealed class SystemdUnitTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(["yes"], service["Service.NoNewPrivileges"]);
         Assert.Equal(["AF_UNIX AF_INET AF_INET6"], service["Service.RestrictAddressFamilies"]);
         Assert.Equal("-/var/lib/prometheus/node-exporter", service["Service.ReadWritePaths"][0]);
+        // The scan also takes the cluster lock and records its scan under /etc/pve/priv (one scanner per cluster).
+        if (unit == "proxclmc-guard-scan.service")
+        {
+            Assert.Equal(["-/var/lib/prometheus/node-exporter", "-/etc/pve/priv"], service["Service.ReadWritePaths"]);
+        }
         Assert.False(service.ContainsKey("Service.ProcSubset"), "ProcSubset=pid would hide /proc/cpuinfo");
         Assert.Equal(["1G"], service["Service.MemoryMax"]);
     }

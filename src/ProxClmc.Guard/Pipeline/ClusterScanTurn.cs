@@ -1,0 +1,181 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using ProxClmc.Guard.Core.Cluster;
+using ProxClmc.Guard.Infrastructure.IO;
+
+namespace ProxClmc.Guard.Pipeline;
+
+/// <summary>Whether this node runs the scheduled scan, and why.</summary>
+/// <param name="Finish">Called after the scan with whether it reached an answer: records the scan for the period
+/// (only then: a node that cannot read the cluster leaves the turn to the others) and releases the lock.</param>
+public sealed record ScanTurn(bool Mine, string Reason, Action<bool>? Finish = null);
+
+/// <summary>
+/// One scanner per cluster. The timer runs on every node (each publishes its own facts); the cluster-wide scan runs
+/// only on the node that holds the cluster lock <c>/etc/pve/priv/lock/proxclmc-guard-scan</c>, and only when no other
+/// node has finished one within the last period. Nodes that are not on turn exit 0 quietly.
+/// </summary>
+/// <remarks>
+/// Follows pmxcfs's own lock mechanism as pve-cluster's cfs_lock uses it (github.com/proxmox/pve-cluster,
+/// src/PVE/Cluster.pm cfs_lock, src/pmxcfs/cfs-plug-memdb.c utimens, src/pmxcfs/memdb.c CFS_LOCK_TIMEOUT; commit
+/// 7091d92e): a lock is a directory under /etc/pve/priv/lock, held by whoever's mkdir succeeds and released with
+/// rmdir; a waiter asks for a stale lock to be dropped by setting its mtime to 0 (utime 0, 0), which pmxcfs honours
+/// once the lock has existed unchanged for more than 120 seconds. Without /etc/pve/priv/lock (pmxcfs not mounted),
+/// the lowest online node id scans: online as /etc/pve/.members says, else every node of corosync.conf.
+/// </remarks>
+public static class ClusterScanTurn
+{
+    public const string LockName = "proxclmc-guard-scan";
+
+    public const string MarkerName = "proxclmc-guard-last-scan";
+
+    private const int MaxMarkerBytes = 4096;
+
+    public static ScanTurn Take(string pveRoot, string localNode, ClusterMembership membership, TimeSpan period, TimeProvider clock)
+    {
+        var lockRoot = Path.Combine(pveRoot, "priv", "lock");
+        if (!Directory.Exists(lockRoot))
+        {
+            return LowestOnlineNode(pveRoot, localNode, membership);
+        }
+
+        var lockPath = Path.Combine(lockRoot, LockName);
+        if (!ExclusiveDirectory.TryCreate(lockPath))
+        {
+            // Held: ask pmxcfs to drop it if it is stale (older than 120 s), then try once more, as cfs_lock does.
+            RequestUnlock(lockPath);
+            if (!ExclusiveDirectory.TryCreate(lockPath))
+            {
+                return new ScanTurn(false, $"another node holds the cluster scan lock {lockPath}");
+            }
+        }
+
+        var markerPath = Path.Combine(pveRoot, "priv", MarkerName);
+        var now = clock.GetUtcNow();
+        if (ReadMarker(markerPath) is { } last && last.Node != localNode && last.At <= now && now - last.At < MinimumGap(period))
+        {
+            Release(lockPath);
+            return new ScanTurn(false, $"{last.Node} scanned the cluster {(int)(now - last.At).TotalMinutes} minutes ago");
+        }
+
+        return new ScanTurn(true, $"holds the cluster scan lock {lockPath}", answered =>
+        {
+            try
+            {
+                if (answered)
+                {
+                    WriteMarker(markerPath, localNode, clock.GetUtcNow());
+                }
+            }
+            finally
+            {
+                Release(lockPath);
+            }
+        });
+    }
+
+    /// <summary>The timer fires hourly with up to 10 minutes' random delay: a scan less than period - 10 min ago counts for this period.</summary>
+    public static TimeSpan MinimumGap(TimeSpan period) =>
+        period > TimeSpan.FromMinutes(20) ? period - TimeSpan.FromMinutes(10) : period / 2;
+
+    private static ScanTurn LowestOnlineNode(string pveRoot, string localNode, ClusterMembership membership)
+    {
+        var online = OnlineNodeIds(Path.Combine(pveRoot, ".members"));
+        var candidates = membership.Nodes
+            .Where(n => n.NodeId is not null && (online is null || online.Contains(n.Name)))
+            .OrderBy(n => n.NodeId)
+            .ToList();
+        if (candidates.Count == 0 || membership.Nodes.All(n => n.Name != localNode))
+        {
+            // A one-node setup, or this node is not in corosync.conf: no other node would scan for it.
+            return new ScanTurn(true, "no cluster lock and no other node to scan");
+        }
+
+        var first = candidates[0].Name;
+        return first == localNode
+            ? new ScanTurn(true, $"no cluster lock ({pveRoot}/priv/lock); this node has the lowest online node id")
+            : new ScanTurn(false, $"no cluster lock ({pveRoot}/priv/lock); {first} has the lowest online node id and scans");
+    }
+
+    /// <summary>The names of online nodes from pmxcfs's .members, or null when it cannot be read.</summary>
+    private static HashSet<string>? OnlineNodeIds(string path)
+    {
+        try
+        {
+            var info = new FileInfo(path);
+            if (!info.Exists || info.Length > 1024 * 1024)
+            {
+                return null;
+            }
+
+            using var document = JsonDocument.Parse(File.ReadAllBytes(path));
+            if (!document.RootElement.TryGetProperty("nodelist", out var nodes) || nodes.ValueKind != JsonValueKind.Object)
+            {
+                return null;
+            }
+
+            return nodes.EnumerateObject()
+                .Where(n => n.Value.ValueKind == JsonValueKind.Object && n.Value.TryGetProperty("online", out var o) && o.ValueKind == JsonValueKind.Number && o.GetInt32() == 1)
+                .Select(n => n.Name)
+                .ToHashSet(StringComparer.Ordinal);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or FormatException or InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
+    private static void RequestUnlock(string lockPath)
+    {
+        try
+        {
+            Directory.SetLastWriteTimeUtc(lockPath, DateTime.UnixEpoch);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Gone in between, or not ours to touch: the second mkdir decides.
+        }
+    }
+
+    private static void Release(string lockPath)
+    {
+        try
+        {
+            Directory.Delete(lockPath);
+        }
+        catch (DirectoryNotFoundException)
+        {
+            // Expired and dropped by pmxcfs while we scanned.
+        }
+    }
+
+    private static (string Node, DateTimeOffset At)? ReadMarker(string path)
+    {
+        try
+        {
+            var info = new FileInfo(path);
+            if (!info.Exists || info.Length > MaxMarkerBytes)
+            {
+                return null;
+            }
+
+            var parts = Encoding.UTF8.GetString(File.ReadAllBytes(path)).Trim().Split(' ');
+            return parts.Length == 2 && long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) && seconds < 253402300799
+                ? (parts[0], DateTimeOffset.FromUnixTimeSeconds(seconds))
+                : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Temporary file and rename (pmxcfs allows both; it refuses chmod to anything but 0600 under priv/).</summary>
+    private static void WriteMarker(string path, string node, DateTimeOffset at)
+    {
+        var temporary = path + ".tmp." + Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+        File.WriteAllText(temporary, $"{node} {at.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)}\n");
+        File.Move(temporary, path, overwrite: true);
+    }
+}

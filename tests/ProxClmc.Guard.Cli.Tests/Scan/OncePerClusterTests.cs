@@ -1,0 +1,135 @@
+using ProxClmc.Guard.Cli.Tests.Support;
+using ProxClmc.Guard.Core.Cluster;
+using ProxClmc.Guard.Pipeline;
+using ProxClmc.Guard.Testing;
+
+namespace ProxClmc.Guard.Cli.Tests.Scan;
+
+/// <summary>
+/// One scanner per cluster: every node's timer runs <c>scan --once-per-cluster</c>; only the node holding the
+/// cluster lock (a directory under &lt;pve_root&gt;/priv/lock, simulated here in a temporary tree) scans.
+/// </summary>
+public sealed class OncePerClusterTests : IDisposable
+{
+    private static readonly TimeSpan Hour = TimeSpan.FromHours(1);
+    private readonly TempTree _pve = new TempTree().CopyFrom(RepoPaths.LabCluster);
+
+    public void Dispose() => _pve.Dispose();
+
+    private string LockDir => _pve.PathOf("priv", "lock", ClusterScanTurn.LockName);
+
+    private string Marker => _pve.PathOf("priv", ClusterScanTurn.MarkerName);
+
+    private ClusterMembership Lab => CorosyncConfig.Parse(File.ReadAllText(_pve.PathOf("corosync.conf")), "corosync.conf").GetValueOrThrow();
+
+    private string Config(string node)
+    {
+        var path = _pve.PathOf("proxclmc-guard-" + node + ".toml");
+        File.WriteAllText(path, $"""
+            [cluster]
+            pve_root = "{_pve.Root}"
+            corosync_conf = "{_pve.PathOf("corosync.conf")}"
+            local_node = "{node}"
+
+            [facts]
+            source = "local"
+            local_cpuinfo = "{_pve.PathOf("nodes", node, "cpuinfo")}"
+            cache_file = "{_pve.PathOf("facts-cache.json")}"
+            """);
+        return path;
+    }
+
+    [Fact]
+    public void The_node_that_takes_the_lock_scans_records_the_scan_and_releases_the_lock()
+    {
+        Directory.CreateDirectory(_pve.PathOf("priv", "lock"));
+
+        var result = GuardRun.Run("scan", "--config", Config("pve2"), "--once-per-cluster", "--allow-partial");
+
+        Assert.Contains("Cluster CPU type:", result.Out, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(LockDir), "the lock is released after the scan");
+        Assert.Equal($"pve2 {GuardRun.Now.ToUnixTimeSeconds()}\n", File.ReadAllText(Marker));
+    }
+
+    [Fact]
+    public void A_node_that_finds_the_lock_held_exits_0_quietly_with_a_debug_line()
+    {
+        Directory.CreateDirectory(LockDir); // another node is scanning
+
+        var quiet = GuardRun.Run("scan", "--config", Config("pve3"), "--once-per-cluster");
+        var verbose = GuardRun.Run("scan", "--config", Config("pve3"), "--once-per-cluster", "-v");
+
+        Assert.Equal((0, "", ""), (quiet.Exit, quiet.Out, quiet.Error));
+        Assert.Equal(0, verbose.Exit);
+        Assert.Equal("", verbose.Out);
+        Assert.Contains($"Not scanning on pve3: another node holds the cluster scan lock {LockDir}", verbose.Error, StringComparison.Ordinal);
+        Assert.True(Directory.Exists(LockDir), "someone else's lock is left alone");
+        Assert.False(File.Exists(Marker));
+    }
+
+    [Fact]
+    public void A_scan_by_another_node_within_the_period_counts_for_this_node_too()
+    {
+        Directory.CreateDirectory(_pve.PathOf("priv", "lock"));
+        File.WriteAllText(Marker, $"pve1 {GuardRun.Now.AddMinutes(-20).ToUnixTimeSeconds()}\n");
+
+        var result = GuardRun.Run("scan", "--config", Config("pve4"), "--once-per-cluster", "-v");
+
+        Assert.Equal(0, result.Exit);
+        Assert.Equal("", result.Out);
+        Assert.Contains("Not scanning on pve4: pve1 scanned the cluster 20 minutes ago", result.Error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(LockDir));
+    }
+
+    [Fact]
+    public void A_scan_older_than_the_period_and_a_garbled_record_do_not_hold_the_turn()
+    {
+        Directory.CreateDirectory(_pve.PathOf("priv", "lock"));
+        var clock = new FixedClock(GuardRun.Now);
+
+        File.WriteAllText(Marker, $"pve1 {GuardRun.Now.AddMinutes(-55).ToUnixTimeSeconds()}\n");
+        var turn = ClusterScanTurn.Take(_pve.Root, "pve4", Lab, Hour, clock);
+        Assert.True(turn.Mine, turn.Reason);
+        turn.Finish!(false); // no answer: the turn is not recorded
+        Assert.StartsWith("pve1 ", File.ReadAllText(Marker), StringComparison.Ordinal);
+        Assert.False(Directory.Exists(LockDir));
+
+        File.WriteAllText(Marker, "pve1 \u0000garbage 99999999999999999999\n");
+        var again = ClusterScanTurn.Take(_pve.Root, "pve4", Lab, Hour, clock);
+        Assert.True(again.Mine, again.Reason);
+        again.Finish!(true);
+        Assert.Equal($"pve4 {GuardRun.Now.ToUnixTimeSeconds()}\n", File.ReadAllText(Marker));
+    }
+
+    [Fact]
+    public void Without_the_lock_directory_the_lowest_online_node_id_scans()
+    {
+        // No <pve_root>/priv/lock: pmxcfs is not there. .members says pve1 is offline, so pve2 (id 2) scans.
+        File.WriteAllText(_pve.PathOf(".members"), """
+            {"nodename": "pve3", "version": 7, "cluster": {"name": "lab", "version": 4, "nodes": 4, "quorate": 1},
+             "nodelist": {"pve1": {"id": 1, "online": 0}, "pve2": {"id": 2, "online": 1}, "pve3": {"id": 3, "online": 1}, "pve4": {"id": 4, "online": 1}}}
+            """);
+        var clock = new FixedClock(GuardRun.Now);
+
+        var pve2 = ClusterScanTurn.Take(_pve.Root, "pve2", Lab, Hour, clock);
+        var pve3 = ClusterScanTurn.Take(_pve.Root, "pve3", Lab, Hour, clock);
+
+        Assert.True(pve2.Mine, pve2.Reason);
+        Assert.False(pve3.Mine);
+        Assert.Contains("pve2 has the lowest online node id and scans", pve3.Reason, StringComparison.Ordinal);
+
+        // Without .members every node of corosync.conf counts: pve1.
+        File.Delete(_pve.PathOf(".members"));
+        Assert.True(ClusterScanTurn.Take(_pve.Root, "pve1", Lab, Hour, clock).Mine);
+        Assert.False(ClusterScanTurn.Take(_pve.Root, "pve2", Lab, Hour, clock).Mine);
+    }
+
+    [Fact]
+    public void Once_per_cluster_cannot_be_combined_with_from()
+    {
+        var result = GuardRun.Run("scan", "--from", GuardRun.Lab, "--once-per-cluster");
+
+        Assert.Equal(64, result.Exit);
+        Assert.Contains("cannot be combined with --from", result.Error, StringComparison.Ordinal);
+    }
+}
