@@ -1,16 +1,55 @@
 #!/bin/sh
-# The scale figures in one command: builds Release, runs the scale harness with the issue's parameters
-# (64 nodes, 10,000 VMs, 2 ms per API request; 32 SSH nodes at 200 ms), the BenchmarkDotNet suite with a
-# short job, then every fuzzer with 10,000 cases. Extra arguments go to the harness (e.g. --parallelism 32).
-# Needs root and openssh-server for the SSH row (it is skipped otherwise); /usr/bin/time (package "time") for peak RSS.
+# The client-cost figures in one command: every row of the table in README "Measured speed", each printed next to its
+# goal and the reference it is compared with, measured in the same run.
+#
+#   tools/bench.sh [--fuzz] [--profile DIR] [harness options: --proxclmc PATH, --format json, --cases ssh,hook, --runs N, ...]
+#
+# Builds the NativeAOT binary when missing (tools/publish-aot.sh) and the Release build, then runs the scale harness
+# with the issue's parameters (64 nodes, 10,000 VMs, 2 ms per API request, parallelism 8; 32 SSH nodes at 200 ms; one
+# SSH node; one hook decision against --version), counting instructions with valgrind where it is installed (a ratio
+# that load on the machine does not move), then the BenchmarkDotNet suite (allocations of evaluation, table rendering
+# and the parsers). ProxCLMC is compared only when --proxclmc gives a binary built elsewhere.
+# --profile DIR keeps the callgrind profiles (--version, hook decision, baseline over SSH of one node) and prints the
+# top inclusive functions of each. --fuzz also runs every fuzzer with 10,000 cases.
+# Needs root and openssh-server for the SSH rows (skipped otherwise), python3 for CPU times.
 set -eu
 cd "$(dirname "$0")/.."
 bench=tests/ProxClmc.Guard.Benchmarks
+fuzz=0
+profile=""
+format=table
+pass=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --fuzz) fuzz=1 ;;
+    --profile) profile=$(realpath -m "$2"); shift ;;
+    --format) format=$2; pass="$pass --format $2"; shift ;;
+    *) pass="$pass $1" ;;
+  esac
+  shift
+done
 
-dotnet build -c Release "$bench"
-dotnet run -c Release --no-build --project "$bench" -- scale --nodes 64 --vms 10000 --latency-ms 2 --ssh-nodes 32 --ssh-delay-ms 200 "$@"
+[ -x artifacts/aot/proxclmc-guard ] || tools/publish-aot.sh >&2
+dotnet build -c Release "$bench" -v q -nologo >&2
+instructions=""
+command -v valgrind >/dev/null && instructions="--instructions"
+[ -n "$profile" ] && instructions="--profile-dir $profile"
+# shellcheck disable=SC2086 # the options are words
+dotnet run -c Release --no-build --project "$bench" -- scale --nodes 64 --vms 10000 --latency-ms 2 --parallelism 8 \
+  --ssh-nodes 32 --ssh-delay-ms 200 --aot artifacts/aot/proxclmc-guard $instructions $pass
+
+if [ -n "$profile" ] && command -v callgrind_annotate >/dev/null; then
+  for f in "$profile"/callgrind.*.out; do
+    echo "== $(basename "$f"): top inclusive functions"
+    callgrind_annotate --inclusive=yes "$f" 2>/dev/null | grep -E '^ *[0-9,]+ ' | head -25 | cut -c1-200
+  done
+fi
+
+[ "$format" = json ] && exit 0
 dotnet run -c Release --no-build --project "$bench" -- bench --filter '*' --job short
 
-for project in tests/ProxClmc.Guard.Core.Tests tests/ProxClmc.Guard.Cli.Tests tests/ProxClmc.Guard.Infrastructure.Tests; do
-  PROXCLMC_FUZZ_CASES=10000 dotnet test "$project" --filter "FullyQualifiedName~Fuzz|FullyQualifiedName~Arbitrary_bytes|FullyQualifiedName~Any_name_and_value"
-done
+if [ "$fuzz" = 1 ]; then
+  for project in tests/ProxClmc.Guard.Core.Tests tests/ProxClmc.Guard.Cli.Tests tests/ProxClmc.Guard.Infrastructure.Tests; do
+    PROXCLMC_FUZZ_CASES=10000 dotnet test "$project" --filter "FullyQualifiedName~Fuzz|FullyQualifiedName~Arbitrary_bytes|FullyQualifiedName~Any_name_and_value"
+  done
+fi

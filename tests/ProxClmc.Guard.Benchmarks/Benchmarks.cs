@@ -90,3 +90,26 @@ public class ComplianceBenchmarks
         new ComplianceEvaluator(ScaleInputs.BaselineOf(_facts), CpuCatalog.Default, new GuardPolicy(), _custom)
             .EvaluateAll(_guests, DateTimeOffset.UnixEpoch);
 }
+
+/// <summary>The guest table of 10,000 guests (the CLI's table output without the process around it).</summary>
+[MemoryDiagnoser]
+public class RenderingBenchmarks
+{
+    private ComplianceReport _report = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var facts = ScaleInputs.NodeFactsOf(64);
+        _report = new ComplianceEvaluator(ScaleInputs.BaselineOf(facts), CpuCatalog.Default, new GuardPolicy(), ScaleInputs.LabCustomModels())
+            .EvaluateAll(ScaleInputs.GuestsOf(10_000, 64), DateTimeOffset.UnixEpoch);
+    }
+
+    [Benchmark(Description = "TableRenderer.WriteGuests, 10,000 guests")]
+    public int WriteGuests10000()
+    {
+        var writer = new StringWriter();
+        new ProxClmc.Guard.Rendering.TableRenderer(writer, 120).WriteGuests(_report);
+        return writer.GetStringBuilder().Length;
+    }
+}

@@ -15,6 +15,8 @@ namespace ProxClmc.Guard.Benchmarks;
 /// <summary>What <c>scale</c> runs: the issue's parameters by default, a small cluster with <c>--smoke</c>.</summary>
 public sealed record ScaleOptions
 {
+    public const string Usage = "scale [--smoke] [--nodes N] [--vms N] [--latency-ms N] [--ssh-nodes N] [--ssh-delay-ms N] [--parallelism N] [--runs N] [--in-process] [--cli PATH] [--aot PATH] [--proxclmc PATH] [--instructions] [--profile-dir DIR] [--cases in-process,api,table,ssh,hook] [--format table|json]";
+
     public int Nodes { get; init; } = 64;
 
     public int Vms { get; init; } = 10_000;
@@ -28,20 +30,43 @@ public sealed record ScaleOptions
     /// <summary>[api] and [ssh] parallelism; null keeps the tool's defaults.</summary>
     public int? Parallelism { get; init; }
 
+    /// <summary>How often each short run (one SSH node, one hook decision, --version) is repeated; the median counts.</summary>
+    public int Runs { get; init; } = 7;
+
     public bool Smoke { get; init; }
 
-    /// <summary>Run the CLI inside this process (peak RSS then includes the harness and the fake) instead of as a child.</summary>
+    /// <summary>Run the CLI (and the fake Proxmox) inside this process instead of as children: no per-process CPU, RSS is the harness's.</summary>
     public bool InProcess { get; init; }
 
     /// <summary>The proxclmc-guard binary to run as a child; default: the Release build in the repository.</summary>
     public string? CliPath { get; init; }
+
+    /// <summary>The NativeAOT binary for the SSH, hook and --version rows; default: artifacts/aot/proxclmc-guard when it exists.</summary>
+    public string? AotPath { get; init; }
+
+    /// <summary>A ProxCLMC binary built elsewhere: run side by side on the same sshd nodes.</summary>
+    public string? ProxClmcPath { get; init; }
+
+    /// <summary>Also count instructions (valgrind's callgrind) of --version and one hook decision: a ratio that load does not move.</summary>
+    public bool Instructions { get; init; }
+
+    /// <summary>Keep the callgrind profiles (--version, one hook decision, baseline over SSH of one node) in this folder; implies <see cref="Instructions"/>.</summary>
+    public string? ProfileDir { get; init; }
+
+    /// <summary>Which groups of cases run (default: all): in-process, api, table, ssh, hook.</summary>
+    public IReadOnlySet<string> Cases { get; init; } = new HashSet<string>(AllCases);
+
+    public static readonly string[] AllCases = ["in-process", "api", "table", "ssh", "hook"];
+
+    /// <summary>"table" (default) or "json": one object per case.</summary>
+    public string Format { get; init; } = "table";
 
     public static ScaleOptions Parse(IReadOnlyList<string> args)
     {
         var options = new ScaleOptions();
         if (args.Contains("--smoke"))
         {
-            options = options with { Smoke = true, Nodes = 8, Vms = 1000, SshNodes = 4 };
+            options = options with { Smoke = true, Nodes = 8, Vms = 1000, SshNodes = 4, Runs = 1 };
         }
 
         for (var i = 0; i < args.Count; i++)
@@ -59,9 +84,24 @@ public sealed record ScaleOptions
                 "--ssh-nodes" => options with { SshNodes = NextInt() },
                 "--ssh-delay-ms" => options with { SshDelayMs = NextInt() },
                 "--parallelism" => options with { Parallelism = Math.Max(1, NextInt()) },
+                "--runs" => options with { Runs = Math.Max(1, NextInt()) },
                 "--in-process" => options with { InProcess = true },
                 "--cli" => options with { CliPath = Next() },
-                _ => throw new ArgumentException($"unknown option '{args[i]}' (scale [--smoke] [--nodes N] [--vms N] [--latency-ms N] [--ssh-nodes N] [--ssh-delay-ms N] [--parallelism N] [--in-process] [--cli PATH])"),
+                "--aot" => options with { AotPath = Path.GetFullPath(Next()) },
+                "--proxclmc" => options with { ProxClmcPath = Path.GetFullPath(Next()) },
+                "--instructions" => options with { Instructions = true },
+                "--cases" => options with
+                {
+                    Cases = Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) is var cases && cases.All(AllCases.Contains)
+                        ? cases.ToHashSet()
+                        : throw new ArgumentException($"--cases: a comma-separated list of {string.Join(", ", AllCases)}, got '{args[i]}'"),
+                },
+                "--profile-dir" => options with { ProfileDir = Path.GetFullPath(Next()), Instructions = true },
+                "--format" => options with
+                {
+                    Format = Next() is "table" or "json" ? args[i] : throw new ArgumentException($"--format: table or json, got '{args[i]}'"),
+                },
+                _ => throw new ArgumentException($"unknown option '{args[i]}' ({Usage})"),
             };
         }
 
@@ -69,86 +109,116 @@ public sealed record ScaleOptions
     }
 }
 
+/// <summary>One named number of a case, with its unit.</summary>
+public sealed record ScaleValue(string Name, double Value, string Unit);
+
 /// <summary>One row of the figures table.</summary>
 public sealed record ScaleFigure(string Case, TimeSpan Wall, long? PeakRssKiB, int? Requests, string Goal, bool? Met, string Detail = "")
 {
     /// <summary>User + system CPU time of the CLI process (child runs only): wall time far above it means waiting, close to or above it means computing.</summary>
     public TimeSpan? Cpu { get; init; }
+
+    /// <summary>CPU time the fake Proxmox's process spent during the run (it runs in its own process).</summary>
+    public TimeSpan? ServerCpu { get; init; }
+
+    /// <summary>The case's headline figure as the issue states it (e.g. "412 µs/request", "1.34x faster").</summary>
+    public ScaleValue? Figure { get; init; }
+
+    /// <summary>What the figure is compared with, measured in the same run (e.g. OpenSSH's ssh on the same nodes).</summary>
+    public string Reference { get; init; } = "";
+
+    /// <summary>Every number of the case (wall, CPU, RSS, ratios, reference figures), for --format json.</summary>
+    public IReadOnlyList<ScaleValue> Values { get; init; } = [];
 }
 
 /// <summary>
-/// The scale harness: generated clusters in the real formats, the real CLI against the fake Proxmox over HTTPS and
-/// against real sshd nodes, timed end to end with the peak memory of the process that ran it.
+/// The scale harness: generated clusters in the real formats, the real CLI against the fake Proxmox over HTTPS (in its
+/// own process) and against real sshd nodes, timed end to end with the CPU time and peak memory of each process, each
+/// figure printed next to its goal and the reference it is measured against in the same run.
 /// </summary>
 /// <remarks>
-/// Peak RSS: by default the CLI runs as a child process under <c>/usr/bin/time -f %M</c> (the kernel's ru_maxrss of
-/// that process alone, so the fake Proxmox serving it is not counted). With <c>--in-process</c> (or without the
-/// binary or /usr/bin/time) it is this process's VmHWM, which includes the harness and the fake: an upper bound.
+/// Child processes run under a small python3 runner that waits for them with wait4(2): wall time, user + system CPU
+/// (of the child and everything it waited for) and ru_maxrss of that child alone. The fake Proxmox's CPU comes from
+/// /proc/&lt;pid&gt;/stat before and after each run. With <c>--in-process</c> the CLI and the fake run inside this
+/// process: no CPU figures, and RSS is this process's VmHWM (an upper bound).
 /// </remarks>
 public static class ScaleHarness
 {
-    public const string TimeBinary = "/usr/bin/time";
+    private const string Python = "/usr/bin/python3";
 
-    /// <summary>Runs every case and prints the table; 0 when every run gave an answer, 1 when one failed (never on time).</summary>
+    // Runs argv[3:] argv[2] times; writes one JSON list [wall s, user s, system s, maxrss KiB, exit] per run to argv[1].
+    private const string RunnerScript = """
+        import json, os, sys, time
+        out, runs, cmd = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+        rows = []
+        for _ in range(runs):
+            t = time.monotonic()
+            pid = os.posix_spawnp(cmd[0], cmd, os.environ)
+            _, status, ru = os.wait4(pid, 0)
+            rows.append([time.monotonic() - t, ru.ru_utime, ru.ru_stime, ru.ru_maxrss, os.waitstatus_to_exitcode(status)])
+        with open(out, "w") as f:
+            json.dump(rows, f)
+        """;
+
+    /// <summary>Runs every case and prints the figures; 0 when every run gave an answer, 1 when one failed (never on time).</summary>
     public static async Task<int> RunAsync(ScaleOptions options, TextWriter output, CancellationToken cancellationToken = default)
     {
         var figures = new List<ScaleFigure>();
         var errors = new List<string>();
+        var notes = new List<string>();
         var cli = options.InProcess ? null : options.CliPath ?? DefaultCliPath();
-        if (cli is not null && (!File.Exists(cli) || !File.Exists(TimeBinary)))
+        if (cli is not null && (!File.Exists(cli) || !File.Exists(Python)))
         {
-            output.WriteLine($"note: {cli} or {TimeBinary} not found; running the CLI in-process (peak RSS includes the harness and the fake)");
+            notes.Add($"{cli} or {Python} not found; running the CLI in-process (no CPU figures; peak RSS includes the harness and the fake)");
             cli = null;
         }
 
-        output.WriteLine($"scale: {options.Nodes} nodes, {options.Vms} VMs, {options.LatencyMs} ms per API request, {options.SshNodes} SSH nodes at {options.SshDelayMs} ms"
-            + (options.Parallelism is { } p ? $", parallelism {p}" : ", default parallelism")
-            + (cli is null ? ", CLI in-process" : $", CLI {cli}"));
+        var aot = options.AotPath ?? (File.Exists(DefaultAotPath()) ? DefaultAotPath() : null);
+        if (aot is not null && !File.Exists(aot))
+        {
+            notes.Add($"{aot} not found (tools/publish-aot.sh builds it); the NativeAOT rows use the JIT build");
+            aot = null;
+        }
 
-        figures.Add(EvaluateInProcess(options.Vms, options.Nodes));
-        figures.Add(ParseCpuInfoInProcess(512));
+        var native = cli is null ? null : aot ?? cli;
+        var header = $"scale: {options.Nodes} nodes, {options.Vms} VMs, {options.LatencyMs} ms per API request, {options.SshNodes} SSH nodes at {options.SshDelayMs} ms"
+            + (options.Parallelism is { } p ? $", parallelism {p}" : ", default parallelism (8)")
+            + (cli is null ? ", CLI in-process" : $", CLI {cli}") + (native is not null && native != cli ? $", NativeAOT {native}" : "")
+            + $"; load average {LoadAverage()} on {Environment.ProcessorCount} cores";
 
         var work = Directory.CreateTempSubdirectory("proxclmc-scale-");
         try
         {
-            var snapshot = Path.Combine(work.FullName, "snapshot");
-            FakeSnapshotGenerator.Write(snapshot, options.Nodes, options.Vms, ScaleInputs.NodeCpuInfoPaths);
-            await using (var pve = await FakeProxmox.StartAsync(
-                new FakeProxmoxOptions { SnapshotDir = snapshot, Latency = TimeSpan.FromMilliseconds(options.LatencyMs) }, cancellationToken))
+            if (options.Cases.Contains("in-process"))
             {
-                var apiConfig = Path.Combine(work.FullName, "api.toml");
-                var parallelism = options.Parallelism is { } n ? $"parallelism = {n}\n" : "";
-                await File.WriteAllTextAsync(apiConfig, $"""
-                    [api]
-                    url = "{pve.Url}"
-                    token_id = "{FakeProxmox.TokenId}"
-                    token_secret_file = "{pve.TokenFile}"
-                    ca_file = "{pve.CaCertificatePath}"
-                    {parallelism}
-                    [facts]
-                    source = "api"
-                    cache_file = "{work.FullName}/facts-cache.json"
-                    """, cancellationToken);
-
-                var scanGoal = options.Smoke ? "(smoke: no goal)" : "< 3 s, < 200 MB";
-                figures.Add(await RunCliAsync(pve, cli, $"scan via API ({options.Vms} VMs, {options.Nodes} nodes)", scanGoal,
-                    (wall, rss) => options.Smoke ? null : wall < TimeSpan.FromSeconds(3) && rss is < 200 * 1024,
-                    ["scan", "--config", apiConfig, "--format", "json"], errors, cancellationToken));
-                figures.Add(await RunCliAsync(pve, cli, $"baseline via API ({options.Nodes} nodes)", "(no goal)", (_, _) => null,
-                    ["baseline", "--config", apiConfig], errors, cancellationToken));
-
-                // Where the scan's time and memory go: the same run printing the table instead of JSON, and the
-                // same cluster read from the snapshot folder (no HTTP at all).
-                figures.Add(await RunCliAsync(pve, cli, "  same scan via API, table output", "(breakdown)", (_, _) => null,
-                    ["scan", "--config", apiConfig], errors, cancellationToken));
+                figures.Add(EvaluateInProcess(options.Vms, options.Nodes));
+                figures.Add(ParseCpuInfoInProcess(512));
             }
 
-            figures.Add(await RunCliAsync(null, cli, "  same scan --from the snapshot, json", "(breakdown)", (_, _) => null,
-                ["scan", "--from", snapshot, "--format", "json"], errors, cancellationToken));
-
-            if (options.SshNodes > 0)
+            var snapshot = Path.Combine(work.FullName, "snapshot");
+            if (options.Cases.Contains("api") || options.Cases.Contains("table"))
             {
-                figures.Add(await RunSshAsync(options, work.FullName, cli, errors, output, cancellationToken));
+                FakeSnapshotGenerator.Write(snapshot, options.Nodes, options.Vms, ScaleInputs.NodeCpuInfoPaths);
+            }
+
+            if (options.Cases.Contains("api"))
+            {
+                await RunApiCasesAsync(options, work.FullName, snapshot, cli, figures, errors, notes, cancellationToken);
+            }
+
+            if (options.Cases.Contains("table"))
+            {
+                await RunTableCaseAsync(options, snapshot, cli, figures, errors, cancellationToken);
+            }
+
+            if (options.SshNodes > 0 && options.Cases.Contains("ssh"))
+            {
+                await RunSshCasesAsync(options, work.FullName, native, figures, errors, notes, cancellationToken);
+            }
+
+            if (options.Cases.Contains("hook"))
+            {
+                await RunHookCaseAsync(options, work.FullName, native, figures, errors, notes, cancellationToken);
             }
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -166,10 +236,19 @@ public static class ScaleHarness
             }
         }
 
-        output.Write(FormatTable(figures));
-        foreach (var error in errors)
+        if (options.Format == "json")
         {
-            output.WriteLine("error: " + error);
+            output.Write(FormatJson(header, figures, notes, errors));
+        }
+        else
+        {
+            output.WriteLine(header);
+            notes.ForEach(n => output.WriteLine("note: " + n));
+            output.Write(FormatTable(figures));
+            foreach (var error in errors)
+            {
+                output.WriteLine("error: " + error);
+            }
         }
 
         return errors.Count == 0 ? 0 : 1;
@@ -177,25 +256,43 @@ public static class ScaleHarness
 
     public static string DefaultCliPath() => RepoPaths.Combine("src", "ProxClmc.Guard", "bin", "Release", "net10.0", "proxclmc-guard");
 
+    public static string DefaultAotPath() => RepoPaths.Combine("artifacts", "aot", "proxclmc-guard");
+
+    /// <summary>The fake Proxmox's own build (its Program serves a snapshot folder); null when it has not been built.</summary>
+    public static string? FakePveDll()
+    {
+        foreach (var configuration in (string[])["Release", "Debug"])
+        {
+            var dll = RepoPaths.Combine("tests", "ProxClmc.Guard.FakePve", "bin", configuration, "net10.0", "ProxClmc.Guard.FakePve.dll");
+            if (File.Exists(dll))
+            {
+                return dll;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The goals table (case, figure, goal, met, reference), then the measurements of every run.</summary>
     public static string FormatTable(IReadOnlyList<ScaleFigure> figures)
     {
-        string[] header = ["case", "wall", "CPU", "peak RSS", "requests", "goal", "met?"];
+        var sb = new StringBuilder();
+        var goals = figures.Where(f => f.Figure is not null).Select(f => new[]
+        {
+            f.Case, FormatValue(f.Figure!), f.Goal, f.Met switch { true => "yes", false => "NO", null => "-" }, f.Reference,
+        }).ToList();
+        AppendTable(sb, ["case", "figure", "goal", "met?", "reference (same run)"], goals);
+        sb.Append('\n');
         var rows = figures.Select(f => new[]
         {
             f.Case,
-            f.Wall.TotalMilliseconds < 10 ? $"{f.Wall.TotalMilliseconds:0.00} ms" : $"{f.Wall.TotalMilliseconds:0} ms",
-            f.Cpu is { } cpu ? $"{cpu.TotalMilliseconds:0} ms" : "-",
+            f.Wall == TimeSpan.Zero ? "-" : f.Wall.TotalMilliseconds < 10 ? $"{f.Wall.TotalMilliseconds:0.00} ms" : $"{f.Wall.TotalMilliseconds:0} ms",
+            f.Cpu is { } cpu ? $"{cpu.TotalMilliseconds:0.0} ms" : "-",
+            f.ServerCpu is { } server ? $"{server.TotalMilliseconds:0} ms" : "-",
             f.PeakRssKiB is { } kib ? $"{kib / 1024.0:0.0} MB" : "-",
             f.Requests?.ToString(CultureInfo.InvariantCulture) ?? "-",
-            f.Goal,
-            f.Met switch { true => "yes", false => "NO", null => "-" },
         }).ToList();
-        var widths = header.Select((h, i) => Math.Max(h.Length, rows.Count == 0 ? 0 : rows.Max(r => r[i].Length))).ToArray();
-        var sb = new StringBuilder();
-        void Line(string[] cells) => sb.AppendJoin("  ", cells.Select((c, i) => c.PadRight(widths[i]))).Append('\n');
-        Line(header);
-        Line(widths.Select(w => new string('-', w)).ToArray());
-        rows.ForEach(Line);
+        AppendTable(sb, ["case", "wall", "CPU", "server CPU", "peak RSS", "requests"], rows);
         foreach (var f in figures.Where(f => f.Detail.Length > 0))
         {
             sb.Append("  ").Append(f.Case).Append(": ").Append(f.Detail).Append('\n');
@@ -204,79 +301,555 @@ public static class ScaleHarness
         return sb.ToString().Replace("\n", Environment.NewLine, StringComparison.Ordinal);
     }
 
+    /// <summary>One JSON object per case: name, figure, unit, goal, met, reference, and every value measured.</summary>
+    public static string FormatJson(string header, IReadOnlyList<ScaleFigure> figures, IReadOnlyList<string> notes, IReadOnlyList<string> errors)
+    {
+        using var stream = new MemoryStream();
+        using (var json = new System.Text.Json.Utf8JsonWriter(stream, new System.Text.Json.JsonWriterOptions { Indented = true }))
+        {
+            json.WriteStartObject();
+            json.WriteString("run", header);
+            json.WriteStartArray("cases");
+            foreach (var f in figures)
+            {
+                json.WriteStartObject();
+                json.WriteString("name", f.Case);
+                if (f.Figure is { } figure)
+                {
+                    json.WriteNumber("figure", Math.Round(figure.Value, 3));
+                    json.WriteString("unit", figure.Unit);
+                }
+                else
+                {
+                    json.WriteNull("figure");
+                    json.WriteNull("unit");
+                }
+
+                json.WriteString("goal", f.Goal);
+                if (f.Met is { } met)
+                {
+                    json.WriteBoolean("met", met);
+                }
+                else
+                {
+                    json.WriteNull("met");
+                }
+
+                json.WriteString("reference", f.Reference);
+                json.WriteStartObject("figures");
+                foreach (var v in AllValues(f))
+                {
+                    json.WriteNumber(v.Name + "_" + v.Unit.Replace("/", "_per_", StringComparison.Ordinal).Replace("µ", "u", StringComparison.Ordinal), Math.Round(v.Value, 3));
+                }
+
+                json.WriteEndObject();
+                json.WriteString("detail", f.Detail);
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+            json.WriteStartArray("notes");
+            notes.ToList().ForEach(json.WriteStringValue);
+            json.WriteEndArray();
+            json.WriteStartArray("errors");
+            errors.ToList().ForEach(json.WriteStringValue);
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(stream.ToArray()) + Environment.NewLine;
+    }
+
+    private static IEnumerable<ScaleValue> AllValues(ScaleFigure f)
+    {
+        if (f.Wall > TimeSpan.Zero)
+        {
+            yield return new("wall", f.Wall.TotalMilliseconds, "ms");
+        }
+
+        if (f.Cpu is { } cpu)
+        {
+            yield return new("cpu", cpu.TotalMilliseconds, "ms");
+        }
+
+        if (f.ServerCpu is { } server)
+        {
+            yield return new("server_cpu", server.TotalMilliseconds, "ms");
+        }
+
+        if (f.PeakRssKiB is { } rss)
+        {
+            yield return new("peak_rss", rss / 1024.0, "MB");
+        }
+
+        if (f.Requests is { } requests)
+        {
+            yield return new("requests", requests, "count");
+        }
+
+        foreach (var v in f.Values)
+        {
+            yield return v;
+        }
+    }
+
+    private static string FormatValue(ScaleValue v) => v.Unit switch
+    {
+        "x" => $"{v.Value:0.00}x",
+        "ms" when v.Value < 10 => $"{v.Value:0.00} ms",
+        "ms" => $"{v.Value:0} ms",
+        _ => $"{v.Value:0.#} {v.Unit}",
+    } + (v.Name.Length > 0 ? " " + v.Name : "");
+
+    private static void AppendTable(StringBuilder sb, string[] header, List<string[]> rows)
+    {
+        var widths = header.Select((h, i) => Math.Max(h.Length, rows.Count == 0 ? 0 : rows.Max(r => r[i].Length))).ToArray();
+        void Line(string[] cells) => sb.AppendJoin("  ", cells.Select((c, i) => c.PadRight(widths[i]))).Append('\n');
+        Line(header);
+        Line(widths.Select(w => new string('-', w)).ToArray());
+        rows.ForEach(Line);
+    }
+
+    private static string LoadAverage()
+    {
+        try
+        {
+            return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+        }
+        catch (IOException)
+        {
+            return "unknown";
+        }
+    }
+
+    // ---------------------------------------------------------------- in-process cases
+
     private static ScaleFigure EvaluateInProcess(int vms, int nodes)
     {
         var facts = ScaleInputs.NodeFactsOf(nodes);
         var guests = ScaleInputs.GuestsOf(vms, nodes);
         var custom = ScaleInputs.LabCustomModels();
         var baseline = ScaleInputs.BaselineOf(facts);
+        var evaluator = new ComplianceEvaluator(baseline, CpuCatalog.Default, new GuardPolicy(), custom);
         ComplianceReport? report = null;
-        var best = Measure(7, () =>
+        var (coldWall, cold, coldBytes) = Measure(7, () =>
         {
             report = new ComplianceEvaluator(baseline, CpuCatalog.Default, new GuardPolicy(), custom).EvaluateAll(guests, DateTimeOffset.UnixEpoch);
         });
-        return new ScaleFigure($"evaluate {vms} guests x {nodes} nodes (in-process)", best, null, null, "< 100 ms", vms >= 10_000 ? best < TimeSpan.FromMilliseconds(100) : null,
-            $"median of 7 after a warm-up; {report!.Verdicts.Count(v => v.Verdict.IsUnsafe())} unsafe");
+        var (_, warm, warmBytes) = Measure(7, () => evaluator.EvaluateAll(guests, DateTimeOffset.UnixEpoch));
+        return new ScaleFigure($"evaluate {vms} guests x {nodes} nodes (in-process)", coldWall, null, null, "<= 50 ms", vms >= 10_000 ? cold <= TimeSpan.FromMilliseconds(50) : null,
+            $"median of 7 after a warm-up, a new evaluator each time (as a CLI run); {report!.Verdicts.Count(v => v.Verdict.IsUnsafe())} unsafe")
+        {
+            Cpu = cold,
+            Figure = new("CPU", cold.TotalMilliseconds, "ms"),
+            Reference = $"wall {coldWall.TotalMilliseconds:0} ms; reused evaluator (warm caches) {warm.TotalMilliseconds:0} ms CPU; allocated {coldBytes / 1e6:0.0} MB cold, {warmBytes / 1e6:0.0} MB warm",
+            Values = [new("warm", warm.TotalMilliseconds, "ms"), new("allocated_cold", coldBytes / 1e6, "MB"), new("allocated_warm", warmBytes / 1e6, "MB")],
+        };
+    }
+
+    private static (TimeSpan Wall, TimeSpan Cpu, long Bytes, long Chars) RenderTableInProcess(int vms, int nodes)
+    {
+        var facts = ScaleInputs.NodeFactsOf(nodes);
+        var report = new ComplianceEvaluator(ScaleInputs.BaselineOf(facts), CpuCatalog.Default, new GuardPolicy(), ScaleInputs.LabCustomModels())
+            .EvaluateAll(ScaleInputs.GuestsOf(vms, nodes), DateTimeOffset.UnixEpoch);
+        long chars = 0;
+        var (wall, cpu, bytes) = Measure(7, () =>
+        {
+            var writer = new CountingWriter();
+            new ProxClmc.Guard.Rendering.TableRenderer(writer, 120).WriteGuests(report);
+            chars = writer.Chars;
+        });
+        return (wall, cpu, bytes, chars);
     }
 
     private static ScaleFigure ParseCpuInfoInProcess(int threads)
     {
         var text = ScaleInputs.CpuInfoOfHost(threads);
-        var median = Measure(21, () => CpuInfoParser.Parse(text).GetValueOrThrow());
+        var (median, _, bytes) = Measure(21, () => CpuInfoParser.Parse(text).GetValueOrThrow());
         return new ScaleFigure($"parse /proc/cpuinfo, {threads} threads (in-process)", median, null, null, "< 5 ms", median < TimeSpan.FromMilliseconds(5),
-            $"{text.Length / 1024} KiB, median of 21 after a warm-up");
+            $"{text.Length / 1024} KiB, median of 21 after a warm-up")
+        {
+            Values = [new("allocated", bytes / 1e6, "MB")],
+        };
     }
 
-    private static TimeSpan Measure(int runs, Action action)
+    /// <summary>
+    /// Median wall time and CPU time (of this whole process: on a loaded machine CPU time is the figure that waiting
+    /// does not inflate) of <paramref name="runs"/> runs after a warm-up, and the bytes one run allocates (median).
+    /// </summary>
+    private static (TimeSpan Median, TimeSpan Cpu, long Bytes) Measure(int runs, Action action)
     {
         action();
         var times = new List<TimeSpan>(runs);
+        var cpus = new List<TimeSpan>(runs);
+        var allocations = new List<long>(runs);
+        using var self = Process.GetCurrentProcess();
         for (var i = 0; i < runs; i++)
         {
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            self.Refresh();
+            var cpuBefore = self.TotalProcessorTime;
             var sw = Stopwatch.StartNew();
             action();
             times.Add(sw.Elapsed);
+            self.Refresh();
+            cpus.Add(self.TotalProcessorTime - cpuBefore);
+            allocations.Add(GC.GetAllocatedBytesForCurrentThread() - before);
         }
 
         times.Sort();
-        return times[runs / 2];
+        cpus.Sort();
+        allocations.Sort();
+        return (times[runs / 2], cpus[runs / 2], allocations[runs / 2]);
     }
 
-    private static async Task<ScaleFigure> RunCliAsync(FakeProxmox? pve, string? cli, string name, string goal, Func<TimeSpan, long?, bool?> met,
-        string[] args, List<string> errors, CancellationToken cancellationToken)
+    /// <summary>Counts what is written and keeps nothing: the table's cost without a buffer of its text.</summary>
+    private sealed class CountingWriter : TextWriter
     {
-        pve?.ClearRequestLog();
-        var run = await RunCliAsync(cli, args, cancellationToken);
-        var requests = pve?.Requests.Count;
+        public long Chars { get; private set; }
+
+        public override Encoding Encoding => Encoding.UTF8;
+
+        public override void Write(char value) => Chars++;
+
+        public override void Write(string? value) => Chars += value?.Length ?? 0;
+
+        public override void Write(char[] buffer, int index, int count) => Chars += count;
+
+        public override void Write(ReadOnlySpan<char> buffer) => Chars += buffer.Length;
+    }
+
+    // ---------------------------------------------------------------- API cases
+
+    private static async Task RunApiCasesAsync(ScaleOptions options, string work, string snapshot, string? cli, List<ScaleFigure> figures,
+        List<string> errors, List<string> notes, CancellationToken cancellationToken)
+    {
+        await using var pve = await ApiServer.StartAsync(snapshot, options.LatencyMs, options.InProcess || cli is null, cancellationToken);
+        if (pve.Note is { } note)
+        {
+            notes.Add(note);
+        }
+
+        var apiConfig = Path.Combine(work, "api.toml");
+        var parallelism = options.Parallelism ?? 8;
+        await File.WriteAllTextAsync(apiConfig, $"""
+            [api]
+            url = "{pve.Url}"
+            token_id = "{FakeProxmox.TokenId}"
+            token_secret_file = "{pve.TokenFile}"
+            ca_file = "{pve.CaFile}"
+            parallelism = {parallelism}
+
+            [facts]
+            source = "api"
+            cache_file = "{work}/facts-cache.json"
+            """, cancellationToken);
+
+        var scan = await RunCliAsync(pve, cli, $"scan via API ({options.Vms} VMs, {options.Nodes} nodes)", ["scan", "--config", apiConfig, "--format", "json"], errors, cancellationToken);
+        var floor = scan.Requests is { } r ? TimeSpan.FromMilliseconds((double)r * options.LatencyMs / parallelism) : (TimeSpan?)null;
+        var serverBound = scan.ServerCpu is { } sc && scan.Cpu is { } cc && sc + cc > 0.8 * scan.Wall * Environment.ProcessorCount;
+        figures.Add(scan with
+        {
+            Goal = options.Smoke ? "(smoke: no goal)" : "<= 3 s, <= 200 MB",
+            Met = options.Smoke || scan.Met == false ? scan.Met : scan.Wall <= TimeSpan.FromSeconds(3) && scan.PeakRssKiB is <= 200 * 1024,
+            Figure = new($"at parallelism {parallelism}", scan.Wall.TotalMilliseconds, "ms"),
+            Reference = (floor is { } f ? $"latency floor {f.TotalMilliseconds:0} ms ({scan.Requests} requests x {options.LatencyMs} ms / {parallelism}); " : "")
+                + (scan.ServerCpu is { } serverCpu ? $"fake Proxmox CPU {serverCpu.TotalMilliseconds:0} ms" : "fake Proxmox in-process")
+                + (scan.PeakRssKiB is { } kib ? $"; peak RSS {kib / 1024.0:0} MB" : "")
+                + (serverBound ? "; both processes together used the machine's cores: CPU-bound, not latency-bound" : ""),
+            Values = floor is { } fl ? [new("latency_floor", fl.TotalMilliseconds, "ms")] : [],
+        });
+        if (scan is { Cpu: { } clientCpu, Requests: > 0 and var requests })
+        {
+            var perRequest = clientCpu.TotalMicroseconds / requests;
+            var serverPer = scan.ServerCpu is { } server ? server.TotalMicroseconds / requests : (double?)null;
+            figures.Add(new ScaleFigure($"API scan, client CPU per request ({options.Vms} VMs, {options.Nodes} nodes)", TimeSpan.Zero, null, requests,
+                options.Smoke ? "(smoke: no goal)" : "<= 150 µs", options.Smoke ? null : perRequest <= 150,
+                "the scan's whole CPU time (start-up, parsing, judging and output included) divided by its requests")
+            {
+                Figure = new("", perRequest, "µs/request"),
+                Reference = serverPer is { } sp ? $"fake Proxmox (ASP.NET Core, TLS) {sp:0} µs/request" : "",
+                Values = serverPer is { } spv ? [new("client_cpu_per_request", perRequest, "µs"), new("server_cpu_per_request", spv, "µs")] : [new("client_cpu_per_request", perRequest, "µs")],
+            });
+        }
+
+        figures.Add(await RunCliAsync(pve, cli, $"baseline via API ({options.Nodes} nodes)", ["baseline", "--config", apiConfig], errors, cancellationToken));
+        figures.Add(await RunCliAsync(pve, cli, "  same scan via API, table output", ["scan", "--config", apiConfig], errors, cancellationToken) with { Goal = "(breakdown)" });
+    }
+
+    private static async Task RunTableCaseAsync(ScaleOptions options, string snapshot, string? cli, List<ScaleFigure> figures, List<string> errors, CancellationToken cancellationToken)
+    {
+        // The table itself (TableRenderer.WriteGuests in this process, into a writer that keeps nothing), and for
+        // reference the CLI reading the same cluster from the snapshot folder (no HTTP) printing the table, then JSON.
+        var render = RenderTableInProcess(options.Vms, options.Nodes);
+        var table = await RunCliAsync(null, cli, "  scan --from the snapshot, table", ["scan", "--from", snapshot], errors, cancellationToken) with { Goal = "(breakdown)" };
+        var json = await RunCliAsync(null, cli, "  scan --from the snapshot, json", ["scan", "--from", snapshot, "--format", "json"], errors, cancellationToken) with { Goal = "(breakdown)" };
+        figures.Add(new ScaleFigure($"table output, {options.Vms} guests", render.Wall, null, null, options.Smoke ? "(smoke: no goal)" : "<= 0.3 s",
+            options.Smoke ? null : render.Cpu <= TimeSpan.FromSeconds(0.3),
+            $"TableRenderer.WriteGuests in-process, median of 7 CPU times; {render.Chars / 1024} KiB of text; allocated {render.Bytes / 1e6:0.0} MB")
+        {
+            Cpu = render.Cpu,
+            Figure = new("CPU", render.Cpu.TotalMilliseconds, "ms"),
+            Reference = $"wall {render.Wall.TotalMilliseconds:0} ms, allocated {render.Bytes / 1e6:0.0} MB; whole `scan --from` run: table {Ms(table.Cpu ?? table.Wall)} CPU, JSON {Ms(json.Cpu ?? json.Wall)} CPU",
+            Values = [new("allocated", render.Bytes / 1e6, "MB"), new("text", render.Chars / 1024.0, "KiB"),
+                new("scan_from_table_cpu", (table.Cpu ?? TimeSpan.Zero).TotalMilliseconds, "ms"), new("scan_from_json_cpu", (json.Cpu ?? TimeSpan.Zero).TotalMilliseconds, "ms")],
+        });
+        figures.Add(table);
+        figures.Add(json);
+    }
+
+    /// <summary>The fake Proxmox: its own process (the FakePve program) when built, else inside the harness.</summary>
+    private sealed class ApiServer : IAsyncDisposable
+    {
+        private FakeProxmox? _inProcess;
+        private Process? _process;
+
+        public string Url { get; private set; } = "";
+
+        public string TokenFile { get; private set; } = "";
+
+        public string CaFile { get; private set; } = "";
+
+        public string? Note { get; private set; }
+
+        public static async Task<ApiServer> StartAsync(string snapshot, int latencyMs, bool inProcess, CancellationToken cancellationToken)
+        {
+            var server = new ApiServer();
+            var dll = inProcess ? null : FakePveDll();
+            if (dll is null)
+            {
+                if (!inProcess)
+                {
+                    server.Note = "the fake Proxmox is not built (tests/ProxClmc.Guard.FakePve); it runs inside the harness, so its CPU is not reported";
+                }
+
+                var pve = await FakeProxmox.StartAsync(new FakeProxmoxOptions { SnapshotDir = snapshot, Latency = TimeSpan.FromMilliseconds(latencyMs) }, cancellationToken);
+                server._inProcess = pve;
+                (server.Url, server.TokenFile, server.CaFile) = (pve.Url, pve.TokenFile, pve.CaCertificatePath);
+                return server;
+            }
+
+            var start = new ProcessStartInfo("dotnet") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            foreach (var a in (string[])[dll, "--snapshot", snapshot, "--port", "0", "--latency-ms", latencyMs.ToString(CultureInfo.InvariantCulture)])
+            {
+                start.ArgumentList.Add(a);
+            }
+
+            server._process = Process.Start(start) ?? throw new InvalidOperationException("could not start the fake Proxmox");
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(120));
+            // It prints its [api] settings, then "# serving ...".
+            while (await server._process.StandardOutput.ReadLineAsync(timeout.Token) is { } line && !line.StartsWith('#'))
+            {
+                var eq = line.IndexOf(" = ", StringComparison.Ordinal);
+                if (eq > 0)
+                {
+                    var value = line[(eq + 3)..].Trim('"');
+                    switch (line[..eq])
+                    {
+                        case "url": server.Url = value; break;
+                        case "token_secret_file": server.TokenFile = value; break;
+                        case "ca_file": server.CaFile = value; break;
+                    }
+                }
+            }
+
+            if (server.Url.Length == 0)
+            {
+                var error = await server._process.StandardError.ReadToEndAsync(cancellationToken);
+                throw new InvalidOperationException("the fake Proxmox did not start: " + FirstLine(error));
+            }
+
+            return server;
+        }
+
+        /// <summary>CPU time (user + system) of the server process so far; null when it runs in-process.</summary>
+        public TimeSpan? Cpu() => _process is null ? null : ProcessCpu(_process.Id);
+
+        /// <summary>Requests answered since the last call (and forgets them).</summary>
+        public async Task<int> TakeRequestsAsync(CancellationToken cancellationToken)
+        {
+            if (_inProcess is { } pve)
+            {
+                var n = pve.Requests.Count;
+                pve.ClearRequestLog();
+                return n;
+            }
+
+            await _process!.StandardInput.WriteLineAsync("requests".AsMemory(), cancellationToken);
+            await _process.StandardInput.FlushAsync(cancellationToken);
+            var line = await _process.StandardOutput.ReadLineAsync(cancellationToken) ?? "";
+            return int.TryParse(line.Replace("requests = ", "", StringComparison.Ordinal), NumberStyles.None, CultureInfo.InvariantCulture, out var count) ? count : -1;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (_inProcess is not null)
+            {
+                await _inProcess.DisposeAsync();
+            }
+
+            if (_process is { } process)
+            {
+                // SIGTERM: the fake disposes its server and removes its temp files.
+                using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString(CultureInfo.InvariantCulture)]))
+                {
+                    kill.WaitForExit();
+                }
+
+                if (!process.WaitForExit(TimeSpan.FromSeconds(20)))
+                {
+                    process.Kill(entireProcessTree: true);
+                }
+
+                process.Dispose();
+            }
+        }
+    }
+
+    /// <summary>utime + stime of a live process from /proc/&lt;pid&gt;/stat (clock ticks of 10 ms).</summary>
+    public static TimeSpan? ProcessCpu(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            // The command name (field 2) is in parentheses and may hold spaces: count fields after the last ')'.
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+            return TimeSpan.FromSeconds(ticks / 100.0);
+        }
+        catch (Exception e) when (e is IOException or FormatException or IndexOutOfRangeException)
+        {
+            return null;
+        }
+    }
+
+    private static async Task<ScaleFigure> RunCliAsync(ApiServer? pve, string? cli, string name, string[] args, List<string> errors, CancellationToken cancellationToken)
+    {
+        if (pve is not null)
+        {
+            await pve.TakeRequestsAsync(cancellationToken);
+        }
+
+        var serverBefore = pve?.Cpu();
+        var run = await RunCliRepeatedAsync(cli, args, 1, cancellationToken);
+        var serverAfter = pve?.Cpu();
+        int? requests = pve is null ? null : await pve.TakeRequestsAsync(cancellationToken);
         if (run.Exit is not (0 or 1 or 2))
         {
             errors.Add($"{name}: exit {run.Exit}: {FirstLine(run.Error)}");
         }
 
-        return new ScaleFigure(name, run.Wall, run.PeakRssKiB, requests, goal, run.Exit is 0 or 1 or 2 ? met(run.Wall, run.PeakRssKiB) : false,
+        return new ScaleFigure(name, run.Wall, run.PeakRssKiB, requests, "(no goal)", run.Exit is 0 or 1 or 2 ? null : false,
             $"exit {run.Exit}" + (run.Exit == 0 ? "" : $" ({FirstLine(run.Error)})") + $", {run.Out.Length / 1024} KiB of output" + (cli is null ? ", RSS = harness VmHWM" : ""))
-        { Cpu = run.Cpu };
+        {
+            Cpu = run.Cpu,
+            ServerCpu = serverAfter - serverBefore,
+        };
     }
 
-    private static async Task<ScaleFigure> RunSshAsync(ScaleOptions options, string work, string? cli, List<string> errors, TextWriter output, CancellationToken cancellationToken)
+    // ---------------------------------------------------------------- SSH cases
+
+    private static async Task RunSshCasesAsync(ScaleOptions options, string work, string? native, List<ScaleFigure> figures, List<string> errors, List<string> notes,
+        CancellationToken cancellationToken)
     {
-        var name = $"baseline via SSH ({options.SshNodes} nodes at {options.SshDelayMs} ms)";
-        var goal = options.Smoke ? "(smoke: no goal)" : "< 1.5 s";
         if (!File.Exists(SshFixture.Sshd) || Environment.UserName != "root")
         {
-            output.WriteLine($"note: {name} skipped: needs root and {SshFixture.Sshd}");
-            return new ScaleFigure(name, TimeSpan.Zero, null, null, goal, null, "skipped: needs root and openssh-server");
+            notes.Add($"the SSH rows are skipped: they need root and {SshFixture.Sshd}");
+            return;
         }
 
+        var proxclmc = options.ProxClmcPath;
+        if (proxclmc is not null && !File.Exists(proxclmc))
+        {
+            errors.Add($"--proxclmc {proxclmc}: no such file");
+            proxclmc = null;
+        }
+
+        var runs = options.Runs;
+        var parallelism = options.Parallelism ?? 8;
+        var binary = native is null ? "in-process" : Path.GetFileName(Path.GetDirectoryName(native)) == "aot" ? "NativeAOT" : "JIT";
+
+        var handshake = TimeSpan.Zero;
+        // One node answering at once: what a single-node run waits on, against OpenSSH's client and ProxCLMC.
+        var one = await SshNodesAsync(work, "one", 1, 0, parallelism, cancellationToken);
+        await using (one.Fixture)
+        {
+            var ours = await RunCliRepeatedAsync(native, ["baseline", "--config", one.Config], runs, cancellationToken);
+            var ssh = await RunChildAsync([.. OpenSshCommand(one.Fixture, one.Fixture.Nodes[0].Address)], runs, null, cancellationToken);
+            var theirs = proxclmc is null ? null : await RunProxClmcAsync(proxclmc, one.Fixture, work, runs, cancellationToken);
+            CheckExit("baseline via SSH (1 node)", ours, errors);
+            var instructions = options.Instructions && native is not null && File.Exists("/usr/bin/valgrind")
+                ? await CallgrindInstructionsAsync(options.ProfileDir ?? work, "ssh-baseline-1-node", [native, "baseline", "--config", one.Config], null, cancellationToken)
+                : 0;
+            CheckExit("ssh (1 node)", ssh, errors);
+            handshake = ssh.Wall;
+            var ratio = theirs is { Exit: 0 } ? theirs.Wall / ours.Wall : (double?)null;
+            figures.Add(new ScaleFigure($"baseline via SSH (1 node, {binary})", ours.Wall, ours.PeakRssKiB, 1,
+                options.Smoke ? "(smoke: no goal)" : ">= 1.2x faster than ProxCLMC", options.Smoke || ratio is null ? null : ratio >= 1.2,
+                $"median of {runs}" + (theirs is { Exit: not 0 } ? $"; ProxCLMC exit {theirs.Exit}: {FirstLine(theirs.Error)}" : ""))
+            {
+                Cpu = ours.Cpu,
+                Figure = ratio is { } x ? new("faster than ProxCLMC", x, "x") : new("", ours.Wall.TotalMilliseconds, "ms"),
+                Reference = $"ours {Ms(ours.Wall)} wall, {Ms(ours.Cpu)} CPU" + (instructions > 0 ? $" ({instructions / 1e6:0} M instructions)" : "") + $"; OpenSSH ssh {Ms(ssh.Wall)} wall, {Ms(ssh.Cpu)} CPU"
+                    + (theirs is null ? "; ProxCLMC not run (--proxclmc PATH)" : $"; ProxCLMC {Ms(theirs.Wall)} wall, {Ms(theirs.Cpu)} CPU"),
+                Values = [
+                    new("ssh_wall", ssh.Wall.TotalMilliseconds, "ms"), new("ssh_cpu", (ssh.Cpu ?? TimeSpan.Zero).TotalMilliseconds, "ms"),
+                    .. theirs is null ? Array.Empty<ScaleValue>() : [new("proxclmc_wall", theirs.Wall.TotalMilliseconds, "ms"), new("proxclmc_cpu", (theirs.Cpu ?? TimeSpan.Zero).TotalMilliseconds, "ms")],
+                ],
+            });
+        }
+
+        // Many nodes answering after a delay: the parallel collector against ssh in parallel and ProxCLMC (one by one).
+        var many = await SshNodesAsync(work, "many", options.SshNodes, options.SshDelayMs, parallelism, cancellationToken);
+        await using (many.Fixture)
+        {
+            var ours = await RunCliRepeatedAsync(native, ["baseline", "--config", many.Config], 1, cancellationToken);
+            var list = Path.Combine(work, "many-addresses");
+            await File.WriteAllLinesAsync(list, many.Fixture.Nodes.Select(n => n.Address), cancellationToken);
+            var ssh = await RunChildAsync(["xargs", "-a", list, "-P", parallelism.ToString(CultureInfo.InvariantCulture), "-I{}", .. OpenSshCommand(many.Fixture, "{}")],
+                1, null, cancellationToken);
+            var theirs = proxclmc is null ? null : await RunProxClmcAsync(proxclmc, many.Fixture, work, 1, cancellationToken);
+            CheckExit($"baseline via SSH ({options.SshNodes} nodes)", ours, errors);
+            CheckExit($"ssh in parallel ({options.SshNodes} nodes)", ssh, errors);
+            var ratio = theirs is { Exit: 0 } ? theirs.Wall / ours.Wall : (double?)null;
+            var limit = TimeSpan.FromMilliseconds(Math.Ceiling(options.SshNodes / (double)parallelism) * options.SshDelayMs) + handshake;
+            figures.Add(new ScaleFigure($"baseline via SSH ({options.SshNodes} nodes at {options.SshDelayMs} ms)", ours.Wall, ours.PeakRssKiB, options.SshNodes,
+                options.Smoke ? "(smoke: no goal)" : ">= 8x faster than ProxCLMC", options.Smoke || ratio is null ? null : ratio >= 8,
+                $"parallelism {parallelism}; limit = ceil({options.SshNodes}/{parallelism}) x {options.SshDelayMs} ms + one OpenSSH handshake (the 1-node ssh run)")
+            {
+                Cpu = ours.Cpu,
+                Figure = ratio is { } x ? new("faster than ProxCLMC", x, "x") : new("", ours.Wall.TotalMilliseconds, "ms"),
+                Reference = $"ours {Ms(ours.Wall)} wall, {Ms(ours.Cpu)} CPU; limit {Ms(limit)}; OpenSSH ssh x{options.SshNodes} at parallelism {parallelism} {Ms(ssh.Wall)} wall, {Ms(ssh.Cpu)} CPU"
+                    + (theirs is null ? "; ProxCLMC not run (--proxclmc PATH)" : $"; ProxCLMC {Ms(theirs.Wall)} wall, {Ms(theirs.Cpu)} CPU"),
+                Values = [
+                    new("limit", limit.TotalMilliseconds, "ms"), new("ssh_wall", ssh.Wall.TotalMilliseconds, "ms"), new("ssh_cpu", (ssh.Cpu ?? TimeSpan.Zero).TotalMilliseconds, "ms"),
+                    .. theirs is null ? Array.Empty<ScaleValue>() : [new("proxclmc_wall", theirs.Wall.TotalMilliseconds, "ms"), new("proxclmc_cpu", (theirs.Cpu ?? TimeSpan.Zero).TotalMilliseconds, "ms")],
+                ],
+            });
+        }
+    }
+
+    private static string Ms(TimeSpan? t) => t is { } v ? $"{v.TotalMilliseconds:0} ms" : "-";
+
+    private static void CheckExit(string name, ChildRun run, List<string> errors)
+    {
+        if (run.Exit is not (0 or 1 or 2))
+        {
+            errors.Add($"{name}: exit {run.Exit}: {FirstLine(run.Error)}");
+        }
+    }
+
+    private static async Task<(SshFixture Fixture, string Config)> SshNodesAsync(string work, string name, int count, int delayMs, int parallelism, CancellationToken cancellationToken)
+    {
         var cpuinfos = ScaleInputs.NodeCpuInfoPaths;
-        var specs = Enumerable.Range(1, options.SshNodes)
-            .Select(n => new FakeSshNodeSpec($"pve{n:00}", cpuinfos[(n - 1) % cpuinfos.Count]) { DelaySeconds = options.SshDelayMs / 1000.0, RsaHostKey = false })
+        var specs = Enumerable.Range(1, count)
+            .Select(n => new FakeSshNodeSpec($"pve{n:00}", cpuinfos[(n - 1) % cpuinfos.Count]) { DelaySeconds = delayMs / 1000.0, RsaHostKey = false })
             .ToList();
-        await using var ssh = await SshFixture.StartAsync(specs, cancellationToken);
-        var corosync = Path.Combine(work, "ssh-corosync.conf");
+        var ssh = await SshFixture.StartAsync(specs, cancellationToken);
+        var corosync = Path.Combine(work, $"ssh-{name}-corosync.conf");
         await File.WriteAllTextAsync(corosync, ssh.CorosyncConf(), cancellationToken);
-        var config = Path.Combine(work, "ssh.toml");
-        var parallelism = options.Parallelism is { } n ? $"parallelism = {n}\n" : "";
+        var config = Path.Combine(work, $"ssh-{name}.toml");
         await File.WriteAllTextAsync(config, $"""
             [cluster]
             corosync_conf = "{corosync}"
@@ -284,69 +857,323 @@ public static class ScaleHarness
 
             [facts]
             source = "ssh"
-            cache_file = "{work}/ssh-facts-cache.json"
+            cache_file = "{work}/ssh-{name}-facts-cache.json"
 
             [ssh]
             user = "root"
             port = {ssh.Port}
             identity_file = "{ssh.ClientKeyEd25519}"
             known_hosts = ["{ssh.KnownHostsPlain}"]
-            {parallelism}
+            parallelism = {parallelism}
             """, cancellationToken);
-        return await RunCliAsync(null, cli, name, goal, (wall, _) => options.Smoke ? null : wall < TimeSpan.FromSeconds(1.5),
-            ["baseline", "--config", config], errors, cancellationToken) with { Requests = options.SshNodes };
+        return (ssh, config);
     }
 
-    private sealed record CliRun(int Exit, TimeSpan Wall, long? PeakRssKiB, string Out, string Error)
-    {
-        public TimeSpan? Cpu { get; init; }
-    }
+    /// <summary>OpenSSH's client with the tool's settings: same key, same known_hosts, strict host keys, no prompts, no user config.</summary>
+    private static string[] OpenSshCommand(SshFixture fixture, string address) =>
+    [
+        "ssh", "-F", "/dev/null", "-p", fixture.Port.ToString(CultureInfo.InvariantCulture), "-i", fixture.ClientKeyEd25519,
+        "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes", "-o", "UserKnownHostsFile=" + fixture.KnownHostsPlain,
+        "-o", "GlobalKnownHostsFile=/dev/null", "-o", "IdentitiesOnly=yes", "-o", "ConnectTimeout=5", "root@" + address, "cat /proc/cpuinfo",
+    ];
 
-    private static async Task<CliRun> RunCliAsync(string? cli, string[] args, CancellationToken cancellationToken)
+    /// <summary>
+    /// ProxCLMC reads /etc/pve/corosync.conf and connects to port 22: it runs in its own mount namespace with an
+    /// overlay over /etc that holds the nodes' corosync.conf, and a relay on each node address's port 22 forwards to
+    /// the node's sshd. It checks no host key (it has no option for it).
+    /// </summary>
+    private static async Task<ChildRun> RunProxClmcAsync(string proxclmc, SshFixture fixture, string work, int runs, CancellationToken cancellationToken)
     {
-        if (cli is null)
+        var dir = Directory.CreateTempSubdirectory("proxclmc-etc-").FullName;
+        foreach (var sub in (string[])["upper/pve", "work"])
         {
-            var output = new StringWriter();
-            var error = new StringWriter();
-            var sw = Stopwatch.StartNew();
-            var exit = await new GuardCli(new CliEnvironment { Out = output, Error = error }).InvokeAsync(args);
-            var wall = sw.Elapsed;
-            return new CliRun(exit, wall, ReadOwnPeakRss(), output.ToString(), error.ToString());
+            Directory.CreateDirectory(Path.Combine(dir, sub));
         }
 
-        var rssFile = Path.GetTempFileName();
+        await File.WriteAllTextAsync(Path.Combine(dir, "upper", "pve", "corosync.conf"), fixture.CorosyncConf(), cancellationToken);
+        using var relays = new CancellationTokenSource();
+        var listeners = new List<System.Net.Sockets.TcpListener>();
         try
         {
-            var start = new ProcessStartInfo(TimeBinary)
+            foreach (var node in fixture.Nodes)
             {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            };
-            foreach (var a in (string[])["-f", "%M %U %S", "-o", rssFile, cli, .. args])
+                var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Parse(node.Address), 22);
+                listener.Start();
+                listeners.Add(listener);
+                _ = RelayAsync(listener, node.Address, fixture.Port, relays.Token);
+            }
+
+            var script = $"mount -t overlay overlay -o lowerdir=/etc,upperdir={dir}/upper,workdir={dir}/work /etc && exec \"$0\" --ssh-file \"$1\"";
+            return await RunChildAsync(["unshare", "--mount", "--propagation", "private", "sh", "-c", script, proxclmc, fixture.ClientKeyEd25519], runs, null, cancellationToken);
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            return new ChildRun(-1, TimeSpan.Zero, null, null, "", $"port 22 relay: {e.Message}");
+        }
+        finally
+        {
+            await relays.CancelAsync();
+            listeners.ForEach(l => l.Stop());
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static async Task RelayAsync(System.Net.Sockets.TcpListener listener, string address, int port, CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                var client = await listener.AcceptTcpClientAsync(cancellationToken);
+                _ = Task.Run(async () =>
+                {
+                    using (client)
+                    using (var server = new System.Net.Sockets.TcpClient())
+                    {
+                        await server.ConnectAsync(System.Net.IPAddress.Parse(address), port, cancellationToken);
+                        var a = client.GetStream();
+                        var b = server.GetStream();
+                        await Task.WhenAny(a.CopyToAsync(b, cancellationToken), b.CopyToAsync(a, cancellationToken));
+                    }
+                }, cancellationToken);
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or System.Net.Sockets.SocketException)
+        {
+        }
+    }
+
+    // ---------------------------------------------------------------- hook decision
+
+    private static async Task RunHookCaseAsync(ScaleOptions options, string work, string? native, List<ScaleFigure> figures, List<string> errors, List<string> notes,
+        CancellationToken cancellationToken)
+    {
+        if (native is null)
+        {
+            notes.Add("the hook row needs a binary (not run in-process)");
+            return;
+        }
+
+        var config = await HookSetupAsync(work, cancellationToken);
+        string[] hook = [native, "--config", config, "hook", "106", "pre-start"];
+        var env = new Dictionary<string, string> { ["PVE_MIGRATED_FROM"] = "pve2" };
+        var runs = Math.Max(options.Runs * 3, 3);
+        var version = await RunChildAsync([native, "--version"], runs, null, cancellationToken);
+        var decision = await RunChildAsync(hook, runs, env, cancellationToken);
+        CheckExit("--version", version, errors);
+        if (decision.Exit is not (0 or 1 or 2))
+        {
+            errors.Add($"hook 106 pre-start: exit {decision.Exit}: {FirstLine(decision.Error)}");
+        }
+
+        var wallRatio = decision.Wall / version.Wall;
+        var cpuRatio = decision.Cpu is { } dc && version.Cpu is { } vc && vc > TimeSpan.Zero ? dc / vc : (double?)null;
+        double? instructionRatio = null;
+        var instructions = "";
+        if (options.Instructions && File.Exists("/usr/bin/valgrind"))
+        {
+            var vi = await CallgrindInstructionsAsync(options.ProfileDir ?? work, "version", [native, "--version"], null, cancellationToken);
+            var hi = await CallgrindInstructionsAsync(options.ProfileDir ?? work, "hook", hook, env, cancellationToken);
+            if (vi > 0 && hi > 0)
+            {
+                instructionRatio = (double)hi / vi;
+                instructions = $"; instructions (callgrind) {hi / 1e6:0.0} M vs {vi / 1e6:0.0} M";
+            }
+        }
+
+        var ratio = instructionRatio ?? cpuRatio ?? wallRatio;
+        var basis = instructionRatio is not null ? "instructions" : cpuRatio is not null ? "CPU" : "wall";
+        var binary = Path.GetFileName(Path.GetDirectoryName(native)) == "aot" ? "NativeAOT" : "JIT";
+        figures.Add(new ScaleFigure($"hook decision, {binary}, warm cache", decision.Wall, decision.PeakRssKiB, null, options.Smoke ? "(smoke: no goal)" : "<= 1.5x --version",
+            options.Smoke ? null : ratio <= 1.5, $"VM 106 (cpu host) migrating from pve2, refused from the facts cache; median of {runs}; ratio by {basis}")
+        {
+            Cpu = decision.Cpu,
+            Figure = new($"--version ({basis})", ratio, "x"),
+            Reference = $"hook {Ms(decision.Wall)} wall, {decision.Cpu?.TotalMilliseconds:0.0} ms CPU; --version {Ms(version.Wall)} wall, {version.Cpu?.TotalMilliseconds:0.0} ms CPU" + instructions,
+            Values = [
+                new("version_wall", version.Wall.TotalMilliseconds, "ms"), new("version_cpu", (version.Cpu ?? TimeSpan.Zero).TotalMilliseconds, "ms"),
+                new("ratio_wall", wallRatio, "x"), .. cpuRatio is { } c ? [new ScaleValue("ratio_cpu", c, "x")] : Array.Empty<ScaleValue>(),
+                .. instructionRatio is { } i ? [new ScaleValue("ratio_instructions", i, "x")] : Array.Empty<ScaleValue>(),
+            ],
+        });
+    }
+
+    /// <summary>The lab cluster on a migration target (pve1) with a warm facts cache holding pve2's CPU, as on a node where the timer runs.</summary>
+    private static async Task<string> HookSetupAsync(string work, CancellationToken cancellationToken)
+    {
+        var lab = RepoPaths.Combine("contrib", "examples", "lab-cluster");
+        var pve = Path.Combine(work, "hook-pve");
+        Directory.CreateDirectory(pve);
+        File.Copy(Path.Combine(lab, "corosync.conf"), Path.Combine(pve, "corosync.conf"));
+        CopyTree(Path.Combine(lab, "virtual-guest"), Path.Combine(pve, "virtual-guest"));
+        foreach (var node in Directory.GetDirectories(Path.Combine(lab, "nodes")))
+        {
+            CopyTree(Path.Combine(node, "qemu-server"), Path.Combine(pve, "nodes", Path.GetFileName(node), "qemu-server"));
+        }
+
+        var cpu = (await File.ReadAllLinesAsync(Path.Combine(lab, "nodes", "pve2", "cpuinfo"), cancellationToken))
+            .Select(l => l.Split(':', 2)).Where(p => p.Length == 2).GroupBy(p => p[0].Trim()).ToDictionary(g => g.Key, g => g.First()[1].Trim());
+        string List(string key) => string.Join(',', cpu.GetValueOrDefault(key, "").Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(f => $"\"{f}\""));
+        var bits = cpu.GetValueOrDefault("address sizes", "46 bits").Split(' ')[0];
+        var cache = Path.Combine(work, "hook-cache.json");
+        var now = DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
+        await File.WriteAllTextAsync(cache, $$$"""
+            {"schemaVersion":1,"nodes":{"pve2":{"source":"ssh","address":"10.10.10.12","collectedAt":"{{{now}}}",
+            "cpu":{"architecture":"x86_64","vendorId":"{{{cpu["vendor_id"]}}}","family":{{{cpu["cpu family"]}}},"model":{{{cpu["model"]}}},
+            "stepping":{{{cpu["stepping"]}}},"modelName":"{{{cpu["model name"]}}}","flags":[{{{List("flags")}}}],"bugs":[{{{List("bugs")}}}],
+            "physicalAddressBits":{{{bits}}},"processorCount":1} } } }
+            """, cancellationToken);
+        var config = Path.Combine(work, "hook.toml");
+        await File.WriteAllTextAsync(config, $"""
+            [cluster]
+            corosync_conf = "{pve}/corosync.conf"
+            pve_root = "{pve}"
+            local_node = "pve1"
+            [facts]
+            local_cpuinfo = "{Path.Combine(lab, "nodes", "pve1", "cpuinfo")}"
+            cache_file = "{cache}"
+            max_age_seconds = 86400
+            """, cancellationToken);
+        return config;
+    }
+
+    private static void CopyTree(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var file in Directory.GetFiles(from))
+        {
+            File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
+        }
+
+        foreach (var dir in Directory.GetDirectories(from))
+        {
+            CopyTree(dir, Path.Combine(to, Path.GetFileName(dir)));
+        }
+    }
+
+    /// <summary>Instructions one run executes under callgrind (its "summary:" line); 0 when valgrind failed.</summary>
+    private static async Task<long> CallgrindInstructionsAsync(string work, string name, string[] command, IReadOnlyDictionary<string, string>? env, CancellationToken cancellationToken)
+    {
+        var file = Path.Combine(work, $"callgrind.{name}.out");
+        Directory.CreateDirectory(work);
+        var binary = await SymbolizedCopyAsync(command[0], work, cancellationToken);
+        var run = await RunChildAsync(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + file, binary, .. command[1..]], 1, env, cancellationToken);
+        if (!File.Exists(file))
+        {
+            return 0;
+        }
+
+        var summary = File.ReadLines(file).FirstOrDefault(l => l.StartsWith("summary:", StringComparison.Ordinal)) ?? File.ReadLines(file).LastOrDefault(l => l.StartsWith("totals:", StringComparison.Ordinal));
+        return run.Exit >= 0 && summary is not null && long.TryParse(summary.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0;
+    }
+
+    /// <summary>
+    /// valgrind 3.19 gives up on the DWARF 5 of the NativeAOT binary's proxclmc-guard.dbg: a copy linked to that file
+    /// with its debug sections stripped (symbol table kept) gives callgrind function names; else the binary itself.
+    /// </summary>
+    private static async Task<string> SymbolizedCopyAsync(string binary, string work, CancellationToken cancellationToken)
+    {
+        binary = Path.GetFullPath(binary);
+        var dbg = binary + ".dbg";
+        var copy = Path.Combine(work, "symbols", Path.GetFileName(binary));
+        if (File.Exists(copy))
+        {
+            return copy;
+        }
+
+        if (!File.Exists(dbg) || !File.Exists("/usr/bin/objcopy"))
+        {
+            return binary;
+        }
+
+        Directory.CreateDirectory(Path.GetDirectoryName(copy)!);
+        var symbols = Path.GetFileName(binary) + ".sym";
+        foreach (var step in (string[][])[
+            ["objcopy", "--strip-debug", dbg, Path.Combine(work, "symbols", symbols)],
+            ["objcopy", "--remove-section=.gnu_debuglink", binary, copy],
+            ["objcopy", "--add-gnu-debuglink=" + symbols, copy]])
+        {
+            var start = new ProcessStartInfo(step[0]) { WorkingDirectory = Path.Combine(work, "symbols"), UseShellExecute = false, RedirectStandardError = true };
+            step[1..].ToList().ForEach(start.ArgumentList.Add);
+            using var process = Process.Start(start)!;
+            await process.WaitForExitAsync(cancellationToken);
+            if (process.ExitCode != 0)
+            {
+                return binary;
+            }
+        }
+
+        return copy;
+    }
+
+    // ---------------------------------------------------------------- running children
+
+    /// <summary>Median wall and CPU of the runs (the last run's output), peak RSS the highest.</summary>
+    private sealed record ChildRun(int Exit, TimeSpan Wall, TimeSpan? Cpu, long? PeakRssKiB, string Out, string Error);
+
+    private static async Task<ChildRun> RunCliRepeatedAsync(string? cli, string[] args, int runs, CancellationToken cancellationToken)
+    {
+        if (cli is not null)
+        {
+            return await RunChildAsync([cli, .. args], runs, null, cancellationToken);
+        }
+
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var sw = Stopwatch.StartNew();
+        var exit = await new GuardCli(new CliEnvironment { Out = output, Error = error }).InvokeAsync(args);
+        return new ChildRun(exit, sw.Elapsed, null, ReadOwnPeakRss(), output.ToString(), error.ToString());
+    }
+
+    /// <summary>Runs <paramref name="command"/> <paramref name="runs"/> times under the python3 runner (wait4 rusage); without python3, timed here with no CPU figure.</summary>
+    private static async Task<ChildRun> RunChildAsync(string[] command, int runs, IReadOnlyDictionary<string, string>? env, CancellationToken cancellationToken)
+    {
+        var measure = File.Exists(Python);
+        var figures = Path.GetTempFileName();
+        var script = Path.GetTempFileName();
+        try
+        {
+            await File.WriteAllTextAsync(script, RunnerScript, cancellationToken);
+            var start = new ProcessStartInfo(measure ? Python : command[0]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            foreach (var a in measure ? [script, figures, runs.ToString(CultureInfo.InvariantCulture), .. command] : command[1..])
             {
                 start.ArgumentList.Add(a);
             }
 
+            foreach (var (key, value) in env ?? new Dictionary<string, string>())
+            {
+                start.Environment[key] = value;
+            }
+
             var sw = Stopwatch.StartNew();
-            using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start " + cli);
+            using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start " + command[0]);
             var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
             var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
             await process.WaitForExitAsync(cancellationToken);
             var wall = sw.Elapsed;
-            // /usr/bin/time's last line: "<max RSS KiB> <user s> <system s>".
-            var fields = (await File.ReadAllTextAsync(rssFile, cancellationToken)).Trim().Split('\n')[^1].Split(' ');
-            long? rss = long.TryParse(fields[0], NumberStyles.None, CultureInfo.InvariantCulture, out var kib) ? kib : null;
-            TimeSpan? cpu = fields.Length == 3
-                && double.TryParse(fields[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var user)
-                && double.TryParse(fields[2], NumberStyles.Float, CultureInfo.InvariantCulture, out var system)
-                ? TimeSpan.FromSeconds(user + system)
-                : null;
-            return new CliRun(process.ExitCode, wall, rss, await stdout, await stderr) { Cpu = cpu };
+            if (!measure)
+            {
+                return new ChildRun(process.ExitCode, wall, null, null, await stdout, await stderr);
+            }
+
+            using var json = System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(figures, cancellationToken));
+            var rows = json.RootElement.EnumerateArray().Select(r => r.EnumerateArray().Select(v => v.GetDouble()).ToArray()).ToList();
+            if (rows.Count == 0)
+            {
+                return new ChildRun(-1, wall, null, null, await stdout, await stderr);
+            }
+
+            TimeSpan Median(Func<double[], double> pick) => TimeSpan.FromSeconds(rows.Select(pick).Order().ElementAt(rows.Count / 2));
+            return new ChildRun((int)rows[^1][4], Median(r => r[0]), Median(r => r[1] + r[2]), (long)rows.Max(r => r[3]), await stdout, await stderr);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return new ChildRun(-1, TimeSpan.Zero, null, null, "", "the runner wrote no figures");
         }
         finally
         {
-            File.Delete(rssFile);
+            File.Delete(figures);
+            File.Delete(script);
         }
     }
 

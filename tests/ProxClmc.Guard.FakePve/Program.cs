@@ -82,6 +82,21 @@ await using var _ = pve;
 Console.Write(ConfigSnippet.For(pve));
 Console.WriteLine($"# serving {string.Join(", ", pve.NodeNames)} from {Path.GetFullPath(snapshot)}; Ctrl+C stops");
 
+// A line "requests" on standard input prints how many requests were answered since the previous such line (the
+// scale harness runs this server in its own process and counts each run's requests this way).
+var requestCounter = Task.Run(async () =>
+{
+    while (await Console.In.ReadLineAsync() is { } line)
+    {
+        if (line.Trim() == "requests")
+        {
+            var count = pve.Requests.Count;
+            pve.ClearRequestLog();
+            Console.WriteLine($"requests = {count.ToString(CultureInfo.InvariantCulture)}");
+        }
+    }
+});
+
 using var stop = new CancellationTokenSource();
 using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
 using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
