@@ -29,7 +29,7 @@ public sealed class ScanErrorTests
         File.WriteAllText(config, string.Join('\n', lines) + "\n");
 
         var json = GuardRun.Run("scan", "--from", tree.Root, "--format", "json");
-        var table = GuardRun.Run("scan", "--from", tree.Root);
+        var table = GuardRun.Run("scan", "--from", tree.Root, "-v");
 
         // Proxmox warns, drops the whole cpu key and starts kvm64: nothing stops the run, other guests stay unsafe.
         Assert.True(json.Exit == 2, json.ToString());
