@@ -658,6 +658,13 @@ public sealed class FakeProxmox : IAsyncDisposable
                         return (400, "Parameter verification failed.", new JsonObject { [key] = "property is not defined in schema and the schema does not allow additional properties" });
                     }
 
+                    // PUT/POST .../config verify the cpu value strictly (qemu-server CPUConfig.pm validate_vm_cpu_conf):
+                    // 400 with the reason per parameter, nothing written.
+                    if (key == "cpu" && ProxClmc.Guard.Core.Guests.GuestCpu.VmConfigRejection(value, IsKnownCpuModel) is { } refused)
+                    {
+                        return (400, "Parameter verification failed.", new JsonObject { [key] = $"invalid format - {refused}\n" });
+                    }
+
                     changes.Add(new(key, value));
                     break;
             }
@@ -755,6 +762,12 @@ public sealed class FakeProxmox : IAsyncDisposable
 
         return (200, "OK", null);
     }
+
+    private bool IsKnownCpuModel(string cputype) =>
+        cputype is "host" or "max"
+        || (cputype.StartsWith("custom-", StringComparison.Ordinal)
+            ? FakeCluster.ParseCpuModels(_cluster.CpuModelsConf ?? "").Any(m => "custom-" + m.Name == cputype)
+            : ProxClmc.Guard.Core.Catalog.CpuCatalog.Default.TryGetModel(cputype, out var model) && model is not null);
 
     private Answer Login(string username, string password, string realm)
     {

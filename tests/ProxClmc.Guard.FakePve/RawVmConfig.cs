@@ -73,6 +73,11 @@ internal sealed partial class RawVmConfig
             }
         }
 
+        // Proxmox loads VM configs non-strictly: a cpu value its validation refuses is warned about and dropped,
+        // so every API answer (config, pending, snapshots) lacks it and the VM starts as kvm64. The same
+        // validation the tool uses (Core's GuestCpu.VmConfigRejection).
+        result.RemoveAll(kv => kv.Key == "cpu" && ProxClmc.Guard.Core.Guests.GuestCpu.VmConfigRejection(kv.Value) is not null);
+
         if (description.Length > 0 && !result.Any(kv => kv.Key == "description"))
         {
             result.Insert(0, new("description", description.ToString()));

@@ -15,7 +15,55 @@ internal static class Fuzz
         int.TryParse(Environment.GetEnvironmentVariable("PROXCLMC_FUZZ_CASES"), out var n) && n > 0 ? n : defaultCases;
 
     /// <summary>Yields <paramref name="count"/> inputs: a third random text, two thirds mutations of the seeds.</summary>
-    public static IEnumerable<string> Inputs(IReadOnlyList<string> seeds, int count, int seed = Seed)
+    public static IEnumerable<string> Inputs(IReadOnlyList<string> seeds, int count, int seed = Seed) =>
+        RandomInputs(seeds, count, seed);
+
+    /// <summary>
+    /// <see cref="Inputs"/> followed by the <see cref="LongLines"/> cases, for the parsers of the core: each also
+    /// meets near-1 MB lines, so one that is not linear in its input makes its fuzz test crawl instead of passing
+    /// in a second.
+    /// </summary>
+    public static IEnumerable<string> InputsWithLongLines(IReadOnlyList<string> seeds, int count, int seed = Seed) =>
+        RandomInputs(seeds, count, seed).Concat(LongLines(seeds));
+
+    /// <summary>Just under pmxcfs's 1 MiB file limit, the largest input any reader passes on.</summary>
+    public const int LongLineLength = 1_000_000;
+
+    // Patterns that make a naive scanner restart or rescan: keys, separators, quotes, escapes, headers.
+    private static readonly string[] LongLinePatterns =
+    [
+        "snapstate:", "snapstate: ", "a:", "cpu: ", ",", ";", "+a;", "[a]", "[a]\n", "#", "%4", "%", "'", "\"", "\\",
+        "-cpu ", "-cpu a,", "=", "a=", "flags +a;", "processor\t: 0\n", "flags\t\t: ", "{", "}", "ring0_addr: ",
+        " ", "\t", "x", "cpu-model: a\n", "    flags +a\n", "custom-", "\r", "\u00e9", "𝄞",
+    ];
+
+    /// <summary>One input per pattern: the pattern repeated to <see cref="LongLineLength"/> characters, alone and after each seed's first line.</summary>
+    public static IEnumerable<string> LongLines(IReadOnlyList<string> seeds)
+    {
+        foreach (var pattern in LongLinePatterns)
+        {
+            var repeated = new StringBuilder(LongLineLength + pattern.Length);
+            while (repeated.Length < LongLineLength)
+            {
+                repeated.Append(pattern);
+            }
+
+            var line = repeated.ToString(0, LongLineLength);
+            yield return line;
+
+            // The pattern, then blanks to the end of the line: a scanner that trims the rest of the line at every
+            // occurrence (as a snapstate: search once did) is quadratic exactly here.
+            yield return string.Concat(line.AsSpan(0, LongLineLength / 2), new string(' ', LongLineLength / 2));
+            if (seeds.Count > 0)
+            {
+                var seed = seeds[0];
+                var firstLine = seed.IndexOf('\n') is var nl and >= 0 ? seed[..(nl + 1)] : seed + "\n";
+                yield return firstLine + line[..(LongLineLength - firstLine.Length)];
+            }
+        }
+    }
+
+    private static IEnumerable<string> RandomInputs(IReadOnlyList<string> seeds, int count, int seed)
     {
         var random = new Random(seed);
         for (var i = 0; i < count; i++)

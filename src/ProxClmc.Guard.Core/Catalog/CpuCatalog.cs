@@ -20,6 +20,12 @@ public sealed record QemuFlagMapping(string QemuName, IReadOnlyList<string> Cpui
 
     /// <summary>Entries of the <c>bugs</c> line that must be absent (rdctl-no needs the host not to have cpu_meltdown).</summary>
     public IReadOnlyList<string> BugsMustBeAbsent { get; init; } = [];
+
+    /// <summary>
+    /// Non-empty for a vendor rule: only nodes of these vendors can offer the feature, and there any one of
+    /// <see cref="CpuinfoFlags"/> suffices (virt-ssbd: KVM on AMD/Hygon derives it from ssbd; Intel never has it).
+    /// </summary>
+    public IReadOnlyList<string> Vendors { get; init; } = [];
 }
 
 /// <summary>
@@ -200,7 +206,7 @@ public sealed partial class CpuCatalog
             }
 
             var c = line.Split('\t');
-            if (c.Length != 7)
+            if (c.Length != 8)
             {
                 throw new InvalidDataException($"{FlagMapResource}:{lineNo}: malformed row");
             }
@@ -210,6 +216,7 @@ public sealed partial class CpuCatalog
                 CanonicalName = Opt(c[1]) ?? c[0],
                 CpuinfoFlagsLinux61 = List(c[3]),
                 BugsMustBeAbsent = List(c[6]),
+                Vendors = List(c[7]),
             });
         }
 

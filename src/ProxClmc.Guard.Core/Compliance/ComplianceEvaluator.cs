@@ -19,7 +19,16 @@ public sealed class ComplianceEvaluator
     private readonly IReadOnlyList<NodeCapability> _readableNodes;
     private readonly HostCpuIdentity _hostIdentity;
     private readonly HaPlacement _ha;
-    private readonly Dictionary<(string? Cpu, string? Args, string? Scope), (GuestVerdict Verdict, IReadOnlyList<GuestNote> SpecNotes, string? PhysBits)> _judged = [];
+    private readonly Dictionary<JudgeKey, (GuestVerdict Verdict, IReadOnlyList<GuestNote> SpecNotes, string? PhysBits)> _judged = [];
+    private readonly Dictionary<string, string?> _dropReasons = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _nodeVendors = new(StringComparer.Ordinal);
+    private readonly GuestVisibleFeatures _visible;
+
+    /// <summary>
+    /// Everything besides the cpu and args lines that changes what Proxmox starts (see <see cref="Judge"/>), and the
+    /// strict HA rule whose nodes the guest is judged against.
+    /// </summary>
+    private readonly record struct JudgeKey(string? Cpu, string? Args, string? OsType, string? Machine, string? StartVendor, string? Scope);
 
     /// <param name="ha">HA placement: a guest under a strict HA rule is judged against the rule's nodes only.</param>
     public ComplianceEvaluator(ClusterBaseline baseline, CpuCatalog catalog, GuardPolicy policy, CustomCpuModels? customModels = null, HaPlacement? ha = null)
@@ -30,11 +39,48 @@ public sealed class ComplianceEvaluator
         _policy = policy;
         _customModels = customModels ?? CustomCpuModels.Empty;
         _readableNodes = baseline.Nodes.Where(n => n.IsReadable).ToList();
-        _hostIdentity = HostCpuIdentity.Of(_readableNodes);
+        _visible = GuestVisibleFeatures.Of(catalog);
+        _hostIdentity = HostCpuIdentity.Of(_readableNodes, _visible);
+        foreach (var node in _readableNodes)
+        {
+            _nodeVendors[node.Node] = node.Facts.Cpu!.VendorId;
+        }
     }
 
-    public ComplianceReport EvaluateAll(IEnumerable<GuestConfig> guests, DateTimeOffset generatedAt) =>
-        new(_baseline, ComplianceReport.Order(guests.Select(Evaluate)), generatedAt);
+    public ComplianceReport EvaluateAll(IEnumerable<GuestConfig> guests, DateTimeOffset generatedAt)
+    {
+        var list = guests as IReadOnlyList<GuestConfig> ?? guests.ToList();
+
+        // pmxcfs keeps each VMID under one node; a copy under a second node (a half-done move, a restored backup
+        // of /etc/pve) makes qm and the API pick one of them: say so on both.
+        var nodesOf = new Dictionary<int, List<string>>();
+        foreach (var guest in list)
+        {
+            if (!nodesOf.TryGetValue(guest.VmId, out var nodes))
+            {
+                nodesOf[guest.VmId] = nodes = [];
+            }
+
+            nodes.Add(guest.Node);
+        }
+
+        var verdicts = list.Select(guest =>
+        {
+            var verdict = Evaluate(guest);
+            var nodes = nodesOf[guest.VmId];
+            return nodes.Count < 2
+                ? verdict
+                : verdict with
+                {
+                    Notes =
+                    [
+                        .. verdict.Notes,
+                        new GuestNote(GuestNote.DuplicateVmId, $"VMID {guest.VmId} exists under {nodes.Count} nodes ({string.Join(", ", nodes)}): Proxmox uses only one of these configs", IsWarning: true),
+                    ],
+                };
+        });
+        return new(_baseline, ComplianceReport.Order(verdicts), generatedAt);
+    }
 
     public GuestVerdict Evaluate(GuestConfig guest)
     {
@@ -76,7 +122,7 @@ public sealed class ComplianceEvaluator
 
     /// <summary>Judges one CPU setting (a <c>cpu</c> property string) as if it were the guest's, for pending values and fix plans.</summary>
     public GuestVerdict EvaluateCpuValue(GuestConfig guest, string? cpuValue) =>
-        EvaluateVm(guest with { Cpu = cpuValue, Args = null, PendingCpu = null, PendingCpuDelete = false, Snapshots = [], RunningCpu = null });
+        EvaluateVm(guest with { Cpu = cpuValue, Args = null, PendingCpu = null, PendingCpuDelete = false, Snapshots = [], RunningCpu = null, CpuLine = 0, IgnoredLines = [] });
 
     private string? IgnoredBecause(GuestConfig guest)
     {
@@ -93,6 +139,21 @@ public sealed class ComplianceEvaluator
     {
         var notes = new List<GuestNote>();
         AddGuestNotes(guest, notes);
+        AddIgnoredLinesNote(guest.IgnoredLines, "config", notes);
+
+        // CPUConfig.pm (is_native_arch, get_cpu_options): a VM whose arch differs from the node's runs without
+        // KVM, QEMU emulates the CPU (max), so no host CPU feature is needed; aarch64 model names are valid there.
+        if (guest.Arch is { } arch && arch != "x86_64")
+        {
+            return new GuestVerdict
+            {
+                Guest = guest,
+                Verdict = Verdict.NotApplicable,
+                Cpu = guest.Cpu ?? $"default ({arch})",
+                Reason = $"arch: {arch} on x86_64 nodes: emulated without KVM, no host CPU requirement",
+                Notes = notes,
+            };
+        }
 
         if (guest.Kvm == false)
         {
@@ -107,7 +168,14 @@ public sealed class ComplianceEvaluator
         }
 
         var placement = _ha.For(guest);
-        var (judged, specNotes, physBits) = Judge(guest, placement);
+        var judgedGuest = guest;
+        if (DropReason(guest.Cpu) is { } dropped)
+        {
+            notes.Add(new GuestNote(GuestNote.CpuDropped, $"{CpuLocation(guest)}{dropped}: Proxmox ignores this cpu value and starts kvm64", IsWarning: true));
+            judgedGuest = guest with { Cpu = null };
+        }
+
+        var (judged, specNotes, physBits) = Judge(judgedGuest, placement);
         notes.AddRange(specNotes);
         AddPhysBitsNote(physBits, notes);
         AddPendingNote(guest, notes);
@@ -123,7 +191,7 @@ public sealed class ComplianceEvaluator
     private (GuestVerdict Verdict, IReadOnlyList<GuestNote> SpecNotes, string? PhysBits) Judge(GuestConfig guest, GuestPlacement? placement)
     {
         var scope = placement?.StrictNodes is { } strict ? new JudgeScope(placement.Describe(), strict) : null;
-        var key = (guest.Cpu, guest.Args, scope?.Name);
+        var key = new JudgeKey(guest.Cpu, guest.Args, guest.OsType, guest.Machine, StartVendor(guest), scope?.Name);
         if (_judged.TryGetValue(key, out var known))
         {
             return known;
@@ -160,6 +228,16 @@ public sealed class ComplianceEvaluator
         public string? Failure { get; init; }
 
         public Verdict FailureVerdict { get; init; } = Verdict.UnknownModel;
+
+        /// <summary>A raw QEMU <c>-cpu</c> (args, runningcpu): QEMU's own models, none of Proxmox's additions or subtractions.</summary>
+        public bool IsRaw { get; init; }
+
+        public string? OsType { get; init; }
+
+        public string? Machine { get; init; }
+
+        /// <summary>Vendor of the node the guest starts on (its current node), when known.</summary>
+        public string? StartVendor { get; init; }
     }
 
     private CpuSpec ResolveSpec(GuestConfig guest, List<GuestNote> notes)
@@ -178,12 +256,12 @@ public sealed class ComplianceEvaluator
 
             var arg = found.Value;
             var display = "args: -cpu " + arg.Model + string.Concat(arg.Flags.Select(f => "," + f));
-            return ResolveModelName(arg.Model, arg.Flags, null, display, notes);
+            return ResolveModelName(arg.Model, arg.Flags, null, display, notes, raw: true) with { StartVendor = StartVendor(guest) };
         }
 
         if (guest.Cpu is null)
         {
-            return ResolveModelName("kvm64", [], null, "kvm64 (default)", notes);
+            return ResolveModelName("kvm64", [], null, "kvm64 (default)", notes) with { OsType = guest.OsType, Machine = guest.Machine, StartVendor = StartVendor(guest) };
         }
 
         var parsed = GuestCpu.Parse(guest.Cpu, $"{Origin(guest)}: cpu");
@@ -193,37 +271,81 @@ public sealed class ComplianceEvaluator
         }
 
         var cpu = parsed.Value;
-        return ResolveModelName(cpu.CpuType ?? "kvm64", cpu.Flags, cpu.PhysBits, guest.Cpu, notes);
+        return ResolveModelName(cpu.CpuType ?? "kvm64", cpu.Flags, cpu.PhysBits, guest.Cpu, notes)
+            with { OsType = guest.OsType, Machine = guest.Machine, StartVendor = StartVendor(guest) };
     }
 
-    private CpuSpec ResolveModelName(string name, IReadOnlyList<GuestCpuFlag> flags, string? physBits, string display, List<GuestNote> notes)
+    /// <summary>
+    /// Versioned model names the fixed model list of qemu-server accepted before it read QEMU's own model file
+    /// (src/PVE/QemuServer/CPUConfig.pm, $cpu_models_by_arch fallback; the file is read since commit e2034ca3,
+    /// 2026-05-15): any other versioned name is dropped (kvm64) by those releases.
+    /// </summary>
+    private static readonly HashSet<string> VersionedNamesBeforeModelFile = new(StringComparer.Ordinal)
+    {
+        "Skylake-Client-v4", "Skylake-Server-v4", "Skylake-Server-v5", "Cascadelake-Server-v2", "Cascadelake-Server-v4",
+        "Cascadelake-Server-v5", "Cooperlake-v2", "Icelake-Server-v3", "Icelake-Server-v4", "Icelake-Server-v5",
+        "Icelake-Server-v6", "Icelake-Server-v7", "SapphireRapids-v2", "SapphireRapids-v3", "SapphireRapids-v4",
+        "GraniteRapids-v2", "GraniteRapids-v3", "SierraForest-v2", "SierraForest-v3", "EPYC-v3", "EPYC-v4", "EPYC-v5",
+        "EPYC-Rome-v2", "EPYC-Rome-v3", "EPYC-Rome-v4", "EPYC-Rome-v5", "EPYC-Milan-v2", "EPYC-Milan-v3", "EPYC-Genoa-v2",
+    };
+
+    private CpuSpec ResolveModelName(string name, IReadOnlyList<GuestCpuFlag> flags, string? physBits, string display, List<GuestNote> notes, bool raw = false)
     {
         if (name is "host" or "max")
         {
-            return new CpuSpec(display) { IsHost = true, HostName = name, Flags = flags, PhysBits = physBits };
+            return new CpuSpec(display) { IsHost = true, HostName = name, Flags = flags, PhysBits = physBits, IsRaw = raw };
         }
 
-        if (name.StartsWith("custom-", StringComparison.Ordinal))
+        if (!raw && name.StartsWith("custom-", StringComparison.Ordinal))
         {
             var bare = name["custom-".Length..];
             if (!_customModels.TryGet(bare, out var custom))
             {
-                if (_customModels.Unresolved(bare) is { } why)
+                if (_customModels.Unresolved(bare) is { } unresolved)
                 {
                     // The model exists (the node lists it) but its definition could not be read: not unknown, unverified.
-                    notes.Add(new GuestNote(GuestNote.CustomModelUnverified, $"custom model '{bare}': {why}", IsWarning: true));
-                    return new CpuSpec(display) { Failure = $"custom model '{bare}' exists but its definition could not be read: {why}", FailureVerdict = Verdict.Unverified };
+                    notes.Add(new GuestNote(GuestNote.CustomModelUnverified, $"custom model '{bare}': {unresolved}", IsWarning: true));
+                    return new CpuSpec(display) { Failure = $"custom model '{bare}' exists but its definition could not be read: {unresolved}", FailureVerdict = Verdict.Unverified };
                 }
 
-                return new CpuSpec(display) { Failure = $"custom model '{bare}' is not defined in cpu-models.conf" };
+                var why = _customModels.FileError is { } fileError ? $" ({fileError})" : "";
+                return new CpuSpec(display) { Failure = $"custom model '{bare}' is not defined in cpu-models.conf{why}" };
+            }
+
+            if (custom.Error is { } error)
+            {
+                return new CpuSpec(display)
+                {
+                    Failure = $"custom model '{bare}': {error}; its guests cannot be judged from it, check it by hand",
+                    FailureVerdict = Verdict.Unverified,
+                };
+            }
+
+            // CPUConfig.pm's $cpu_fmt: reported-model is an enum of QEMU's models (get_all_cpu_models: host, max
+            // and the named models, not Proxmox's x86-64-v* levels), never a custom model (Proxmox ignores such a
+            // line). Refused here, which also ends any chain of custom models.
+            if (custom.ReportedModel.StartsWith("custom-", StringComparison.Ordinal)
+                || (custom.ReportedModel is not ("host" or "max")
+                    && (!_catalog.TryGetModel(custom.ReportedModel, out var reported) || (reported.IsLevelModel && reported.Name != "kvm64"))))
+            {
+                var at = custom.ReportedModelLine > 0 ? $"{_customModels.Source}:{custom.ReportedModelLine}:{custom.ReportedModelColumn}: " : "";
+                return new CpuSpec(display)
+                {
+                    Failure = $"custom model '{bare}': {at}reported-model '{custom.ReportedModel}' is not a built-in CPU model (Proxmox allows only QEMU's models there and ignores this line)",
+                    FailureVerdict = Verdict.InvalidConfig,
+                };
             }
 
             notes.Add(new GuestNote(GuestNote.CustomModel, $"custom model '{bare}' = {custom.ReportedModel}{string.Concat(custom.Flags.Select(f => "," + f))}"));
+            AddIgnoredLinesNote(custom.IgnoredLines, $"custom model '{bare}'", notes);
+            AddIgnoredLinesNote(_customModels.Warnings, "cpu-models.conf", notes);
             var resolved = ResolveModelName(custom.ReportedModel, [.. custom.Flags, .. flags], physBits ?? custom.PhysBits, display, notes);
             return resolved.Failure is null ? resolved : resolved with { Failure = $"custom model '{bare}': {resolved.Failure}" };
         }
 
-        if (!_catalog.TryGetModel(name, out var model))
+        // A raw -cpu kvm64 is QEMU's own kvm64 (kvm64-v1), without the +lahf_lm,+sep Proxmox adds to its default.
+        var lookup = raw && name == "kvm64" ? "kvm64-v1" : name;
+        if (!_catalog.TryGetModel(lookup, out var model))
         {
             return new CpuSpec(display) { Failure = $"'{name}' is not a CPU model Proxmox VE knows (QEMU 7.2, 10.0, 11.1)" };
         }
@@ -232,8 +354,63 @@ public sealed class ComplianceEvaluator
         {
             notes.Add(new GuestNote(GuestNote.QemuVersion, $"{model.Name} is known only to QEMU {string.Join(", ", model.QemuVersions.Order(StringComparer.Ordinal))}: older nodes refuse it"));
         }
+        else if (!raw && !model.IsLevelModel && IsVersionedName(name) && !VersionedNamesBeforeModelFile.Contains(name))
+        {
+            notes.Add(new GuestNote(GuestNote.QemuVersion, $"{name}: Proxmox VE releases before May 2026 accept only a few versioned model names; they drop this cpu value and start kvm64"));
+        }
 
-        return new CpuSpec(display) { Model = model, Flags = flags, PhysBits = physBits };
+        return new CpuSpec(display) { Model = model, Flags = flags, PhysBits = physBits, IsRaw = raw };
+    }
+
+    private static bool IsVersionedName(string name)
+    {
+        var dash = name.LastIndexOf("-v", StringComparison.Ordinal);
+        return dash > 0 && dash + 2 < name.Length && name.AsSpan(dash + 2).IndexOfAnyExceptInRange('0', '9') < 0;
+    }
+
+    /// <summary>Why Proxmox drops this <c>cpu</c> value (null when it keeps it). An unknown model is not dropped here: it stays unknown-model.</summary>
+    private string? DropReason(string? cpu)
+    {
+        if (cpu is null)
+        {
+            return null;
+        }
+
+        if (_dropReasons.TryGetValue(cpu, out var known))
+        {
+            return known;
+        }
+
+        var parsed = GuestCpu.Parse(cpu);
+        var reason = parsed.IsSuccess && parsed.Value.CpuType is { } type && !IsKnownModel(type)
+            ? null
+            : GuestCpu.VmConfigRejection(cpu);
+        _dropReasons[cpu] = reason;
+        return reason;
+    }
+
+    private bool IsKnownModel(string type) =>
+        type is "host" or "max"
+        || (type.StartsWith("custom-", StringComparison.Ordinal) ? _customModels.TryGet(type["custom-".Length..], out _) : _catalog.TryGetModel(type, out _));
+
+    private static string CpuLocation(GuestConfig guest) =>
+        guest.CpuLine > 0 && guest.Origin is { } origin ? $"{origin}:{guest.CpuLine}: " : "";
+
+    private string? StartVendor(GuestConfig guest) => _nodeVendors.GetValueOrDefault(guest.Node);
+
+    private static void AddIgnoredLinesNote(IReadOnlyList<Parsing.ParseError> lines, string what, List<GuestNote> notes)
+    {
+        if (lines.Count == 0)
+        {
+            return;
+        }
+
+        var listed = string.Join("; ", lines.Take(5).Select(l => l.ToString()));
+        var more = lines.Count > 5 ? $"; and {lines.Count - 5} more" : "";
+        notes.Add(new GuestNote(
+            GuestNote.ConfigIgnoredLines,
+            $"{what}: Proxmox ignores {lines.Count} line{(lines.Count == 1 ? "" : "s")} with a warning: {listed}{more}",
+            IsWarning: true));
     }
 
     // ---- named and generic models --------------------------------------------------------------------------
@@ -250,18 +427,37 @@ public sealed class ComplianceEvaluator
         var required = new HashSet<string>(model.RequiredFlags, StringComparer.Ordinal);
         var notCheckable = new List<string>(model.NotCheckable);
         var unknownFlags = new List<string>();
-        var nestedVirt = false;
+        var nodeRules = new Dictionary<string, NodeRule>(StringComparer.Ordinal);
 
         foreach (var flag in spec.Flags)
         {
-            if (flag.Name == "nested-virt")
+            if (flag.Name == "nested-virt" && !spec.IsRaw)
             {
-                // qemu-server 9.0.27+: becomes svm or vmx, whichever the host has.
-                nestedVirt = flag.Enabled;
+                // CPUConfig.pm (resolve of the abstract 'nested-virt', 9.0.27+): svm or vmx of the node the VM
+                // starts on; a live migration carries that exact -cpu, so only nodes of the same vendor can take it.
+                SetRule(nodeRules, flag.Enabled, spec.StartVendor switch
+                {
+                    "GenuineIntel" => new NodeRule("nested-virt", ["GenuineIntel"], ["vmx"]),
+                    "AuthenticAMD" or "HygonGenuine" => new NodeRule("nested-virt", ["AuthenticAMD", "HygonGenuine"], ["svm"]),
+                    _ => new NodeRule("nested-virt", [], ["vmx", "svm"]),
+                });
+                continue;
+            }
+
+            if (flag.Name is "hv-evmcs" or "hv_evmcs")
+            {
+                // Enlightened VMCS is a Hyper-V feature of Intel VMX: KVM offers it only on Intel nodes.
+                SetRule(nodeRules, flag.Enabled, new NodeRule("hv-evmcs", ["GenuineIntel"], ["vmx"]));
                 continue;
             }
 
             var mapping = _catalog.MapQemuFlag(flag.Name);
+            if (mapping is { Vendors.Count: > 0 })
+            {
+                SetRule(nodeRules, flag.Enabled, new NodeRule(mapping.CanonicalName, mapping.Vendors, mapping.CpuinfoFlags));
+                continue;
+            }
+
             if (mapping is null)
             {
                 if (flag.Enabled)
@@ -291,6 +487,27 @@ public sealed class ComplianceEvaluator
             }
         }
 
+        // What Proxmox subtracts by itself is not asked of a node (CPUConfig.pm get_pve_cpu_flags, commit e6352be6):
+        // -rdtscp for every model whose name starts with Opteron (for a custom model: its reported model), -x2apic
+        // for Solaris. A raw -cpu gets none of this.
+        var subtracted = false;
+        var pveMinus = new List<string>();
+        if (!spec.IsRaw && model.Name.StartsWith("Opteron", StringComparison.Ordinal))
+        {
+            subtracted |= required.Remove("rdtscp");
+            pveMinus.Add("rdtscp");
+        }
+
+        if (!spec.IsRaw && spec.OsType == "solaris")
+        {
+            subtracted |= required.Remove("x2apic");
+            pveMinus.Add("x2apic");
+        }
+
+        // -cet-ibt,-cet-ss for win11 guests, but only where the node's QEMU is 11.0 or newer. The nodes' QEMU
+        // versions are not known here: judge with the flags (an older QEMU) and say so when that differs.
+        var cet = !spec.IsRaw && spec.OsType == "win11" ? required.Where(f => f is "ibt" or "user_shstk").ToList() : [];
+
         var requirement = new CpuRequirement
         {
             Description = spec.Display,
@@ -298,14 +515,28 @@ public sealed class ComplianceEvaluator
             Flags = required,
             BugsMustBeAbsent = model.BugsMustBeAbsent,
             NotCheckable = notCheckable,
-            Model = spec.Flags.Count == 0 ? model : null,
-        }.WithQemuForm(model, spec.Flags.Select(f => (f.Name, f.Enabled)));
+            Model = spec.Flags.Count == 0 && !subtracted ? model : null,
+        }.WithQemuForm(model, [.. spec.Flags.Select(f => (f.Name, f.Enabled)), .. pveMinus.Select(f => (f, false))]);
 
+        var rules = nodeRules.Values.ToList();
         var fits = new List<NodeFit>();
         foreach (var node in _baseline.Nodes)
         {
-            fits.Add(FitOf(node, requirement, nestedVirt));
+            fits.Add(FitOf(node, requirement, rules));
         }
+
+        if (cet.Count > 0)
+        {
+            var withoutCet = requirement with { Flags = required.Except(cet).ToHashSet(StringComparer.Ordinal), Model = null, QemuFlags = [.. requirement.QemuFlags, "-cet-ibt", "-cet-ss"] };
+            var differ = _baseline.Nodes.Where((node, i) => fits[i].IsRefused && FitOf(node, withoutCet, rules).CanRun == true).Select(n => n.Node).ToList();
+            if (differ.Count > 0)
+            {
+                notes.Add(new GuestNote(GuestNote.QemuVersion,
+                    $"win11: on nodes with QEMU 11.0 or newer Proxmox removes cet-ibt and cet-ss, and then {string.Join(", ", differ)} can run it; judged as on an older QEMU (the nodes' QEMU versions are unknown)"));
+            }
+        }
+
+        AddEvmcsNote(spec, notes);
 
         if (fits.Where(f => f.ModelUnknownToQemu).Select(f => f.Node).ToList() is { Count: > 0 } unknownTo)
         {
@@ -371,7 +602,79 @@ public sealed class ComplianceEvaluator
         return new GuestVerdict { Guest = guest, Verdict = Verdict.Ok, Cpu = spec.Display, Reason = reason, Fits = fits };
     }
 
-    private NodeFit FitOf(NodeCapability node, CpuRequirement requirement, bool nestedVirt)
+    /// <summary>
+    /// A feature whose host side depends on the node: only nodes of <paramref name="Vendors"/> (any when empty)
+    /// can offer it, and there one of <paramref name="AnyOf"/> must show.
+    /// </summary>
+    private sealed record NodeRule(string Feature, IReadOnlyList<string> Vendors, IReadOnlyList<string> AnyOf);
+
+    private static void SetRule(Dictionary<string, NodeRule> rules, bool enabled, NodeRule rule)
+    {
+        if (enabled)
+        {
+            rules[rule.Feature] = rule;
+        }
+        else
+        {
+            rules.Remove(rule.Feature);
+        }
+    }
+
+    /// <summary>
+    /// CPUConfig.pm (get_cpu_options, commit 30531026, 2026-07): for win11 guests started on an Intel node with
+    /// machine type 11.0+pve2 or newer Proxmox adds hv_evmcs, which AMD nodes cannot offer.
+    /// </summary>
+    private void AddEvmcsNote(CpuSpec spec, List<GuestNote> notes)
+    {
+        if (spec.IsRaw || spec.OsType != "win11" || !_baseline.VendorMix || MachineVersion(spec.Machine) is { } v && v.CompareTo((11, 0, 2)) < 0)
+        {
+            return;
+        }
+
+        var machine = spec.Machine is null ? "the newest machine type" : $"machine {spec.Machine}";
+        notes.Add(new GuestNote(GuestNote.VendorMix,
+            $"win11 with {machine}: started on an Intel node Proxmox adds hv-evmcs, and such a guest cannot live-migrate to an AMD node"));
+    }
+
+    /// <summary>The version in a <c>machine</c> value (pc-q35-11.0+pve2 is (11, 0, 2)); null when unpinned (the newest).</summary>
+    internal static (int Major, int Minor, int Pve)? MachineVersion(string? machine)
+    {
+        if (machine is null)
+        {
+            return null;
+        }
+
+        var type = machine.Split(',')[0];
+        if (type.StartsWith("type=", StringComparison.Ordinal))
+        {
+            type = type[5..];
+        }
+
+        var dash = type.LastIndexOf('-');
+        if (dash < 0)
+        {
+            return null;
+        }
+
+        var version = type[(dash + 1)..];
+        var plus = version.IndexOf("+pve", StringComparison.Ordinal);
+        var pve = 0;
+        if (plus >= 0)
+        {
+            var digits = new string(version[(plus + 4)..].TakeWhile(char.IsAsciiDigit).ToArray());
+            _ = int.TryParse(digits, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out pve);
+            version = version[..plus];
+        }
+
+        var parts = version.Split('.');
+        return parts.Length == 2
+               && int.TryParse(parts[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var major)
+               && int.TryParse(parts[1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var minor)
+            ? (major, minor, pve)
+            : null;
+    }
+
+    private NodeFit FitOf(NodeCapability node, CpuRequirement requirement, IReadOnlyList<NodeRule> rules)
     {
         if (!node.IsReadable)
         {
@@ -380,9 +683,17 @@ public sealed class ComplianceEvaluator
 
         var check = node.Check(requirement, _policy.StrictVendor);
         var missing = check.MissingFlags.ToList();
-        if (nestedVirt && !node.Facts.Cpu!.Flags.Contains("vmx") && !node.Facts.Cpu.Flags.Contains("svm"))
+        var cpuFlags = node.Facts.Cpu!.Flags;
+        foreach (var rule in rules)
         {
-            missing.Add("vmx/svm");
+            if (rule.Vendors.Count > 0 && !rule.Vendors.Contains(node.Facts.Cpu.VendorId))
+            {
+                missing.Add($"{rule.Feature} (not on {VendorName(node.Facts.Cpu.VendorId)})");
+            }
+            else if (rule.AnyOf.Count > 0 && !rule.AnyOf.Any(cpuFlags.Contains))
+            {
+                missing.Add(rule.Feature == rule.AnyOf[0] ? rule.Feature : $"{string.Join("/", rule.AnyOf)} ({rule.Feature})");
+            }
         }
 
         var canRun = check.CanRun && missing.Count == check.MissingFlags.Count;
@@ -451,9 +762,10 @@ public sealed class ComplianceEvaluator
 
     private GuestVerdict JudgeHost(GuestConfig guest, CpuSpec spec, List<GuestNote> notes, JudgeScope? scope = null)
     {
+        AddEvmcsNote(spec, notes);
         var nodes = scope is null ? _baseline.Nodes : _baseline.Nodes.Where(n => scope.Nodes.Contains(n.Node)).ToList();
         var readable = nodes.Where(n => n.IsReadable).ToList();
-        var hostIdentity = scope is null ? _hostIdentity : HostCpuIdentity.Of(readable);
+        var hostIdentity = scope is null ? _hostIdentity : HostCpuIdentity.Of(readable, _visible);
         var fits = nodes
             .Select(n => n.IsReadable
                 ? new NodeFit(n.Node, hostIdentity.Identical ? true : null, [], false, [], hostIdentity.Identical ? "identical CPU" : hostIdentity.Describe(n.Node))
@@ -499,31 +811,35 @@ public sealed class ComplianceEvaluator
 
         public string Describe(string node) => _perNode.TryGetValue(node, out var text) ? text : "differs";
 
-        public static HostCpuIdentity Of(IReadOnlyList<NodeCapability> nodes)
+        public static HostCpuIdentity Of(IReadOnlyList<NodeCapability> nodes, GuestVisibleFeatures visible)
         {
             if (nodes.Count == 0)
             {
                 return new HostCpuIdentity { Identical = false, Summary = "no node could be read" };
             }
 
+            // Only features a guest can see count: kernel and hypervisor bookkeeping (pti, cpuid, hypervisor,
+            // tsc_reliable, acpi, bts, ...) differ between identical CPUs and mean nothing to a host guest.
             var union = new HashSet<string>(StringComparer.Ordinal);
             foreach (var node in nodes)
             {
-                union.UnionWith(node.Facts.Cpu!.Flags);
+                union.UnionWith(node.Facts.Cpu!.Flags.Where(visible.Contains));
             }
 
             var first = nodes[0].Facts.Cpu!;
-            var identical = nodes.All(n => NodeCapability.SameHostCpu(nodes[0].Facts, n.Facts));
+            var identical = nodes.All(n => nodes[0].Facts.Qemu is not null && n.Facts.Qemu is not null
+                ? NodeCapability.SameHostCpu(nodes[0].Facts, n.Facts)
+                : SameCpu(first, n.Facts.Cpu!, visible));
             var identity = new HostCpuIdentity
             {
                 Identical = identical,
-                Summary = identical ? "identical" : DescribeDifferences(nodes, union),
+                Summary = identical ? "identical" : DescribeDifferences(nodes, union, visible),
             };
 
             foreach (var node in nodes)
             {
                 var cpu = node.Facts.Cpu!;
-                var lacks = union.Where(f => !cpu.Flags.Contains(f)).Order(StringComparer.Ordinal).ToList();
+                var lacks = visible.Rank(union.Where(f => !cpu.Flags.Contains(f)));
                 identity._perNode[node.Node] = identical
                     ? "identical CPU"
                     : lacks.Count == 0 ? $"{cpu.ModelName}: has every flag of the other nodes" : $"{cpu.ModelName}: lacks {Abbreviate(lacks)}";
@@ -532,16 +848,69 @@ public sealed class ComplianceEvaluator
             return identity;
         }
 
-        private static string DescribeDifferences(IReadOnlyList<NodeCapability> nodes, HashSet<string> union)
+        private static string DescribeDifferences(IReadOnlyList<NodeCapability> nodes, HashSet<string> union, GuestVisibleFeatures visible)
         {
             var lacking = nodes
-                .Select(n => (n.Node, Lacks: union.Count(f => !n.Facts.Cpu!.Flags.Contains(f))))
-                .Where(x => x.Lacks > 0)
-                .Select(x => $"{x.Node} lacks {x.Lacks} flag{(x.Lacks == 1 ? "" : "s")} another node has")
+                .Select(n => (n.Node, Lacks: visible.Rank(union.Where(f => !n.Facts.Cpu!.Flags.Contains(f)))))
+                .Where(x => x.Lacks.Count > 0)
+                .Select(x => $"{x.Node} lacks {x.Lacks.Count} CPU feature{(x.Lacks.Count == 1 ? "" : "s")} another node has ({Abbreviate(x.Lacks, 4)})")
                 .ToList();
             return lacking.Count > 0
                 ? string.Join(", ", lacking) + "; a guest started on a richer node can crash on an illegal instruction after migrating"
                 : nodes.All(n => n.Facts.Qemu is not null) ? "the features KVM passes through differ (QEMU's host expansion)" : "vendor, family or model differ";
+        }
+
+        private static bool SameCpu(CpuInfo a, CpuInfo b, GuestVisibleFeatures visible) =>
+            a.VendorId == b.VendorId && a.Family == b.Family && a.Model == b.Model
+            && a.Flags.Where(visible.Contains).ToHashSet(StringComparer.Ordinal).SetEquals(b.Flags.Where(visible.Contains));
+    }
+
+    /// <summary>
+    /// The cpuinfo flags that stand for a CPU feature a guest can see (the catalog's QEMU features, less those KVM
+    /// supplies itself), ranked by how much they matter: the lowest Proxmox level that needs a flag first (a node
+    /// without sse4.2 breaks more guests than one without avx512vl), then flags more named models need.
+    /// </summary>
+    private sealed class GuestVisibleFeatures
+    {
+        private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<CpuCatalog, GuestVisibleFeatures> Cache = new();
+        private readonly Dictionary<string, (int Level, int Models)> _rank = new(StringComparer.Ordinal);
+
+        public bool Contains(string flag) => _rank.ContainsKey(flag);
+
+        public List<string> Rank(IEnumerable<string> flags) =>
+            flags.OrderBy(f => _rank[f].Level).ThenByDescending(f => _rank[f].Models).ThenBy(f => f, StringComparer.Ordinal).ToList();
+
+        public static GuestVisibleFeatures Of(CpuCatalog catalog) => Cache.GetValue(catalog, Build);
+
+        private static GuestVisibleFeatures Build(CpuCatalog catalog)
+        {
+            var features = new GuestVisibleFeatures();
+            var levels = catalog.LevelModels;
+            foreach (var mapping in catalog.QemuFlags)
+            {
+                if (mapping.ProvidedByKvm)
+                {
+                    continue;
+                }
+
+                foreach (var flag in mapping.CpuinfoFlags)
+                {
+                    if (features._rank.ContainsKey(flag))
+                    {
+                        continue;
+                    }
+
+                    var level = 0;
+                    while (level < levels.Count && !levels[level].RequiredFlags.Contains(flag))
+                    {
+                        level++;
+                    }
+
+                    features._rank[flag] = (level, catalog.Models.Count(m => m.RequiredFlags.Contains(flag)));
+                }
+            }
+
+            return features;
         }
     }
 
@@ -576,7 +945,8 @@ public sealed class ComplianceEvaluator
             }
             else if (!string.Equals(snapshot.Cpu, guest.Cpu, StringComparison.Ordinal))
             {
-                notes.Add(new GuestNote(GuestNote.SnapshotCpu, $"snapshot '{snapshot.Name}' has cpu {snapshot.Cpu ?? "kvm64 (default)"}"));
+                var dropped = DropReason(snapshot.Cpu) is { } why ? $" ({why}: Proxmox ignores it and a rollback starts kvm64)" : "";
+                notes.Add(new GuestNote(GuestNote.SnapshotCpu, $"snapshot '{snapshot.Name}' has cpu {snapshot.Cpu ?? "kvm64 (default)"}{dropped}"));
             }
         }
     }
@@ -606,7 +976,7 @@ public sealed class ComplianceEvaluator
     private GuestVerdict EvaluateVm(GuestConfig guest, string model, IReadOnlyList<GuestCpuFlag> flags)
     {
         var scratch = new List<GuestNote>();
-        var spec = ResolveModelName(model, flags, null, model, scratch);
+        var spec = ResolveModelName(model, flags, null, model, scratch, raw: true);
         return spec.Failure is not null
             ? new GuestVerdict { Guest = guest, Verdict = spec.FailureVerdict, Cpu = spec.Display, Reason = spec.Failure }
             : spec.IsHost ? JudgeHost(guest, spec, scratch) : JudgeModel(guest, spec, scratch);
@@ -620,11 +990,18 @@ public sealed class ComplianceEvaluator
         }
 
         var pending = EvaluateCpuValue(guest, guest.PendingCpuDelete ? null : guest.PendingCpu);
-        var value = guest.PendingCpuDelete ? "kvm64 (cpu deleted)" : guest.PendingCpu!;
+        var dropped = guest.PendingCpuDelete ? null : DropReason(guest.PendingCpu);
+        var value = guest.PendingCpuDelete
+            ? "kvm64 (cpu deleted)"
+            : dropped is not null
+                ? $"{guest.PendingCpu}, which Proxmox ignores ({dropped}): kvm64"
+                : guest.PendingCpu!;
+
+        // A pending value Proxmox will drop is a change that silently does not happen: worth a warning.
         notes.Add(new GuestNote(
             GuestNote.PendingChange,
             $"pending: cpu becomes {value} at the next cold start ({pending.Verdict.Name()})",
-            IsWarning: pending.Verdict.IsUnsafe()));
+            IsWarning: pending.Verdict.IsUnsafe() || dropped is not null));
     }
 
     private void AddPhysBitsNote(string? physBits, List<GuestNote> notes)

@@ -21,7 +21,21 @@ public sealed record CustomCpuModel
 
     public string? HvVendorId { get; init; }
 
-    public int? Level { get; init; }
+    public uint? Level { get; init; }
+
+    /// <summary>The file line of the <c>cpu-model:</c> header.</summary>
+    public int Line { get; init; }
+
+    /// <summary>Where <c>reported-model</c> is given (0 when it is not: the default kvm64).</summary>
+    public int ReportedModelLine { get; init; }
+
+    public int ReportedModelColumn { get; init; }
+
+    /// <summary>Set when a line Proxmox ignores changes what the model asks of a host: guests using it cannot be judged from it.</summary>
+    public ParseError? Error { get; init; }
+
+    /// <summary>Other lines of this model that Proxmox ignores with a warning.</summary>
+    public IReadOnlyList<ParseError> IgnoredLines { get; init; } = [];
 }
 
 /// <summary>The cluster's custom CPU models; VMs refer to them as <c>custom-&lt;name&gt;</c>.</summary>
@@ -48,13 +62,26 @@ public sealed class CustomCpuModels
 
     /// <summary>The same models, plus models known to exist without a readable definition.</summary>
     public CustomCpuModels WithUnresolved(IReadOnlyDictionary<string, string> unresolved) =>
-        unresolved.Count == 0 ? this : new CustomCpuModels(Models, unresolved.Where(u => !TryGet(u.Key, out _)).ToDictionary(u => u.Key, u => u.Value, StringComparer.Ordinal));
+        unresolved.Count == 0
+            ? this
+            : new CustomCpuModels(Models, unresolved.Where(u => !TryGet(u.Key, out _)).ToDictionary(u => u.Key, u => u.Value, StringComparer.Ordinal))
+            {
+                Warnings = Warnings,
+                Source = Source,
+                FileError = FileError,
+            };
 
     /// <summary>
-    /// Parses cpu-models.conf the way PVE::SectionConfig reads it: <c>#</c> lines are skipped everywhere, a header
-    /// <c>cpu-model: &lt;name&gt;</c> opens a section, indented <c>key value</c> lines follow and the first blank
-    /// line closes it. Proxmox only warns about lines it cannot use and drops them; a model silently missing a
-    /// setting would be judged wrongly, so here every such line is an error with its line and column.
+    /// Parses cpu-models.conf the way PVE::SectionConfig reads it (pve-common src/PVE/SectionConfig.pm
+    /// parse_config, and qemu-server src/PVE/QemuServer/CPUConfig.pm; commit e6352be6, 2026-08): <c>#</c> lines are
+    /// skipped everywhere, a header <c>cpu-model: &lt;name&gt;</c> opens a section, indented <c>key value</c> lines
+    /// follow and the first blank line closes it. Proxmox warns about a line it cannot use and ignores that line
+    /// only: the rest of the model, and every other model, stays valid. So does this parser: it never fails on
+    /// content. An ignored line that changes what a model asks of a host (bad <c>flags</c>, a <c>reported-model</c>
+    /// that is not a built-in model, a model defined twice) marks that model <see cref="CustomCpuModel.Error"/>, so
+    /// only the guests using it are judged from it; other ignored lines are kept in the model's
+    /// <see cref="CustomCpuModel.IgnoredLines"/> (guests get a warning note) or, outside any model, in
+    /// <see cref="Warnings"/>. Linear in the file's size.
     /// </summary>
     public static ParseResult<CustomCpuModels> Parse(string text, string source = "cpu-models.conf")
     {
@@ -62,82 +89,117 @@ public sealed class CustomCpuModels
         source ??= "cpu-models.conf";
         if (text.Length > InputLimits.MaxPmxcfsFileBytes)
         {
-            return ParseResult<CustomCpuModels>.Fail(source, 0, 0,
-                $"file is larger than pmxcfs allows ({InputLimits.MaxPmxcfsFileBytes} bytes)");
+            return ParseResult<CustomCpuModels>.Ok(new CustomCpuModels([])
+            {
+                FileError = new ParseError(source, 0, 0, $"file is larger than pmxcfs allows ({InputLimits.MaxPmxcfsFileBytes} bytes)"),
+            });
         }
 
         var models = new List<CustomCpuModel>();
-        var lines = text.Split('\n');
-        if (lines.Length > 0 && lines[^1].Length == 0)
+        var byName = new Dictionary<string, int>(StringComparer.Ordinal);
+        var warnings = new List<ParseError>();
+        CustomCpuModel? current = null;
+        List<ParseError>? ignored = null;
+        HashSet<string>? seenKeys = null;
+        var skipping = false;
+
+        void Close()
         {
-            lines = lines[..^1];
+            if (current is null)
+            {
+                return;
+            }
+
+            current = current with { IgnoredLines = ignored! };
+            if (byName.TryGetValue(current.Name, out var first))
+            {
+                // SectionConfig keeps one of two sections of the same id: which settings a guest gets is unclear.
+                var error = new ParseError(source, current.Line, 1,
+                    $"model '{current.Name}' is defined twice (lines {models[first].Line} and {current.Line})");
+                models[first] = models[first] with { Error = models[first].Error ?? error };
+            }
+            else
+            {
+                byName[current.Name] = models.Count;
+                models.Add(current);
+            }
+
+            current = null;
         }
 
-        CustomCpuModel? current = null;
-        HashSet<string>? seenKeys = null;
-        var headerLines = new Dictionary<string, int>(StringComparer.Ordinal);
-        for (var index = 0; index < lines.Length; index++)
+        var lineNo = 0;
+        var pos = 0;
+        while (pos < text.Length)
         {
-            var lineNo = index + 1;
-            var line = lines[index].TrimEnd('\r');
+            var nl = text.IndexOf('\n', pos);
+            var end = nl < 0 ? text.Length : nl;
+            var line = text.AsSpan(pos, end - pos);
+            pos = end + 1;
+            lineNo++;
+            if (line.Length > 0 && line[^1] == '\r')
+            {
+                line = line[..^1];
+            }
+
             var trimmed = line.TrimStart(Blanks);
-            if (trimmed.StartsWith('#'))
+            if (trimmed.StartsWith("#"))
             {
                 continue;
             }
 
-            if (trimmed.Length == 0)
+            if (trimmed.IsEmpty)
             {
-                if (current is not null)
-                {
-                    models.Add(current);
-                    current = null;
-                }
-
+                Close();
+                skipping = false;
                 continue;
             }
 
-            if (current is null || !IsBlank(line[0]))
+            if (skipping)
+            {
+                continue;
+            }
+
+            if (current is null)
             {
                 if (IsBlank(line[0]))
                 {
-                    return Fail(source, lineNo, 1, $"'{trimmed.TrimEnd(Blanks)}' is outside any 'cpu-model:' section");
-                }
-
-                if (current is not null)
-                {
-                    // A header right after a section without a blank line: SectionConfig reads it as a property line.
-                    return Fail(source, lineNo, 1, "a new section must be separated from the previous one by a blank line");
+                    warnings.Add(new ParseError(source, lineNo, 1, $"'{Shorten(trimmed.TrimEnd(Blanks))}' is outside any 'cpu-model:' section: Proxmox ignores it"));
+                    continue;
                 }
 
                 var colon = line.IndexOf(':');
-                if (colon <= 0)
-                {
-                    return Fail(source, lineNo, 1, $"expected a section header 'cpu-model: <name>', got '{line.TrimEnd(Blanks)}'");
-                }
-
-                var type = line[..colon];
-                var rest = line[(colon + 1)..].Trim(Blanks);
+                var type = colon <= 0 ? "" : line[..colon].ToString();
                 if (type != "cpu-model")
                 {
-                    return Fail(source, lineNo, 1, $"unknown section type '{type}' (expected 'cpu-model')");
+                    warnings.Add(new ParseError(source, lineNo, 1, colon <= 0
+                        ? $"expected a section header 'cpu-model: <name>', got '{Shorten(line.TrimEnd(Blanks))}': Proxmox ignores it"
+                        : $"unknown section type '{Shorten(type)}' (expected 'cpu-model'): Proxmox skips the section"));
+                    skipping = true;
+                    continue;
                 }
 
-                var nameColumn = rest.Length == 0 ? colon + 2 : line.IndexOf(rest, colon + 1, StringComparison.Ordinal) + 1;
-                if (!ConfigId.IsValid(rest))
+                var afterColon = line[(colon + 1)..];
+                var name = afterColon.Trim(Blanks).ToString();
+                if (!ConfigId.IsValid(name))
                 {
-                    return Fail(source, lineNo, nameColumn,
-                        $"'{rest}' is not a valid model name (a letter, then letters, digits, '-' or '_')");
+                    var nameColumn = colon + 2 + (afterColon.Length - afterColon.TrimStart(Blanks).Length);
+                    warnings.Add(new ParseError(source, lineNo, nameColumn,
+                        $"'{Shorten(name)}' is not a valid model name (a letter, then letters, digits, '-' or '_'): Proxmox skips the section"));
+                    skipping = true;
+                    continue;
                 }
 
-                if (headerLines.TryGetValue(rest, out var firstLine))
-                {
-                    return Fail(source, lineNo, nameColumn, $"model '{rest}' is defined twice (first at line {firstLine})");
-                }
-
-                headerLines[rest] = lineNo;
-                current = new CustomCpuModel { Name = rest };
+                current = new CustomCpuModel { Name = name, Line = lineNo };
+                ignored = [];
                 seenKeys = new HashSet<string>(StringComparer.Ordinal);
+                continue;
+            }
+
+            if (!IsBlank(line[0]))
+            {
+                // A header right after a section without a blank line: SectionConfig reads it as a property
+                // line, which is not indented, so it is ignored and the lines after it still belong to this model.
+                ignored!.Add(new ParseError(source, lineNo, 1, $"'{Shorten(line.TrimEnd(Blanks))}' is not an indented property (a new section needs a blank line before it): Proxmox ignores it"));
                 continue;
             }
 
@@ -145,29 +207,38 @@ public sealed class CustomCpuModels
             var keyStart = line.Length - trimmed.Length;
             var content = trimmed.TrimEnd(Blanks);
             var split = content.IndexOfAny(Blanks);
-            var key = split < 0 ? content : content[..split];
-            var value = split < 0 ? null : content[split..].TrimStart(Blanks);
+            var key = (split < 0 ? content : content[..split]).ToString();
+            var value = split < 0 ? null : content[split..].TrimStart(Blanks).ToString();
             var valueColumn = split < 0 ? keyStart + 1 : keyStart + 1 + (content.Length - value!.Length);
+            ParseError Ignored(int column, string message) => new(source, lineNo, column, message + ": Proxmox ignores this line");
             if (!seenKeys!.Add(key))
             {
-                return Fail(source, lineNo, keyStart + 1, $"'{key}' is given twice in model '{current.Name}'");
+                ignored!.Add(Ignored(keyStart + 1, $"'{Shorten(key)}' is given twice in model '{current.Name}'"));
+                continue;
             }
 
             if (value is null)
             {
-                return Fail(source, lineNo, keyStart + 1, $"'{key}' has no value");
+                ignored!.Add(Ignored(keyStart + 1, $"'{Shorten(key)}' has no value"));
+                if (key is "flags" or "reported-model")
+                {
+                    current = current with { Error = current.Error ?? Ignored(keyStart + 1, $"'{key}' has no value") };
+                }
+
+                continue;
             }
 
             switch (key)
             {
                 case "reported-model":
-                    current = current with { ReportedModel = value };
+                    current = current with { ReportedModel = value, ReportedModelLine = lineNo, ReportedModelColumn = valueColumn };
                     break;
                 case "flags":
                     var flags = GuestCpuFlag.ParseList(value, out var flagError);
                     if (flags is null)
                     {
-                        return Fail(source, lineNo, valueColumn, "flags: " + flagError);
+                        current = current with { Error = current.Error ?? Ignored(valueColumn, "flags: " + flagError) };
+                        break;
                     }
 
                     current = current with { Flags = flags };
@@ -175,7 +246,8 @@ public sealed class CustomCpuModels
                 case "phys-bits":
                     if (!GuestCpu.IsPhysBits(value))
                     {
-                        return Fail(source, lineNo, valueColumn, $"phys-bits: '{value}' must be an integer between 8 and 64 or 'host'");
+                        ignored!.Add(Ignored(valueColumn, $"phys-bits: '{Shorten(value)}' must be an integer between 8 and 64 or 'host'"));
+                        break;
                     }
 
                     current = current with { PhysBits = value };
@@ -183,7 +255,8 @@ public sealed class CustomCpuModels
                 case "guest-phys-bits":
                     if (!GuestCpu.TryParseUInt(value, out var gpb) || gpb is < 32 or > 64)
                     {
-                        return Fail(source, lineNo, valueColumn, $"guest-phys-bits: '{value}' must be an integer between 32 and 64");
+                        ignored!.Add(Ignored(valueColumn, $"guest-phys-bits: '{Shorten(value)}' must be an integer between 32 and 64"));
+                        break;
                     }
 
                     current = current with { GuestPhysBits = gpb };
@@ -191,7 +264,8 @@ public sealed class CustomCpuModels
                 case "hidden":
                     if (!GuestCpu.TryParseBoolean(value, out var hidden))
                     {
-                        return Fail(source, lineNo, valueColumn, $"hidden: '{value}' is not a boolean (1/on/yes/true or 0/off/no/false)");
+                        ignored!.Add(Ignored(valueColumn, $"hidden: '{Shorten(value)}' is not a boolean (1/on/yes/true or 0/off/no/false)"));
+                        break;
                     }
 
                     current = current with { Hidden = hidden };
@@ -199,47 +273,57 @@ public sealed class CustomCpuModels
                 case "hv-vendor-id":
                     if (!GuestCpu.IsHvVendorId(value))
                     {
-                        return Fail(source, lineNo, valueColumn, $"hv-vendor-id: '{value}' must be 1 to 12 letters or digits");
+                        ignored!.Add(Ignored(valueColumn, $"hv-vendor-id: '{Shorten(value)}' must be 1 to 12 letters or digits"));
+                        break;
                     }
 
                     current = current with { HvVendorId = value };
                     break;
                 case "level":
-                    if (!GuestCpu.TryParseUInt(value, out var level))
+                    if (!GuestCpu.TryParseLevel(value, out var level))
                     {
-                        return Fail(source, lineNo, valueColumn, $"level: '{value}' must be a non-negative integer");
+                        ignored!.Add(Ignored(valueColumn, $"level: '{Shorten(value)}' must be an integer between 0 and 4294967295"));
+                        break;
                     }
 
                     current = current with { Level = level };
                     break;
-                case "cputype":
-                    // The name comes from the header; Proxmox rejects a cputype line in the file.
-                    return Fail(source, lineNo, keyStart + 1, "'cputype' is given by the section header, not as a property");
                 default:
-                    return Fail(source, lineNo, keyStart + 1,
-                        $"unknown property '{key}' (expected reported-model, flags, phys-bits, guest-phys-bits, hidden, hv-vendor-id or level)");
+                    // The name comes from the header; a cputype line, like any unknown property, is ignored.
+                    ignored!.Add(Ignored(keyStart + 1,
+                        $"unknown property '{Shorten(key)}' in model '{current.Name}' (known: reported-model, flags, phys-bits, guest-phys-bits, hidden, hv-vendor-id, level)"));
+                    break;
             }
         }
 
-        if (current is not null)
-        {
-            models.Add(current);
-        }
-
-        return ParseResult<CustomCpuModels>.Ok(new CustomCpuModels(models));
+        Close();
+        return ParseResult<CustomCpuModels>.Ok(new CustomCpuModels(models) { Warnings = warnings, Source = source });
     }
 
-    private static readonly char[] Blanks = [' ', '\t', '\r', '\f', '\v'];
+    /// <summary>The file the models were read from, for messages.</summary>
+    public string Source { get; init; } = "cpu-models.conf";
+
+    /// <summary>Lines Proxmox ignores outside any model (they affect no guest).</summary>
+    public IReadOnlyList<ParseError> Warnings { get; init; } = [];
+
+    /// <summary>Set when the file itself cannot be used (too large): every custom model is then unknown.</summary>
+    public ParseError? FileError { get; init; }
+
+    /// <summary>Hostile files put anything in a line: messages quote at most 80 characters of it.</summary>
+    private static string Shorten(ReadOnlySpan<char> text) =>
+        text.Length <= 80 ? text.ToString() : string.Concat(text[..77], "...");
+
+    private const string Blanks = " \t\r\f\v";
 
     private static bool IsBlank(char c) => c is ' ' or '\t' or '\r' or '\f' or '\v';
 
-    private static ParseResult<CustomCpuModels> Fail(string source, int line, int column, string message) =>
-        ParseResult<CustomCpuModels>.Fail(source, line, column, message);
 
     /// <summary>Looks up by bare name (without the <c>custom-</c> prefix).</summary>
     public bool TryGet(string name, [NotNullWhen(true)] out CustomCpuModel? model)
     {
-        model = Models.FirstOrDefault(m => string.Equals(m.Name, name, StringComparison.Ordinal));
-        return model is not null;
+        byName ??= Models.GroupBy(m => m.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+        return byName.TryGetValue(name, out model);
     }
+
+    private Dictionary<string, CustomCpuModel>? byName;
 }

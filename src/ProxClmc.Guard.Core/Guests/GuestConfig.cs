@@ -57,6 +57,21 @@ public sealed record GuestConfig
 
     public string? Hookscript { get; init; }
 
+    /// <summary>The <c>ostype</c> option (l26, win11, solaris, ...): Proxmox changes the CPU for some of them.</summary>
+    public string? OsType { get; init; }
+
+    /// <summary>The <c>arch</c> option (x86_64 or aarch64); null means the node's own architecture.</summary>
+    public string? Arch { get; init; }
+
+    /// <summary>The <c>machine</c> option (q35, pc-q35-11.0+pve2, ...), or null for the newest machine type.</summary>
+    public string? Machine { get; init; }
+
+    /// <summary>The file line of the <c>cpu</c> key (0 when unknown, e.g. through the API), for messages.</summary>
+    public int CpuLine { get; init; }
+
+    /// <summary>Lines Proxmox ignores with a warning (no <c>key: value</c>, binary garbage, bad booleans, unknown sections).</summary>
+    public IReadOnlyList<ParseError> IgnoredLines { get; init; } = [];
+
     /// <summary>SHA-1 of the raw config file, as Proxmox reports it; writes pass it back.</summary>
     public string? Digest { get; init; }
 

@@ -81,7 +81,8 @@ public sealed record GuestCpu
 
     public int? GuestPhysBits { get; init; }
 
-    public int? Level { get; init; }
+    /// <summary>CPUID's maximum basic leaf: an unsigned 32-bit integer (CPUConfig.pm: 0 to 4294967295, QEMU's uint32_t).</summary>
+    public uint? Level { get; init; }
 
     /// <summary>Keys this version does not know (a newer Proxmox's), in file order, kept verbatim when rewriting.</summary>
     public IReadOnlyList<KeyValuePair<string, string>> UnknownOptions { get; init; } = [];
@@ -108,7 +109,7 @@ public sealed record GuestCpu
         string? hvVendorId = null;
         string? physBits = null;
         int? guestPhysBits = null;
-        int? level = null;
+        uint? level = null;
         var unknown = new List<KeyValuePair<string, string>>();
         var raw = new Dictionary<string, string>(StringComparer.Ordinal);
 
@@ -207,9 +208,9 @@ public sealed record GuestCpu
                     guestPhysBits = gpb;
                     break;
                 case "level":
-                    if (!TryParseUInt(val, out var lvl))
+                    if (!TryParseLevel(val, out var lvl))
                     {
-                        return Fail(source, line, valueAt, $"level: '{val}' must be a non-negative integer");
+                        return Fail(source, line, valueAt, $"level: '{val}' must be an integer between 0 and 4294967295");
                     }
 
                     level = lvl;
@@ -235,6 +236,63 @@ public sealed record GuestCpu
         };
         var result = state with { original = value, parsed = state, rawValues = raw };
         return ParseResult<GuestCpu>.Ok(result);
+    }
+
+    /// <summary>
+    /// The flags a VM's own <c>cpu</c> may name (custom models may use any QEMU flag). Proxmox's list, from
+    /// qemu-server's src/PVE/QemuServer/CPUFlags.pm ($supported_vm_specific_cpu_flags_by_arch, x86_64; commit
+    /// 4154e623, 2026): matched exactly, so <c>md_clear</c> (underscore) is not <c>md-clear</c>.
+    /// </summary>
+    public static IReadOnlySet<string> VmAllowedFlags { get; } = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "nested-virt", "md-clear", "pcid", "spec-ctrl", "ssbd", "ibpb", "virt-ssbd", "amd-ssbd", "amd-no-ssb",
+        "pdpe1gb", "hv-tlbflush", "hv-evmcs", "aes",
+    };
+
+    /// <summary>
+    /// Why Proxmox refuses a VM's <c>cpu</c> value, or null when it accepts it. Proxmox reads VM configs
+    /// non-strictly: a refused value is warned about, the whole <c>cpu</c> key is dropped and the VM starts as
+    /// <c>kvm64</c>; <c>PUT .../config</c> answers 400 for the same values. Follows qemu-server's
+    /// src/PVE/QemuServer/CPUConfig.pm (validate_vm_cpu_conf, $cpu_fmt; commit e6352be6, 2026-08): the property
+    /// string must parse (no unknown key), name a cputype, name a model Proxmox knows (only checked when
+    /// <paramref name="isKnownModel"/> is given: the evaluator reports unknown models as such), use only
+    /// <see cref="VmAllowedFlags"/>, and carry no <c>reported-model</c>.
+    /// </summary>
+    public static string? VmConfigRejection(string value, Func<string, bool>? isKnownModel = null)
+    {
+        var parsed = Parse(value);
+        if (!parsed.IsSuccess)
+        {
+            return parsed.Error.Message;
+        }
+
+        var cpu = parsed.Value;
+        if (cpu.UnknownOptions.Count > 0)
+        {
+            return $"unknown key '{cpu.UnknownOptions[0].Key}'";
+        }
+
+        if (cpu.CpuType is null)
+        {
+            return "the value names no CPU model";
+        }
+
+        if (isKnownModel is not null && !isKnownModel(cpu.CpuType))
+        {
+            return cpu.IsCustomModel
+                ? $"custom model '{cpu.CpuType["custom-".Length..]}' is not defined"
+                : $"built-in cputype '{cpu.CpuType}' is not defined";
+        }
+
+        foreach (var flag in cpu.Flags)
+        {
+            if (!VmAllowedFlags.Contains(flag.Name))
+            {
+                return $"flag '{flag.Name}' is not allowed in a VM config";
+            }
+        }
+
+        return null;
     }
 
     /// <summary>The property string; byte-identical to the parsed input when nothing was changed.</summary>
@@ -357,6 +415,26 @@ public sealed record GuestCpu
     /// <summary>CPUConfig.pm's parse_phys_bits: <c>^(host|\d{1,2})$</c> and 8..64.</summary>
     internal static bool IsPhysBits(string value) =>
         value == "host" || (value.Length is 1 or 2 && TryParseUInt(value, out var bits) && bits is >= 8 and <= 64);
+
+    /// <summary>CPUConfig.pm's <c>level</c>: integer, minimum 0, maximum 4294967295.</summary>
+    internal static bool TryParseLevel(string value, out uint result)
+    {
+        result = 0;
+        if (value.Length is 0 or > 10)
+        {
+            return false;
+        }
+
+        foreach (var c in value)
+        {
+            if (c is < '0' or > '9')
+            {
+                return false;
+            }
+        }
+
+        return uint.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out result);
+    }
 
     internal static bool TryParseUInt(string value, out int result)
     {

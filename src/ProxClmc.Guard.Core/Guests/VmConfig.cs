@@ -94,6 +94,9 @@ public sealed record VmConfig
 
         public StringBuilder? Description { get; set; }
 
+        /// <summary>A later section of the same name replaced this one.</summary>
+        public bool Replaced { get; set; }
+
         public string? FinishedDescription { get; set; }
 
         public VmConfigSection Build() => new(Name, Entries, Line) { EntryLines = EntryLines };
@@ -113,6 +116,7 @@ public sealed record VmConfig
         var main = new SectionBuilder("", 1);
         SectionBuilder? pending = null;
         var snapshots = new List<SectionBuilder>();
+        var snapshotByName = new Dictionary<string, SectionBuilder>(StringComparer.Ordinal);
         var special = new List<SectionBuilder>();
         SectionBuilder? current = main;
         var currentKind = Kind.Main;
@@ -170,15 +174,16 @@ public sealed record VmConfig
                 }
                 else if (ConfigId.IsValid(header))
                 {
-                    var existing = snapshots.FindIndex(s => s.Name == header);
-                    if (existing >= 0)
+                    // A dictionary, not a search of the list: a file of a million headers stays linear.
+                    if (snapshotByName.Remove(header, out var replaced))
                     {
-                        snapshots.RemoveAt(existing);
+                        replaced.Replaced = true;
                         warnings.Add(new ParseError(source, lineNo, 1, $"duplicate snapshot section: {header} (the later one replaces the earlier)"));
                     }
 
                     current = new SectionBuilder(header, lineNo);
                     snapshots.Add(current);
+                    snapshotByName[header] = current;
                     currentKind = Kind.Snapshot;
                 }
                 else
@@ -240,7 +245,7 @@ public sealed record VmConfig
             Main = main.Build(),
             Pending = pendingSection,
             PendingDeletes = deletes,
-            Snapshots = snapshots.Select(s => s.Build()).ToArray(),
+            Snapshots = snapshots.Where(s => !s.Replaced).Select(s => s.Build()).ToArray(),
             Special = special.Select(s => s.Build()).ToArray(),
             Description = main.FinishedDescription ?? "",
             Warnings = warnings,
@@ -338,7 +343,7 @@ public sealed record VmConfig
         {
             if (rest.Length == 0 || key is "args" or "delete")
             {
-                return new ParseError(source, lineNo, 1, $"unable to parse config: {line.ToString()}");
+                return new ParseError(source, lineNo, 1, $"unable to parse config: {Printable(line)}");
             }
 
             // `boot:  ` matches (.+?) with its last blank: Proxmox keeps a one-space value.
@@ -387,29 +392,57 @@ public sealed record VmConfig
             return null;
         }
 
-        return new ParseError(source, lineNo, 1, $"unable to parse config: {line.ToString()}");
+        return new ParseError(source, lineNo, 1, $"unable to parse config: {Printable(line)}");
     }
 
-    /// <summary>Proxmox's unanchored <c>snapstate:\s*(prepare|delete)\s*$</c>.</summary>
+    /// <summary>
+    /// Proxmox's unanchored <c>snapstate:\s*(prepare|delete)\s*$</c>. The match can only end the line, so it is
+    /// read backwards from the end once: linear in the line's length whatever the line holds.
+    /// </summary>
     private static string? FindSnapstate(ReadOnlySpan<char> line)
     {
-        var from = 0;
-        while (true)
+        var rest = line.TrimEnd(" \t\f\v\r");
+        string word;
+        if (rest.EndsWith("prepare", StringComparison.Ordinal))
         {
-            var at = line[from..].IndexOf("snapstate:", StringComparison.Ordinal);
-            if (at < 0)
-            {
-                return null;
-            }
-
-            var rest = line[(from + at + 10)..].TrimStart(" \t\f\v\r").TrimEnd(" \t\f\v\r");
-            if (rest is "prepare" or "delete")
-            {
-                return rest.ToString();
-            }
-
-            from += at + 1;
+            word = "prepare";
         }
+        else if (rest.EndsWith("delete", StringComparison.Ordinal))
+        {
+            word = "delete";
+        }
+        else
+        {
+            return null;
+        }
+
+        var before = rest[..^word.Length].TrimEnd(" \t\f\v\r");
+        return before.EndsWith("snapstate:", StringComparison.Ordinal) ? word : null;
+    }
+
+    /// <summary>A hostile line quoted in a message: control characters escaped, at most 120 characters.</summary>
+    internal static string Printable(ReadOnlySpan<char> line)
+    {
+        var sb = new StringBuilder(Math.Min(line.Length, 130));
+        foreach (var c in line)
+        {
+            if (sb.Length >= 120)
+            {
+                sb.Append("...");
+                break;
+            }
+
+            if (char.IsControl(c))
+            {
+                sb.Append("\\x").Append(((int)c).ToString("x2", System.Globalization.CultureInfo.InvariantCulture));
+            }
+            else
+            {
+                sb.Append(c);
+            }
+        }
+
+        return sb.ToString();
     }
 
     private static void Add(SectionBuilder section, string key, string value, int lineNo)
@@ -493,16 +526,6 @@ public sealed record VmConfig
 
         var template = Main.Get("template") is { } t && GuestCpu.TryParseBoolean(t, out var isTemplate) && isTemplate;
 
-        // A cpu value Proxmox would refuse is located here, where its file line is known, so the administrator
-        // is told "<file>:<line>:<column>" rather than only what is wrong. Proxmox writes "cpu: <value>", so the
-        // value starts at column 6.
-        ParseError? cpuError = null;
-        if (Main.Get("cpu") is { } cpuValue && Main.LineOf("cpu") is var cpuLine and > 0)
-        {
-            var cpu = GuestCpu.Parse(cpuValue, origin ?? $"VM {vmId}", cpuLine, "cpu: ".Length + 1);
-            cpuError = cpu.IsSuccess ? null : cpu.Error;
-        }
-
         return new GuestConfig
         {
             VmId = vmId,
@@ -523,9 +546,13 @@ public sealed record VmConfig
             Args = Main.Get("args"),
             Kvm = kvm,
             Hookscript = Main.Get("hookscript"),
+            OsType = Main.Get("ostype"),
+            Arch = Main.Get("arch"),
+            Machine = Main.Get("machine"),
+            CpuLine = Main.LineOf("cpu"),
+            IgnoredLines = Warnings,
             Digest = digest,
             Origin = origin,
-            ConfigError = cpuError,
         };
     }
 

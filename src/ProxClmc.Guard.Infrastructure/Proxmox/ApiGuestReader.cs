@@ -57,6 +57,9 @@ internal static class ApiGuestReader
                 _ => true,
             },
             Hookscript = current.GetValueOrDefault("hookscript"),
+            OsType = current.GetValueOrDefault("ostype"),
+            Arch = current.GetValueOrDefault("arch"),
+            Machine = current.GetValueOrDefault("machine"),
             Digest = digest,
             Origin = origin,
         };

@@ -17,7 +17,7 @@ namespace ProxClmc.Guard.Cli.Tests.Fix;
 /// <summary>Given the lab cluster behind the API seams, <c>fix</c> plans, applies and undoes like this.</summary>
 public sealed class FixCommandTests : IDisposable
 {
-    private static readonly int[] Intended = [103, 104, 105, 106, 107, 110, 120, 121];
+    private static readonly int[] Intended = [103, 104, 105, 106, 107, 110, 112, 120, 121];
 
     private readonly string _undoDir = Path.Combine(Path.GetTempPath(), "proxclmc-fix-tests-" + Guid.NewGuid().ToString("N"));
     private readonly LabGuests _lab = new();
@@ -70,7 +70,7 @@ public sealed class FixCommandTests : IDisposable
         var (exit, message) = await Run(new FixRequest());
 
         Assert.Equal(ExitCodes.Unsafe, exit);
-        Assert.Contains("8 guests to rewrite", message, StringComparison.Ordinal);
+        Assert.Contains("9 guests to rewrite", message, StringComparison.Ordinal);
         Assert.Contains("fix --apply", message, StringComparison.Ordinal);
         Assert.Contains("111, 114", message, StringComparison.Ordinal);
         Assert.Empty(_lab.Writes);
@@ -98,7 +98,7 @@ public sealed class FixCommandTests : IDisposable
         var (exit, message) = await Run(new FixRequest { Apply = true });
 
         Assert.Equal(ExitCodes.Unsafe, exit); // 111 (args: -cpu) and 114 (locked) stay unsafe
-        Assert.Contains("applied 8 of 8 changes", message, StringComparison.Ordinal);
+        Assert.Contains("applied 9 of 9 changes", message, StringComparison.Ordinal);
         Assert.Contains("still unsafe: 111, 114", message, StringComparison.Ordinal);
         Assert.Equal(Intended, _lab.Writes.Select(w => w.VmId).Order());
         foreach (var (vmId, guest) in before)
@@ -121,7 +121,7 @@ public sealed class FixCommandTests : IDisposable
         var (again, againMessage) = await Run(new FixRequest());
         Assert.Equal(ExitCodes.Unsafe, again);
         Assert.StartsWith("nothing the plan can rewrite", againMessage, StringComparison.Ordinal);
-        Assert.Equal(8, _lab.Writes.Count);
+        Assert.Equal(9, _lab.Writes.Count);
     }
 
     [Fact]
@@ -321,7 +321,7 @@ public sealed class FixCommandTests : IDisposable
         var (exit, message) = await Run(new FixRequest { Apply = true });
 
         Assert.Equal(ExitCodes.Unknown, exit);
-        Assert.Contains("stopped after 3 of 8 changes", message, StringComparison.Ordinal);
+        Assert.Contains("stopped after 3 of 9 changes", message, StringComparison.Ordinal);
         Assert.Contains("fix --undo ", message, StringComparison.Ordinal);
         var changed = _lab.Writes.Select(w => w.VmId).ToList();
         Assert.Equal(3, changed.Count);
@@ -476,7 +476,7 @@ public sealed class FixCommandTests : IDisposable
         Assert.Contains("\"reason\": \"host passes the node's CPU through\"", json, StringComparison.Ordinal);
         Assert.Equal("x86-64-v2-AES,phys-bits=43", plan.Entries.Single(e => e.VmId == 119).NewCpu);
         Assert.Equal(_lab[119].Digest, plan.Entries.Single(e => e.VmId == 119).Digest);
-        Assert.Equal(9, plan.ChangeEntries().Count());
+        Assert.Equal(10, plan.ChangeEntries().Count());
     }
 
     [Fact]

@@ -20,7 +20,7 @@ namespace ProxClmc.Guard.Cli.Tests.Fix;
 public sealed class FixEndToEndTests : IAsyncLifetime
 {
     private static readonly int[] LabVms = [100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111, 112, 113, 114, 115, 116, 117, 118, 119, 120, 121, 122, 123];
-    private static readonly int[] Intended = [103, 104, 105, 106, 107, 110, 120, 121];
+    private static readonly int[] Intended = [103, 104, 105, 106, 107, 110, 112, 120, 121];
 
     private readonly string _undoDir = Path.Combine(Path.GetTempPath(), "proxclmc-fix-e2e-" + Guid.NewGuid().ToString("N"));
     private FakeProxmox _pve = null!;
@@ -100,7 +100,7 @@ public sealed class FixEndToEndTests : IAsyncLifetime
         var (exit, message) = await Run(new FixRequest { Apply = true });
 
         Assert.Equal(ExitCodes.Unsafe, exit); // 111 (args: -cpu) and 114 (locked) stay
-        Assert.Contains("applied 8 of 8 changes", message, StringComparison.Ordinal);
+        Assert.Contains("applied 9 of 9 changes", message, StringComparison.Ordinal);
         var after = Configs();
         foreach (var vmId in LabVms)
         {
@@ -208,7 +208,7 @@ public sealed class FixEndToEndTests : IAsyncLifetime
         var (exit, message) = await Run(new FixRequest { Apply = true });
 
         Assert.Equal(ExitCodes.Unknown, exit);
-        Assert.Contains("stopped after 3 of 8 changes", message, StringComparison.Ordinal);
+        Assert.Contains("stopped after 3 of 9 changes", message, StringComparison.Ordinal);
         var changed = Intended.Where(id => before[id] != _pve.GetConfigText(id)).ToList();
         Assert.Equal(3, changed.Count);
 

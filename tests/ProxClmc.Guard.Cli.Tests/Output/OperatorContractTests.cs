@@ -114,12 +114,12 @@ public sealed class OperatorContractTests
     [Fact]
     public void Check_of_an_unverified_guest_exits_1_like_scan()
     {
-        var check = GuardRun.Run("check", "112", "--from", GuardRun.Lab);
-        var scan = GuardRun.Run("scan", "--from", GuardRun.Lab, "--vmid", "112");
+        var check = GuardRun.Run("check", "122", "--from", GuardRun.Lab);
+        var scan = GuardRun.Run("scan", "--from", GuardRun.Lab, "--vmid", "122");
 
         Assert.Equal(1, check.Exit);
         Assert.Equal(scan.Exit, check.Exit);
-        Assert.Equal("proxclmc-guard: VM 112 probably runs on pve1, pve2, pve3, pve4, but that cannot be verified: flag hv-evmcs not in the CPU catalog: cannot check\n", check.Error);
+        Assert.Equal("proxclmc-guard: VM 122 probably runs on pve1, pve2, pve3, pve4, but that cannot be verified: flag fancy-new-feature not in the CPU catalog: cannot check\n", check.Error);
     }
 
     [Fact]

@@ -35,7 +35,7 @@ public sealed partial class PrometheusExpositionTests
             .Order(StringComparer.Ordinal)
             .ToList();
         var series = samples.Where(s => s.Name == "proxclmc_guard_unsafe_guest").ToList();
-        Assert.Equal(10, unsafeGuests.Count);
+        Assert.Equal(11, unsafeGuests.Count);
         Assert.Equal(unsafeGuests, series.Select(s => $"{s.Labels["vmid"]} {s.Labels["node"]} {s.Labels["verdict"]}").Order(StringComparer.Ordinal));
         Assert.All(series, s => Assert.Equal(1, s.Value));
 

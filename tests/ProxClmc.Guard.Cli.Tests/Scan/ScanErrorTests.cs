@@ -18,7 +18,7 @@ public sealed class ScanErrorTests
     }
 
     [Fact]
-    public void A_broken_cpu_line_exits_3_naming_file_and_line_while_the_other_guests_are_still_judged()
+    public void A_cpu_value_Proxmox_refuses_is_judged_as_the_kvm64_it_starts_with_a_warning_naming_file_and_line()
     {
         using var tree = new TempTree().CopyFrom(GuardRun.Lab);
         var config = tree.PathOf("nodes", "pve2", "qemu-server", "103.conf");
@@ -29,22 +29,23 @@ public sealed class ScanErrorTests
         File.WriteAllText(config, string.Join('\n', lines) + "\n");
 
         var json = GuardRun.Run("scan", "--from", tree.Root, "--format", "json");
-        var table = GuardRun.Run("scan", "--from", tree.Root);
+        var table = GuardRun.Run("scan", "--from", tree.Root, "-v");
 
-        Assert.Equal(3, json.Exit);
-        Assert.Equal(3, table.Exit);
-        var line = Assert.Single(json.ErrorLines);
-        Assert.Contains($"{config}:{cpuLine}:", line, StringComparison.Ordinal);
-        Assert.Contains("phys-bits", line, StringComparison.Ordinal);
-
+        // Proxmox warns, drops the whole cpu key and starts kvm64: nothing stops the run, other guests stay unsafe.
+        Assert.True(json.Exit == 2, json.ToString());
+        Assert.Equal(2, table.Exit);
         using var doc = JsonDocument.Parse(json.Out);
         var guests = doc.RootElement.GetProperty("guests").EnumerateArray().ToDictionary(g => g.GetProperty("vmid").GetInt32());
         Assert.Equal(25, guests.Count);
-        Assert.Equal("invalid-config", guests[103].GetProperty("verdict").GetString());
+        Assert.Equal("ok", guests[103].GetProperty("verdict").GetString());
+        var note = Assert.Single(guests[103].GetProperty("notes").EnumerateArray(), n => n.GetProperty("code").GetString() == "cpu-dropped");
+        Assert.True(note.GetProperty("warning").GetBoolean());
+        Assert.StartsWith($"{config}:{cpuLine}: phys-bits:", note.GetProperty("text").GetString(), StringComparison.Ordinal);
+        Assert.EndsWith("Proxmox ignores this cpu value and starts kvm64", note.GetProperty("text").GetString(), StringComparison.Ordinal);
         Assert.Equal("exceeds-baseline", guests[104].GetProperty("verdict").GetString());
         Assert.Equal("host-cpu", guests[106].GetProperty("verdict").GetString());
         Assert.Equal("ok", guests[100].GetProperty("verdict").GetString());
-        Assert.Contains(table.OutLines, l => l.TrimStart().StartsWith("105 ", StringComparison.Ordinal) && l.Contains("exceeds-baseline", StringComparison.Ordinal));
+        Assert.Contains(table.OutLines, l => l.Contains("Proxmox ignores this cpu value and starts kvm64", StringComparison.Ordinal));
     }
 
     [Fact]

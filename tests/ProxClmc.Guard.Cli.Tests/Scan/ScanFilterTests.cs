@@ -43,9 +43,9 @@ public sealed class ScanFilterTests
     [Fact]
     public void A_warning_only_selection_exits_1()
     {
-        var (exit, ids) = Scan("--vmid", "112");
+        var (exit, ids) = Scan("--vmid", "122");
 
-        Assert.Equal([112], ids);
+        Assert.Equal([122], ids);
         Assert.Equal(1, exit);
     }
 }

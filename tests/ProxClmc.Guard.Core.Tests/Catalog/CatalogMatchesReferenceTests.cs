@@ -109,7 +109,17 @@ public sealed class CatalogMatchesReferenceTests
             var checkable = !rule.Contains("cannot check", StringComparison.Ordinal) && !rule.Contains("flags:", StringComparison.Ordinal);
             var flags = new List<string>();
             var bugs = new List<string>();
-            if (!provided && checkable)
+            var vendors = new List<string>();
+            if (c[8] == "vendor-rule")
+            {
+                // "AMD/Hygon node: require ssbd or virt_ssbd; Intel node: unsupported"
+                var clause = rule.Split(';')[0];
+                var at = clause.IndexOf(" node: require ", StringComparison.Ordinal);
+                Assert.True(at > 0, $"{c[0]}: vendor rule not understood: {rule}");
+                vendors.AddRange(clause[..at].Split('/').Select(v => v switch { "AMD" => "AuthenticAMD", "Hygon" => "HygonGenuine", _ => "GenuineIntel" }));
+                flags.AddRange(clause[(at + 15)..].Split(" or "));
+            }
+            else if (!provided && checkable)
             {
                 var at = rule.IndexOf("require ", StringComparison.Ordinal);
                 if (at < 0)
@@ -134,7 +144,7 @@ public sealed class CatalogMatchesReferenceTests
                 }
             }
 
-            var flags61 = flags.Count == 1 && flags[0] == linux612 && linux61.StartsWith('(') ? [] : flags;
+            var flags61 = flags.Count == 1 && flags[0] == linux612 && linux61.StartsWith('(') && vendors.Count == 0 ? [] : flags;
             foreach (var name in c[1].Split(',', StringSplitOptions.RemoveEmptyEntries).Prepend(c[0]))
             {
                 var mapping = Catalog.MapQemuFlag(name);
@@ -145,6 +155,7 @@ public sealed class CatalogMatchesReferenceTests
                 Assert.True(flags.Order().SequenceEqual(mapping.CpuinfoFlags.Order()), $"{name}: cpuinfo flags differ");
                 Assert.True(flags61.Order().SequenceEqual(mapping.CpuinfoFlagsLinux61.Order()), $"{name}: Linux 6.1 flags differ");
                 Assert.True(bugs.Order().SequenceEqual(mapping.BugsMustBeAbsent.Order()), $"{name}: bugs differ");
+                Assert.True(vendors.Order().SequenceEqual(mapping.Vendors.Order()), $"{name}: vendors differ");
                 count++;
             }
         }

@@ -193,7 +193,7 @@ public sealed class CorosyncConfigTests
     public void Fuzzed_input_gives_a_value_or_a_typed_error()
     {
         var seeds = Directory.GetFiles(CorpusDir, "*.conf").Order(StringComparer.Ordinal).Select(File.ReadAllText).ToList();
-        foreach (var input in Fuzz.Inputs(seeds, Fuzz.Cases()))
+        foreach (var input in Fuzz.InputsWithLongLines(seeds, Fuzz.Cases()))
         {
             var result = CorosyncConfig.Parse(input, "fuzz.conf");
             if (result.IsSuccess)

@@ -84,6 +84,7 @@ public sealed class CorpusVerdictTests
         "# - args -cpu Penryn,...,+fma4 (hongyizhao-103): fma4 is AMD-only: exceeds-baseline; Penryn without it (iroger): ok.\n" +
         "# - args -cpu Haswell-noTSX,+invtsc,+hypervisor (technomagniaque-222/333/444): both nodes have it: ok.\n" +
         "# - pavoim-100 has no -cpu in args (only '-smbios ... vmware-cpuid-freq'), so its cpu: host decides: host-cpu.\n" +
+        "# - arch: aarch64 (cfg2cmd/aarch64/simple-arm) on x86_64 nodes is emulated without KVM: not-applicable.\n" +
         "# file\tverdict\twhat the config asks for\n";
 
     /// <summary>What the reviewer checks the verdict against: the cpu value, an args -cpu, kvm, or the default.</summary>

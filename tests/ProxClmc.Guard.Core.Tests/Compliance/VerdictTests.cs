@@ -120,10 +120,11 @@ public sealed class VerdictTests
     [Fact]
     public void Unverified_for_a_flag_the_catalog_does_not_know()
     {
+        // Only a raw -cpu (or a custom model) can carry a flag outside Proxmox's VM list.
         var verdict = Judge(HaswellAndSkylake(), Vm("unknown-flag.conf"));
 
         Assert.Equal(Verdict.Unverified, verdict.Verdict);
-        Assert.Equal("flag hv-evmcs not in the CPU catalog: cannot check", verdict.Reason);
+        Assert.Equal("flag frobnicate not in the CPU catalog: cannot check", verdict.Reason);
         Assert.True(verdict.Verdict.IsWarning());
     }
 
@@ -199,15 +200,18 @@ public sealed class VerdictTests
     }
 
     [Fact]
-    public void Invalid_config_for_a_cpu_value_Proxmox_refuses_names_file_line_and_column()
+    public void A_cpu_value_Proxmox_refuses_is_judged_as_the_kvm64_it_starts_and_the_note_names_file_and_line()
     {
         var guest = Vm("bad-cpu-value.conf");
 
         var verdict = Judge(HaswellAndSkylake(), guest);
 
-        Assert.Equal(Verdict.InvalidConfig, verdict.Verdict);
-        Assert.StartsWith($"{Path.Combine(Dir, "bad-cpu-value.conf")}:3:", verdict.Reason, StringComparison.Ordinal);
-        Assert.Contains("phys-bits", verdict.Reason, StringComparison.Ordinal);
+        Assert.Equal(Verdict.Ok, verdict.Verdict);
+        Assert.Equal("every node can run kvm64", verdict.Reason);
+        var note = Note(verdict, GuestNote.CpuDropped);
+        Assert.True(note.IsWarning);
+        Assert.StartsWith($"{Path.Combine(Dir, "bad-cpu-value.conf")}:3: phys-bits:", note.Text, StringComparison.Ordinal);
+        Assert.EndsWith(": Proxmox ignores this cpu value and starts kvm64", note.Text, StringComparison.Ordinal);
     }
 
     [Fact]

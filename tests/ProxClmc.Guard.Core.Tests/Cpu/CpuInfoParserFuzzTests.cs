@@ -16,7 +16,7 @@ public sealed class CpuInfoParserFuzzTests
         var seeds = Seeds();
         var cases = 0;
         var values = 0;
-        foreach (var input in Fuzz.Inputs(seeds, Fuzz.Cases()))
+        foreach (var input in Fuzz.InputsWithLongLines(seeds, Fuzz.Cases()))
         {
             cases++;
             var result = CpuInfoParser.Parse(input, "fuzz");
@@ -39,7 +39,7 @@ public sealed class CpuInfoParserFuzzTests
             }
         }
 
-        Assert.Equal(Fuzz.Cases(), cases);
+        Assert.Equal(Fuzz.Cases() + Fuzz.LongLines(Seeds()).Count(), cases);
 
         // Mutations of real files must often still parse, or the fuzzer only tests the error path.
         Assert.True(values > cases / 10, $"only {values} of {cases} inputs parsed");
@@ -48,7 +48,7 @@ public sealed class CpuInfoParserFuzzTests
     [Fact]
     public void Any_API_flags_line_gives_a_value_or_a_parse_error()
     {
-        foreach (var input in Fuzz.Inputs(Seeds(), Math.Max(100, Fuzz.Cases() / 4), Fuzz.Seed + 1))
+        foreach (var input in Fuzz.InputsWithLongLines(Seeds(), Math.Max(100, Fuzz.Cases() / 4), Fuzz.Seed + 1))
         {
             var cut = input.Length > 200 ? input[..200] : input;
             var result = CpuInfoParser.FromApi(cut, input, "api");

@@ -131,7 +131,7 @@ public sealed class QemuCpuArgumentTests
             .Select(f => VmConfig.Parse(GuestCorpus.Read(f), f).GetValueOrThrow().Main.Get("args"))
             .OfType<string>()
             .ToList();
-        foreach (var input in Fuzz.Inputs(seeds, Fuzz.Cases()))
+        foreach (var input in Fuzz.InputsWithLongLines(seeds, Fuzz.Cases()))
         {
             var result = QemuCpuArgument.FindIn(input, "fuzz");
             if (result is { IsSuccess: true })

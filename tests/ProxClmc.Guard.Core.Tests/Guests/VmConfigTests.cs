@@ -308,7 +308,7 @@ public sealed class VmConfigTests
     public void Fuzzed_input_gives_a_value_or_a_typed_error()
     {
         var seeds = GuestCorpus.VmConfigs.Select(GuestCorpus.Read).ToList();
-        foreach (var input in Fuzz.Inputs(seeds, Fuzz.Cases()))
+        foreach (var input in Fuzz.InputsWithLongLines(seeds, Fuzz.Cases()))
         {
             var result = VmConfig.Parse(input, "fuzz.conf");
             Assert.True(result.IsSuccess || result.Error is not null);
