@@ -504,8 +504,9 @@ public sealed class ComplianceEvaluator
             pveMinus.Add("x2apic");
         }
 
-        // -cet-ibt,-cet-ss for win11 guests, but only where the node's QEMU is 11.0 or newer. The nodes' QEMU
-        // versions are not known here: judge with the flags (an older QEMU) and say so when that differs.
+        // -cet-ibt,-cet-ss for win11 guests, but only where the node's QEMU is 11.0 or newer. A node whose QEMU
+        // answered (published facts) is judged by its version; where it is unknown, judge with the flags (an older
+        // QEMU) and say so when that differs.
         var cet = !spec.IsRaw && spec.OsType == "win11" ? required.Where(f => f is "ibt" or "user_shstk").ToList() : [];
 
         var requirement = new CpuRequirement
@@ -519,16 +520,18 @@ public sealed class ComplianceEvaluator
         }.WithQemuForm(model, [.. spec.Flags.Select(f => (f.Name, f.Enabled)), .. pveMinus.Select(f => (f, false))]);
 
         var rules = nodeRules.Values.ToList();
+        var withoutCet = cet.Count > 0
+            ? requirement with { Flags = required.Except(cet).ToHashSet(StringComparer.Ordinal), Model = null, QemuFlags = [.. requirement.QemuFlags.Where(f => f is not ("+cet-ibt" or "+cet-ss")), "-cet-ibt", "-cet-ss"] }
+            : null;
         var fits = new List<NodeFit>();
         foreach (var node in _baseline.Nodes)
         {
-            fits.Add(FitOf(node, requirement, rules));
+            fits.Add(FitOf(node, withoutCet is not null && QemuAtLeast(node, 11) ? withoutCet : requirement, rules));
         }
 
-        if (cet.Count > 0)
+        if (withoutCet is not null)
         {
-            var withoutCet = requirement with { Flags = required.Except(cet).ToHashSet(StringComparer.Ordinal), Model = null, QemuFlags = [.. requirement.QemuFlags, "-cet-ibt", "-cet-ss"] };
-            var differ = _baseline.Nodes.Where((node, i) => fits[i].IsRefused && FitOf(node, withoutCet, rules).CanRun == true).Select(n => n.Node).ToList();
+            var differ = _baseline.Nodes.Where((node, i) => node.Facts.Qemu is null && fits[i].IsRefused && FitOf(node, withoutCet, rules).CanRun == true).Select(n => n.Node).ToList();
             if (differ.Count > 0)
             {
                 notes.Add(new GuestNote(GuestNote.QemuVersion,
@@ -728,6 +731,14 @@ public sealed class ComplianceEvaluator
             JudgedBy = check.AnsweredByQemu ? "qemu" : "cpuinfo",
             ModelUnknownToQemu = check.ModelUnknownToQemu,
         };
+    }
+
+    /// <summary>Whether the node's own QEMU (from its published facts) is at least <paramref name="major"/>.0.</summary>
+    private static bool QemuAtLeast(NodeCapability node, int major)
+    {
+        var version = node.Facts.Qemu?.Version;
+        var dot = version?.IndexOf('.') ?? -1;
+        return version is not null && int.TryParse(dot < 0 ? version : version[..dot], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var found) && found >= major;
     }
 
     /// <summary>With a pinned baseline, a guest above the pin is flagged even when today's nodes could run it.</summary>

@@ -101,6 +101,25 @@ public sealed class ProxmoxStartRulesTests
         Assert.Equal("win11: on nodes with QEMU 11.0 or newer Proxmox removes cet-ibt and cet-ss, and then hsw, sky can run it; judged as on an older QEMU (the nodes' QEMU versions are unknown)", note.Text);
     }
 
+    [Fact]
+    public void Win11_cet_follows_each_nodes_own_QEMU_version_where_its_facts_say_it()
+    {
+        // Neither node offers CET: Proxmox removes cet-ibt and cet-ss on the node whose QEMU is 11.0, not on 10.1.
+        static Core.Facts.QemuCpuAnswer Qemu(string version) => new()
+        {
+            Version = version,
+            Models = [new Core.Facts.QemuModelAnswer("kvm64", [])],
+            HostFeatures = ["lahf_lm", "lahf-lm", "sep", "avx2"],
+        };
+        var cluster = Nodes(Node("hsw", Haswell) with { Qemu = Qemu("11.0.0") }, Node("sky", SkylakeSp) with { Qemu = Qemu("10.1.2") });
+
+        var win11 = Judge(cluster, Vm("win11-cet.conf"), custom: CustomModels());
+
+        Assert.True(win11.Fits.Single(f => f.Node == "hsw").CanRun);
+        Assert.True(win11.Fits.Single(f => f.Node == "sky").IsRefused);
+        Assert.DoesNotContain(win11.Notes, n => n.Code == GuestNote.QemuVersion);
+    }
+
     [Theory]
     [InlineData("custom-loop.conf", "reported-model 'custom-lab-loop-b' is not a built-in CPU model")]
     [InlineData("custom-level.conf", "reported-model 'x86-64-v3' is not a built-in CPU model")]

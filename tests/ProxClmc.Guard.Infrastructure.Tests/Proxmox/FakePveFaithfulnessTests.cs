@@ -174,6 +174,14 @@ public sealed class FakePveFaithfulnessTests
         Assert.True(ProxmoxApiException.From(second)!.IsNodeUnreachable);
         Assert.Contains("not sent", second.Message, StringComparison.Ordinal);
         Assert.Equal(["pve3"], client.UnreachableNodes.Keys);
+
+        // The fake logs an abandoned request once Kestrel sees the client close the connection, which can come a
+        // moment after the client has given up: wait for that entry (bounded), then count.
+        for (var i = 0; i < 100 && pve.CountRequests("GET", "/nodes/pve3/") == 0; i++)
+        {
+            await Task.Delay(100);
+        }
+
         Assert.Equal(1, pve.CountRequests("GET", "/nodes/pve3/"));
     }
 
