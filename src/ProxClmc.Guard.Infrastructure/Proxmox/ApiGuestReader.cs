@@ -66,22 +66,20 @@ internal static class ApiGuestReader
     }
 
     /// <summary>A guest whose config could not be read: still listed (judged unknown) with the reason.</summary>
-    public static GuestConfig Unreadable(ClusterVmResource resource, string reason) => new()
+    public static GuestConfig Unreadable(ClusterVmResource resource, string reason) => FromResource(resource) with
     {
-        VmId = resource.VmId,
-        Node = resource.Node,
-        Name = resource.Name,
-        Type = resource.Type == "lxc" ? GuestType.Lxc : GuestType.Qemu,
-        Status = resource.Status,
-        Template = resource.Template,
-        Lock = resource.Lock,
-        Tags = SplitTags(resource.Tags),
-        Origin = $"api:/nodes/{resource.Node}/qemu/{resource.VmId}",
         ConfigError = new ParseError($"api:/nodes/{resource.Node}/qemu/{resource.VmId}", 0, 0, reason),
     };
 
     /// <summary>A guest on a node that is down: listed with its last known node and state from /cluster/resources, config not read.</summary>
-    public static GuestConfig NotRead(ClusterVmResource resource, string reason) => new()
+    public static GuestConfig NotRead(ClusterVmResource resource, string reason) => FromResource(resource) with
+    {
+        // /cluster/resources has no CPU type (its "cpu" is the CPU usage): the value is unknown until the node is back.
+        NotReadReason = reason,
+    };
+
+    /// <summary>What /cluster/resources alone says of a guest, without its config.</summary>
+    private static GuestConfig FromResource(ClusterVmResource resource) => new()
     {
         VmId = resource.VmId,
         Node = resource.Node,
@@ -92,8 +90,6 @@ internal static class ApiGuestReader
         Lock = resource.Lock,
         Tags = SplitTags(resource.Tags),
         Origin = $"api:/nodes/{resource.Node}/qemu/{resource.VmId}",
-        // /cluster/resources has no CPU type (its "cpu" is the CPU usage): the value is unknown until the node is back.
-        NotReadReason = reason,
     };
 
     /// <summary>Tags are stored ';'-separated; older versions and hand edits also use ',' or spaces.</summary>
