@@ -83,6 +83,12 @@ public sealed class PublishedFactsTests : IDisposable
             }
         });
 
+        // Start writing only once the reader is reading: 100 writes can finish before a thread-pool thread starts.
+        for (var wait = 0; wait < 1000 && Volatile.Read(ref reads) == 0 && !reader.IsCompleted; wait++)
+        {
+            await Task.Delay(10);
+        }
+
         for (var i = 1; i <= 100; i++)
         {
             await PublishedFacts.PublishAsync(root, Document(start.AddSeconds(i)), CancellationToken.None);

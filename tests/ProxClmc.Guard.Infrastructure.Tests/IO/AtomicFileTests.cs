@@ -54,9 +54,15 @@ public sealed class AtomicFileTests : IDisposable
                 var text = File.ReadAllText(path);
                 Assert.True(IsWhole(text), $"partial report read ({text.Length} chars)");
                 distinct.Add(text[^20..]);
-                reads++;
+                Interlocked.Increment(ref reads);
             }
         });
+
+        // Start rewriting only once the reader is reading: the writes can finish before a thread-pool thread starts.
+        for (var wait = 0; wait < 1000 && Volatile.Read(ref reads) == 0 && !reader.IsCompleted; wait++)
+        {
+            await Task.Delay(10);
+        }
 
         for (var run = 1; run <= 300; run++)
         {
