@@ -127,19 +127,10 @@ public sealed class CustomCpuModels
             current = null;
         }
 
-        var lineNo = 0;
-        var pos = 0;
-        while (pos < text.Length)
+        var lines = new LineReader(text);
+        while (lines.TryRead(out var line))
         {
-            var nl = text.IndexOf('\n', pos);
-            var end = nl < 0 ? text.Length : nl;
-            var line = text.AsSpan(pos, end - pos);
-            pos = end + 1;
-            lineNo++;
-            if (line.Length > 0 && line[^1] == '\r')
-            {
-                line = line[..^1];
-            }
+            var lineNo = lines.LineNumber;
 
             var trimmed = line.TrimStart(Blanks);
             if (trimmed.StartsWith("#"))

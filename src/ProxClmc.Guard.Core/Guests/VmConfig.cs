@@ -121,22 +121,12 @@ public sealed record VmConfig
         SectionBuilder? current = main;
         var currentKind = Kind.Main;
 
-        var lineNo = 0;
-        var pos = 0;
-        while (pos < text.Length)
+        // CRLF files (edited on Windows and copied back): Proxmox's trailing \s* swallows the \r of key lines and
+        // headers; the reader drops it once so descriptions do not keep it either.
+        var lines = new LineReader(text);
+        while (lines.TryRead(out var line))
         {
-            var nl = text.IndexOf('\n', pos);
-            var end = nl < 0 ? text.Length : nl;
-            var line = text.AsSpan(pos, end - pos);
-            pos = end + 1;
-            lineNo++;
-
-            // CRLF files (edited on Windows and copied back): Proxmox's trailing \s* swallows the \r of key
-            // lines and headers; we drop it once here so descriptions do not keep it either.
-            if (line.Length > 0 && line[^1] == '\r')
-            {
-                line = line[..^1];
-            }
+            var lineNo = lines.LineNumber;
 
             if (IsBlank(line))
             {
