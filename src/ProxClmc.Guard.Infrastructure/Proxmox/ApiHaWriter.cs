@@ -51,8 +51,25 @@ public sealed class ApiHaWriter(ProxmoxClient client)
         }
 
         await client.WriteHaAsync(HttpMethod.Post, "groups", Form(("group", entry.RuleId!), ("nodes", nodes), ("restricted", "1"), ("comment", comment)), cancellationToken).ConfigureAwait(false);
-        var digest = Digest(await client.GetHaEntriesAsync("resources", cancellationToken).ConfigureAwait(false) ?? []);
-        await client.WriteHaAsync(HttpMethod.Put, "resources/" + ProxmoxClient.Segment(entry.Sid!), Form(("group", entry.RuleId!), ("digest", digest)), cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var digest = Digest(await client.GetHaEntriesAsync("resources", cancellationToken).ConfigureAwait(false) ?? []);
+            await client.WriteHaAsync(HttpMethod.Put, "resources/" + ProxmoxClient.Segment(entry.Sid!), Form(("group", entry.RuleId!), ("digest", digest)), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Core.Sources.SourceUnavailableException e)
+        {
+            // The guest was not put in the group: take the empty group away again, so a failed write leaves nothing.
+            try
+            {
+                await client.WriteHaAsync(HttpMethod.Delete, "groups/" + ProxmoxClient.Segment(entry.RuleId!), null, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Core.Sources.SourceUnavailableException again)
+            {
+                throw new Core.Sources.SourceUnavailableException($"{e.Message}; the empty group '{entry.RuleId}' it left could not be removed ({again.Message}): remove it with `ha-manager groupremove {entry.RuleId}`", e);
+            }
+
+            throw;
+        }
     }
 
     /// <summary>Whether the rule or group is still what <see cref="CreateAsync"/> wrote.</summary>

@@ -39,6 +39,9 @@ public sealed record FixRequest
     /// <summary><c>--strategy placement</c>: pin HA guests with strict rules instead of lowering their cpu.</summary>
     public bool Placement { get; init; }
 
+    /// <summary><c>--strategy</c> as typed (null when taken from <c>fix.strategy</c>); with a plan id it must match the plan.</summary>
+    public string? Strategy { get; init; }
+
     /// <summary><c>--allow-single-node</c>: a placement rule may have a single node.</summary>
     public bool AllowSingleNode { get; init; }
 }
@@ -90,6 +93,7 @@ public static class FixCommand
                 FixPhysBits = parse.GetValue(fixPhysBits),
                 Undo = parse.GetValue(undo),
                 Placement = (parse.GetValue(strategy) ?? ctx.Settings.Config.Fix.Strategy) == "placement",
+                Strategy = parse.GetValue(strategy),
                 AllowSingleNode = parse.GetValue(allowSingleNode),
             },
             new FileFixStore(ctx.Settings.Config.Fix.UndoDir),
@@ -117,24 +121,19 @@ public static class FixCommand
                 : UndoAsync(ctx, planId, store, cancellationToken);
         }
 
-        if (request.Placement)
-        {
-            return request.ApplyPlanId is { } placementId
-                ? throw new UsageException($"fix --strategy placement --apply {placementId}: a placement plan is written in the run that makes it (--apply without a plan id)")
-                : PlacementFix.PlanAsync(ctx, request, cancellationToken);
-        }
-
         if (request.ApplyPlanId is { } applyId)
         {
-            if (filtered)
+            if (filtered || request.AllowSingleNode)
             {
                 throw new UsageException($"fix --apply {applyId} takes only the plan id: the plan fixes which VMs and values are written (make a new plan to change them)");
             }
 
-            return ApplySavedAsync(ctx, applyId, store, cancellationToken);
+            return ApplySavedAsync(ctx, applyId, request.Strategy, store, cancellationToken);
         }
 
-        return PlanAsync(ctx, request, store, cancellationToken);
+        return request.Placement
+            ? PlacementFix.PlanAsync(ctx, request, store, cancellationToken)
+            : PlanAsync(ctx, request, store, cancellationToken);
     }
 
     private static async Task<int> PlanAsync(CommandContext ctx, FixRequest request, IFixStore store, CancellationToken cancellationToken)
@@ -239,8 +238,11 @@ public static class FixCommand
         return Report(ctx, plan, results, unsafeSkips);
     }
 
-    /// <summary><c>fix --apply &lt;plan-id&gt;</c>: exactly the saved plan's VMs and values, each guarded by its digest.</summary>
-    private static async Task<int> ApplySavedAsync(CommandContext ctx, string planId, IFixStore store, CancellationToken cancellationToken)
+    /// <summary>
+    /// <c>fix --apply &lt;plan-id&gt;</c>: exactly the saved plan's VMs and values, each guarded by its digest; for a
+    /// placement plan, exactly its rules or groups, guarded by the HA configuration's digests.
+    /// </summary>
+    private static async Task<int> ApplySavedAsync(CommandContext ctx, string planId, string? strategy, IFixStore store, CancellationToken cancellationToken)
     {
         if (!FixPlan.IsValidId(planId))
         {
@@ -255,9 +257,14 @@ public static class FixCommand
         var writer = ctx.Sources.Writer ?? throw new UsageException("fix --apply " + NeedsApi);
         var plan = store.LoadPlan(planId)
             ?? throw new UsageException($"--apply {planId}: no such plan in {store.Location}");
-        if (plan.Strategy != "cpu")
+        if (plan.Strategy is not ("cpu" or "placement"))
         {
             throw new UsageException($"--apply {planId}: a '{plan.Strategy}' plan needs a version of proxclmc-guard that knows that strategy");
+        }
+
+        if (strategy is not null && strategy != plan.Strategy)
+        {
+            throw new UsageException($"--apply {planId}: this is a '{plan.Strategy}' plan, not '{strategy}' (the plan says what it writes: leave out --strategy)");
         }
 
         var age = ctx.Environment.Clock.GetUtcNow() - plan.CreatedAt;
@@ -272,7 +279,7 @@ public static class FixCommand
             throw new UsageException($"--apply {planId}: the plan is dated {plan.CreatedAt:u}, in the future of this machine's clock; make a new plan");
         }
 
-        if (store.ReadUndo(planId) is not null)
+        if (store.ReadUndo(planId) is not null || PlacementFix.HasUndo(store.Location, planId))
         {
             throw new UsageException($"--apply {planId}: this plan was applied already (undo it with `proxclmc-guard fix --undo {planId}`, or make a new plan)");
         }
@@ -281,6 +288,11 @@ public static class FixCommand
         if (!string.Equals(plan.Cluster, membership.ClusterName, StringComparison.Ordinal))
         {
             throw new UsageException($"--apply {planId}: the plan was made against cluster '{plan.Cluster ?? "(none)"}', this is cluster '{membership.ClusterName ?? "(none)"}'");
+        }
+
+        if (plan.Strategy == "placement")
+        {
+            return await PlacementFix.ApplySavedAsync(ctx, plan, store, cancellationToken).ConfigureAwait(false);
         }
 
         if (ctx.Settings.Format != OutputFormat.Json)
@@ -372,7 +384,7 @@ public static class FixCommand
             : ExitCodes.Ok;
     }
 
-    private static bool Save(CommandContext ctx, IFixStore store, FixPlan plan, bool mustSucceed)
+    internal static bool Save(CommandContext ctx, IFixStore store, FixPlan plan, bool mustSucceed)
     {
         try
         {
