@@ -186,9 +186,14 @@ public static class PlacementFix
             throw new UsageException($"--apply {plan.Id}: the plan holds no digest of the HA configuration to guard its writes; make a new plan with `proxclmc-guard fix --strategy placement`");
         }
 
+        if (placement.Entries.Any(e => e is null))
+        {
+            throw new UsageException($"--apply {plan.Id}: the plan file holds an empty entry; make a new plan with `proxclmc-guard fix --strategy placement`");
+        }
+
         foreach (var entry in placement.Changes)
         {
-            if (Invalid(entry) is { } problem)
+            if (Invalid(entry, placement.UsesRules) is { } problem)
             {
                 throw new UsageException($"--apply {plan.Id}: VM {entry.VmId} in the plan: {problem}; make a new plan with `proxclmc-guard fix --strategy placement`");
             }
@@ -203,14 +208,19 @@ public static class PlacementFix
     }
 
     /// <summary>A plan file is read back from disk: only the rules and groups this version makes are written.</summary>
-    private static string? Invalid(PlacementEntry entry)
+    private static string? Invalid(PlacementEntry entry, bool usesRules)
     {
+        if (entry.Action != (usesRules ? PlacementAction.CreateRule : PlacementAction.CreateGroup))
+        {
+            return $"a plan of {(usesRules ? "rules" : "groups")} cannot {PlacementActionJsonConverter.Name(entry.Action)}";
+        }
+
         if (entry.Sid != "vm:" + entry.VmId.ToString(CultureInfo.InvariantCulture) || entry.RuleId != PlacementPlanner.RuleIdFor(entry.VmId))
         {
             return $"resource '{entry.Sid}' and rule '{entry.RuleId}' are not the ones made for it";
         }
 
-        return entry.KeepsNodes.Count == 0 || entry.KeepsNodes.Any(n => n.Length == 0 || n.Length > 63 || !n.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.'))
+        return entry.KeepsNodes.Count == 0 || entry.KeepsNodes.Any(n => n is null || n.Length == 0 || n.Length > 63 || !n.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.'))
             ? "its node list is not a list of node names"
             : null;
     }

@@ -284,6 +284,32 @@ public sealed class HaPlacementFixTests : IDisposable
     }
 
     [Fact]
+    public async Task An_edited_or_damaged_plan_file_is_refused_naming_what_is_wrong_and_writes_nothing()
+    {
+        await using var pve = await FakeProxmox.StartAsync(new FakeProxmoxOptions { SnapshotDir = _lab.Root });
+        var config = Config(pve);
+        var command = PrintedCommand(GuardRun.Run("fix", "--strategy", "placement", "--vmid", "205", "--config", config));
+        var planId = PlanIdOf(command);
+        var planFile = _dir.PathOf("undo", planId + ".plan.json");
+        var original = File.ReadAllText(planFile);
+
+        // A rule id that is not the one made for the guest: someone's own rule is never written over or removed later.
+        File.WriteAllText(planFile, original.Replace("\"ruleId\": \"proxclmc-vm205\"", "\"ruleId\": \"skx-only\"", StringComparison.Ordinal));
+        var renamed = RunPasted(command, config);
+
+        // A value the plan must have is null.
+        File.WriteAllText(planFile, original.Replace("\"cpu\": \"x86-64-v3\"", "\"cpu\": null", StringComparison.Ordinal));
+        var damaged = RunPasted(command, config);
+
+        Assert.Equal(64, renamed.Exit);
+        Assert.Equal($"proxclmc-guard: --apply {planId}: VM 205 in the plan: resource 'vm:205' and rule 'skx-only' are not the ones made for it; make a new plan with `proxclmc-guard fix --strategy placement`", Assert.Single(renamed.ErrorLines));
+        Assert.Equal(3, damaged.Exit);
+        Assert.Matches($@"^proxclmc-guard: {Regex.Escape(planFile)}:\d+:\d+: not a fix plan: ", Assert.Single(damaged.ErrorLines));
+        Assert.DoesNotContain(pve.Requests, r => r.Method != "GET");
+        Assert.False(File.Exists(_dir.PathOf("undo", planId + ".placement.jsonl")));
+    }
+
+    [Fact]
     public async Task A_placement_plan_is_not_applied_as_a_cpu_plan()
     {
         await using var pve = await FakeProxmox.StartAsync(new FakeProxmoxOptions { SnapshotDir = _lab.Root });
