@@ -349,6 +349,9 @@ public static class PlacementFix
                 {
                     await writer.RemoveAsync(record.IsRule, record.Id, record.Sid, cancellationToken).ConfigureAwait(false);
                     results.Add((record, PlacementUndoOutcome.Removed, $"removed {record.What}"));
+                    ctx.Log.ForContext("PROXCLMC_VMID", record.VmId)
+                        .ForContext("PROXCLMC_PLAN", planId)
+                        .Information("VM {VmId}: removed {What} (undo of plan {PlanId})", record.VmId, record.What, planId);
                     continue;
                 }
             }
