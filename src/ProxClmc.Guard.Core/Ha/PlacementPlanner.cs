@@ -58,7 +58,7 @@ public sealed record PlacementPlan(string Id, DateTimeOffset CreatedAt, bool Use
     /// </summary>
     public string? HaDigest { get; init; }
 
-    public IEnumerable<PlacementEntry> Changes => Entries.Where(e => e.IsChange);
+    public IEnumerable<PlacementEntry> Changes() => Entries.Where(e => e.IsChange);
 }
 
 /// <summary>

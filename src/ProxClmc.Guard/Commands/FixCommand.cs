@@ -271,7 +271,7 @@ public static class FixCommand
         var maxAge = ctx.Settings.Config.Fix.PlanMaxAge;
         if (age > maxAge)
         {
-            throw new UsageException($"--apply {planId}: the plan is {Duration(age)} old, older than fix.plan_max_age_seconds ({Duration(maxAge)}); make a new plan with `proxclmc-guard fix`");
+            throw new UsageException($"--apply {planId}: the plan is {Duration(age)} old, older than fix.plan_max_age_seconds ({Duration(maxAge)}); make a new plan with `proxclmc-guard fix{(plan.Strategy == "placement" ? " --strategy placement" : "")}`");
         }
 
         if (age < -TimeSpan.FromMinutes(5))

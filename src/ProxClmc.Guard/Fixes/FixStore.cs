@@ -230,7 +230,7 @@ internal static class FixJson
         new(generated) { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 }
 
-// Computed properties (PlacementPlan.Changes, PlacementEntry.IsChange) are not part of the file. A plan file is
+// Computed properties (PlacementEntry.IsChange) are not part of the file. A plan file is
 // read back before writing to the cluster: a null or missing value where the plan must have one is an error naming
 // its line, not a crash later.
 [JsonSourceGenerationOptions(

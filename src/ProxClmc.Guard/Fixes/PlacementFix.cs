@@ -126,7 +126,7 @@ public static class PlacementFix
             Entries = [],
             Placement = placement,
         };
-        var changes = placement.Changes.ToList();
+        var changes = placement.Changes().ToList();
 
         // Only a plan read through the API carries the digests that guard its writes; a dry run from --from, or a
         // plan from /etc/pve without [api], writes nothing unless --save-plan asks for the file.
@@ -191,7 +191,7 @@ public static class PlacementFix
             throw new UsageException($"--apply {plan.Id}: the plan file holds an empty entry; make a new plan with `proxclmc-guard fix --strategy placement`");
         }
 
-        foreach (var entry in placement.Changes)
+        foreach (var entry in placement.Changes())
         {
             if (Invalid(entry, placement.UsesRules) is { } problem)
             {
@@ -228,7 +228,7 @@ public static class PlacementFix
     private static async Task<int> ApplyAsync(CommandContext ctx, FixPlan plan, ApiHaWriter writer, CancellationToken cancellationToken)
     {
         var placement = plan.Placement!;
-        var changes = placement.Changes.ToList();
+        var changes = placement.Changes().ToList();
         var undoPath = UndoPath(ctx.Settings.Config.Fix.UndoDir, plan.Id);
         var results = new List<PlacementResult>();
         var expected = placement.HaDigest!;

@@ -261,7 +261,7 @@ public sealed class HaPlacementFixTests : IDisposable
         var apply = GuardRun.RunAt(GuardRun.Now.AddSeconds(3601), null, [.. command.Split(' ').Skip(1), "--config", config]);
 
         Assert.Equal(64, apply.Exit);
-        Assert.Equal($"proxclmc-guard: --apply {planId}: the plan is 60 minutes old, older than fix.plan_max_age_seconds (60 minutes); make a new plan with `proxclmc-guard fix`", Assert.Single(apply.ErrorLines));
+        Assert.Equal($"proxclmc-guard: --apply {planId}: the plan is 60 minutes old, older than fix.plan_max_age_seconds (60 minutes); make a new plan with `proxclmc-guard fix --strategy placement`", Assert.Single(apply.ErrorLines));
         Assert.DoesNotContain(pve.Requests, r => r.Method != "GET");
         Assert.False(File.Exists(_dir.PathOf("undo", planId + ".placement.jsonl")));
     }
@@ -307,6 +307,32 @@ public sealed class HaPlacementFixTests : IDisposable
         Assert.Matches($@"^proxclmc-guard: {Regex.Escape(planFile)}:\d+:\d+: not a fix plan: ", Assert.Single(damaged.ErrorLines));
         Assert.DoesNotContain(pve.Requests, r => r.Method != "GET");
         Assert.False(File.Exists(_dir.PathOf("undo", planId + ".placement.jsonl")));
+    }
+
+    [Fact]
+    public async Task With_format_json_plan_apply_and_undo_each_print_one_document()
+    {
+        await using var pve = await FakeProxmox.StartAsync(new FakeProxmoxOptions { SnapshotDir = _lab.Root });
+        var config = Config(pve);
+
+        var plan = GuardRun.Run("fix", "--strategy", "placement", "--vmid", "205", "--config", config, "--format", "json");
+        var planId = PlanIdOf(PrintedCommand(plan));
+        var apply = GuardRun.Run("fix", "--apply", planId, "--config", config, "--format", "json");
+        var undo = GuardRun.Run("fix", "--undo", planId, "--config", config, "--format", "json");
+
+        using var planDoc = JsonDocument.Parse(plan.Out);
+        using var applyDoc = JsonDocument.Parse(apply.Out);
+        using var undoDoc = JsonDocument.Parse(undo.Out);
+        Assert.Equal(planId, planDoc.RootElement.GetProperty("planId").GetString());
+        Assert.Equal("create-rule", planDoc.RootElement.GetProperty("entries")[0].GetProperty("action").GetString());
+        Assert.Equal(2, planDoc.RootElement.GetProperty("exitCode").GetInt32());
+        Assert.True(apply.Exit == 0, apply.ToString());
+        var applied = Assert.Single(applyDoc.RootElement.GetProperty("results").EnumerateArray());
+        Assert.Equal(("proxclmc-vm205", "applied"), (applied.GetProperty("id").GetString(), applied.GetProperty("outcome").GetString()));
+        Assert.True(undo.Exit == 0, undo.ToString());
+        var removed = Assert.Single(undoDoc.RootElement.GetProperty("results").EnumerateArray());
+        Assert.Equal(("proxclmc-vm205", "removed"), (removed.GetProperty("id").GetString(), removed.GetProperty("outcome").GetString()));
+        Assert.DoesNotContain("proxclmc-vm205", pve.Ha.FileText("rules"), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -380,6 +406,7 @@ public sealed class HaPlacementFixTests : IDisposable
         using var doc = JsonDocument.Parse(File.ReadAllText(file));
         Assert.Equal("placement", doc.RootElement.GetProperty("strategy").GetString());
         Assert.Equal(JsonValueKind.Null, doc.RootElement.GetProperty("placement").GetProperty("haDigest").ValueKind);
+        Assert.False(doc.RootElement.GetProperty("placement").TryGetProperty("changes", out _));
         Assert.Contains(doc.RootElement.GetProperty("placement").GetProperty("entries").EnumerateArray(), e => e.GetProperty("ruleId").GetString() == "proxclmc-vm205" && e.GetProperty("action").GetString() == "create-group");
     }
 
