@@ -229,6 +229,47 @@ public sealed class HaPlacementFixTests : IDisposable
     }
 
     [Fact]
+    public async Task A_change_between_two_writes_stops_the_plan_and_undo_removes_what_was_written_with_exit_0()
+    {
+        // Without its non-strict rule, VM 211 can be pinned too: the plan has two rules.
+        var rules = _lab.PathOf("ha", "rules.cfg");
+        File.WriteAllText(rules, File.ReadAllText(rules).Replace("node-affinity: prefer-v3\n\tnodes pve2,pve3\n\tresources vm:211\n", "", StringComparison.Ordinal));
+        await using var pve = await FakeProxmox.StartAsync(new FakeProxmoxOptions { SnapshotDir = _lab.Root });
+        var config = Config(pve);
+        var plan = GuardRun.Run("fix", "--strategy", "placement", "--config", config);
+        var command = PrintedCommand(plan);
+        var planId = PlanIdOf(command);
+        Assert.StartsWith($"proxclmc-guard: 2 HA rules to create (plan {planId})", plan.Error, StringComparison.Ordinal);
+
+        // The apply reads the rules before the first write and again after it; someone adds a rule before the check
+        // of the second write.
+        pve.ClearRequestLog();
+        var changed = false;
+        pve.RequestStarted += () =>
+        {
+            if (!changed && pve.Requests.Count(r => r.Method == "GET" && r.Path == "/cluster/ha/rules") == 2)
+            {
+                changed = true;
+                pve.Ha.SetFileText("rules", pve.Ha.FileText("rules") + "\nnode-affinity: added-meanwhile\n\tnodes pve2,pve3\n\tresources vm:206\n");
+            }
+        };
+        var apply = RunPasted(command, config);
+
+        Assert.Equal(2, apply.Exit);
+        Assert.Equal(["  205: created strict node-affinity rule 'proxclmc-vm205' on pve2, pve3, pve4, pve5", "  211: not written: ha/rules.cfg changed since the plan"], apply.OutLines.Where(l => l.StartsWith("  2", StringComparison.Ordinal) && l.Contains(": ", StringComparison.Ordinal)));
+        Assert.Equal($"proxclmc-guard: the HA configuration changed since plan {planId} was made (ha/rules.cfg): wrote 1 of 2, nothing more; review a new plan (`proxclmc-guard fix --strategy placement`); undo with `proxclmc-guard fix --undo {planId}`", Assert.Single(apply.ErrorLines));
+        Assert.Contains("proxclmc-vm205", pve.Ha.FileText("rules"), StringComparison.Ordinal);
+        Assert.DoesNotContain("proxclmc-vm211", pve.Ha.FileText("rules"), StringComparison.Ordinal);
+
+        var undo = GuardRun.Run("fix", "--undo", planId, "--config", config);
+
+        Assert.True(undo.Exit == 0, undo.ToString());
+        Assert.Equal(["  211: rule 'proxclmc-vm211' was not written (the write was refused or failed): nothing to undo", "  205: removed rule 'proxclmc-vm205'"], undo.OutLines);
+        Assert.DoesNotContain("proxclmc-vm205", pve.Ha.FileText("rules"), StringComparison.Ordinal);
+        Assert.Contains("added-meanwhile", pve.Ha.FileText("rules"), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_failed_write_stops_with_exit_3_and_is_recorded_as_not_written()
     {
         await using var pve = await FakeProxmox.StartAsync(new FakeProxmoxOptions { SnapshotDir = _lab.Root });
