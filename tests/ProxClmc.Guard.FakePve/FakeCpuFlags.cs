@@ -86,7 +86,8 @@ internal static class FakeCpuFlags
             return list;
         }
 
-        var supportedOn = Recognized.Value.ToDictionary(f => f, _ => new SortedSet<string>(StringComparer.Ordinal), StringComparer.Ordinal);
+        // QEMU's list names a few flags twice (kvmclock, vmx-invept-single-context); Proxmox keys a hash by name.
+        var supportedOn = Recognized.Value.Distinct(StringComparer.Ordinal).ToDictionary(f => f, _ => new SortedSet<string>(StringComparer.Ordinal), StringComparer.Ordinal);
         supportedOn.TryAdd("nested-virt", new SortedSet<string>(StringComparer.Ordinal));
         foreach (var node in nodes)
         {
