@@ -83,6 +83,50 @@ public sealed class ApiKvmFlagsScanTests : IDisposable
         Assert.Contains(table.OutLines, l => l.Contains("kvmhost", StringComparison.Ordinal) && l.Contains("api, KVM flags", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task Auto_source_keeps_published_QEMU_answers_and_sharpens_only_the_nodes_without_one()
+    {
+        // xeon's pvestatd reported its cpuinfo flags minus aes (KVM masks it); kvmhost published fresh facts; this host
+        // is xeon, without a usable QEMU.
+        using var tree = new TempTree().CopyFrom(Cluster);
+        File.WriteAllText(tree.PathOf("fake-pve.state"), "node xeon kvm-flags cpuinfo -aes\n");
+        var published = System.Text.RegularExpressions.Regex.Replace(
+            File.ReadAllText(Path.Combine(Cluster, "nodes", "kvmhost", "proxclmc-guard", "facts.json")),
+            "\"collectedAt\": \"[^\"]*\"",
+            "\"collectedAt\": \"2026-11-23T11:50:00Z\"");
+        tree.Write(published, "pve", "nodes", "kvmhost", "proxclmc-guard", "facts.json");
+        await using var pve = await FakePveFixture.StartAsync(tree.Root, PveRelease.Latest);
+        var config = tree.Write($"""
+            [cluster]
+            pve_root = "{tree.PathOf("pve")}"
+            local_node = "xeon"
+
+            [api]
+            url = "{pve.Url}"
+            token_id = "{FakeProxmox.TokenId}"
+            token_secret_file = "{pve.TokenFile}"
+            ca_file = "{pve.CaCertificatePath}"
+
+            [facts]
+            source = "auto"
+            local_cpuinfo = "{Path.Combine(Cluster, "nodes", "xeon", "cpuinfo")}"
+            qemu_binary = "{tree.PathOf("no-such-qemu")}"
+            cache_file = "{tree.PathOf("facts-cache.json")}"
+            """, "guard.toml");
+
+        var result = GuardRun.Run("scan", "--config", config, "--format", "json");
+
+        using var doc = JsonDocument.Parse(result.Out);
+        var nodes = Nodes(doc);
+        Assert.Equal(("published", "qemu"), (nodes["kvmhost"].GetProperty("source").GetString(), nodes["kvmhost"].GetProperty("judgedBy").GetString()));
+        Assert.Equal(("local", "cpuinfo+kvm-flags"), (nodes["xeon"].GetProperty("source").GetString(), nodes["xeon"].GetProperty("judgedBy").GetString()));
+        var web = Fit(Guests(doc)[101], "xeon");
+        Assert.False(web.GetProperty("canRun").GetBoolean());
+        Assert.Equal(["aes"], web.GetProperty("missingFlags").EnumerateArray().Select(f => f.GetString()));
+        Assert.Equal("cpuinfo+kvm-flags", web.GetProperty("judgedBy").GetString());
+        Assert.Equal("qemu", Fit(Guests(doc)[101], "kvmhost").GetProperty("judgedBy").GetString());
+    }
+
     [Theory]
     [InlineData("9.1.14")]
     [InlineData("9.0")]
