@@ -167,6 +167,18 @@ public sealed class ApiKvmFlagsTests : IDisposable
     }
 
     [Fact]
+    public async Task A_404_from_a_proxy_in_front_of_an_older_Proxmox_counts_as_no_endpoint()
+    {
+        await using var pve = await Start(Cluster("node pve2 kvm-flags cpuinfo -avx2\n"));
+        pve.FailNext("cluster/qemu/cpu-flags", 1, 404, "Not Found");
+
+        var (facts, notes) = await ReadAsync(pve);
+
+        Assert.All(facts, f => Assert.Null(f.KvmFlags));
+        Assert.Equal("KVM flags not used, nodes judged from cpuinfo alone: this Proxmox VE has no /cluster/qemu/cpu-flags (added in 9.1.15)", Assert.Single(notes));
+    }
+
+    [Fact]
     public async Task A_caller_without_the_privilege_gets_the_cpuinfo_answer_and_the_reason()
     {
         await using var pve = await Start(Cluster("node pve2 kvm-flags cpuinfo -avx2\n"));
