@@ -231,7 +231,10 @@ public static class PlacementFix
         var changes = placement.Changes().ToList();
         var undoPath = UndoPath(ctx.Settings.Config.Fix.UndoDir, plan.Id);
         var results = new List<PlacementResult>();
-        var expected = placement.HaDigest!;
+        // The digests the next write expects; null (with the reason) once the configuration left by our own write
+        // could not be confirmed.
+        string? expected = placement.HaDigest!;
+        var unconfirmed = "";
         string? changedFiles = null;
         foreach (var entry in changes)
         {
@@ -243,15 +246,18 @@ public static class PlacementFix
 
             var record = new PlacementUndoRecord(entry.VmId, entry.Sid!, entry.Action == PlacementAction.CreateRule, entry.RuleId!, entry.KeepsNodes);
             AppendUndo(undoPath, record);
+            HaApiState before;
             try
             {
                 // Creating a rule or group takes no digest in Proxmox: the guard is this check right before the write.
-                var current = await writer.DigestAsync(placement.UsesRules, cancellationToken).ConfigureAwait(false);
-                if (current != expected)
+                before = await writer.ReadAsync(placement.UsesRules, cancellationToken).ConfigureAwait(false);
+                if (before.Digest != expected)
                 {
                     AppendUndo(undoPath, record with { Written = false });
-                    changedFiles = Changed(expected, current);
-                    results.Add(new PlacementResult(entry, PlacementOutcome.Conflict, $"not written: {changedFiles} changed since the plan"));
+                    changedFiles = expected is null ? "while the plan was being written" : Changed(expected, before.Digest);
+                    results.Add(new PlacementResult(entry, PlacementOutcome.Conflict, expected is null
+                        ? "not written: " + unconfirmed
+                        : $"not written: {changedFiles} changed since the plan"));
                     continue;
                 }
 
@@ -271,14 +277,18 @@ public static class PlacementFix
                 .ForContext("PROXCLMC_PLAN", plan.Id)
                 .Information("VM {VmId}: created {How} {RuleId} on {Nodes} (plan {PlanId})", entry.VmId, how, entry.RuleId, string.Join(",", entry.KeepsNodes), plan.Id);
 
-            // Our own write changed the digests; the next write is guarded by the configuration as we left it.
+            // Our own write changed the digests: the next write is guarded by the configuration as we left it, when
+            // it differs from the one before the write by exactly what we wrote.
             try
             {
-                expected = await writer.DigestAsync(placement.UsesRules, cancellationToken).ConfigureAwait(false);
+                var after = await writer.ReadAsync(placement.UsesRules, cancellationToken).ConfigureAwait(false);
+                expected = ApiHaWriter.OnlyWritten(before, after, entry) ? after.Digest : null;
+                unconfirmed = "someone else changed the HA configuration while this plan was being written";
             }
             catch (SourceUnavailableException e)
             {
-                expected = "unreadable: " + e.Message;
+                expected = null;
+                unconfirmed = "the HA configuration could not be read back after the previous write: " + e.Message;
             }
         }
 

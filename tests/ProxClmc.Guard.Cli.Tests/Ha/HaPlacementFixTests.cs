@@ -270,6 +270,65 @@ public sealed class HaPlacementFixTests : IDisposable
     }
 
     [Fact]
+    public async Task A_change_made_right_after_a_write_is_told_from_the_write_and_stops_the_plan()
+    {
+        var rules = _lab.PathOf("ha", "rules.cfg");
+        File.WriteAllText(rules, File.ReadAllText(rules).Replace("node-affinity: prefer-v3\n\tnodes pve2,pve3\n\tresources vm:211\n", "", StringComparison.Ordinal));
+        await using var pve = await FakeProxmox.StartAsync(new FakeProxmoxOptions { SnapshotDir = _lab.Root });
+        var config = Config(pve);
+        var command = PrintedCommand(GuardRun.Run("fix", "--strategy", "placement", "--config", config));
+        var planId = PlanIdOf(command);
+
+        // Someone adds a rule the moment the first rule is written, before the apply reads the digests it left: the
+        // new digests hold both changes, and only the comparison of the entries tells them apart.
+        pve.ClearRequestLog();
+        var changed = false;
+        pve.RequestStarted += () =>
+        {
+            if (!changed && pve.Requests.Any(r => r.Method == "POST"))
+            {
+                changed = true;
+                pve.Ha.SetFileText("rules", pve.Ha.FileText("rules") + "\nnode-affinity: added-meanwhile\n\tnodes pve2,pve3\n\tresources vm:206\n");
+            }
+        };
+        var apply = RunPasted(command, config);
+
+        Assert.Equal(2, apply.Exit);
+        Assert.Contains("  211: not written: someone else changed the HA configuration while this plan was being written", apply.OutLines);
+        Assert.Equal($"proxclmc-guard: the HA configuration changed since plan {planId} was made (while the plan was being written): wrote 1 of 2, nothing more; review a new plan (`proxclmc-guard fix --strategy placement`); undo with `proxclmc-guard fix --undo {planId}`", Assert.Single(apply.ErrorLines));
+        Assert.Single(pve.Requests, r => r.Method == "POST");
+        Assert.DoesNotContain("proxclmc-vm211", pve.Ha.FileText("rules"), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("9.2", "rule")]
+    [InlineData("8.4", "group")]
+    public async Task Every_rule_or_group_of_a_plan_is_written_when_nobody_else_writes(string release, string kind)
+    {
+        // Without VM 211's non-strict rule (PVE 9), or with the ha-lab's groups and no rules (PVE 8), several guests
+        // can be pinned.
+        var rules = _lab.PathOf("ha", "rules.cfg");
+        File.WriteAllText(rules, File.ReadAllText(rules).Replace("node-affinity: prefer-v3\n\tnodes pve2,pve3\n\tresources vm:211\n", "", StringComparison.Ordinal));
+        using var pve8Lab = new TempTree().CopyFrom(RepoPaths.HaLab);
+        File.Delete(pve8Lab.PathOf("ha", "rules.cfg"));
+        var lab = kind == "group" ? pve8Lab.Root : _lab.Root;
+
+        await using var pve = await FakeProxmox.StartAsync(new FakeProxmoxOptions { SnapshotDir = lab, Release = PveRelease.Parse(release) });
+        var config = Config(pve);
+        var plan = GuardRun.Run("fix", "--strategy", "placement", "--config", config);
+        var command = PrintedCommand(plan);
+        var count = int.Parse(Regex.Match(plan.Error, $@"(\d+) HA {kind}s to create").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(count >= 2, plan.ToString());
+
+        var apply = RunPasted(command, config);
+
+        Assert.Equal(count, apply.OutLines.Count(l => l.Contains(": created ", StringComparison.Ordinal)));
+        Assert.DoesNotContain(apply.OutLines, l => l.Contains("not written", StringComparison.Ordinal));
+        Assert.StartsWith($"proxclmc-guard: wrote {count} of {count}", apply.Error, StringComparison.Ordinal);
+        Assert.Equal(count, pve.Requests.Count(r => r.Method == "POST"));
+    }
+
+    [Fact]
     public async Task A_failed_write_stops_with_exit_3_and_is_recorded_as_not_written()
     {
         await using var pve = await FakeProxmox.StartAsync(new FakeProxmoxOptions { SnapshotDir = _lab.Root });
