@@ -225,7 +225,7 @@ internal static partial class ConfigKeys
               url = ["https://pve1.example.com:8006", "https://pve2.example.com:8006"]
             Only https:// is accepted.
             """),
-        Key("api", "token_id", OptionalText.Where("user@realm!tokenname", v => v.Matching(TokenIdRegex(), "must look like 'user@realm!tokenname'")),
+        Key("api", "token_id", OptionalText.Where("a token id, user@realm!tokenname", v => v.Matching(TokenIdRegex(), "must look like 'user@realm!tokenname'")),
             c => c.Api.TokenId, (c, v) => c with { Api = c.Api with { TokenId = v } },
             "An API token, used together with token_secret_file. It needs Sys.Audit on / and /nodes (baseline), VM.Audit on /vms and Mapping.Audit on /mapping/cpu (scan, check, daemon, snapshot), and VM.Config.CPU on /vms (fix --apply, --undo): PVEAuditor on / plus VM.Config.CPU. A token that sees only some guests gets a warning with their count.",
             """
@@ -255,7 +255,7 @@ internal static partial class ConfigKeys
         {
             Example = "\"/etc/proxclmc-guard/token.secret\"",
         },
-        Key("api", "username", OptionalText.Where("user@realm", v => v.Matching(UserIdRegex(), "must look like 'user@realm' (for example 'root@pam')")),
+        Key("api", "username", OptionalText.Where("a user id, user@realm", v => v.Matching(UserIdRegex(), "must look like 'user@realm' (for example 'root@pam')")),
             c => c.Api.Username, (c, v) => c with { Api = c.Api with { Username = v } },
             "A user for ticket login when no token is used, together with password_file. A user with two-factor authentication cannot log in unattended: use a token.",
             """
