@@ -12,6 +12,9 @@ namespace ProxClmc.Guard.Configuration;
 /// Turns proxclmc-guard.toml into a <see cref="GuardConfig"/>. Every problem is a <see cref="GuardConfigurationException"/>
 /// whose message is one line, <c>path:line:column: message</c>, pointing at the key or value to fix.
 /// Works on Tomlyn's syntax tree (no reflection, so NativeAOT-safe), which keeps the position of every key and value.
+/// Which keys exist, and how each value is checked and stored, comes from the key table (<see cref="ConfigKeys"/>);
+/// this class handles the TOML structure (sections, dotted keys, inline tables), unknown names and the rules that
+/// involve two keys.
 /// </summary>
 public static partial class GuardConfigLoader
 {
