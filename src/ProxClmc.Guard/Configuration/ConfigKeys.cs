@@ -69,7 +69,7 @@ internal static partial class ConfigKeys
     }
 
     private static ValueKind<string> ModelOr(params string[] keywords) =>
-        new("a string", Choices(keywords) + " or a CPU model name (not \"host\" or \"max\")", v => v.ModelOrKeyword(keywords), TomlText.String);
+        new("a string", string.Join(", ", keywords.Select(k => $"\"{k}\"")) + " or a CPU model name (not \"host\" or \"max\")", v => v.ModelOrKeyword(keywords), TomlText.String);
 
     private static string Choices(string[] values) =>
         values.Length == 1 ? $"\"{values[0]}\"" : string.Join(", ", values[..^1].Select(v => $"\"{v}\"")) + $" or \"{values[^1]}\"";
