@@ -58,14 +58,16 @@ public static class FactsCommand
         }
         else
         {
-            WriteText(ctx.Out, facts, publishedTo);
+            WriteText(ctx.Out, facts, publishedTo, ctx.Width, !ctx.Settings.Verbose);
         }
 
         return ExitCodes.Ok;
     }
 
-    private static void WriteText(TextWriter output, NodeFactsDocument facts, string? publishedTo)
+    /// <summary>The facts as a two-column table, each line fitted to the width (whole with -v and in JSON).</summary>
+    private static void WriteText(TextWriter writer, NodeFactsDocument facts, string? publishedTo, int width, bool shorten)
     {
+        var output = new FittedWriter(writer, width, shorten);
         output.WriteLine($"Node:       {facts.Node}");
         output.WriteLine($"Kernel:     {(facts.Kernel.Length > 0 ? facts.Kernel : "-")}");
         output.WriteLine($"Microcode:  {(facts.Microcode.Length > 0 ? facts.Microcode : "-")}");
@@ -98,5 +100,10 @@ public static class FactsCommand
         {
             output.WriteLine($"Published:  {publishedTo}");
         }
+    }
+
+    private sealed class FittedWriter(TextWriter output, int width, bool shorten)
+    {
+        public void WriteLine(string line) => output.WriteLine(Rendering.TableWidth.Fit(Rendering.Names.Visible(line), width, shorten));
     }
 }

@@ -206,7 +206,7 @@ public static class FixCommand
         var json = ctx.Settings.Format == OutputFormat.Json;
         if (!json)
         {
-            new TableRenderer(ctx.Out, ctx.Environment.OutputWidth).WriteBaseline(result.Cluster);
+            new TableRenderer(ctx.Out, ctx.Environment.OutputWidth, shorten: !ctx.Settings.Verbose).WriteBaseline(result.Cluster);
             FixTables.WritePlan(ctx.Out, ctx.Environment.OutputWidth, plan, saved ? store.Location : null, shorten: !ctx.Settings.Verbose);
         }
 

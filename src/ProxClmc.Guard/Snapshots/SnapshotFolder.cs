@@ -35,7 +35,9 @@ public sealed class SnapshotFolder : IDisposable
     /// folder someone else can write lets them plant a <c>nodes</c> symlink that sends root's writes elsewhere. The
     /// folder is opened once; every file is written relative to that handle.
     /// </summary>
-    public static SnapshotFolder Prepare(string path)
+    public static SnapshotFolder Prepare(string path) => Cli.IoErrors.AtUserPath("--out", path, () => PrepareFolder(path));
+
+    private static SnapshotFolder PrepareFolder(string path)
     {
         var root = Path.GetFullPath(path).TrimEnd('/');
         if (!Posix.IsSupported)

@@ -22,7 +22,7 @@ public sealed class FixEndToEndTests : IAsyncLifetime
     private static readonly int[] LabVms = [100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111, 112, 113, 114, 115, 116, 117, 118, 119, 120, 121, 122, 123];
     private static readonly int[] Intended = [103, 104, 105, 106, 107, 110, 112, 120, 121];
 
-    private readonly string _undoDir = Path.Combine(Path.GetTempPath(), "proxclmc-fix-e2e-" + Guid.NewGuid().ToString("N"));
+    private readonly string _undoDir = Directory.CreateTempSubdirectory("proxclmc-fix-e2e-").FullName;
     private FakeProxmox _pve = null!;
     private ProxmoxClient _client = null!;
     private StringWriter _out = new();
@@ -32,7 +32,8 @@ public sealed class FixEndToEndTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _pve = await FakeProxmox.StartAsync(new FakeProxmoxOptions { SnapshotDir = RepoPaths.LabCluster });
+        // Its own fake and undo folder per test (the xunit lifetime): tests never see each other's writes.
+        _pve = await FakePveFixture.StartAsync(RepoPaths.LabCluster);
         _client = new ProxmoxClient(new ProxmoxApiOptions
         {
             Urls = [_pve.Url],
@@ -424,26 +425,7 @@ public sealed class FixEndToEndTests : IAsyncLifetime
     private static string[] Listing(string directory) =>
         Directory.GetFileSystemEntries(directory, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToArray();
 
-    private string WriteConfig()
-    {
-        Directory.CreateDirectory(_undoDir);
-        var config = Path.Combine(_undoDir, "proxclmc-guard.toml");
-        File.WriteAllText(config, $"""
-            [facts]
-            source = "api"
-            cache_file = "{_undoDir}/facts-cache.json"
-
-            [api]
-            url = "{_pve.Url}"
-            token_id = "{FakeProxmox.TokenId}"
-            token_secret_file = "{_pve.TokenFile}"
-            ca_file = "{_pve.CaCertificatePath}"
-
-            [fix]
-            undo_dir = "{_undoDir}"
-            """);
-        return config;
-    }
+    private string WriteConfig() => FakePveFixture.WriteConfig(_pve, _undoDir, extra: $"[fix]\nundo_dir = \"{_undoDir}\"");
 
     private static Task<(int ExitCode, string Out, string Error)> Cli(params string[] args) => Cli(_ => null, args);
 

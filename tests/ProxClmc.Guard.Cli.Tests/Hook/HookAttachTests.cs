@@ -51,6 +51,21 @@ public sealed class HookAttachTests : IDisposable
     }
 
     [Fact]
+    public async Task A_snippets_dir_that_cannot_be_written_is_a_usage_error_naming_it_and_no_VM_is_touched()
+    {
+        SnippetOn(LabNodes);
+        var blocker = _tree.Write("not a folder", "snippets");
+
+        var exit = await Attach("--all");
+
+        Assert.Equal(64, exit);
+        Assert.StartsWith($"proxclmc-guard: --snippets-dir {blocker}: cannot write there (", _error.ToString().Trim(), StringComparison.Ordinal);
+        Assert.Single(_error.ToString().Trim().Split('\n'));
+        Assert.Equal("not a folder", File.ReadAllText(blocker));
+        Assert.Empty(_setter.ReceivedCalls());
+    }
+
+    [Fact]
     public async Task Attach_all_sets_the_snippet_on_every_nodes_vms_without_a_hookscript_and_explains_chain_for_the_others()
     {
         File.AppendAllText(_tree.PathOf("nodes", "pve1", "qemu-server", "101.conf"), "hookscript: local:snippets/backup-notify.sh\n");

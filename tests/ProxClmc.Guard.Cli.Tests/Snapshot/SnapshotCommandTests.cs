@@ -82,6 +82,25 @@ public sealed class SnapshotCommandTests : FakePveTest
         Assert.Equal(["keep.txt"], Directory.EnumerateFileSystemEntries(folder).Select(Path.GetFileName));
     }
 
+    [Theory]
+    [InlineData("/proc/proxclmc-guard-snapshot")]
+    [InlineData("under-a-file")]
+    public void An_out_folder_that_cannot_be_created_is_a_usage_error_naming_it(string where)
+    {
+        var blocker = Path.Combine(Dir, "a-file");
+        File.WriteAllText(blocker, "mine");
+        var folder = where.StartsWith('/') ? where : Path.Combine(blocker, "snapshot");
+
+        var result = GuardRun.Run("snapshot", "--from", GuardRun.Lab, "--out", folder);
+
+        Assert.Equal(64, result.Exit);
+        var line = Assert.Single(result.ErrorLines);
+        Assert.StartsWith($"proxclmc-guard: --out {folder}: cannot write there (", line, StringComparison.Ordinal);
+        Assert.DoesNotMatch(@"[A-Za-z]+_[A-Za-z]+|Exception", line);
+        Assert.Equal("mine", File.ReadAllText(blocker));
+        Assert.False(Directory.Exists(folder));
+    }
+
     [Fact]
     public void Without_out_the_command_line_is_a_usage_error()
     {
