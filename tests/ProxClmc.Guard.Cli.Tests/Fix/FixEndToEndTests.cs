@@ -26,6 +26,7 @@ public sealed class FixEndToEndTests : IAsyncLifetime
     private FakeProxmox _pve = null!;
     private ProxmoxClient _client = null!;
     private StringWriter _out = new();
+    private int _width = 240;
 
     /// <summary>Runs before each write through the API: (vmid, write number) — "someone else" or a failure.</summary>
     private Action<int, int>? _beforeWrite;
@@ -64,7 +65,7 @@ public sealed class FixEndToEndTests : IAsyncLifetime
     private async Task<(int ExitCode, string Message)> Run(FixRequest request)
     {
         _out = new StringWriter();
-        var environment = new CliEnvironment { Out = _out, Error = new StringWriter(), OutputWidth = 240 };
+        var environment = new CliEnvironment { Out = _out, Error = new StringWriter(), OutputWidth = _width };
         var settings = new RunSettings { Config = GuardConfig.Default with { Fix = new FixSettings { UndoDir = _undoDir } }, HasApi = true };
         var writer = new WatchedWriter(new ApiGuestWriter(_client), (vmId, n) => _beforeWrite?.Invoke(vmId, n));
         var factory = Substitute.For<ISourceFactory>();
@@ -176,14 +177,36 @@ public sealed class FixEndToEndTests : IAsyncLifetime
         Assert.Matches(@"104\s+\S+\s+x86-64-v2-AES\s+\S+\s+not written", _out.ToString());
     }
 
+    [Theory]
+    [InlineData(80)]
+    [InlineData(120)]
+    [InlineData(200)]
+    public async Task The_plan_apply_and_undo_tables_fit_the_width(int width)
+    {
+        _width = width;
+
+        var (exit, _) = await Run(new FixRequest { Apply = true, VmIds = [105, 110] });
+        var applied = _out.ToString();
+        var (undo, undoMessage) = await Run(new FixRequest { Undo = PlanId(applied) });
+        var undone = _out.ToString();
+
+        Assert.Equal(ExitCodes.Ok, exit);
+        Assert.True(undo == ExitCodes.Ok, undoMessage);
+        var rows = (applied + undone).Split('\n').Where(l => l.StartsWith("  ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(3, rows.Count(l => l.StartsWith("  105 ", StringComparison.Ordinal))); // planned, applied, undone
+        Assert.All(rows, l => Assert.True(l.Length <= width, $"{l.Length} > {width}: {l}"));
+        Assert.Contains(rows, l => l.StartsWith("  110 ", StringComparison.Ordinal) && l.Contains("restored", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task A_locked_VM_is_skipped_with_its_reason_and_a_running_VM_gets_a_pending_change()
     {
         _pve.SetVmStatus(103, "running");
 
-        var (exit, _) = await Run(new FixRequest { Apply = true, VmIds = [103, 114], IncludeRunning = true });
+        var (exit, message) = await Run(new FixRequest { Apply = true, VmIds = [103, 114], IncludeRunning = true });
 
         Assert.Equal(ExitCodes.Unsafe, exit);
+        Assert.Contains("applied 1 of 1 change; still unsafe: 114", message, StringComparison.Ordinal);
         var text = _out.ToString();
         Assert.Matches(@"114\s+db-replica\s+pve4\s+x86-64-v3\s+-\s+skip\s+locked \(backup\)", text);
         Assert.Matches(@"103\s+gitlab-runner\s+pve2\s+x86-64-v3\s+x86-64-v2-AES\s+change \(pending\)", text);
