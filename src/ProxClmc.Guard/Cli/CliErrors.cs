@@ -44,7 +44,8 @@ public static partial class IoErrors
         UnauthorizedAccessException => "permission denied",
         System.ComponentModel.Win32Exception w => ErrnoText(w.NativeErrorCode),
         IOException io when io.HResult is > 0 and < 4096 => ErrnoText(io.HResult),
-        IOException io when !ResourceKey().IsMatch(io.Message) && io.Message.LastIndexOf(": ", StringComparison.Ordinal) is > 0 and var at => io.Message[(at + 2)..],
+        IOException io when !ResourceKey().IsMatch(io.Message) && io.Message.LastIndexOf(": ", StringComparison.Ordinal) is > 0 and var at && at + 3 < io.Message.Length =>
+            char.ToLowerInvariant(io.Message[at + 2]) + io.Message[(at + 3)..].TrimEnd('.'),
         _ => "input/output error",
     };
 

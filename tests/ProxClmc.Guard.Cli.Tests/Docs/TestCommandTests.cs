@@ -28,7 +28,7 @@ public sealed class TestCommandTests : IDisposable
     }
 
     [Fact]
-    public void As_root_without_sudo_the_dependencies_are_installed_with_apt_get_itself()
+    public async Task As_root_without_sudo_the_dependencies_are_installed_with_apt_get_itself()
     {
         Assert.Equal("0", LocalUser.Run("id", "-u").Trim()); // the suite runs as root, like the tool on a node
         var bin = _tree.PathOf("bin");
@@ -44,12 +44,12 @@ public sealed class TestCommandTests : IDisposable
         start.Environment["PATH"] = bin;
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEnd();
-        process.WaitForExit();
+        var stderr = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
 
         Assert.True(process.ExitCode == 0, stderr);
         Assert.Equal("", stderr);
-        Assert.StartsWith("Installing test dependencies: ", stdout.Result, StringComparison.Ordinal);
+        Assert.StartsWith("Installing test dependencies: ", await stdout, StringComparison.Ordinal);
         var calls = File.ReadAllLines(log);
         Assert.Equal(2, calls.Length);
         Assert.Equal(" update -qq", calls[0]);

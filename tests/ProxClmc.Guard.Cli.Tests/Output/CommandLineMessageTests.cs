@@ -51,6 +51,17 @@ public sealed class CommandLineMessageTests
         Assert.Equal("proxclmc-guard: --save-plan /nonexistent/dir/plan.json: cannot write it (no such directory /nonexistent/dir)\n", result.Error);
     }
 
+    [Fact]
+    public void A_plan_file_that_is_a_folder_is_named_once_with_the_reason()
+    {
+        using var tree = new TempTree();
+
+        var result = GuardRun.Run("fix", "--from", GuardRun.Lab, "--save-plan", tree.Root);
+
+        Assert.Equal(64, result.Exit);
+        Assert.Equal($"proxclmc-guard: --save-plan {tree.Root}: cannot write it (is a directory)\n", result.Error);
+    }
+
     [Theory]
     [InlineData("IO_FileNotFound_FileName, /etc/x", "no such file (/etc/x)")]
     [InlineData("IO_PathNotFound_Path, /etc/y/z", "no such directory (/etc/y/z)")]

@@ -102,6 +102,23 @@ public sealed class SnapshotCommandTests : FakePveTest
     }
 
     [Fact]
+    public void A_source_that_cannot_be_read_leaves_no_folder_behind()
+    {
+        var folder = Path.Combine(Dir, "never");
+        var empty = Path.Combine(Dir, "empty");
+        Directory.CreateDirectory(empty, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+
+        var missing = GuardRun.Run("snapshot", "--from", "/nonexistent", "--out", folder);
+        var intoEmpty = GuardRun.Run("snapshot", "--from", "/nonexistent", "--out", empty);
+
+        Assert.Equal(3, missing.Exit);
+        Assert.Contains("/nonexistent: no such directory", Assert.Single(missing.ErrorLines), StringComparison.Ordinal);
+        Assert.False(Directory.Exists(folder));
+        Assert.Equal(3, intoEmpty.Exit);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(empty)); // the administrator's own folder stays, empty
+    }
+
+    [Fact]
     public void Without_out_the_command_line_is_a_usage_error()
     {
         var result = GuardRun.Run("snapshot", "--from", GuardRun.Lab);
