@@ -89,7 +89,8 @@ public static class FactsCommand
                 {
                     var check = node.Check(CpuRequirement.FromModel(level));
                     var why = check.CanRun ? "runs" : "refused: " + (check.MissingFlags.Count > 0 ? "lacks " + string.Join(", ", check.MissingFlags) : check.Reason ?? "unknown");
-                    output.WriteLine($"  {level.Name,-14} {ProxmoxCpuForms.CpuArgument(level)}: {why}");
+                    // The answer first: a row shortened to the width loses the end of the -cpu argument, never whether it runs.
+                    output.WriteLine($"  {level.Name,-14} {why} (-cpu {ProxmoxCpuForms.CpuArgument(level)})");
                 }
             }
 
