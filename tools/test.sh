@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test of ProxClmc.Guard on a Debian machine that has the .NET SDK.
-# Installs what the tests need when it is missing (tools/test-deps.sh: as root without sudo, or through sudo):
+# Installs what the tests need when it is missing (tools/test-deps.sh, which elevates only for that):
 # OpenSSH, systemd, passwd, util-linux and QEMU. Ends with one line: "N passed, N failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -57,7 +57,7 @@ public static class CheckCommand
         RefusePrometheus(ctx);
         var result = await ctx.CreatePipeline().ScanAsync(cancellationToken).ConfigureAwait(false);
         var guest = result.Inventory.Guests.FirstOrDefault(g => g.VmId == vmId)
-            ?? throw new GuardExitException(ExitCodes.Unknown, $"VM {vmId} not found in {result.Cluster.SourceDescription}");
+            ?? throw new UsageException($"VM {vmId}: no such guest in the cluster ({result.Cluster.SourceDescription})"); // like scan --vmid: a typo is not "unknown"
         var advisor = Advisor(ctx, result);
         var nodes = target is null ? result.Cluster.Membership.Nodes.Select(n => n.Name).ToList() : [target];
         if (target is not null && !advisor.Nodes.Contains(target))

@@ -32,6 +32,11 @@ public static class FactsCommand
     public static async Task<int> ExecuteAsync(CommandContext ctx, bool publish, CancellationToken cancellationToken)
     {
         var settings = ctx.Settings;
+        if (settings.Format == OutputFormat.Prometheus)
+        {
+            throw new UsageException("facts --format prometheus: a node's facts have no metrics; use table or json");
+        }
+
         var env = ctx.Environment;
         var node = settings.LocalNode ?? env.HostName();
         var collector = new NodeFactsCollector(

@@ -137,4 +137,18 @@ public sealed class HookAttachTests : IDisposable
         Assert.Equal(64, exit);
         Assert.Contains("--vmid", _error.ToString(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Attach_with_a_format_it_cannot_print_is_a_usage_error_and_touches_nothing()
+    {
+        SnippetOn(LabNodes);
+
+        var exit = await Attach("--all", "--format", "json");
+
+        Assert.Equal(64, exit);
+        Assert.Equal("proxclmc-guard: hook attach prints a table only; --format json and prometheus are not available for it\n", _error.ToString());
+        Assert.Empty(_out.ToString());
+        Assert.False(File.Exists(_tree.PathOf("snippets", "proxclmc-guard-hook")));
+        Assert.Empty(_setter.ReceivedCalls());
+    }
 }

@@ -15,6 +15,9 @@ public sealed class CommandLineMessageTests
     [InlineData("scan --formt json", "unknown option '--formt' for scan; did you mean --format?", "Try 'proxclmc-guard scan --help'.")]
     [InlineData("fix --vmid abc", "--vmid: 'abc' is not a whole number", "Try 'proxclmc-guard fix --help'.")]
     [InlineData("scan --zzzzzzzz", "unknown option '--zzzzzzzz' for scan", "Try 'proxclmc-guard scan --help'.")]
+    [InlineData("hook atach --all", "hook: 'atach' is not a whole number; did you mean attach?", "Try 'proxclmc-guard hook --help'.")]
+    [InlineData("check abc", "check: 'abc' is not a whole number", "Try 'proxclmc-guard check --help'.")]
+    [InlineData("hook 100", "hook needs <vmid> <phase> (or: hook attach)", "Try 'proxclmc-guard hook --help'.")]
     public void Command_line_mistakes_get_our_own_sentence(string command, string message, string hint)
     {
         var result = GuardRun.Run(command.Split(' '));
