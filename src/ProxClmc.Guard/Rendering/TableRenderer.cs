@@ -45,7 +45,7 @@ public sealed class TableRenderer
                     CpuCatalog.LevelName(node.Level),
                     node.BestNamedModel?.Name ?? "-",
                     cpu.PhysicalAddressBits?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-",
-                    Names.Source(facts.Source) + (facts.IsStale ? " (last known)" : "") + (facts.Qemu is { } qemu ? $", QEMU {qemu.Version}" : ""),
+                    Names.Source(facts.Source) + (facts.IsStale ? " (last known)" : "") + (facts.Qemu is { } qemu ? $", QEMU {qemu.Version}" : facts.KvmFlags is not null ? ", KVM flags" : ""),
                 ]
                 : [node.Node, address, "-", "UNREADABLE: " + (facts.Error ?? "no facts"), "-", "-", "-", Names.Source(facts.Source)]);
         }
