@@ -205,7 +205,7 @@ public static class FixCommand
         var json = ctx.Settings.Format == OutputFormat.Json;
         if (!json)
         {
-            new TableRenderer(ctx.Out, ctx.Environment.OutputWidth).WriteBaseline(result.Cluster);
+            new TableRenderer(ctx.Out, ctx.Environment.OutputWidth, shorten: !ctx.Settings.Verbose).WriteBaseline(result.Cluster);
             FixTables.WritePlan(ctx.Out, ctx.Environment.OutputWidth, plan, saved ? store.Location : null, shorten: !ctx.Settings.Verbose);
         }
 
@@ -324,14 +324,14 @@ public static class FixCommand
         var undoHint = applied > 0 ? $"; undo with `proxclmc-guard fix --undo {plan.Id}`" : "";
         if (failed is not null)
         {
-            throw new GuardExitException(ExitCodes.Unknown, $"VM {failed.Entry.VmId}: {failed.Message}; stopped after {applied} of {changes.Count} changes{undoHint}");
+            throw new GuardExitException(ExitCodes.Unknown, $"VM {failed.Entry.VmId}: {failed.Message}; stopped after {applied} of {Rendering.Names.Count(changes.Count, "change")}{undoHint}");
         }
 
         if (left.Count > 0)
         {
             var conflicts = results.Where(r => r.Outcome == ApplyOutcome.Conflict).Select(r => r.Entry.VmId).ToList();
             var conflictText = conflicts.Count > 0 ? $"; conflicts (changed by someone else): {Ids(conflicts)}" : "";
-            throw new GuardExitException(ExitCodes.Unsafe, $"applied {applied} of {changes.Count} changes{conflictText}; still unsafe: {Ids(left)}{undoHint}");
+            throw new GuardExitException(ExitCodes.Unsafe, $"applied {applied} of {Rendering.Names.Count(changes.Count, "change")}{conflictText}; still unsafe: {Ids(left)}{undoHint}");
         }
 
         return ExitCodes.Ok;
@@ -376,11 +376,11 @@ public static class FixCommand
 
         if (failed is not null)
         {
-            throw new GuardExitException(ExitCodes.Unknown, $"VM {failed.Record.VmId}: {failed.Message}; {restored} of {results.Count} VMs restored");
+            throw new GuardExitException(ExitCodes.Unknown, $"VM {failed.Record.VmId}: {failed.Message}; {restored} of {Rendering.Names.Count(results.Count, "VM")} restored");
         }
 
         return leftAlone.Count > 0
-            ? throw new GuardExitException(ExitCodes.Unsafe, $"{restored} of {results.Count} VMs restored; left alone (changed since, locked or gone): {Ids(leftAlone)}")
+            ? throw new GuardExitException(ExitCodes.Unsafe, $"{restored} of {Rendering.Names.Count(results.Count, "VM")} restored; left alone (changed since, locked or gone): {Ids(leftAlone)}")
             : ExitCodes.Ok;
     }
 

@@ -62,7 +62,7 @@ public sealed class FileFixStore(string directory) : IFixStore
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            var reason = e is DirectoryNotFoundException ? $"no such directory {Path.GetDirectoryName(Path.GetFullPath(file))}" : Cli.IoErrors.Describe(e);
+            var reason = e is DirectoryNotFoundException ? $"no such directory {Path.GetDirectoryName(Path.GetFullPath(file))}" : Cli.IoErrors.Reason(e);
             throw new Cli.UsageException($"--save-plan {file}: cannot write it ({reason})");
         }
     }
