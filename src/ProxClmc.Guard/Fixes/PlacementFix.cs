@@ -305,7 +305,7 @@ public static class PlacementFix
         {
             foreach (var r in results)
             {
-                ctx.Out.WriteLine($"  {r.Entry.VmId.ToString(CultureInfo.InvariantCulture)}: {r.Message}");
+                ctx.WriteRow($"  {r.Entry.VmId.ToString(CultureInfo.InvariantCulture)}: {r.Message}");
             }
         }
 
@@ -393,7 +393,7 @@ public static class PlacementFix
         {
             foreach (var (record, _, message) in results)
             {
-                ctx.Out.WriteLine($"  {record.VmId.ToString(CultureInfo.InvariantCulture)}: {message}");
+                ctx.WriteRow($"  {record.VmId.ToString(CultureInfo.InvariantCulture)}: {message}");
             }
         }
 
@@ -441,15 +441,10 @@ public static class PlacementFix
                 PlacementAction.Hookscript => "hookscript",
                 _ => "skip",
             };
-            ctx.Out.WriteLine($"  {e.VmId.ToString(CultureInfo.InvariantCulture),-6} {(e.Name ?? "-").PadRight(nameWidth)} {e.Node,-6} {e.Cpu.PadRight(cpuWidth)}  {action}");
-            if (e.IsChange)
-            {
-                ctx.Out.WriteLine($"         keeps cpu {e.Cpu} and the nodes {string.Join(", ", e.KeepsNodes)}; loses {string.Join(", ", e.LosesNodes)}");
-            }
-            else
-            {
-                ctx.Out.WriteLine($"         {e.Reason}");
-            }
+            ctx.WriteRow($"  {e.VmId.ToString(CultureInfo.InvariantCulture),-6} {(e.Name ?? "-").PadRight(nameWidth)} {e.Node,-6} {e.Cpu.PadRight(cpuWidth)}  {action}");
+            ctx.WriteRow(e.IsChange
+                ? $"         keeps cpu {e.Cpu} and the nodes {string.Join(", ", e.KeepsNodes)}; loses {string.Join(", ", e.LosesNodes)}"
+                : $"         {e.Reason}");
         }
     }
 

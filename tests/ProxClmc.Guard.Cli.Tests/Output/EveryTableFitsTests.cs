@@ -8,7 +8,7 @@ namespace ProxClmc.Guard.Cli.Tests.Output;
 /// Every table follows the one width policy: at 80, 120 and 200 columns each of its lines fits, a shortened cell
 /// ends with "…" right after a whole token of the text JSON and -v print whole, and nothing is wrapped onto a
 /// second line. The tables: nodes (baseline, scan, fix), guests (scan), the fix plan, check, check --evacuate and
-/// HA maintenance mode.
+/// HA maintenance mode, and the placement plan.
 /// </summary>
 public sealed class EveryTableFitsTests
 {
@@ -150,5 +150,22 @@ public sealed class EveryTableFitsTests
 
         AssertFits(evacuate, width);
         Assert.Contains(evacuate.OutLines, l => l.StartsWith("  vm:205  AT RISK  HA picks", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [MemberData(nameof(Widths))]
+    public void The_placement_plan_fits_and_verbose_prints_what_each_guest_keeps_and_loses_whole(int width)
+    {
+        var plan = Run(width, "fix", "--strategy", "placement", "--from", RepoPaths.HaLab);
+        var verbose = Run(width, "fix", "--strategy", "placement", "--from", RepoPaths.HaLab, "-v");
+
+        AssertFits(plan, width);
+        Assert.Contains(plan.OutLines, l => l.StartsWith("  205    ci-runner pve4   x86-64-v3  group", StringComparison.Ordinal));
+        var whole = verbose.OutLines.First(l => l.TrimStart().StartsWith("keeps cpu", StringComparison.Ordinal));
+        var shown = plan.OutLines.First(l => l.TrimStart().StartsWith("keeps cpu", StringComparison.Ordinal));
+        if (shown != whole)
+        {
+            AssertShortenedAtATokenBoundary(shown.TrimStart(), whole.TrimStart());
+        }
     }
 }
