@@ -152,7 +152,7 @@ public static class CheckCommand
         }
         else
         {
-            ctx.Out.WriteLine($"Evacuating {node}: {Count(guests.Count, "VM")}, candidate nodes {string.Join(", ", others)}");
+            ctx.Out.WriteLine($"Evacuating {node}: {Names.Count(guests.Count, "VM")}, candidate nodes {string.Join(", ", others)}");
             // Names and cpu values give up room first (shortened at a token boundary), so the targets stay on screen.
             var nameWidth = Math.Min(Math.Max(4, guests.Select(g => (g.Name ?? "-").Length).DefaultIfEmpty(0).Max()), ctx.Settings.Verbose ? int.MaxValue : Math.Max(10, ctx.Width / 6));
             var cpuWidth = Math.Min(Math.Max(3, guests.Select(g => Describe(g).Length).DefaultIfEmpty(0).Max()), ctx.Settings.Verbose ? int.MaxValue : Math.Max(16, ctx.Width / 4));
@@ -194,7 +194,7 @@ public static class CheckCommand
         return exitCode switch
         {
             ExitCodes.Unsafe when stranded.Count == 0 => throw new GuardExitException(exitCode, $"maintenance mode on {node}: the HA manager cannot safely move {string.Join(", ", haUnsafe)}"),
-            ExitCodes.Unsafe => throw new GuardExitException(exitCode, $"{Count(stranded.Count, "VM")} {(stranded.Count == 1 ? "has" : "have")} nowhere to go from {node}: {string.Join(", ", stranded)}"),
+            ExitCodes.Unsafe => throw new GuardExitException(exitCode, $"{Names.Count(stranded.Count, "VM")} {(stranded.Count == 1 ? "has" : "have")} nowhere to go from {node}: {string.Join(", ", stranded)}"),
             ExitCodes.Unknown => throw new GuardExitException(exitCode, $"cannot tell where {string.Join(", ", unknown)} can go (node facts missing)"),
             _ => exitCode,
         };
@@ -262,8 +262,6 @@ public static class CheckCommand
         placement?.StrictNodes is { } strict && !strict.Contains(target)
             ? $" (outside {placement.Describe()}: the HA manager refuses this node)"
             : "";
-
-    private static string Count(int count, string noun) => count == 1 ? $"1 {noun}" : $"{count} {noun}s";
 
     private static MigrationAdvisor Advisor(CommandContext ctx, ScanResult result) =>
         new(result.Cluster.Facts, CpuCatalog.Default, ctx.Settings.Policy, result.CustomModels);

@@ -424,7 +424,7 @@ public static class FixCommand
     public static string Duration(TimeSpan span) =>
         span.TotalHours >= 2 ? $"{(int)span.TotalHours} hours" : span.TotalMinutes >= 2 ? $"{(int)span.TotalMinutes} minutes" : $"{Math.Max(0, (int)span.TotalSeconds)} seconds";
 
-    private static string Guests(int count) => count == 1 ? "1 guest" : $"{count} guests";
+    private static string Guests(int count) => Rendering.Names.Count(count, "guest");
 
     private static string Ids(IEnumerable<int> ids) => string.Join(", ", ids.Select(i => i.ToString(CultureInfo.InvariantCulture)));
 

@@ -168,5 +168,5 @@ public static class HookCommand
             : ExitCodes.Ok;
     }
 
-    private static string Vms(int count) => count == 1 ? "1 VM" : $"{count} VMs";
+    private static string Vms(int count) => Rendering.Names.Count(count, "VM");
 }
