@@ -1,0 +1,49 @@
+using System.Collections;
+
+namespace ProxClmc.Guard.Core.Catalog;
+
+/// <summary>
+/// A small read-only set of names (cpuinfo flags, bugs) kept as one ordinally sorted array: built without hashing,
+/// looked up by binary search, enumerated in ordinal order.
+/// </summary>
+public sealed class NameSet : IReadOnlySet<string>
+{
+    private readonly string[] names;
+
+    /// <summary>Takes the names as they are when already sorted and distinct (the generated catalog's); else sorts a copy.</summary>
+    public NameSet(string[] names)
+    {
+        for (var i = 1; i < names.Length; i++)
+        {
+            if (string.CompareOrdinal(names[i - 1], names[i]) >= 0)
+            {
+                names = names.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+                break;
+            }
+        }
+
+        this.names = names;
+    }
+
+    public int Count => names.Length;
+
+    public bool Contains(string item) => Array.BinarySearch(names, item, StringComparer.Ordinal) >= 0;
+
+    public IEnumerator<string> GetEnumerator() => ((IEnumerable<string>)names).GetEnumerator();
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+    public bool IsProperSubsetOf(IEnumerable<string> other) => AsHashSet().IsProperSubsetOf(other);
+
+    public bool IsProperSupersetOf(IEnumerable<string> other) => AsHashSet().IsProperSupersetOf(other);
+
+    public bool IsSubsetOf(IEnumerable<string> other) => AsHashSet().IsSubsetOf(other);
+
+    public bool IsSupersetOf(IEnumerable<string> other) => other.All(Contains);
+
+    public bool Overlaps(IEnumerable<string> other) => other.Any(Contains);
+
+    public bool SetEquals(IEnumerable<string> other) => AsHashSet().SetEquals(other);
+
+    private HashSet<string> AsHashSet() => new(names, StringComparer.Ordinal);
+}
