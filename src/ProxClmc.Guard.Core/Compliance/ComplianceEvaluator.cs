@@ -897,6 +897,17 @@ public sealed class ComplianceEvaluator
         {
             var features = new GuestVisibleFeatures();
             var levels = catalog.LevelModels;
+
+            // How many models need each flag, in one pass over the models (not one pass per flag).
+            var needed = new Dictionary<string, int>(StringComparer.Ordinal);
+            foreach (var model in catalog.Models)
+            {
+                foreach (var flag in model.RequiredFlags)
+                {
+                    needed[flag] = needed.GetValueOrDefault(flag) + 1;
+                }
+            }
+
             foreach (var mapping in catalog.QemuFlags)
             {
                 if (mapping.ProvidedByKvm)
@@ -917,7 +928,7 @@ public sealed class ComplianceEvaluator
                         level++;
                     }
 
-                    features._rank[flag] = (level, catalog.Models.Count(m => m.RequiredFlags.Contains(flag)));
+                    features._rank[flag] = (level, needed.GetValueOrDefault(flag));
                 }
             }
 

@@ -21,17 +21,36 @@ public static class TextTable
     {
         // Names and values come from the cluster or a snapshot: control characters are shown, never passed through.
         rows = rows.Select(r => r.Select(Names.Visible).ToArray()).ToList();
+        var longest = new int[headers.Length];
+        foreach (var row in rows)
+        {
+            for (var c = 0; c < longest.Length; c++)
+            {
+                longest[c] = Math.Max(longest[c], row[c].Length);
+            }
+        }
+
+        WriteRows(output, width, headers, longest, rows, shrinkable, shorten);
+    }
+
+    /// <summary>
+    /// The same table, each row written as soon as it comes: the layout needs only the longest cell of each column
+    /// (<paramref name="longest"/>, known from a cheap first pass), so no row has to be kept. The cells must already be
+    /// shown with <see cref="Names.Visible"/>; a row array may be reused for the next row once it was taken.
+    /// </summary>
+    public static void WriteRows(TextWriter output, int width, string[] headers, int[] longest, IEnumerable<string[]> rows, IReadOnlyList<(int Column, int Floor)> shrinkable, bool shorten = true)
+    {
         var widths = new int[headers.Length - 1];
         for (var c = 0; c < widths.Length; c++)
         {
-            widths[c] = Math.Max(headers[c].Length, rows.Count == 0 ? 0 : rows.Max(r => r[c].Length));
+            widths[c] = Math.Max(headers[c].Length, longest[c]);
         }
 
         var last = int.MaxValue;
         if (shorten)
         {
             var available = width - 2 - (Gap * widths.Length);
-            var wanted = Math.Max(MinLast, Math.Min(PreferredLast, rows.Count == 0 ? 0 : rows.Max(r => r[^1].Length)));
+            var wanted = Math.Max(MinLast, Math.Min(PreferredLast, longest[^1]));
             foreach (var (column, floor) in shrinkable)
             {
                 var excess = widths.Sum() + wanted - available;
@@ -54,7 +73,15 @@ public static class TextTable
                 line.Append(cell).Append(' ', Math.Max(0, widths[c] - cell.Length) + Gap);
             }
 
-            output.WriteLine(line.Append(shorten ? TableWidth.Shorten(cells[^1], last) : cells[^1]).ToString().TrimEnd());
+            line.Append(shorten ? TableWidth.Shorten(cells[^1], last) : cells[^1]);
+            var end = line.Length;
+            while (end > 0 && char.IsWhiteSpace(line[end - 1]))
+            {
+                end--;
+            }
+
+            line.Length = end;
+            output.WriteLine(line);
         }
 
         Row(headers);
