@@ -27,6 +27,9 @@ public sealed class NameSet : IReadOnlySet<string>
 
     public int Count => names.Length;
 
+    /// <summary>The names, sorted: for loops that should not go through the enumerator interface.</summary>
+    internal ReadOnlySpan<string> Items => names;
+
     public bool Contains(string item) => Array.BinarySearch(names, item, StringComparer.Ordinal) >= 0;
 
     public IEnumerator<string> GetEnumerator() => ((IEnumerable<string>)names).GetEnumerator();

@@ -884,30 +884,31 @@ public sealed class ComplianceEvaluator
     private sealed class GuestVisibleFeatures
     {
         private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<CpuCatalog, GuestVisibleFeatures> Cache = new();
-        private readonly Dictionary<string, (int Level, int Models)> _rank = new(StringComparer.Ordinal);
 
-        public bool Contains(string flag) => _rank.ContainsKey(flag);
+        // flag -> the lowest level that needs it (LevelModels.Count: none does).
+        private readonly Dictionary<string, int> _level = new(StringComparer.Ordinal);
+
+        // flag -> how many models need it: counted the first time a flag is ranked (a hook ranks a dozen flags, not
+        // the catalog's hundreds), then kept. Evaluations run in parallel.
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _models = new(StringComparer.Ordinal);
+        private readonly CpuCatalog _catalog;
+
+        private GuestVisibleFeatures(CpuCatalog catalog) => _catalog = catalog;
+
+        public bool Contains(string flag) => _level.ContainsKey(flag);
 
         public List<string> Rank(IEnumerable<string> flags) =>
-            flags.OrderBy(f => _rank[f].Level).ThenByDescending(f => _rank[f].Models).ThenBy(f => f, StringComparer.Ordinal).ToList();
+            flags.OrderBy(f => _level[f]).ThenByDescending(Models).ThenBy(f => f, StringComparer.Ordinal).ToList();
 
         public static GuestVisibleFeatures Of(CpuCatalog catalog) => Cache.GetValue(catalog, Build);
 
+        private int Models(string flag) =>
+            _models.TryGetValue(flag, out var count) ? count : _models.GetOrAdd(flag, f => _catalog.Models.Count(m => m.RequiredFlags.Contains(f)));
+
         private static GuestVisibleFeatures Build(CpuCatalog catalog)
         {
-            var features = new GuestVisibleFeatures();
+            var features = new GuestVisibleFeatures(catalog);
             var levels = catalog.LevelModels;
-
-            // How many models need each flag, in one pass over the models (not one pass per flag).
-            var needed = new Dictionary<string, int>(StringComparer.Ordinal);
-            foreach (var model in catalog.Models)
-            {
-                foreach (var flag in model.RequiredFlags)
-                {
-                    needed[flag] = needed.GetValueOrDefault(flag) + 1;
-                }
-            }
-
             foreach (var mapping in catalog.QemuFlags)
             {
                 if (mapping.ProvidedByKvm)
@@ -917,7 +918,7 @@ public sealed class ComplianceEvaluator
 
                 foreach (var flag in mapping.CpuinfoFlags)
                 {
-                    if (features._rank.ContainsKey(flag))
+                    if (features._level.ContainsKey(flag))
                     {
                         continue;
                     }
@@ -928,7 +929,7 @@ public sealed class ComplianceEvaluator
                         level++;
                     }
 
-                    features._rank[flag] = (level, needed.GetValueOrDefault(flag));
+                    features._level[flag] = level;
                 }
             }
 

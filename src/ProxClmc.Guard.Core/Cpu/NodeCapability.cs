@@ -159,11 +159,26 @@ public sealed record NodeCapability
         }
 
         var missing = new List<string>();
-        foreach (var flag in requirement.Flags)
+        if (requirement.Flags is NameSet names && cpu.Flags is HashSet<string> present)
         {
-            if (!cpu.Flags.Contains(flag))
+            // The common case (a catalog model against parsed cpuinfo), without an interface call per flag: a node's
+            // capability checks every model of the catalog.
+            foreach (var flag in names.Items)
             {
-                missing.Add(flag);
+                if (!present.Contains(flag))
+                {
+                    missing.Add(flag);
+                }
+            }
+        }
+        else
+        {
+            foreach (var flag in requirement.Flags)
+            {
+                if (!cpu.Flags.Contains(flag))
+                {
+                    missing.Add(flag);
+                }
             }
         }
 
