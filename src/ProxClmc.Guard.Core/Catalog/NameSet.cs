@@ -9,6 +9,7 @@ namespace ProxClmc.Guard.Core.Catalog;
 public sealed class NameSet : IReadOnlySet<string>
 {
     private readonly string[] names;
+    private HashSet<string>? hashed;
 
     /// <summary>Takes the names as they are when already sorted and distinct (the generated catalog's); else sorts a copy.</summary>
     public NameSet(string[] names)
@@ -26,6 +27,29 @@ public sealed class NameSet : IReadOnlySet<string>
     }
 
     public int Count => names.Length;
+
+    /// <summary>
+    /// A new ordinal <see cref="HashSet{T}"/> holding <paramref name="set"/>'s names. From a name set it is copied from
+    /// one hashed once per set (HashSet copies another of the same comparer without hashing again): the evaluator
+    /// starts from a model's flags for every guest.
+    /// </summary>
+    public static HashSet<string> MutableCopy(IReadOnlySet<string> set)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        if (set is not NameSet nameSet)
+        {
+            return new HashSet<string>(set, StringComparer.Ordinal);
+        }
+
+        var source = Volatile.Read(ref nameSet.hashed);
+        if (source is null)
+        {
+            source = new HashSet<string>(nameSet.names, StringComparer.Ordinal);
+            source = Interlocked.CompareExchange(ref nameSet.hashed, source, null) ?? source;
+        }
+
+        return new HashSet<string>(source, StringComparer.Ordinal);
+    }
 
     /// <summary>The names, sorted: for loops that should not go through the enumerator interface.</summary>
     internal ReadOnlySpan<string> Items => names;

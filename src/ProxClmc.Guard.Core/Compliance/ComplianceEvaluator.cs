@@ -424,7 +424,7 @@ public sealed class ComplianceEvaluator
     private GuestVerdict JudgeModel(GuestConfig guest, CpuSpec spec, List<GuestNote> notes, JudgeScope? scope = null)
     {
         var model = spec.Model!;
-        var required = new HashSet<string>(model.RequiredFlags, StringComparer.Ordinal);
+        var required = NameSet.MutableCopy(model.RequiredFlags);
         var notCheckable = new List<string>(model.NotCheckable);
         var unknownFlags = new List<string>();
         var nodeRules = new Dictionary<string, NodeRule>(StringComparer.Ordinal);
@@ -752,7 +752,7 @@ public sealed class ComplianceEvaluator
         // x86-64-v* are qemu64 plus flags, so kvm64 (Proxmox's default) needs vme and others that x86-64-v2 does not
         // list; yet Proxmox ranks kvm64 below every level and a node only reaches a level when it runs kvm64 too.
         // A level pin therefore admits kvm64's flags: a VM without a cpu line is never "above" a pinned level.
-        var admitted = new HashSet<string>(pin.RequiredFlags, StringComparer.Ordinal);
+        var admitted = NameSet.MutableCopy(pin.RequiredFlags);
         if (pin.IsLevelModel && _catalog.ModelForLevel(CpuLevel.Kvm64) is { } kvm64)
         {
             admitted.UnionWith(kvm64.RequiredFlags);

@@ -70,5 +70,13 @@ public sealed class GeneratedCatalogTests
         Assert.True(set.Overlaps(["x", "aes"]));
         Assert.True(set.SetEquals(["sse2", "aes", "avx"]));
         Assert.Empty(new NameSet([]));
+
+        // Every copy is the guest's own: changing one leaves the set and the next copy as they were.
+        var first = NameSet.MutableCopy(set);
+        first.Add("x");
+        first.Remove("aes");
+        Assert.Equal(["aes", "avx", "sse2"], NameSet.MutableCopy(set).Order(StringComparer.Ordinal));
+        Assert.Equal(3, set.Count);
+        Assert.True(NameSet.MutableCopy(new HashSet<string> { "a" }).SetEquals(["a"]));
     }
 }
