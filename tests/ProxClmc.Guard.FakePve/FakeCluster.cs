@@ -16,6 +16,13 @@ internal sealed class FakeNode
 
     /// <summary>Drops packets: corosync has not noticed yet, proxied requests hang before the 595.</summary>
     public bool Slow { get; set; }
+
+    /// <summary>
+    /// What pvestatd broadcast as the node's <c>cpuflags-kvm</c> (QEMU names, Proxmox-normalised): the node's published
+    /// facts' <c>qemu.hostFeatures</c> when the snapshot carries them, else as <c>fake-pve.state</c> says; null when
+    /// nothing was broadcast (then the node is in no flag's <c>supported-on</c>).
+    /// </summary>
+    public IReadOnlyList<string>? KvmFlags { get; set; }
 }
 
 internal sealed class FakeGuest
@@ -79,7 +86,15 @@ internal sealed class FakeCluster
         foreach (var (name, id, ip) in members)
         {
             var cpuinfo = Path.Combine(nodesDir, name, "cpuinfo");
-            cluster.Nodes.Add(new FakeNode { Name = name, NodeId = id, Ip = ip, CpuInfoText = File.Exists(cpuinfo) ? File.ReadAllText(cpuinfo) : null });
+            var published = Path.Combine(nodesDir, name, "proxclmc-guard", "facts.json");
+            cluster.Nodes.Add(new FakeNode
+            {
+                Name = name,
+                NodeId = id,
+                Ip = ip,
+                CpuInfoText = File.Exists(cpuinfo) ? File.ReadAllText(cpuinfo) : null,
+                KvmFlags = File.Exists(published) ? FakeCpuFlags.FromPublishedFacts(File.ReadAllText(published)) : null,
+            });
             foreach (var (type, sub) in new[] { ("qemu", "qemu-server"), ("lxc", "lxc") })
             {
                 var guestDir = Path.Combine(nodesDir, name, sub);
@@ -146,9 +161,18 @@ internal sealed class FakeCluster
                 node.Offline = true;
                 node.Slow = words[2] == "offline-slow";
             }
+            else if (words is ["node", var kname, "kvm-flags", "none"] && Nodes.FirstOrDefault(n => n.Name == kname) is { } silent)
+            {
+                silent.KvmFlags = null;
+            }
+            else if (words is ["node", var cname, "kvm-flags", "cpuinfo", ..] && Nodes.FirstOrDefault(n => n.Name == cname) is { CpuInfoText: { } text } masked
+                     && words.Skip(4).All(w => w.Length > 1 && w[0] == '-'))
+            {
+                masked.KvmFlags = FakeCpuFlags.FromCpuInfo(text, words.Skip(4).Select(w => w[1..]));
+            }
             else
             {
-                throw new FormatException($"{path}:{i + 1}: expected \"vm <vmid> <status>\" or \"node <name> offline\"");
+                throw new FormatException($"{path}:{i + 1}: expected \"vm <vmid> <status>\", \"node <name> offline\" or \"node <name> kvm-flags none|cpuinfo [-flag...]\"");
             }
         }
     }

@@ -534,7 +534,7 @@ public sealed class FakeProxmox : IAsyncDisposable
                 ("GET", ["access", "permissions"]) => Permissions(),
                 ("GET", ["cluster", "status"]) => Require("/", "Sys.Audit") ?? ClusterStatus(),
                 ("GET", ["cluster", "resources"]) => Resources(query["type"].ToString()),
-                ("GET", ["cluster", "qemu", "cpu-flags"]) when HasClusterQemu => Require("/nodes", "Sys.Audit") ?? CpuFlags(),
+                ("GET", ["cluster", "qemu", "cpu-flags"]) when HasClusterQemu => CpuFlags(query),
                 ("GET", ["cluster", "qemu", "custom-cpu-models"]) when HasClusterQemu => CustomModels(),
                 (_, ["nodes", var node, .. var rest]) => NodeRoute(method, node, rest, query, body, principal),
                 (_, ["cluster", "ha", ..]) when Require("/", FakeHa.Privilege(method)) is { } denied => denied,
@@ -1102,31 +1102,34 @@ public sealed class FakeProxmox : IAsyncDisposable
         ("EPYC-Milan", "AuthenticAMD"), ("EPYC-Genoa", "AuthenticAMD"),
     ];
 
-    private Answer CpuFlags()
+    /// <summary>See <see cref="FakeCpuFlags"/>: parameters first, then the <c>or</c> permission check, then the list.</summary>
+    private Answer CpuFlags(IQueryCollection query)
     {
-        var byFlag = new SortedDictionary<string, SortedSet<string>>(StringComparer.Ordinal);
-        foreach (var node in _cluster.Nodes.Where(n => n.CpuInfoText is not null))
+        var errors = new JsonObject();
+        foreach (var key in query.Keys.Where(k => k is not ("accel" or "arch")))
         {
-            var (_, flags, _, _) = FakeCluster.ReadCpuInfo(node.CpuInfoText!);
-            foreach (var flag in (flags ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries))
-            {
-                var name = FakeCluster.QemuFlagName(flag);
-                if (!byFlag.TryGetValue(name, out var nodes))
-                {
-                    byFlag[name] = nodes = new SortedSet<string>(StringComparer.Ordinal);
-                }
-
-                nodes.Add(node.Name);
-            }
+            errors[key] = "property is not defined in schema and the schema does not allow additional properties";
         }
 
-        var list = new JsonArray();
-        foreach (var (flag, nodes) in byFlag)
+        var accel = query.TryGetValue("accel", out var a) ? a.ToString() : "kvm";
+        var arch = query.TryGetValue("arch", out var r) ? r.ToString() : "x86_64";
+        if (accel is not ("kvm" or "tcg"))
         {
-            list.Add(new JsonObject { ["name"] = flag, ["supported-on"] = new JsonArray(nodes.Select(n => (JsonNode)JsonValue.Create(n)).ToArray()) });
+            errors["accel"] = $"value '{accel}' does not have a value in the enumeration 'kvm, tcg'";
         }
 
-        return Answer.Data(list);
+        if (arch is not ("x86_64" or "aarch64"))
+        {
+            errors["arch"] = $"value '{arch}' does not have a value in the enumeration 'x86_64, aarch64'";
+        }
+
+        if (errors.Count > 0)
+        {
+            return Answer.Error(400, "Parameter verification failed.", errors);
+        }
+
+        var allowed = Allowed("/nodes", "Sys.Audit") || Allowed("/mapping/cpu", "Mapping.Audit") || Allowed("/mapping/cpu", "Mapping.Use") || Allowed("/mapping/cpu", "Mapping.Modify");
+        return allowed ? Answer.Data(FakeCpuFlags.Answer(_cluster.Nodes, accel, arch)) : Answer.Error(403, "Permission check failed");
     }
 
     private bool SeesMapping(string model) =>

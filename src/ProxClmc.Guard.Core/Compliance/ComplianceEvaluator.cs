@@ -728,7 +728,7 @@ public sealed class ComplianceEvaluator
 
         return new NodeFit(node.Node, canRun, missing, check.VendorMismatch, canRun ? check.Unverified : [], reasons.Count == 0 ? "ok" : string.Join("; ", reasons))
         {
-            JudgedBy = check.AnsweredByQemu ? "qemu" : "cpuinfo",
+            JudgedBy = check.JudgedBy,
             ModelUnknownToQemu = check.ModelUnknownToQemu,
         };
     }

@@ -191,7 +191,7 @@ public sealed record ClusterBaseline
                 continue;
             }
 
-            var key = string.Join('|', f.Cpu.VendorId, f.Cpu.Architecture, string.Join(' ', f.Cpu.Flags.Order(StringComparer.Ordinal)), string.Join(' ', f.Cpu.Bugs.Order(StringComparer.Ordinal)));
+            var key = string.Join('|', f.Cpu.VendorId, f.Cpu.Architecture, string.Join(' ', f.Cpu.Flags.Order(StringComparer.Ordinal)), string.Join(' ', f.Cpu.Bugs.Order(StringComparer.Ordinal)), f.KvmFlags?.Key ?? "-");
             if (byCpu.TryGetValue(key, out var same))
             {
                 nodes.Add(same.ForIdenticalCpu(f));

@@ -83,6 +83,12 @@ public sealed record SupportCheck(
     /// <summary>True when QEMU itself answered (query-cpu-definitions on the node) instead of a /proc/cpuinfo judgement.</summary>
     public bool AnsweredByQemu { get; init; }
 
+    /// <summary>True when Proxmox's KVM flag list for the node sharpened the cpuinfo judgement (see <see cref="Facts.KvmFlagList"/>).</summary>
+    public bool SharpenedByKvmFlags { get; init; }
+
+    /// <summary>"qemu", "cpuinfo+kvm-flags" or "cpuinfo": which source gave this answer.</summary>
+    public string JudgedBy => AnsweredByQemu ? "qemu" : SharpenedByKvmFlags ? "cpuinfo+kvm-flags" : "cpuinfo";
+
     /// <summary>The node's QEMU does not know the model at all (so it cannot start there, whatever the flags).</summary>
     public bool ModelUnknownToQemu { get; init; }
 }

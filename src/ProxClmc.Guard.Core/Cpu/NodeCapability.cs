@@ -158,6 +158,9 @@ public sealed record NodeCapability
             return JudgeByQemu(requirement, qemu, qemuModel, cpu, vendorMismatch, unverified);
         }
 
+        // Proxmox's KVM flag list, where it names the node, sharpens cpuinfo: a flag the CPU shows but KVM does not
+        // give is missing, and a feature cpuinfo cannot show is given or not. It never makes up for a flag cpuinfo lacks.
+        var kvm = Facts.KvmFlags;
         var missing = new List<string>();
         if (requirement.Flags is NameSet names && cpu.Flags is HashSet<string> present)
         {
@@ -165,7 +168,7 @@ public sealed record NodeCapability
             // capability checks every model of the catalog.
             foreach (var flag in names.Items)
             {
-                if (!present.Contains(flag))
+                if (!present.Contains(flag) || kvm?.Masks(flag) == true)
                 {
                     missing.Add(flag);
                 }
@@ -175,16 +178,27 @@ public sealed record NodeCapability
         {
             foreach (var flag in requirement.Flags)
             {
-                if (!cpu.Flags.Contains(flag))
+                if (!cpu.Flags.Contains(flag) || kvm?.Masks(flag) == true)
                 {
                     missing.Add(flag);
                 }
             }
         }
 
+        foreach (var feature in requirement.NotCheckable)
+        {
+            if (kvm is null || !kvm.Names(feature))
+            {
+                unverified.Add(feature);
+            }
+            else if (!kvm.Gives(feature))
+            {
+                missing.Add(feature);
+            }
+        }
+
         missing.Sort(StringComparer.Ordinal);
         var presentBugs = requirement.BugsMustBeAbsent.Where(cpu.Bugs.Contains).Order(StringComparer.Ordinal).ToList();
-        unverified.AddRange(requirement.NotCheckable);
 
         // KVM on a 32-bit host kernel cannot run a guest in long mode: no 64-bit CPU type works there.
         var needsLongMode = requirement.Flags.Contains("lm");
@@ -195,7 +209,7 @@ public sealed record NodeCapability
         var state = missing.Count > 0 || presentBugs.Count > 0 || vendorMismatch || reason is not null
             ? SupportState.Unsupported
             : unverified.Count > 0 ? SupportState.SupportedUnverified : SupportState.Supported;
-        return new SupportCheck(state, missing, presentBugs, vendorMismatch, unverified) { Reason = reason };
+        return new SupportCheck(state, missing, presentBugs, vendorMismatch, unverified) { Reason = reason, SharpenedByKvmFlags = kvm is not null };
     }
 
     /// <summary>

@@ -44,8 +44,18 @@ public sealed record NodeFacts
     /// </summary>
     public QemuCpuAnswer? Qemu { get; init; }
 
-    /// <summary>Which source judged the node's models: "qemu" when <see cref="Qemu"/> is present, else "cpuinfo".</summary>
-    public string JudgedBy => Qemu is null ? "cpuinfo" : "qemu";
+    /// <summary>
+    /// What Proxmox's cluster-wide KVM flag list says about this node (<c>/cluster/qemu/cpu-flags?accel=kvm</c>, 9.1.15+),
+    /// when it was read and names the node. A partial source: it only sharpens the cpuinfo judgement (see
+    /// <see cref="KvmFlagList"/>); <see cref="Qemu"/>, when present, replaces both.
+    /// </summary>
+    public KvmFlagList? KvmFlags { get; init; }
+
+    /// <summary>
+    /// Which source judged the node's models: "qemu" when <see cref="Qemu"/> is present, "cpuinfo+kvm-flags" when the
+    /// cpuinfo judgement was sharpened by <see cref="KvmFlags"/>, else "cpuinfo".
+    /// </summary>
+    public string JudgedBy => Qemu is not null ? "qemu" : KvmFlags is not null ? "cpuinfo+kvm-flags" : "cpuinfo";
 
     public static NodeFacts Readable(string node, CpuInfo cpu, FactsSource source, string address = "", DateTimeOffset? at = null) =>
         new() { Node = node, Cpu = cpu, Source = source, Address = address, CollectedAt = at };

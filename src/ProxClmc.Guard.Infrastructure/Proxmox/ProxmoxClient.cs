@@ -158,7 +158,7 @@ public sealed class ProxmoxClient : IDisposable
     {
         const string path = "cluster/qemu/cpu-flags?accel=kvm";
         var data = await GetOptionalAsync(path, cancellationToken).ConfigureAwait(false);
-        return data is { } d ? Shape(path, () => ProxmoxJson.ArrayItems(d, "CPU flags").Select(ClusterCpuFlag.Parse).ToList()) : null;
+        return data is { } d ? Shape(path, () => ClusterCpuFlag.ParseList(d)) : null;
     }
 
     /// <summary>

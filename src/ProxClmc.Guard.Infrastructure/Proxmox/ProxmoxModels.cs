@@ -129,6 +129,13 @@ public sealed record QemuCpuModelEntry(string Name, string? Vendor, bool Custom)
 /// <summary>One flag of <c>GET /cluster/qemu/cpu-flags</c> (9.1.15+): its QEMU name and the nodes whose KVM supports it.</summary>
 public sealed record ClusterCpuFlag(string Name, IReadOnlyList<string> SupportedOn)
 {
+    /// <summary>
+    /// The whole answer: a list of <c>{name, description?, supported-on: [node...]}</c> (pve-manager
+    /// PVE/API2/Cluster/Qemu/CPUFlags.pm, commit 6ed37d55). Anything else is a <see cref="ProxmoxShapeException"/>.
+    /// </summary>
+    internal static IReadOnlyList<ClusterCpuFlag> ParseList(JsonElement data) =>
+        ProxmoxJson.ArrayItems(data, "CPU flags").Select(Parse).ToList();
+
     internal static ClusterCpuFlag Parse(JsonElement item)
     {
         var name = item.GetRequiredString("name", "CPU flag entry");

@@ -39,6 +39,7 @@ public sealed class CommandContext(CliEnvironment environment, RunSettings setti
         new(overrides ?? settings, Sources, CpuCatalog.Default, environment.Clock, ReadAssumedCpuInfo)
         {
             Warn = warning => logger.Warning("{Warning}", warning),
+            Debug = note => logger.Debug("{Note}", note),
         };
 
     /// <summary>An --assume-node file the administrator named: one they cannot read is a usage error (64).</summary>

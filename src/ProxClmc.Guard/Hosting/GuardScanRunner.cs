@@ -35,7 +35,10 @@ public sealed class GuardScanRunner(
 
         using var chosen = sources(current);
         var remembering = chosen with { Facts = new RememberingFactsSource(chosen.Facts, _lastGood) };
-        var pipeline = new GuardPipeline(current, remembering, Core.Catalog.CpuCatalog.Default, clock, path => File.ReadAllText(path));
+        var pipeline = new GuardPipeline(current, remembering, Core.Catalog.CpuCatalog.Default, clock, path => File.ReadAllText(path))
+        {
+            Debug = note => log.Debug("{Note}", note),
+        };
         var result = await pipeline.ScanAsync(cancellationToken).ConfigureAwait(false);
         var report = result.Report;
         var exitCode = report.ExitCode(current.AllowPartial);

@@ -36,6 +36,9 @@ public sealed class GuardPipeline(RunSettings settings, ClusterSources sources, 
     /// <summary>Receives what a run must tell the administrator without failing (HA rules the HA manager ignores).</summary>
     public Action<string>? Warn { get; init; }
 
+    /// <summary>Receives what a run may tell on request (-v): which optional facts source was used, or why not.</summary>
+    public Action<string>? Debug { get; init; }
+
     public async Task<ClusterAnalysis> AnalyzeAsync(CancellationToken cancellationToken)
     {
         var membership = await sources.Membership.GetMembershipAsync(cancellationToken).ConfigureAwait(false);
@@ -47,6 +50,10 @@ public sealed class GuardPipeline(RunSettings settings, ClusterSources sources, 
         };
         var facts = new List<NodeFacts>(await sources.Facts.GetFactsAsync(real, cancellationToken).ConfigureAwait(false));
         facts.AddRange(settings.AssumeNodes.Select(ReadAssumed));
+        foreach (var note in sources.FactsNotes?.Invoke() ?? [])
+        {
+            Debug?.Invoke(note);
+        }
 
         var ordered = membership.Nodes
             .Select(n => facts.FirstOrDefault(f => f.Node == n.Name) ?? NodeFacts.Unreadable(n.Name, "no facts returned", FactsSource.Local))

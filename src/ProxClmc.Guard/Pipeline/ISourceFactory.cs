@@ -13,6 +13,9 @@ public sealed record ClusterSources(
     /// <summary>Things every run must say in the log (for example TLS verification switched off).</summary>
     public IReadOnlyList<string> Warnings { get; init; } = [];
 
+    /// <summary>What the facts sources can tell after a run without it being a warning (which optional source was used, or why not).</summary>
+    public Func<IReadOnlyList<string>>? FactsNotes { get; init; }
+
     /// <summary>Connections the sources hold (the API client), released after the run.</summary>
     public IDisposable? Resources { get; init; }
 

@@ -203,10 +203,14 @@ public sealed class DefaultSourceFactory(CliEnvironmentAccess access, Func<RunSe
             "local" => new LayeredFactsSource(null, localNode, settings.LocalCpuInfo, access.FileSystem, null, access.Clock),
             _ => new LayeredFactsSource(null, localNode, settings.LocalCpuInfo, access.FileSystem, RemoteFacts(settings, apiFacts), access.Clock, Published(settings), settings.CacheMaxAge, LocalQemu(settings)),
         };
-        return new ClusterSources(new ApiMembershipSource(client), Cached(settings, facts), new ApiGuestSource(client, () => LocalCustomModels(settings)), $"the Proxmox API at {client.ActiveUrl}", new ApiGuestWriter(client))
+
+        // Nodes without a QEMU answer of their own get Proxmox's KVM flags (9.1.15+) on top of cpuinfo, where offered.
+        var kvmFlags = settings.FactsSource == "local" ? null : new ApiKvmFlagsFactsSource(facts, client);
+        return new ClusterSources(new ApiMembershipSource(client), Cached(settings, kvmFlags ?? facts), new ApiGuestSource(client, () => LocalCustomModels(settings)), $"the Proxmox API at {client.ActiveUrl}", new ApiGuestWriter(client))
         {
             Warnings = client.InsecureWarning is { } warning ? [warning] : [],
             Resources = client,
+            FactsNotes = kvmFlags is null ? null : () => kvmFlags.Notes,
         };
     }
 

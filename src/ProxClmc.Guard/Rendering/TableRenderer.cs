@@ -47,7 +47,7 @@ public sealed class TableRenderer
                     Cell(CpuCatalog.LevelName(node.Level)),
                     Cell(node.BestNamedModel?.Name ?? "-"),
                     Cell(cpu.PhysicalAddressBits?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-"),
-                    Cell(Names.Source(facts.Source) + (facts.IsStale ? " (last known)" : "") + (facts.Qemu is { } qemu ? $", QEMU {qemu.Version}" : "")));
+                    Cell(Names.Source(facts.Source) + (facts.IsStale ? " (last known)" : "") + (facts.Qemu is { } qemu ? $", QEMU {qemu.Version}" : facts.KvmFlags is not null ? ", KVM flags" : "")));
             }
             else
             {
