@@ -156,8 +156,7 @@ public sealed class GuardCli
             "ProxClmc.Guard: makes Proxmox VE live migration safe with respect to CPU compatibility.\n" +
             "Computes the CPU type every node can run, flags VMs whose CPU type some node cannot run (or that use host/max),\n" +
             "rewrites them safely on request, and refuses migrations a target node cannot run.\n\n" +
-            "Exit codes: 0 all safe, 1 warnings only, 2 unsafe guests or a refused check, 3 could not determine,\n" +
-            "64 usage error, 78 configuration error.");
+            Documentation.ExitStatus.HelpLine);
         Global.AddTo(root);
         root.Subcommands.Add(BaselineCommand.Create(this));
         root.Subcommands.Add(ScanCommand.Create(this));

@@ -25,6 +25,7 @@ public static class SnapshotCommand
         var output = new Option<string>("--out")
         {
             Description = "The folder to write (created if missing; must be empty)",
+            HelpName = "dir",
             Required = true,
         };
         var command = new Command(

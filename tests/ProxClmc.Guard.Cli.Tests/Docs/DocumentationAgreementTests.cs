@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using ProxClmc.Guard.Cli.Tests.Support;
 using ProxClmc.Guard.Configuration;
 using ProxClmc.Guard.Core.Compliance;
+using ProxClmc.Guard.Documentation;
 using ProxClmc.Guard.Testing;
 
 namespace ProxClmc.Guard.Cli.Tests.Docs;
@@ -21,27 +22,44 @@ public sealed partial class DocumentationAgreementTests
 
     public static TheoryData<string> Verdicts() => new(Enum.GetValues<Verdict>().Select(v => v.Name()));
 
-    public static TheoryData<string> Notes() => new(typeof(GuestNote)
+    public static TheoryData<string> Notes() => new(NoteCodes());
+
+    private static IEnumerable<string> NoteCodes() => typeof(GuestNote)
         .GetFields(BindingFlags.Public | BindingFlags.Static)
         .Where(f => f.IsLiteral && f.FieldType == typeof(string))
         .Select(f => (string)f.GetRawConstantValue()!)
-        .Where(code => code != "ignored")); // the verdict of that name explains it
+        .Where(code => code != "ignored"); // the verdict of that name explains it
 
     public static TheoryData<string, string> Keys()
     {
         var data = new TheoryData<string, string>();
-        foreach (var (section, keys) in GuardConfigLoader.Schema)
+        foreach (var key in ConfigKeys.All)
         {
-            foreach (var key in keys)
-            {
-                data.Add(section, key);
-            }
+            data.Add(key.Section, key.Name);
         }
 
         return data;
     }
 
-    public static TheoryData<int> ExitCodes() => new(0, 1, 2, 3, 64, 78);
+    public static TheoryData<int> ExitCodes() => new(ExitStatus.All.Select(e => e.Code));
+
+    /// <summary>Every option of every verb (and of <c>hook attach</c>), as "verb --option".</summary>
+    public static TheoryData<string, string> VerbOptions()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var verb in new GuardCli(new CliEnvironment { Out = TextWriter.Null, Error = TextWriter.Null }).Root.Subcommands)
+        {
+            foreach (var command in verb.Subcommands.Prepend(verb))
+            {
+                foreach (var option in command.Options.Where(o => !o.Hidden))
+                {
+                    data.Add(command == verb ? verb.Name : $"{verb.Name} {command.Name}", option.Name);
+                }
+            }
+        }
+
+        return data;
+    }
 
     [Theory]
     [MemberData(nameof(Verdicts))]
@@ -66,6 +84,56 @@ public sealed partial class DocumentationAgreementTests
         Assert.Matches(new Regex($@"(?m)^(# )?{Regex.Escape(key)} = "), Body(Toml, $"\n[{section}]\n", "\n["));
         Assert.Matches(new Regex($@"(?m)^\.BR? (.*[ ""])?{Regex.Escape(key)}( |""|$)"), Body(Man, $".SS [{section}]\n", ".S"));
         Assert.Matches(new Regex($@"(?m)^\| `\[{section}\]` \|.*`{Regex.Escape(key)}`"), Body(Readme, "## Configuration", "\n## "));
+    }
+
+    [Fact]
+    public void The_described_notes_are_exactly_the_notes_the_core_gives()
+    {
+        var core = NoteCodes().Order(StringComparer.Ordinal);
+        var described = GuestTerms.Notes.Select(n => n.Code).Order(StringComparer.Ordinal);
+
+        Assert.Equal(core, described);
+    }
+
+    [Fact]
+    public void The_exit_status_table_has_every_exit_code_of_the_core()
+    {
+        var core = typeof(Core.Compliance.ExitCodes).GetFields(BindingFlags.Public | BindingFlags.Static)
+            .Where(f => f.IsLiteral && f.FieldType == typeof(int))
+            .Select(f => (int)f.GetRawConstantValue()!)
+            .Order();
+
+        Assert.Equal(core, ExitStatus.All.Select(e => e.Code).Order());
+        var help = GuardRun.Run("--help").Out;
+        foreach (var entry in ExitStatus.All)
+        {
+            Assert.Contains($"{entry.Code} {entry.Short}", help, StringComparison.Ordinal);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(VerbOptions))]
+    public void Every_option_of_every_verb_is_in_the_man_page_synopsis_and_explained_under_commands(string verb, string option)
+    {
+        var token = new Regex($@"(?<![\w-]){Regex.Escape(option)}(?![\w-])");
+        var commands = Regex.Replace(Body(Man, ".SH COMMANDS", ".SH "), @"\\f[BIRP]", "");
+        var synopsis = Body(Man, ".SH SYNOPSIS", ".SH ");
+        var verbForm = Body(synopsis, $".B {verb}\n", ".br");
+
+        Assert.Matches(token, verbForm);
+        Assert.Matches(token, commands);
+    }
+
+    [Fact]
+    public void The_man_page_names_every_default_known_hosts_file()
+    {
+        var ssh = Body(Man, ".SS [ssh]\n", ".S");
+
+        Assert.Equal(3, new SshSettings().KnownHosts.Count);
+        foreach (var file in new SshSettings().KnownHosts)
+        {
+            Assert.Contains(file, ssh, StringComparison.Ordinal);
+        }
     }
 
     [Theory]
