@@ -121,13 +121,13 @@ public sealed record FixPlan
     /// <summary>The cluster CPU type when the plan was made.</summary>
     public required string Baseline { get; init; }
 
-    /// <summary>"level", "named" or the model name, as asked.</summary>
-    public required string Target { get; init; }
+    /// <summary>"level", "named" or the model name, as asked (cpu plans; null for placement plans).</summary>
+    public string? Target { get; init; }
 
-    /// <summary>The model guests are rewritten to.</summary>
-    public required string TargetModel { get; init; }
+    /// <summary>The model guests are rewritten to (cpu plans; null for placement plans).</summary>
+    public string? TargetModel { get; init; }
 
-    /// <summary>How the plan makes guests safe: "cpu" (rewrite their CPU type).</summary>
+    /// <summary>How the plan makes guests safe: "cpu" (rewrite their CPU type, <see cref="Entries"/>) or "placement" (<see cref="Placement"/>).</summary>
     public string Strategy { get; init; } = "cpu";
 
     /// <summary>The cluster the plan was made against (corosync's cluster name); a plan applies only there.</summary>
@@ -140,6 +140,12 @@ public sealed record FixPlan
     public string? Request { get; init; }
 
     public required IReadOnlyList<FixPlanEntry> Entries { get; init; }
+
+    /// <summary>
+    /// Placement plans: the HA rules or groups to create, and the digests of the HA configuration they were planned
+    /// against. <see cref="Entries"/> is empty then.
+    /// </summary>
+    public Ha.PlacementPlan? Placement { get; init; }
 
     public IEnumerable<FixPlanEntry> ChangeEntries() => Entries.Where(e => e.Action == FixAction.Change);
 

@@ -100,6 +100,8 @@ public sealed class FixPlanner
                     Verdict.Ok when verdict.Notes.Any(n => n.Code == GuestNote.PhysBitsHost) => "already safe (phys-bits=host is rewritten only with --fix-phys-bits)",
                     Verdict.Ok when verdict.Notes.FirstOrDefault(n => n.Code == GuestNote.PendingChange && n.IsWarning) is { } pending =>
                         $"safe now, but {pending.Text}: not rewritten (change or revert the pending value by hand)",
+                    Verdict.Ok when verdict.Notes.FirstOrDefault(n => n.Code == GuestNote.CpuDropped) is { } droppedNote =>
+                        $"safe as Proxmox starts it, but {droppedNote.Text}: not rewritten (correct the cpu line by hand)",
                     Verdict.Ok => "already safe",
                     Verdict.Unverified => "unverified, not known to be unsafe: " + verdict.Reason,
                     _ => verdict.Reason,
@@ -107,15 +109,20 @@ public sealed class FixPlanner
             };
         }
 
+        var parsedOrNull = guest.Cpu is null ? new GuestCpu() : GuestCpu.Parse(guest.Cpu, $"VM {guest.VmId}: cpu").Value;
+
+        // Why the guest stays as it is comes first, then what makes it unsafe: a skipped VM still names its cause.
+        var judgedAs = verdict.Notes.Any(n => n.Code is GuestNote.ArgsOverride or GuestNote.CpuDropped) ? null : parsedOrNull;
+        var cause = unsafe_ ? "; " + Cause(verdict, judgedAs) : "";
         var stays = entry with { LeavesUnsafe = unsafe_ };
         if (guest.Lock is { } lockValue)
         {
-            return stays with { Reason = $"locked ({lockValue}): Proxmox refuses changes to a locked VM" };
+            return stays with { Reason = $"locked ({lockValue}): Proxmox refuses changes to a locked VM" + cause };
         }
 
         if (verdict.Notes.Any(n => n.Code == GuestNote.ArgsOverride))
         {
-            return stays with { Reason = "args: -cpu overrides the cpu option: edit args by hand (manual)" };
+            return stays with { Reason = "args: -cpu overrides the cpu option: edit args by hand (manual)" + cause };
         }
 
         if (guest.Cpu is null && !unsafe_)
@@ -123,7 +130,7 @@ public sealed class FixPlanner
             return entry with { Reason = "already safe" };
         }
 
-        var parsed = guest.Cpu is null ? new GuestCpu() : GuestCpu.Parse(guest.Cpu, $"VM {guest.VmId}: cpu").Value;
+        var parsed = parsedOrNull;
         if (parsed is null)
         {
             return stays with { Reason = "cpu cannot be parsed: " + verdict.Reason };
@@ -132,13 +139,13 @@ public sealed class FixPlanner
         var isCustom = parsed.CpuType?.StartsWith("custom-", StringComparison.Ordinal) == true;
         if (unsafe_ && isCustom && !_options.RewriteCustomModels)
         {
-            return stays with { Reason = $"custom model {parsed.CpuType}: fix it in cpu-models.conf, or rewrite with --to <model>" };
+            return stays with { Reason = $"custom model {parsed.CpuType}: fix it in cpu-models.conf, or rewrite with --to <model>" + cause };
         }
 
         var running = guest.Status is not null && !string.Equals(guest.Status, "stopped", StringComparison.Ordinal);
         if (running && !_options.IncludeRunning)
         {
-            return stays with { Reason = $"{guest.Status}: not rewritten without --include-running (the change would wait in [PENDING] until the next cold start)" };
+            return stays with { Reason = $"{guest.Status}: not rewritten without --include-running (the change would wait in [PENDING] until the next cold start)" + cause };
         }
 
         var (candidate, dropped) = unsafe_ ? Rewrite(guest, parsed) : (parsed, Array.Empty<string>());
@@ -161,10 +168,10 @@ public sealed class FixPlanner
 
         if (string.Equals(newCpu, guest.PendingCpu, StringComparison.Ordinal))
         {
-            return stays with { Reason = $"{newCpu} already waits in [PENDING] for the next cold start" };
+            return stays with { Reason = $"{newCpu} already waits in [PENDING] for the next cold start" + cause };
         }
 
-        var what = new List<string> { Describe(verdict, parsed) };
+        var what = new List<string> { unsafe_ ? Cause(verdict, judgedAs) : "phys-bits=host across nodes of different widths" };
         if (dropped.Count > 0)
         {
             what.Add("drops " + string.Join(", ", dropped.Select(f => "+" + f)));
@@ -185,14 +192,49 @@ public sealed class FixPlanner
         };
     }
 
-    private string Describe(GuestVerdict verdict, GuestCpu parsed) => verdict.Verdict switch
+    /// <summary>
+    /// What makes the guest unsafe, in the words of its verdict: which part of the cpu value (the model or which
+    /// <c>+flags</c>) exceeds the baseline and every flag each node lacks, the model Proxmox does not know, or the
+    /// CPU passed through to nodes that differ. The table shortens it; the plan's JSON keeps it whole.
+    /// </summary>
+    private string Cause(GuestVerdict verdict, GuestCpu? parsed)
     {
-        Verdict.ExceedsBaseline when string.Equals(parsed.CpuType, TargetModel, StringComparison.Ordinal) => "some node lacks a +flag",
-        Verdict.ExceedsBaseline => $"{parsed.CpuType ?? "kvm64"} exceeds the baseline",
-        Verdict.HostCpu => $"{parsed.CpuType} passes the node's CPU through",
-        Verdict.UnknownModel => $"unknown model {parsed.CpuType}: the VM cannot start as it is",
-        _ => "phys-bits=host across nodes of different widths",
-    };
+        switch (verdict.Verdict)
+        {
+            case Verdict.UnknownModel:
+                return $"{verdict.Reason}: the VM cannot start as it is";
+            case Verdict.ExceedsBaseline:
+                var refused = verdict.Fits.Where(f => f.IsRefused).ToList();
+                if (refused.Count == 0)
+                {
+                    return verdict.Reason;
+                }
+
+                var lacking = string.Join("; ", refused.Select(f => f.VendorMismatch || f.MissingFlags.Count == 0
+                    ? $"{f.Node} ({f.Reason})"
+                    : $"{f.Node} lacks {string.Join(", ", f.MissingFlags)}"));
+                return $"{(parsed is null ? verdict.Cpu : ExceedingPart(verdict.Guest, parsed))} exceeds the baseline: {lacking}";
+            default:
+                return verdict.Reason;
+        }
+    }
+
+    /// <summary>The model when the model alone exceeds the baseline, otherwise the <c>+flags</c> that do.</summary>
+    private string ExceedingPart(GuestConfig guest, GuestCpu cpu)
+    {
+        var model = cpu.CpuType ?? "kvm64";
+        var enabled = cpu.Flags.Where(f => f.Enabled).ToList();
+        if (enabled.Count == 0 || _evaluator.EvaluateCpuValue(guest, new GuestCpu { CpuType = model }.Format()).Verdict != Verdict.Ok)
+        {
+            return model;
+        }
+
+        var culprits = enabled
+            .Where(f => _evaluator.EvaluateCpuValue(guest, new GuestCpu { CpuType = model, Flags = [f] }.Format()).Verdict != Verdict.Ok)
+            .Select(f => "+" + f.Name)
+            .ToList();
+        return culprits.Count > 0 ? $"{string.Join(", ", culprits)} on {model}" : $"the +flags of {model}";
+    }
 
     /// <summary>The target model, keeping every option and every <c>+flag</c> the whole cluster can run; <c>-flags</c> always stay.</summary>
     private (GuestCpu Cpu, IReadOnlyList<string> Dropped) Rewrite(GuestConfig guest, GuestCpu cpu)

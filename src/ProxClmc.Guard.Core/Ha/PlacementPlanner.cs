@@ -52,7 +52,13 @@ public sealed record PlacementEntry
 /// <summary>A placement plan: strict rules (or restricted groups) that keep unsafe HA guests on the nodes that can run them.</summary>
 public sealed record PlacementPlan(string Id, DateTimeOffset CreatedAt, bool UsesRules, IReadOnlyList<PlacementEntry> Entries)
 {
-    public IEnumerable<PlacementEntry> Changes => Entries.Where(e => e.IsChange);
+    /// <summary>
+    /// The digests of ha/resources.cfg and ha/rules.cfg (or groups.cfg) as the API gave them before the plan read the
+    /// HA configuration: the plan is written only while they are unchanged. Null for a plan made from files.
+    /// </summary>
+    public string? HaDigest { get; init; }
+
+    public IEnumerable<PlacementEntry> Changes() => Entries.Where(e => e.IsChange);
 }
 
 /// <summary>

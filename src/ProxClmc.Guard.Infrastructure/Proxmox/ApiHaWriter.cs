@@ -15,6 +15,12 @@ public enum PlacementState
     Changed,
 }
 
+/// <summary>The HA configuration as the API answered it: the digests, and the entries they cover.</summary>
+public sealed record HaApiState(
+    string Digest,
+    IReadOnlyList<IReadOnlyList<KeyValuePair<string, string>>> Resources,
+    IReadOnlyList<IReadOnlyList<KeyValuePair<string, string>>> Placement);
+
 /// <summary>
 /// Writes placement fixes through the API (pve-ha-manager b71218f, src/PVE/API2/HA/Rules.pm create_rule and
 /// delete_rule, Groups.pm create and delete, Resources.pm update). Creating and deleting a rule or a group take no
@@ -32,12 +38,47 @@ public sealed class ApiHaWriter(ProxmoxClient client)
     }
 
     /// <summary>The digests of ha/resources.cfg and ha/rules.cfg (or groups.cfg), as the API reports them.</summary>
-    public async Task<string> DigestAsync(bool usesRules, CancellationToken cancellationToken)
+    public async Task<string> DigestAsync(bool usesRules, CancellationToken cancellationToken) =>
+        (await ReadAsync(usesRules, cancellationToken).ConfigureAwait(false)).Digest;
+
+    /// <summary>The HA resources and rules (or groups) with their digests.</summary>
+    public async Task<HaApiState> ReadAsync(bool usesRules, CancellationToken cancellationToken)
     {
         var resources = await client.GetHaEntriesAsync("resources", cancellationToken).ConfigureAwait(false) ?? [];
         var placement = await client.GetHaEntriesAsync(usesRules ? "rules" : "groups", cancellationToken).ConfigureAwait(false) ?? [];
-        return $"resources={Digest(resources)} {(usesRules ? "rules" : "groups")}={Digest(placement)}";
+        return new HaApiState($"resources={Digest(resources)} {(usesRules ? "rules" : "groups")}={Digest(placement)}", resources, placement);
     }
+
+    /// <summary>
+    /// Whether <paramref name="after"/> is <paramref name="before"/> with exactly what <see cref="CreateAsync"/> wrote
+    /// for <paramref name="entry"/> (its rule, or its group and the resource's group), so nobody else wrote in between.
+    /// </summary>
+    public static bool OnlyWritten(HaApiState before, HaApiState after, PlacementEntry entry)
+    {
+        ArgumentNullException.ThrowIfNull(before);
+        ArgumentNullException.ThrowIfNull(after);
+        ArgumentNullException.ThrowIfNull(entry);
+        var idKey = entry.Action == PlacementAction.CreateRule ? "rule" : "group";
+        var isGroup = entry.Action == PlacementAction.CreateGroup;
+        if (after.Placement.Count(e => Value(e, idKey) == entry.RuleId) != 1)
+        {
+            return false;
+        }
+
+        var placementSame = Canonical(before.Placement, _ => null).SequenceEqual(Canonical(after.Placement.Where(e => Value(e, idKey) != entry.RuleId), _ => null));
+        var resourcesSame = Canonical(before.Resources, e => isGroup && Value(e, "sid") == entry.Sid ? "group" : null)
+            .SequenceEqual(Canonical(after.Resources, e => isGroup && Value(e, "sid") == entry.Sid ? "group" : null));
+        var assigned = !isGroup || after.Resources.Any(e => Value(e, "sid") == entry.Sid && Value(e, "group") == entry.RuleId);
+        return placementSame && resourcesSame && assigned;
+    }
+
+    /// <summary>Each entry as one sorted text without its digest and order (and without the key <paramref name="skip"/> gives).</summary>
+    private static List<string> Canonical(IEnumerable<IReadOnlyList<KeyValuePair<string, string>>> entries, Func<IReadOnlyList<KeyValuePair<string, string>>, string?> skip) =>
+        entries.Select(e =>
+        {
+            var skipped = skip(e);
+            return string.Join('\n', e.Where(p => p.Key is not ("digest" or "order") && p.Key != skipped).Select(p => p.Key + "=" + p.Value).Order(StringComparer.Ordinal));
+        }).Order(StringComparer.Ordinal).ToList();
 
     public async Task CreateAsync(PlacementEntry entry, string planId, CancellationToken cancellationToken)
     {
@@ -51,8 +92,25 @@ public sealed class ApiHaWriter(ProxmoxClient client)
         }
 
         await client.WriteHaAsync(HttpMethod.Post, "groups", Form(("group", entry.RuleId!), ("nodes", nodes), ("restricted", "1"), ("comment", comment)), cancellationToken).ConfigureAwait(false);
-        var digest = Digest(await client.GetHaEntriesAsync("resources", cancellationToken).ConfigureAwait(false) ?? []);
-        await client.WriteHaAsync(HttpMethod.Put, "resources/" + ProxmoxClient.Segment(entry.Sid!), Form(("group", entry.RuleId!), ("digest", digest)), cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var digest = Digest(await client.GetHaEntriesAsync("resources", cancellationToken).ConfigureAwait(false) ?? []);
+            await client.WriteHaAsync(HttpMethod.Put, "resources/" + ProxmoxClient.Segment(entry.Sid!), Form(("group", entry.RuleId!), ("digest", digest)), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Core.Sources.SourceUnavailableException e)
+        {
+            // The guest was not put in the group: take the empty group away again, so a failed write leaves nothing.
+            try
+            {
+                await client.WriteHaAsync(HttpMethod.Delete, "groups/" + ProxmoxClient.Segment(entry.RuleId!), null, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Core.Sources.SourceUnavailableException again)
+            {
+                throw new Core.Sources.SourceUnavailableException($"{e.Message}; the empty group '{entry.RuleId}' it left could not be removed ({again.Message}): remove it with `ha-manager groupremove {entry.RuleId}`", e);
+            }
+
+            throw;
+        }
     }
 
     /// <summary>Whether the rule or group is still what <see cref="CreateAsync"/> wrote.</summary>

@@ -36,6 +36,36 @@ public static partial class IoErrors
         _ => e.GetType().Name,
     };
 
+    /// <summary>Why, without the path: for a message that names the path itself (an output path the user gave).</summary>
+    public static string Reason(Exception e) => e switch
+    {
+        FileNotFoundException or DirectoryNotFoundException => "no such file or directory",
+        PathTooLongException => "the path is too long",
+        UnauthorizedAccessException => "permission denied",
+        System.ComponentModel.Win32Exception w => ErrnoText(w.NativeErrorCode),
+        IOException io when io.HResult is > 0 and < 4096 => ErrnoText(io.HResult),
+        IOException io when !ResourceKey().IsMatch(io.Message) && io.Message.LastIndexOf(": ", StringComparison.Ordinal) is > 0 and var at && at + 3 < io.Message.Length =>
+            char.ToLowerInvariant(io.Message[at + 2]) + io.Message[(at + 3)..].TrimEnd('.'),
+        _ => "input/output error",
+    };
+
+    /// <summary>
+    /// Runs <paramref name="write"/>, which creates or writes <paramref name="path"/> as the user named it with
+    /// <paramref name="option"/>: a path that cannot be written is the user's to correct, so a usage error (64)
+    /// naming it, never "could not determine" (3).
+    /// </summary>
+    public static T AtUserPath<T>(string option, string path, Func<T> write)
+    {
+        try
+        {
+            return write();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UsageException($"{option} {path}: cannot write there ({Reason(e)})");
+        }
+    }
+
     /// <summary>The path a resource-keyed or plain message names, as ": path" (or nothing).</summary>
     private static string PathIn(string message)
     {

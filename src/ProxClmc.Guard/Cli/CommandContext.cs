@@ -20,6 +20,12 @@ public sealed class CommandContext(CliEnvironment environment, RunSettings setti
 
     public TextWriter Out => environment.Out;
 
+    /// <summary>The width every table fits (<see cref="Rendering.TableWidth"/>).</summary>
+    public int Width => environment.OutputWidth ?? Rendering.TableWidth.ForConsole();
+
+    /// <summary>A table row written as one line, fitted to <see cref="Width"/> (whole with -v).</summary>
+    public void WriteRow(string line) => Out.WriteLine(Rendering.TableWidth.Fit(Rendering.Names.Visible(line), Width, !settings.Verbose));
+
     public ClusterSources Sources => _sources ??= CreateSources();
 
     public void Dispose() => _sources?.Dispose();

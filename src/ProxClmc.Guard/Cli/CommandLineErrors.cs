@@ -47,6 +47,21 @@ public static partial class CommandLineErrors
                 continue;
             }
 
+            // A verb's own argument (check <vmid>, hook <vmid> <phase>): a misspelt sub-verb lands here too.
+            var badArgument = CannotParseArgument().Match(message);
+            if (badArgument.Success)
+            {
+                var value = badArgument.Groups["value"].Value;
+                messages.Add($"{badArgument.Groups["command"].Value}: '{value}' is not {Expected(badArgument.Groups["type"].Value)}" + Suggest(value, Verbs(command)));
+                continue;
+            }
+
+            if (message.StartsWith("Required argument missing", StringComparison.Ordinal))
+            {
+                messages.Add($"{command.Name} needs " + string.Join(" ", command.Arguments.Select(a => $"<{a.Name}>")) + (Verbs(command) is { Count: > 0 } verbs ? $" (or: {string.Join(", ", verbs.Select(v => $"{command.Name} {v}"))})" : ""));
+                continue;
+            }
+
             messages.Add(TypeName().Replace(message, "a value"));
         }
 
@@ -129,13 +144,17 @@ public static partial class CommandLineErrors
 
     private static string Expected(string type) => type switch
     {
-        "System.Int32" or "System.Int64" or "System.Int32[]" => "a whole number",
-        "System.Boolean" => "true or false",
+        // int, long, int[], int? (System.Nullable`1[[System.Int32, ...]])
+        _ when type.Contains("System.Int", StringComparison.Ordinal) => "a whole number",
+        _ when type.Contains("System.Boolean", StringComparison.Ordinal) => "true or false",
         _ => "a valid value",
     };
 
     [GeneratedRegex(@"^Cannot parse argument '(?<value>.*)' for option '(?<option>[^']*)' as expected type '(?<type>[^']*)'")]
     private static partial Regex CannotParse();
+
+    [GeneratedRegex(@"^Cannot parse argument '(?<value>.*)' for command '(?<command>[^']*)' as expected type '(?<type>[^']*)'")]
+    private static partial Regex CannotParseArgument();
 
     [GeneratedRegex(@"'?System\.[A-Za-z0-9_.`\[\]]+'?")]
     private static partial Regex TypeName();

@@ -51,7 +51,7 @@ public static class BaselineCommand
                     ctx.Out.Write(PrometheusReport.Render(cluster, null, ctx.Environment.Clock.GetUtcNow()));
                     break;
                 default:
-                    new TableRenderer(ctx.Out, ctx.Environment.OutputWidth).WriteBaseline(cluster);
+                    new TableRenderer(ctx.Out, ctx.Environment.OutputWidth, shorten: !ctx.Settings.Verbose).WriteBaseline(cluster);
                     break;
             }
         }

@@ -57,7 +57,7 @@ public static class CheckCommand
         RefusePrometheus(ctx);
         var result = await ctx.CreatePipeline().ScanAsync(cancellationToken).ConfigureAwait(false);
         var guest = result.Inventory.Guests.FirstOrDefault(g => g.VmId == vmId)
-            ?? throw new GuardExitException(ExitCodes.Unknown, $"VM {vmId} not found in {result.Cluster.SourceDescription}");
+            ?? throw new UsageException($"VM {vmId}: no such guest in the cluster ({result.Cluster.SourceDescription})"); // like scan --vmid: a typo is not "unknown"
         var advisor = Advisor(ctx, result);
         var nodes = target is null ? result.Cluster.Membership.Nodes.Select(n => n.Name).ToList() : [target];
         if (target is not null && !advisor.Nodes.Contains(target))
@@ -91,7 +91,7 @@ public static class CheckCommand
             foreach (var answer in answers)
             {
                 var here = answer.Target == guest.Node ? " (current node)" : "";
-                ctx.Out.WriteLine($"  {answer.Target.PadRight(width)}  {State(answer),-10}  {answer.Reason}{here}{OutsideRule(placement, answer.Target)}");
+                ctx.WriteRow($"  {answer.Target.PadRight(width)}  {State(answer),-10}  {answer.Reason}{here}{OutsideRule(placement, answer.Target)}");
             }
         }
 
@@ -153,17 +153,20 @@ public static class CheckCommand
         else
         {
             ctx.Out.WriteLine($"Evacuating {node}: {Count(guests.Count, "VM")}, candidate nodes {string.Join(", ", others)}");
-            var nameWidth = Math.Max(4, guests.Select(g => (g.Name ?? "-").Length).DefaultIfEmpty(0).Max());
-            var cpuWidth = Math.Max(3, guests.Select(g => Describe(g).Length).DefaultIfEmpty(0).Max());
+            // Names and cpu values give up room first (shortened at a token boundary), so the targets stay on screen.
+            var nameWidth = Math.Min(Math.Max(4, guests.Select(g => (g.Name ?? "-").Length).DefaultIfEmpty(0).Max()), ctx.Settings.Verbose ? int.MaxValue : Math.Max(10, ctx.Width / 6));
+            var cpuWidth = Math.Min(Math.Max(3, guests.Select(g => Describe(g).Length).DefaultIfEmpty(0).Max()), ctx.Settings.Verbose ? int.MaxValue : Math.Max(16, ctx.Width / 4));
             var indent = new string(' ', 6 + 1 + nameWidth + 1 + cpuWidth + 4);
             foreach (var (guest, answers) in plan)
             {
                 var allowed = answers.Where(a => a.Allowed == true).Select(a => a.Target).ToList();
                 var id = guest.VmId.ToString(CultureInfo.InvariantCulture);
-                ctx.Out.WriteLine($"  {id,-6} {(guest.Name ?? "-").PadRight(nameWidth)} {Describe(guest).PadRight(cpuWidth)} -> {(allowed.Count > 0 ? string.Join(", ", allowed) : "NOWHERE")}");
+                var name = ctx.Settings.Verbose ? guest.Name ?? "-" : TableWidth.Shorten(guest.Name ?? "-", nameWidth);
+                var cpu = ctx.Settings.Verbose ? Describe(guest) : TableWidth.Shorten(Describe(guest), cpuWidth);
+                ctx.WriteRow($"  {id,-6} {name.PadRight(nameWidth)} {cpu.PadRight(cpuWidth)} -> {(allowed.Count > 0 ? string.Join(", ", allowed) : "NOWHERE")}");
                 foreach (var refused in answers.Where(a => a.Allowed != true))
                 {
-                    ctx.Out.WriteLine($"  {indent}not {refused.Target}: {refused.Reason}");
+                    ctx.WriteRow($"  {indent}not {refused.Target}: {refused.Reason}");
                 }
             }
 
@@ -218,7 +221,7 @@ public static class CheckCommand
             var capable = e.CapableAllowed.Count > 0 ? string.Join(", ", e.CapableAllowed) : "none";
             if (!e.Moves)
             {
-                ctx.Out.WriteLine($"  {sid}  {e.Placement.State.ToString().ToLowerInvariant()}: not moved by maintenance mode; nodes that can run it: {capable}");
+                ctx.WriteRow($"  {sid}  {e.Placement.State.ToString().ToLowerInvariant()}: not moved by maintenance mode; nodes that can run it: {capable}");
                 continue;
             }
 
@@ -229,15 +232,15 @@ public static class CheckCommand
                 _ => $"HA picks the least loaded of {string.Join(", ", e.Candidates)}",
             };
             var status = e.IsBlocker ? "BLOCKED" : e.IsAtRisk ? "AT RISK" : "ok";
-            ctx.Out.WriteLine($"  {sid}  {status,-7}  {choice}; allowed nodes that can run it: {capable} ({e.Placement.Describe()})");
+            ctx.WriteRow($"  {sid}  {status,-7}  {choice}; allowed nodes that can run it: {capable} ({e.Placement.Describe()})");
             foreach (var constraint in e.Constraints)
             {
-                ctx.Out.WriteLine($"{indent}{constraint}");
+                ctx.WriteRow($"{indent}{constraint}");
             }
 
             if (e.IncapableCandidates.Count > 0)
             {
-                ctx.Out.WriteLine($"{indent}{string.Join(", ", e.IncapableCandidates)} cannot run VM {e.Guest.VmId}: the migration there fails");
+                ctx.WriteRow($"{indent}{string.Join(", ", e.IncapableCandidates)} cannot run VM {e.Guest.VmId}: the migration there fails");
             }
 
             if (e.IsBlocker || e.IsAtRisk)

@@ -32,6 +32,11 @@ public static class FactsCommand
     public static async Task<int> ExecuteAsync(CommandContext ctx, bool publish, CancellationToken cancellationToken)
     {
         var settings = ctx.Settings;
+        if (settings.Format == OutputFormat.Prometheus)
+        {
+            throw new UsageException("facts --format prometheus: a node's facts have no metrics; use table or json");
+        }
+
         var env = ctx.Environment;
         var node = settings.LocalNode ?? env.HostName();
         var collector = new NodeFactsCollector(
@@ -58,14 +63,16 @@ public static class FactsCommand
         }
         else
         {
-            WriteText(ctx.Out, facts, publishedTo);
+            WriteText(ctx.Out, facts, publishedTo, ctx.Width, !ctx.Settings.Verbose);
         }
 
         return ExitCodes.Ok;
     }
 
-    private static void WriteText(TextWriter output, NodeFactsDocument facts, string? publishedTo)
+    /// <summary>The facts as a two-column table, each line fitted to the width (whole with -v and in JSON).</summary>
+    private static void WriteText(TextWriter writer, NodeFactsDocument facts, string? publishedTo, int width, bool shorten)
     {
+        var output = new FittedWriter(writer, width, shorten);
         output.WriteLine($"Node:       {facts.Node}");
         output.WriteLine($"Kernel:     {(facts.Kernel.Length > 0 ? facts.Kernel : "-")}");
         output.WriteLine($"Microcode:  {(facts.Microcode.Length > 0 ? facts.Microcode : "-")}");
@@ -87,7 +94,8 @@ public static class FactsCommand
                 {
                     var check = node.Check(CpuRequirement.FromModel(level));
                     var why = check.CanRun ? "runs" : "refused: " + (check.MissingFlags.Count > 0 ? "lacks " + string.Join(", ", check.MissingFlags) : check.Reason ?? "unknown");
-                    output.WriteLine($"  {level.Name,-14} {ProxmoxCpuForms.CpuArgument(level)}: {why}");
+                    // The answer first: a row shortened to the width loses the end of the -cpu argument, never whether it runs.
+                    output.WriteLine($"  {level.Name,-14} {why} (-cpu {ProxmoxCpuForms.CpuArgument(level)})");
                 }
             }
 
@@ -98,5 +106,10 @@ public static class FactsCommand
         {
             output.WriteLine($"Published:  {publishedTo}");
         }
+    }
+
+    private sealed class FittedWriter(TextWriter output, int width, bool shorten)
+    {
+        public void WriteLine(string line) => output.WriteLine(Rendering.TableWidth.Fit(Rendering.Names.Visible(line), width, shorten));
     }
 }

@@ -39,6 +39,9 @@ public sealed record FixRequest
     /// <summary><c>--strategy placement</c>: pin HA guests with strict rules instead of lowering their cpu.</summary>
     public bool Placement { get; init; }
 
+    /// <summary><c>--strategy</c> as typed (null when taken from <c>fix.strategy</c>); with a plan id it must match the plan.</summary>
+    public string? Strategy { get; init; }
+
     /// <summary><c>--allow-single-node</c>: a placement rule may have a single node.</summary>
     public bool AllowSingleNode { get; init; }
 }
@@ -90,6 +93,7 @@ public static class FixCommand
                 FixPhysBits = parse.GetValue(fixPhysBits),
                 Undo = parse.GetValue(undo),
                 Placement = (parse.GetValue(strategy) ?? ctx.Settings.Config.Fix.Strategy) == "placement",
+                Strategy = parse.GetValue(strategy),
                 AllowSingleNode = parse.GetValue(allowSingleNode),
             },
             new FileFixStore(ctx.Settings.Config.Fix.UndoDir),
@@ -117,24 +121,19 @@ public static class FixCommand
                 : UndoAsync(ctx, planId, store, cancellationToken);
         }
 
-        if (request.Placement)
-        {
-            return request.ApplyPlanId is { } placementId
-                ? throw new UsageException($"fix --strategy placement --apply {placementId}: a placement plan is written in the run that makes it (--apply without a plan id)")
-                : PlacementFix.PlanAsync(ctx, request, cancellationToken);
-        }
-
         if (request.ApplyPlanId is { } applyId)
         {
-            if (filtered)
+            if (filtered || request.AllowSingleNode)
             {
                 throw new UsageException($"fix --apply {applyId} takes only the plan id: the plan fixes which VMs and values are written (make a new plan to change them)");
             }
 
-            return ApplySavedAsync(ctx, applyId, store, cancellationToken);
+            return ApplySavedAsync(ctx, applyId, request.Strategy, store, cancellationToken);
         }
 
-        return PlanAsync(ctx, request, store, cancellationToken);
+        return request.Placement
+            ? PlacementFix.PlanAsync(ctx, request, store, cancellationToken)
+            : PlanAsync(ctx, request, store, cancellationToken);
     }
 
     private static async Task<int> PlanAsync(CommandContext ctx, FixRequest request, IFixStore store, CancellationToken cancellationToken)
@@ -206,7 +205,7 @@ public static class FixCommand
         var json = ctx.Settings.Format == OutputFormat.Json;
         if (!json)
         {
-            new TableRenderer(ctx.Out, ctx.Environment.OutputWidth).WriteBaseline(result.Cluster);
+            new TableRenderer(ctx.Out, ctx.Environment.OutputWidth, shorten: !ctx.Settings.Verbose).WriteBaseline(result.Cluster);
             FixTables.WritePlan(ctx.Out, ctx.Environment.OutputWidth, plan, saved ? store.Location : null, shorten: !ctx.Settings.Verbose);
         }
 
@@ -239,8 +238,11 @@ public static class FixCommand
         return Report(ctx, plan, results, unsafeSkips);
     }
 
-    /// <summary><c>fix --apply &lt;plan-id&gt;</c>: exactly the saved plan's VMs and values, each guarded by its digest.</summary>
-    private static async Task<int> ApplySavedAsync(CommandContext ctx, string planId, IFixStore store, CancellationToken cancellationToken)
+    /// <summary>
+    /// <c>fix --apply &lt;plan-id&gt;</c>: exactly the saved plan's VMs and values, each guarded by its digest; for a
+    /// placement plan, exactly its rules or groups, guarded by the HA configuration's digests.
+    /// </summary>
+    private static async Task<int> ApplySavedAsync(CommandContext ctx, string planId, string? strategy, IFixStore store, CancellationToken cancellationToken)
     {
         if (!FixPlan.IsValidId(planId))
         {
@@ -255,16 +257,21 @@ public static class FixCommand
         var writer = ctx.Sources.Writer ?? throw new UsageException("fix --apply " + NeedsApi);
         var plan = store.LoadPlan(planId)
             ?? throw new UsageException($"--apply {planId}: no such plan in {store.Location}");
-        if (plan.Strategy != "cpu")
+        if (plan.Strategy is not ("cpu" or "placement"))
         {
             throw new UsageException($"--apply {planId}: a '{plan.Strategy}' plan needs a version of proxclmc-guard that knows that strategy");
+        }
+
+        if (strategy is not null && strategy != plan.Strategy)
+        {
+            throw new UsageException($"--apply {planId}: this is a '{plan.Strategy}' plan, not '{strategy}' (the plan says what it writes: leave out --strategy)");
         }
 
         var age = ctx.Environment.Clock.GetUtcNow() - plan.CreatedAt;
         var maxAge = ctx.Settings.Config.Fix.PlanMaxAge;
         if (age > maxAge)
         {
-            throw new UsageException($"--apply {planId}: the plan is {Duration(age)} old, older than fix.plan_max_age_seconds ({Duration(maxAge)}); make a new plan with `proxclmc-guard fix`");
+            throw new UsageException($"--apply {planId}: the plan is {Duration(age)} old, older than fix.plan_max_age_seconds ({Duration(maxAge)}); make a new plan with `proxclmc-guard fix{(plan.Strategy == "placement" ? " --strategy placement" : "")}`");
         }
 
         if (age < -TimeSpan.FromMinutes(5))
@@ -272,7 +279,7 @@ public static class FixCommand
             throw new UsageException($"--apply {planId}: the plan is dated {plan.CreatedAt:u}, in the future of this machine's clock; make a new plan");
         }
 
-        if (store.ReadUndo(planId) is not null)
+        if (store.ReadUndo(planId) is not null || PlacementFix.HasUndo(store.Location, planId))
         {
             throw new UsageException($"--apply {planId}: this plan was applied already (undo it with `proxclmc-guard fix --undo {planId}`, or make a new plan)");
         }
@@ -281,6 +288,11 @@ public static class FixCommand
         if (!string.Equals(plan.Cluster, membership.ClusterName, StringComparison.Ordinal))
         {
             throw new UsageException($"--apply {planId}: the plan was made against cluster '{plan.Cluster ?? "(none)"}', this is cluster '{membership.ClusterName ?? "(none)"}'");
+        }
+
+        if (plan.Strategy == "placement")
+        {
+            return await PlacementFix.ApplySavedAsync(ctx, plan, store, cancellationToken).ConfigureAwait(false);
         }
 
         if (ctx.Settings.Format != OutputFormat.Json)
@@ -312,14 +324,14 @@ public static class FixCommand
         var undoHint = applied > 0 ? $"; undo with `proxclmc-guard fix --undo {plan.Id}`" : "";
         if (failed is not null)
         {
-            throw new GuardExitException(ExitCodes.Unknown, $"VM {failed.Entry.VmId}: {failed.Message}; stopped after {applied} of {changes.Count} changes{undoHint}");
+            throw new GuardExitException(ExitCodes.Unknown, $"VM {failed.Entry.VmId}: {failed.Message}; stopped after {applied} of {Rendering.Names.Count(changes.Count, "change")}{undoHint}");
         }
 
         if (left.Count > 0)
         {
             var conflicts = results.Where(r => r.Outcome == ApplyOutcome.Conflict).Select(r => r.Entry.VmId).ToList();
             var conflictText = conflicts.Count > 0 ? $"; conflicts (changed by someone else): {Ids(conflicts)}" : "";
-            throw new GuardExitException(ExitCodes.Unsafe, $"applied {applied} of {changes.Count} changes{conflictText}; still unsafe: {Ids(left)}{undoHint}");
+            throw new GuardExitException(ExitCodes.Unsafe, $"applied {applied} of {Rendering.Names.Count(changes.Count, "change")}{conflictText}; still unsafe: {Ids(left)}{undoHint}");
         }
 
         return ExitCodes.Ok;
@@ -364,15 +376,15 @@ public static class FixCommand
 
         if (failed is not null)
         {
-            throw new GuardExitException(ExitCodes.Unknown, $"VM {failed.Record.VmId}: {failed.Message}; {restored} of {results.Count} VMs restored");
+            throw new GuardExitException(ExitCodes.Unknown, $"VM {failed.Record.VmId}: {failed.Message}; {restored} of {Rendering.Names.Count(results.Count, "VM")} restored");
         }
 
         return leftAlone.Count > 0
-            ? throw new GuardExitException(ExitCodes.Unsafe, $"{restored} of {results.Count} VMs restored; left alone (changed since, locked or gone): {Ids(leftAlone)}")
+            ? throw new GuardExitException(ExitCodes.Unsafe, $"{restored} of {Rendering.Names.Count(results.Count, "VM")} restored; left alone (changed since, locked or gone): {Ids(leftAlone)}")
             : ExitCodes.Ok;
     }
 
-    private static bool Save(CommandContext ctx, IFixStore store, FixPlan plan, bool mustSucceed)
+    internal static bool Save(CommandContext ctx, IFixStore store, FixPlan plan, bool mustSucceed)
     {
         try
         {

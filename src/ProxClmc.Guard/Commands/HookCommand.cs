@@ -99,9 +99,14 @@ public static class HookCommand
             throw new GuardExitException(ExitCodes.Unknown, $"{script}: hookscript not found (install the package, or pass --script)");
         }
 
-        Directory.CreateDirectory(snippetsDir);
-        // Replaced atomically with mode 0755 set on the handle: the snippets folder must not let others swap names in it.
-        Infrastructure.IO.AtomicFile.WriteAllBytes(target, File.ReadAllBytes(script), Infrastructure.IO.AtomicFile.Mode0755);
+        var hookscript = File.ReadAllBytes(script);
+        IoErrors.AtUserPath("--snippets-dir", snippetsDir, () =>
+        {
+            Directory.CreateDirectory(snippetsDir);
+            // Replaced atomically with mode 0755 set on the handle: the snippets folder must not let others swap names in it.
+            Infrastructure.IO.AtomicFile.WriteAllBytes(target, hookscript, Infrastructure.IO.AtomicFile.Mode0755);
+            return true;
+        });
         ctx.Out.WriteLine($"Installed {target} ({volume}).");
 
         // A VM whose hookscript volume is missing on a node cannot start there (Proxmox refuses the start): attach only
@@ -133,19 +138,19 @@ public static class HookCommand
         {
             if (!action.Attach)
             {
-                ctx.Out.WriteLine($"  {action.VmId,-6} {action.Node,-10} {action.Reason}");
+                ctx.WriteRow($"  {action.VmId,-6} {action.Node,-10} {action.Reason}");
                 continue;
             }
 
             if (lacking.Count > 0)
             {
-                ctx.Out.WriteLine($"  {action.VmId,-6} {action.Node,-10} NOT attached: the snippet is missing on {string.Join(", ", lacking.Select(l => l.Split(' ')[0]))}");
+                ctx.WriteRow($"  {action.VmId,-6} {action.Node,-10} NOT attached: the snippet is missing on {string.Join(", ", lacking.Select(l => l.Split(' ')[0]))}");
                 refused.Add(action.VmId);
                 continue;
             }
 
             var (ok, message) = await setter.SetAsync(action.Node, action.VmId, volume, cancellationToken).ConfigureAwait(false);
-            ctx.Out.WriteLine($"  {action.VmId,-6} {action.Node,-10} {(ok ? action.Reason : "FAILED: " + message)}");
+            ctx.WriteRow($"  {action.VmId,-6} {action.Node,-10} {(ok ? action.Reason : "FAILED: " + message)}");
             if (!ok)
             {
                 failed.Add(action.VmId);

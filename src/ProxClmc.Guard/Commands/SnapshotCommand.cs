@@ -50,20 +50,30 @@ public static class SnapshotCommand
 
         using var folder = SnapshotFolder.Prepare(outDir);
         var run = new SnapshotRun(ctx, folder);
-        if (ctx.Settings.From is { } from)
+        try
         {
-            await run.CopyTreeAsync(from, cancellationToken).ConfigureAwait(false);
+            if (ctx.Settings.From is { } from)
+            {
+                await run.CopyTreeAsync(from, cancellationToken).ConfigureAwait(false);
+            }
+            else if (ctx.Sources.Resources is ProxmoxClient client)
+            {
+                await run.FromApiAsync(client, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await run.FromLocalAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            folder.WriteManifest(ctx.Environment.Clock.GetUtcNow(), run.Sources, run.Nodes, run.GuestFailures);
         }
-        else if (ctx.Sources.Resources is ProxmoxClient client)
+        catch
         {
-            await run.FromApiAsync(client, cancellationToken).ConfigureAwait(false);
-        }
-        else
-        {
-            await run.FromLocalAsync(cancellationToken).ConfigureAwait(false);
+            // No source, a refused name, a cancelled run: no half snapshot a later scan --from could take for whole.
+            folder.Discard();
+            throw;
         }
 
-        folder.WriteManifest(ctx.Environment.Clock.GetUtcNow(), run.Sources, run.Nodes, run.GuestFailures);
         var failedNodes = run.Nodes.Where(n => n.Error is not null).ToList();
         var summary = $"{run.Nodes.Count - failedNodes.Count} of {run.Nodes.Count} nodes, {run.GuestCount} guest{(run.GuestCount == 1 ? "" : "s")}";
         var json = ctx.Settings.Format == OutputFormat.Json;

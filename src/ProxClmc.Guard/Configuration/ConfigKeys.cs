@@ -227,14 +227,15 @@ internal static partial class ConfigKeys
             """),
         Key("api", "token_id", OptionalText.Where("a token id, user@realm!tokenname", v => v.Matching(TokenIdRegex(), "must look like 'user@realm!tokenname'")),
             c => c.Api.TokenId, (c, v) => c with { Api = c.Api with { TokenId = v } },
-            "An API token, used together with token_secret_file. It needs Sys.Audit on / and /nodes (baseline), VM.Audit on /vms and Mapping.Audit on /mapping/cpu (scan, check, daemon, snapshot), and VM.Config.CPU on /vms (fix --apply, --undo): PVEAuditor on / plus VM.Config.CPU. A token that sees only some guests gets a warning with their count.",
+            "An API token, used together with token_secret_file. It needs Sys.Audit on / and /nodes (baseline), VM.Audit on /vms and Mapping.Audit on /mapping/cpu (scan, check, daemon, snapshot), and VM.Config.CPU on /vms (fix --apply, --undo): PVEAuditor on / plus VM.Config.CPU; applying or undoing a placement plan also needs Sys.Console on / (HA rules and groups). A token that sees only some guests gets a warning with their count.",
             """
             API token, preferred. What each verb needs:
               baseline            Sys.Audit on / (GET /cluster/status) and on /nodes (GET /nodes/<node>/status)
               scan, check, daemon, snapshot
                                   the above, VM.Audit on /vms (or /), and for custom CPU models Mapping.Audit on
                                   /mapping/cpu (Proxmox VE 9.1.15+; before that Sys.Audit on /nodes lists them)
-              fix --apply, --undo the above and VM.Config.CPU on /vms
+              fix --apply, --undo the above and VM.Config.CPU on /vms; for a placement plan also Sys.Console on /
+                                  (HA rules and groups)
               hook                nothing (it reads this node's own files)
             PVEAuditor holds every *.Audit privilege. A least-privilege token on a dedicated user:
               pveum user add proxclmc@pve --comment "proxclmc-guard"

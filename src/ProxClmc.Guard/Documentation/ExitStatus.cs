@@ -16,7 +16,7 @@ public static class ExitStatus
         new(ExitCodes.Unsafe, "unsafe guests or a refused check", "Unsafe guests, nodes below a pinned baseline, or a refused check or hook."),
         new(ExitCodes.Unknown, "could not determine", "Could not determine: unreachable nodes, API or TLS errors, incomplete facts, a guest config that cannot be read."),
         new(ExitCodes.Usage, "usage error",
-            "Usage error: an unknown verb or option, a filter that matches nothing, an --assume-node file that cannot be read, a --format the command cannot honour, a plan too old, made against another cluster or applied already, or --from with a command that changes the cluster."),
+            "Usage error: an unknown verb or option, a filter that matches nothing, check of a VM or --target node that does not exist, an --assume-node file that cannot be read, an output path given on the command line that cannot be written (snapshot --out, fix --save-plan, hook attach --snippets-dir), a --format the command cannot honour, a plan too old, made against another cluster or applied already, or --from with a command that changes the cluster."),
         new(ExitCodes.Configuration, "configuration error", "Configuration error, naming file, line and column (also: a secret file readable by others than its owner)."),
     ];
 

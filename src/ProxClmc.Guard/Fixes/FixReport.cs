@@ -126,7 +126,8 @@ public sealed record FixUndoReportResult
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
     WriteIndented = true,
-    Converters = [typeof(FixActionJsonConverter)])]
+    IgnoreReadOnlyProperties = true,
+    Converters = [typeof(FixActionJsonConverter), typeof(PlacementActionJsonConverter)])]
 [JsonSerializable(typeof(FixReport))]
 [JsonSerializable(typeof(FixUndoReport))]
 internal sealed partial class FixReportJson : JsonSerializerContext;

@@ -62,7 +62,7 @@ public sealed class FileFixStore(string directory) : IFixStore
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            var reason = e is DirectoryNotFoundException ? $"no such directory {Path.GetDirectoryName(Path.GetFullPath(file))}" : Cli.IoErrors.Describe(e);
+            var reason = e is DirectoryNotFoundException ? $"no such directory {Path.GetDirectoryName(Path.GetFullPath(file))}" : Cli.IoErrors.Reason(e);
             throw new Cli.UsageException($"--save-plan {file}: cannot write it ({reason})");
         }
     }
@@ -100,6 +100,13 @@ public sealed class FileFixStore(string directory) : IFixStore
 
         // Written before the config write it describes: if we crash in between, undo still knows the old value.
         stream.Flush(flushToDisk: true);
+    }
+
+    /// <summary>An undo file of this store's folder (created root-only when missing), opened to append.</summary>
+    internal static FileStream OpenForAppend(string path)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return OpenUndoForAppend(path);
     }
 
     private static FileStream OpenUndoForAppend(string path)
@@ -181,6 +188,31 @@ public sealed class FixActionJsonConverter : JsonConverter<FixAction>
         writer.WriteStringValue(value == FixAction.Change ? "change" : "skip");
 }
 
+/// <summary>A placement plan's actions in the plan file: "create-rule", "create-group", "hookscript" and "skip".</summary>
+public sealed class PlacementActionJsonConverter : JsonConverter<Core.Ha.PlacementAction>
+{
+    public override Core.Ha.PlacementAction Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        reader.GetString() switch
+        {
+            "create-rule" => Core.Ha.PlacementAction.CreateRule,
+            "create-group" => Core.Ha.PlacementAction.CreateGroup,
+            "hookscript" => Core.Ha.PlacementAction.Hookscript,
+            "skip" => Core.Ha.PlacementAction.Skip,
+            var other => throw new JsonException($"action '{other}': expected create-rule, create-group, hookscript or skip"),
+        };
+
+    public override void Write(Utf8JsonWriter writer, Core.Ha.PlacementAction value, JsonSerializerOptions options) =>
+        writer.WriteStringValue(Name(value));
+
+    public static string Name(Core.Ha.PlacementAction value) => value switch
+    {
+        Core.Ha.PlacementAction.CreateRule => "create-rule",
+        Core.Ha.PlacementAction.CreateGroup => "create-group",
+        Core.Ha.PlacementAction.Hookscript => "hookscript",
+        _ => "skip",
+    };
+}
+
 /// <summary>Shared options: cpu values keep their '+' readable (no \u002B) in files an administrator reads.</summary>
 internal static class FixJson
 {
@@ -198,10 +230,16 @@ internal static class FixJson
         new(generated) { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 }
 
+// Computed properties (PlacementEntry.IsChange) are not part of the file. A plan file is
+// read back before writing to the cluster: a null or missing value where the plan must have one is an error naming
+// its line, not a crash later.
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
     WriteIndented = true,
-    Converters = [typeof(FixActionJsonConverter)])]
+    IgnoreReadOnlyProperties = true,
+    RespectNullableAnnotations = true,
+    RespectRequiredConstructorParameters = true,
+    Converters = [typeof(FixActionJsonConverter), typeof(PlacementActionJsonConverter)])]
 [JsonSerializable(typeof(FixPlan))]
 internal sealed partial class FixPlanJson : JsonSerializerContext;
 

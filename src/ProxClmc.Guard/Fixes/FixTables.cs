@@ -2,8 +2,6 @@ using System.Globalization;
 using ProxClmc.Guard.Core.Fixes;
 using ProxClmc.Guard.Rendering;
 using Spectre.Console;
-using Spectre.Console.Rendering;
-using static ProxClmc.Guard.Rendering.PlainConsole;
 
 namespace ProxClmc.Guard.Fixes;
 
@@ -33,7 +31,8 @@ public static class FixTables
             }),
             (3, 12),
             (4, 12),
-            (1, 8));
+            (1, 0),
+            (2, 0));
         var changes = plan.ChangeEntries().Count();
         var pending = plan.ChangeEntries().Count(e => e.Pending);
         console.Write(new Text($"\n{changes} to change" + (pending > 0 ? $" ({pending} pending until the next cold start)" : "") + $", {plan.UnsafeSkips().Count()} unsafe left as they are, {plan.Entries.Count - changes - plan.UnsafeSkips().Count()} already safe or out of scope\n"));
@@ -61,7 +60,8 @@ public static class FixTables
                 result.Message,
             }),
             (3, 16),
-            (1, 10));
+            (1, 0),
+            (2, 0));
         plain.Flush();
     }
 
@@ -94,11 +94,12 @@ public static class FixTables
                 result.Message,
             }),
             (2, 16),
-            (3, 16));
+            (3, 16),
+            (1, 0));
         plain.Flush();
     }
 
-    /// <summary>The table under the width policy: names and cpu values give up room before id, node and outcome.</summary>
+    /// <summary>The table under the width policy: cpu values give up room first, then the name and node columns are left out; id and outcome stay.</summary>
     private static void Fill(TextWriter output, int? width, bool shorten, string[] headers, IEnumerable<string[]> rows, params (int Column, int Floor)[] shrinkable)
     {
         output.WriteLine();

@@ -4,6 +4,9 @@ namespace ProxClmc.Guard.Rendering;
 
 public static class Names
 {
+    /// <summary>"1 guest", "2 guests": a count with its noun in the right number.</summary>
+    public static string Count(int count, string noun) => count == 1 ? $"1 {noun}" : $"{count.ToString(System.Globalization.CultureInfo.InvariantCulture)} {noun}s";
+
     public static string Vendor(string vendorId) => vendorId switch
     {
         "GenuineIntel" => "Intel",

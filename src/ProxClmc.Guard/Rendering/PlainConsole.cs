@@ -1,5 +1,4 @@
 using Spectre.Console;
-using Spectre.Console.Rendering;
 
 namespace ProxClmc.Guard.Rendering;
 
@@ -40,19 +39,4 @@ public sealed class PlainConsole
             _output.WriteLine(Names.Visible(lines[i].TrimEnd()));
         }
     }
-
-    public static Table NewTable(params string[] headers)
-    {
-        var table = new Table { Border = TableBorder.Simple, ShowRowSeparators = false };
-        foreach (var header in headers)
-        {
-            // Cells wrap at spaces (the node table); the guest and fix tables are laid out by TextTable.
-            table.AddColumn(new TableColumn(new Text(header)) { NoWrap = false });
-        }
-
-        return table;
-    }
-
-    /// <summary>A cell: names from the cluster or a snapshot with their control characters made visible.</summary>
-    public static IRenderable Cell(string text) => new Text(Names.Visible(text));
 }

@@ -1,17 +1,12 @@
 using ProxClmc.Guard.Core.Catalog;
 using ProxClmc.Guard.Core.Compliance;
 using ProxClmc.Guard.Pipeline;
-using Spectre.Console;
-using Spectre.Console.Rendering;
-using static ProxClmc.Guard.Rendering.PlainConsole;
 
 namespace ProxClmc.Guard.Rendering;
 
 /// <summary>The human-readable output: node table, cluster CPU type, guest table, summary.</summary>
 public sealed class TableRenderer
 {
-    private readonly PlainConsole _plain;
-    private readonly IAnsiConsole _console;
     private readonly TextWriter _writer;
     private readonly int _width;
     private readonly bool _shorten;
@@ -23,54 +18,53 @@ public sealed class TableRenderer
         _writer = writer;
         _width = width ?? TableWidth.ForConsole();
         _shorten = shorten;
-        _plain = new PlainConsole(writer, _width);
-        _console = _plain.Console;
     }
 
+    /// <summary>
+    /// The node table, under the same width policy as the guest table: the CPU column (which also holds why a node
+    /// could not be read) takes the room left; on a narrow terminal the address, source and vendor columns are left
+    /// out, in that order, then the physical address width and the named model. -v and JSON keep everything whole.
+    /// </summary>
     public void WriteBaseline(ClusterAnalysis cluster)
     {
         var baseline = cluster.Baseline;
         var name = cluster.Membership.ClusterName is { } n ? $"Cluster {n}" : cluster.Membership.IsStandalone ? "Standalone node" : "Cluster";
-        _console.Write(new Text($"{name}: {cluster.Membership.Nodes.Count} node{(cluster.Membership.Nodes.Count == 1 ? "" : "s")}, read from {cluster.SourceDescription}\n"));
+        _writer.WriteLine(Names.Visible($"{name}: {cluster.Membership.Nodes.Count} node{(cluster.Membership.Nodes.Count == 1 ? "" : "s")}, read from {cluster.SourceDescription}"));
 
-        var table = NewTable("Node", "Address", "Vendor", "CPU", "Level", "Best named model", "Phys bits", "Source");
+        var rows = new List<string[]>(baseline.Nodes.Count);
         foreach (var node in baseline.Nodes)
         {
             var facts = node.Facts;
-            if (facts.Cpu is { } cpu)
-            {
-                table.AddRow(
-                    Cell(node.Node),
-                    Cell(facts.Address.Length == 0 ? "-" : facts.Address),
-                    Cell(Names.Vendor(cpu.VendorId)),
-                    Cell(Names.ModelName(cpu.ModelName)),
-                    Cell(CpuCatalog.LevelName(node.Level)),
-                    Cell(node.BestNamedModel?.Name ?? "-"),
-                    Cell(cpu.PhysicalAddressBits?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-"),
-                    Cell(Names.Source(facts.Source) + (facts.IsStale ? " (last known)" : "") + (facts.Qemu is { } qemu ? $", QEMU {qemu.Version}" : facts.KvmFlags is not null ? ", KVM flags" : "")));
-            }
-            else
-            {
-                table.AddRow(
-                    Cell(node.Node),
-                    Cell(facts.Address.Length == 0 ? "-" : facts.Address),
-                    Cell("-"),
-                    Cell("UNREADABLE: " + (facts.Error ?? "no facts")),
-                    Cell("-"),
-                    Cell("-"),
-                    Cell("-"),
-                    Cell(Names.Source(facts.Source)));
-            }
+            var address = facts.Address.Length == 0 ? "-" : facts.Address;
+            rows.Add(facts.Cpu is { } cpu
+                ? [
+                    node.Node,
+                    address,
+                    Names.Vendor(cpu.VendorId),
+                    Names.ModelName(cpu.ModelName),
+                    CpuCatalog.LevelName(node.Level),
+                    node.BestNamedModel?.Name ?? "-",
+                    cpu.PhysicalAddressBits?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-",
+                    Names.Source(facts.Source) + (facts.IsStale ? " (last known)" : "") + (facts.Qemu is { } qemu ? $", QEMU {qemu.Version}" : facts.KvmFlags is not null ? ", KVM flags" : ""),
+                ]
+                : [node.Node, address, "-", "UNREADABLE: " + (facts.Error ?? "no facts"), "-", "-", "-", Names.Source(facts.Source)]);
         }
 
-        _console.Write(table);
-        _console.Write(new Text("\n"));
+        _writer.WriteLine();
+        TextTable.Write(
+            _writer,
+            _width,
+            ["Node", "Address", "Vendor", "CPU", "Level", "Best named model", "Phys bits", "Source"],
+            rows,
+            [(1, 0), (7, 0), (2, 0), (6, 0), (5, 0)],
+            _shorten,
+            flexible: 3,
+            preferred: 20);
+        _writer.WriteLine();
         foreach (var line in BaselineLines(baseline))
         {
-            _console.Write(new Text(line + "\n"));
+            _writer.WriteLine(Names.Visible(line));
         }
-
-        _plain.Flush();
     }
 
     /// <summary>The lines under the node table, shared with <c>check</c>'s header.</summary>
@@ -115,30 +109,18 @@ public sealed class TableRenderer
     /// </summary>
     public void WriteGuests(ComplianceReport report)
     {
-        // Two passes over the verdicts instead of a list of formatted rows: the first measures the longest cell of each
-        // column, the second formats one row at a time and writes it (10,000 guests: no row is kept).
-        var longest = new int[6];
-        foreach (var verdict in report.Verdicts)
+        // Two passes over the verdicts instead of a list of formatted rows: the first measures each column (longest
+        // cell, widest first token), the second formats one row at a time and writes it (10,000 guests: no row is kept).
+        var columns = new TextTable.Columns(6);
+        foreach (var row in GuestRows(report))
         {
-            var guest = verdict.Guest;
-            Longest(longest, 0, guest.VmId.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            Longest(longest, 1, Names.Visible(guest.Name ?? "-"));
-            Longest(longest, 2, Names.Visible(guest.Node));
-            Longest(longest, 3, Names.Visible(verdict.Cpu.Length == 0 ? "-" : verdict.Cpu));
-            Longest(longest, 4, verdict.Verdict.Name());
-            Longest(longest, 5, Names.Visible(verdict.Reason));
-            foreach (var note in verdict.Notes)
-            {
-                longest[5] = Math.Max(longest[5], 2 + Names.Visible(note.Text).Length);
-            }
+            columns.Add(row);
         }
 
         _writer.WriteLine();
-        TextTable.WriteRows(_writer, _width, ["VMID", "Name", "Node", "CPU", "Verdict", "Reason"], longest, GuestRows(report), [(3, 16), (1, 10)], _shorten);
+        TextTable.WriteRows(_writer, _width, ["VMID", "Name", "Node", "CPU", "Verdict", "Reason"], columns, GuestRows(report), [(3, 16), (1, 10), (1, 0)], _shorten);
         _writer.WriteLine();
         _writer.WriteLine(Summary(report));
-
-        static void Longest(int[] longest, int column, string cell) => longest[column] = Math.Max(longest[column], cell.Length);
     }
 
     /// <summary>The guest table's rows, one at a time, in one reused array.</summary>

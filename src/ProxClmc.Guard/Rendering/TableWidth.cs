@@ -30,6 +30,12 @@ public static class TableWidth
     }
 
     /// <summary>
+    /// One row of a table written as a line (check, check --evacuate, HA maintenance, facts, hook attach): shortened
+    /// at a token boundary to the width, or whole with -v (<paramref name="shorten"/> false).
+    /// </summary>
+    public static string Fit(string line, int width, bool shorten) => shorten ? Shorten(line, Math.Max(1, width)) : line;
+
+    /// <summary>
     /// <paramref name="text"/> in at most <paramref name="max"/> characters: whole when it fits, otherwise cut after
     /// the last whole token (at a space, a comma or a semicolon) and marked with "…", so a shortened value never reads
     /// as a different one (no "+avx5" from "+avx512f").

@@ -27,7 +27,42 @@ public sealed class SnapshotFolder : IDisposable
 
     public string Root { get; }
 
+    /// <summary>This run made the folder (it did not exist before).</summary>
+    public bool Created { get; private init; }
+
     public void Dispose() => _handle?.Dispose();
+
+    /// <summary>
+    /// A snapshot that failed before its manifest was written leaves nothing behind: the folder goes again when this
+    /// run made it (an existing empty folder stays, emptied).
+    /// </summary>
+    public void Discard()
+    {
+        try
+        {
+            if (Created)
+            {
+                Directory.Delete(Root, recursive: true);
+                return;
+            }
+
+            foreach (var entry in new DirectoryInfo(Root).EnumerateFileSystemInfos())
+            {
+                if (entry is DirectoryInfo { LinkTarget: null } folder)
+                {
+                    folder.Delete(recursive: true);
+                }
+                else
+                {
+                    entry.Delete();
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The run's own error is what the user needs to read; a leftover is named by the next --out refusal.
+        }
+    }
 
     /// <summary>
     /// Creates the folder (mode 0700, whatever the umask) or takes an existing empty one that is a real folder (not a
@@ -35,7 +70,9 @@ public sealed class SnapshotFolder : IDisposable
     /// folder someone else can write lets them plant a <c>nodes</c> symlink that sends root's writes elsewhere. The
     /// folder is opened once; every file is written relative to that handle.
     /// </summary>
-    public static SnapshotFolder Prepare(string path)
+    public static SnapshotFolder Prepare(string path) => Cli.IoErrors.AtUserPath("--out", path, () => PrepareFolder(path));
+
+    private static SnapshotFolder PrepareFolder(string path)
     {
         var root = Path.GetFullPath(path).TrimEnd('/');
         if (!Posix.IsSupported)
@@ -58,9 +95,10 @@ public sealed class SnapshotFolder : IDisposable
 
         Directory.CreateDirectory(parent);
         SafeFileHandle handle;
+        bool created;
         using (var parentHandle = Posix.OpenDirectory(parent))
         {
-            var created = Posix.MakeDirectoryAt(parentHandle, name, Mode0700, root);
+            created = Posix.MakeDirectoryAt(parentHandle, name, Mode0700, root);
             handle = Posix.OpenDirectoryAt(parentHandle, name, root);
             if (created)
             {
@@ -87,7 +125,7 @@ public sealed class SnapshotFolder : IDisposable
                 throw new Cli.UsageException($"{path}: has mode {status.OctalPermissions}; an existing folder for snapshot --out must have mode 0700 (VM configs hold secrets): chmod 700 {path}");
             }
 
-            return new SnapshotFolder(root, handle);
+            return new SnapshotFolder(root, handle) { Created = created };
         }
         catch
         {
@@ -108,8 +146,9 @@ public sealed class SnapshotFolder : IDisposable
             throw new Cli.UsageException($"{path}: the folder is not empty; snapshot --out writes only into a new or empty folder");
         }
 
+        var created = !Directory.Exists(root);
         Directory.CreateDirectory(root);
-        return new SnapshotFolder(root, null);
+        return new SnapshotFolder(root, null) { Created = created };
     }
 
     /// <summary>A node name is safe as one path segment: what corosync and pmxcfs allow, never '/', '..' or a control character.</summary>

@@ -14,7 +14,9 @@ public sealed class FactsCommandTests : IDisposable
 
     public void Dispose() => _tree.Dispose();
 
-    private static CliResult Facts(Func<string?, INodeQemuProbe>? probe, params string[] args)
+    private static CliResult Facts(Func<string?, INodeQemuProbe>? probe, params string[] args) => Facts(240, probe, args);
+
+    private static CliResult Facts(int width, Func<string?, INodeQemuProbe>? probe, params string[] args)
     {
         var output = new StringWriter { NewLine = "\n" };
         var error = new StringWriter { NewLine = "\n" };
@@ -24,7 +26,7 @@ public sealed class FactsCommandTests : IDisposable
             Error = error,
             Clock = new FixedClock(GuardRun.Now),
             HostName = () => "testhost",
-            OutputWidth = 240,
+            OutputWidth = width,
             GetEnvironmentVariable = _ => null,
             QemuProbe = probe,
         };
@@ -71,6 +73,37 @@ public sealed class FactsCommandTests : IDisposable
             Assert.Equal(m.GetProperty("usable").GetBoolean(), m.GetProperty("unavailableFeatures").GetArrayLength() == 0);
         });
         Assert.Contains(qemu.GetProperty("hostFeatures").EnumerateArray(), f => f.GetString() == "lm");
+    }
+
+    [Theory]
+    [InlineData(80)]
+    [InlineData(120)]
+    [InlineData(200)]
+    public void The_facts_table_fits_the_width_and_verbose_lists_every_usable_model(int width)
+    {
+        var table = Facts(width, RealQemu, "--config", Config("pve1"));
+        var verbose = Facts(width, RealQemu, "--config", Config("pve1"), "-v");
+        using var doc = JsonDocument.Parse(Facts(width, RealQemu, "--config", Config("pve1"), "--format", "json").Out);
+
+        Assert.Equal(0, table.Exit);
+        Assert.All(table.OutLines, l => Assert.True(l.Length <= width, $"{l.Length} > {width}: {l}"));
+        Assert.StartsWith("Node:       pve1", table.OutLines[0], StringComparison.Ordinal);
+
+        // Each level row says whether it runs before the -cpu argument QEMU was asked with, which may be shortened.
+        foreach (var row in table.OutLines.Where(l => l.StartsWith("  x86-64-v", StringComparison.Ordinal) || l.StartsWith("  kvm64", StringComparison.Ordinal)))
+        {
+            Assert.Matches(@"^  \S+\s+(runs|refused: )", row);
+            var whole = verbose.OutLines.Single(l => l.StartsWith(row.TrimEnd('…')[..16], StringComparison.Ordinal));
+            Assert.True(row == whole || (row.EndsWith('…') && whole.StartsWith(row[..^1], StringComparison.Ordinal) && whole[row.Length - 1] is ',' or ' ' or ';' or ':'), $"{row}\n{whole}");
+        }
+
+        if (doc.RootElement.GetProperty("qemu") is { ValueKind: JsonValueKind.Object } qemu)
+        {
+            var usable = qemu.GetProperty("models").EnumerateArray().Where(m => m.GetProperty("usable").GetBoolean()).Select(m => m.GetProperty("name").GetString()).ToList();
+            Assert.Contains($"Usable:     {(usable.Count == 0 ? "-" : string.Join(' ', usable))}", verbose.OutLines);
+            var shown = table.OutLines.Single(l => l.StartsWith("Usable:", StringComparison.Ordinal));
+            Assert.True(shown.EndsWith('…') || shown == $"Usable:     {string.Join(' ', usable)}", shown);
+        }
     }
 
     [Fact]

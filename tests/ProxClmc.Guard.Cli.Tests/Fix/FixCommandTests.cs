@@ -473,7 +473,7 @@ public sealed class FixCommandTests : IDisposable
         Assert.Contains("\"action\": \"change\"", json, StringComparison.Ordinal);
         Assert.Contains("\"oldCpu\": \"x86-64-v2-AES,phys-bits=host\"", json, StringComparison.Ordinal);
         Assert.Contains("\"oldCpu\": \"x86-64-v2-AES,flags=+spec-ctrl;+ssbd\"", json, StringComparison.Ordinal);
-        Assert.Contains("\"reason\": \"host passes the node's CPU through\"", json, StringComparison.Ordinal);
+        Assert.Contains("\"reason\": \"host passes the node's CPU through; nodes differ: pve1 lacks 29 CPU features", json, StringComparison.Ordinal);
         Assert.Equal("x86-64-v2-AES,phys-bits=43", plan.Entries.Single(e => e.VmId == 119).NewCpu);
         Assert.Equal(_lab[119].Digest, plan.Entries.Single(e => e.VmId == 119).Digest);
         Assert.Equal(10, plan.ChangeEntries().Count());

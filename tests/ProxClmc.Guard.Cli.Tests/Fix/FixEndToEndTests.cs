@@ -22,17 +22,19 @@ public sealed class FixEndToEndTests : IAsyncLifetime
     private static readonly int[] LabVms = [100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111, 112, 113, 114, 115, 116, 117, 118, 119, 120, 121, 122, 123];
     private static readonly int[] Intended = [103, 104, 105, 106, 107, 110, 112, 120, 121];
 
-    private readonly string _undoDir = Path.Combine(Path.GetTempPath(), "proxclmc-fix-e2e-" + Guid.NewGuid().ToString("N"));
+    private readonly string _undoDir = Directory.CreateTempSubdirectory("proxclmc-fix-e2e-").FullName;
     private FakeProxmox _pve = null!;
     private ProxmoxClient _client = null!;
     private StringWriter _out = new();
+    private int _width = 240;
 
     /// <summary>Runs before each write through the API: (vmid, write number) — "someone else" or a failure.</summary>
     private Action<int, int>? _beforeWrite;
 
     public async Task InitializeAsync()
     {
-        _pve = await FakeProxmox.StartAsync(new FakeProxmoxOptions { SnapshotDir = RepoPaths.LabCluster });
+        // Its own fake and undo folder per test (the xunit lifetime): tests never see each other's writes.
+        _pve = await FakePveFixture.StartAsync(RepoPaths.LabCluster);
         _client = new ProxmoxClient(new ProxmoxApiOptions
         {
             Urls = [_pve.Url],
@@ -63,7 +65,7 @@ public sealed class FixEndToEndTests : IAsyncLifetime
     private async Task<(int ExitCode, string Message)> Run(FixRequest request)
     {
         _out = new StringWriter();
-        var environment = new CliEnvironment { Out = _out, Error = new StringWriter(), OutputWidth = 240 };
+        var environment = new CliEnvironment { Out = _out, Error = new StringWriter(), OutputWidth = _width };
         var settings = new RunSettings { Config = GuardConfig.Default with { Fix = new FixSettings { UndoDir = _undoDir } }, HasApi = true };
         var writer = new WatchedWriter(new ApiGuestWriter(_client), (vmId, n) => _beforeWrite?.Invoke(vmId, n));
         var factory = Substitute.For<ISourceFactory>();
@@ -175,14 +177,36 @@ public sealed class FixEndToEndTests : IAsyncLifetime
         Assert.Matches(@"104\s+\S+\s+x86-64-v2-AES\s+\S+\s+not written", _out.ToString());
     }
 
+    [Theory]
+    [InlineData(80)]
+    [InlineData(120)]
+    [InlineData(200)]
+    public async Task The_plan_apply_and_undo_tables_fit_the_width(int width)
+    {
+        _width = width;
+
+        var (exit, _) = await Run(new FixRequest { Apply = true, VmIds = [105, 110] });
+        var applied = _out.ToString();
+        var (undo, undoMessage) = await Run(new FixRequest { Undo = PlanId(applied) });
+        var undone = _out.ToString();
+
+        Assert.Equal(ExitCodes.Ok, exit);
+        Assert.True(undo == ExitCodes.Ok, undoMessage);
+        var rows = (applied + undone).Split('\n').Where(l => l.StartsWith("  ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(3, rows.Count(l => l.StartsWith("  105 ", StringComparison.Ordinal))); // planned, applied, undone
+        Assert.All(rows, l => Assert.True(l.Length <= width, $"{l.Length} > {width}: {l}"));
+        Assert.Contains(rows, l => l.StartsWith("  110 ", StringComparison.Ordinal) && l.Contains("restored", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task A_locked_VM_is_skipped_with_its_reason_and_a_running_VM_gets_a_pending_change()
     {
         _pve.SetVmStatus(103, "running");
 
-        var (exit, _) = await Run(new FixRequest { Apply = true, VmIds = [103, 114], IncludeRunning = true });
+        var (exit, message) = await Run(new FixRequest { Apply = true, VmIds = [103, 114], IncludeRunning = true });
 
         Assert.Equal(ExitCodes.Unsafe, exit);
+        Assert.Contains("applied 1 of 1 change; still unsafe: 114", message, StringComparison.Ordinal);
         var text = _out.ToString();
         Assert.Matches(@"114\s+db-replica\s+pve4\s+x86-64-v3\s+-\s+skip\s+locked \(backup\)", text);
         Assert.Matches(@"103\s+gitlab-runner\s+pve2\s+x86-64-v3\s+x86-64-v2-AES\s+change \(pending\)", text);
@@ -424,26 +448,7 @@ public sealed class FixEndToEndTests : IAsyncLifetime
     private static string[] Listing(string directory) =>
         Directory.GetFileSystemEntries(directory, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToArray();
 
-    private string WriteConfig()
-    {
-        Directory.CreateDirectory(_undoDir);
-        var config = Path.Combine(_undoDir, "proxclmc-guard.toml");
-        File.WriteAllText(config, $"""
-            [facts]
-            source = "api"
-            cache_file = "{_undoDir}/facts-cache.json"
-
-            [api]
-            url = "{_pve.Url}"
-            token_id = "{FakeProxmox.TokenId}"
-            token_secret_file = "{_pve.TokenFile}"
-            ca_file = "{_pve.CaCertificatePath}"
-
-            [fix]
-            undo_dir = "{_undoDir}"
-            """);
-        return config;
-    }
+    private string WriteConfig() => FakePveFixture.WriteConfig(_pve, _undoDir, extra: $"[fix]\nundo_dir = \"{_undoDir}\"");
 
     private static Task<(int ExitCode, string Out, string Error)> Cli(params string[] args) => Cli(_ => null, args);
 

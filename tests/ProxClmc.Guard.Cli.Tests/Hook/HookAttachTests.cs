@@ -51,6 +51,21 @@ public sealed class HookAttachTests : IDisposable
     }
 
     [Fact]
+    public async Task A_snippets_dir_that_cannot_be_written_is_a_usage_error_naming_it_and_no_VM_is_touched()
+    {
+        SnippetOn(LabNodes);
+        var blocker = _tree.Write("not a folder", "snippets");
+
+        var exit = await Attach("--all");
+
+        Assert.Equal(64, exit);
+        Assert.StartsWith($"proxclmc-guard: --snippets-dir {blocker}: cannot write there (", _error.ToString().Trim(), StringComparison.Ordinal);
+        Assert.Single(_error.ToString().Trim().Split('\n'));
+        Assert.Equal("not a folder", File.ReadAllText(blocker));
+        Assert.Empty(_setter.ReceivedCalls());
+    }
+
+    [Fact]
     public async Task Attach_all_sets_the_snippet_on_every_nodes_vms_without_a_hookscript_and_explains_chain_for_the_others()
     {
         File.AppendAllText(_tree.PathOf("nodes", "pve1", "qemu-server", "101.conf"), "hookscript: local:snippets/backup-notify.sh\n");
@@ -121,5 +136,19 @@ public sealed class HookAttachTests : IDisposable
 
         Assert.Equal(64, exit);
         Assert.Contains("--vmid", _error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Attach_with_a_format_it_cannot_print_is_a_usage_error_and_touches_nothing()
+    {
+        SnippetOn(LabNodes);
+
+        var exit = await Attach("--all", "--format", "json");
+
+        Assert.Equal(64, exit);
+        Assert.Equal("proxclmc-guard: hook attach prints a table only; --format json and prometheus are not available for it\n", _error.ToString());
+        Assert.Empty(_out.ToString());
+        Assert.False(File.Exists(_tree.PathOf("snippets", "proxclmc-guard-hook")));
+        Assert.Empty(_setter.ReceivedCalls());
     }
 }

@@ -15,6 +15,9 @@ public sealed class CommandLineMessageTests
     [InlineData("scan --formt json", "unknown option '--formt' for scan; did you mean --format?", "Try 'proxclmc-guard scan --help'.")]
     [InlineData("fix --vmid abc", "--vmid: 'abc' is not a whole number", "Try 'proxclmc-guard fix --help'.")]
     [InlineData("scan --zzzzzzzz", "unknown option '--zzzzzzzz' for scan", "Try 'proxclmc-guard scan --help'.")]
+    [InlineData("hook atach --all", "hook: 'atach' is not a whole number; did you mean attach?", "Try 'proxclmc-guard hook --help'.")]
+    [InlineData("check abc", "check: 'abc' is not a whole number", "Try 'proxclmc-guard check --help'.")]
+    [InlineData("hook 100", "hook needs <vmid> <phase> (or: hook attach)", "Try 'proxclmc-guard hook --help'.")]
     public void Command_line_mistakes_get_our_own_sentence(string command, string message, string hint)
     {
         var result = GuardRun.Run(command.Split(' '));
@@ -49,6 +52,17 @@ public sealed class CommandLineMessageTests
 
         Assert.Equal(64, result.Exit);
         Assert.Equal("proxclmc-guard: --save-plan /nonexistent/dir/plan.json: cannot write it (no such directory /nonexistent/dir)\n", result.Error);
+    }
+
+    [Fact]
+    public void A_plan_file_that_is_a_folder_is_named_once_with_the_reason()
+    {
+        using var tree = new TempTree();
+
+        var result = GuardRun.Run("fix", "--from", GuardRun.Lab, "--save-plan", tree.Root);
+
+        Assert.Equal(64, result.Exit);
+        Assert.Equal($"proxclmc-guard: --save-plan {tree.Root}: cannot write it (is a directory)\n", result.Error);
     }
 
     [Theory]

@@ -25,6 +25,19 @@ public sealed class OperatorContractTests
     }
 
     [Fact]
+    public void Check_of_a_vm_or_target_that_does_not_exist_is_a_usage_error_like_the_scan_filters()
+    {
+        var vm = GuardRun.Run("check", "--from", GuardRun.Lab, "999");
+        var target = GuardRun.Run("check", "--from", GuardRun.Lab, "103", "--target", "pve9");
+
+        Assert.Equal(64, vm.Exit);
+        Assert.Equal("", vm.Out);
+        Assert.Equal($"proxclmc-guard: VM 999: no such guest in the cluster ({GuardRun.Lab})\n", vm.Error);
+        Assert.Equal(64, target.Exit);
+        Assert.Equal("proxclmc-guard: --target pve9: no such node (pve1, pve2, pve3, pve4)\n", target.Error);
+    }
+
+    [Fact]
     public void A_filter_value_that_matches_is_kept_even_beside_one_that_does_not_and_the_bad_one_is_named()
     {
         var result = GuardRun.Run("scan", "--from", GuardRun.Lab, "--vmid", "100", "--vmid", "998");
@@ -143,6 +156,7 @@ public sealed class OperatorContractTests
     [InlineData("daemon --format json", "daemon writes its reports to the [report] files (JSON and Prometheus); --format does not apply to it")]
     [InlineData("snapshot --out /nonexistent/x --format prometheus", "snapshot --format prometheus: a snapshot has no metrics; use table or json (the manifest)")]
     [InlineData("scan --format yaml", "--format yaml: expected table, json or prometheus")]
+    [InlineData("facts --format prometheus", "facts --format prometheus: a node's facts have no metrics; use table or json")]
     public void A_format_a_verb_cannot_honour_is_refused_with_64(string command, string message)
     {
         var result = GuardRun.Run([.. command.Split(' '), "--from", GuardRun.Lab]);

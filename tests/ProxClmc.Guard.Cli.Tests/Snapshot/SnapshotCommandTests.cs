@@ -82,6 +82,42 @@ public sealed class SnapshotCommandTests : FakePveTest
         Assert.Equal(["keep.txt"], Directory.EnumerateFileSystemEntries(folder).Select(Path.GetFileName));
     }
 
+    [Theory]
+    [InlineData("/proc/proxclmc-guard-snapshot")]
+    [InlineData("under-a-file")]
+    public void An_out_folder_that_cannot_be_created_is_a_usage_error_naming_it(string where)
+    {
+        var blocker = Path.Combine(Dir, "a-file");
+        File.WriteAllText(blocker, "mine");
+        var folder = where.StartsWith('/') ? where : Path.Combine(blocker, "snapshot");
+
+        var result = GuardRun.Run("snapshot", "--from", GuardRun.Lab, "--out", folder);
+
+        Assert.Equal(64, result.Exit);
+        var line = Assert.Single(result.ErrorLines);
+        Assert.StartsWith($"proxclmc-guard: --out {folder}: cannot write there (", line, StringComparison.Ordinal);
+        Assert.DoesNotMatch(@"[A-Za-z]+_[A-Za-z]+|Exception", line);
+        Assert.Equal("mine", File.ReadAllText(blocker));
+        Assert.False(Directory.Exists(folder));
+    }
+
+    [Fact]
+    public void A_source_that_cannot_be_read_leaves_no_folder_behind()
+    {
+        var folder = Path.Combine(Dir, "never");
+        var empty = Path.Combine(Dir, "empty");
+        Directory.CreateDirectory(empty, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+
+        var missing = GuardRun.Run("snapshot", "--from", "/nonexistent", "--out", folder);
+        var intoEmpty = GuardRun.Run("snapshot", "--from", "/nonexistent", "--out", empty);
+
+        Assert.Equal(3, missing.Exit);
+        Assert.Contains("/nonexistent: no such directory", Assert.Single(missing.ErrorLines), StringComparison.Ordinal);
+        Assert.False(Directory.Exists(folder));
+        Assert.Equal(3, intoEmpty.Exit);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(empty)); // the administrator's own folder stays, empty
+    }
+
     [Fact]
     public void Without_out_the_command_line_is_a_usage_error()
     {

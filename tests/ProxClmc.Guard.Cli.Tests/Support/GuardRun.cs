@@ -35,7 +35,10 @@ internal static class GuardRun
 
     public static CliResult Run(params string[] args) => RunWith(null, args);
 
-    public static CliResult RunWith(IReadOnlyDictionary<string, string>? environment, params string[] args)
+    public static CliResult RunWith(IReadOnlyDictionary<string, string>? environment, params string[] args) => RunAt(Now, environment, args);
+
+    /// <summary>As <see cref="RunWith"/>, with the clock reading <paramref name="now"/> (a plan applied later).</summary>
+    public static CliResult RunAt(DateTimeOffset now, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
         var output = new StringWriter { NewLine = "\n" };
         var error = new StringWriter { NewLine = "\n" };
@@ -43,7 +46,7 @@ internal static class GuardRun
         {
             Out = output,
             Error = error,
-            Clock = new FixedClock(Now),
+            Clock = new FixedClock(now),
             HostName = () => "testhost",
             OutputWidth = 240,
             // Only what the test gives: the developer's own PVE_* variables must not leak in.

@@ -142,6 +142,40 @@ public class FixPlannerTests
     }
 
     [Fact]
+    public void The_reason_names_the_cause_of_each_verdict_and_every_flag_a_node_lacks()
+    {
+        var lab = LabCluster.Load();
+        var report = lab.Report();
+
+        var plan = Plan(lab);
+
+        // The model, or the +flag, that exceeds the baseline; every flag each refusing node lacks (the table
+        // shortens it, the plan's JSON keeps it whole).
+        Assert.Equal("x86-64-v3 exceeds the baseline: pve1 lacks abm, avx2, bmi1, bmi2, f16c, fma, movbe", Entry(plan, 103).Reason);
+        Assert.Equal("+ssbd on x86-64-v2-AES exceeds the baseline: pve2 lacks ssbd; drops +ssbd", Entry(plan, 110).Reason);
+        Assert.Equal("+hv-evmcs on x86-64-v2-AES exceeds the baseline: pve3 lacks vmx (hv-evmcs); drops +hv-evmcs", Entry(plan, 112).Reason);
+        Assert.StartsWith("EPYC-Rome exceeds the baseline: pve1 (vendor GenuineIntel, model needs AuthenticAMD;", Entry(plan, 120).Reason, StringComparison.Ordinal);
+        Assert.StartsWith("host passes the node's CPU through; nodes differ: pve1 lacks 29 CPU features", Entry(plan, 106).Reason, StringComparison.Ordinal);
+        Assert.StartsWith("max passes the node's CPU through; nodes differ:", Entry(plan, 107).Reason, StringComparison.Ordinal);
+        Assert.StartsWith("'Haswel' is not a CPU model Proxmox VE knows", Entry(plan, 121).Reason, StringComparison.Ordinal);
+        Assert.EndsWith(": the VM cannot start as it is", Entry(plan, 121).Reason, StringComparison.Ordinal);
+
+        // A guest left unsafe says why it stays, then what makes it unsafe: args: -cpu is the judged value, not kvm64.
+        Assert.StartsWith("args: -cpu overrides the cpu option: edit args by hand (manual); args: -cpu Haswell-noTSX,+pcid exceeds the baseline: pve1 lacks abm, avx2,", Entry(plan, 111).Reason, StringComparison.Ordinal);
+        Assert.Equal("locked (backup): Proxmox refuses changes to a locked VM; x86-64-v3 exceeds the baseline: pve1 lacks abm, avx2, bmi1, bmi2, f16c, fma, movbe", Entry(plan, 114).Reason);
+
+        foreach (var entry in plan.Entries.Where(e => e.Verdict == "exceeds-baseline"))
+        {
+            var verdict = report.Verdicts.Single(v => v.Guest.VmId == entry.VmId);
+            Assert.DoesNotContain("some node", entry.Reason, StringComparison.Ordinal);
+            foreach (var fit in verdict.Fits.Where(f => f.IsRefused && !f.VendorMismatch))
+            {
+                Assert.Contains($"{fit.Node} lacks {string.Join(", ", fit.MissingFlags)}", entry.Reason, StringComparison.Ordinal);
+            }
+        }
+    }
+
+    [Fact]
     public void Guests_that_are_not_rewritten_each_say_why()
     {
         var lab = LabCluster.Load();
