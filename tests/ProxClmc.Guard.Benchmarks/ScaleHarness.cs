@@ -638,8 +638,9 @@ public static class ScaleHarness
             server._process = Process.Start(start) ?? throw new InvalidOperationException("could not start the fake Proxmox");
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(TimeSpan.FromSeconds(120));
-            // It prints its [api] settings, then "# serving ...".
-            while (await server._process.StandardOutput.ReadLineAsync(timeout.Token) is { } line && !line.StartsWith('#'))
+            // It prints its [api] settings (alternatives as "# or, ..." comments), then "# serving ...": every line up
+            // to that one is read here, so that the request counts read later are the answers to their own questions.
+            while (await server._process.StandardOutput.ReadLineAsync(timeout.Token) is { } line && !line.StartsWith("# serving ", StringComparison.Ordinal))
             {
                 var eq = line.IndexOf(" = ", StringComparison.Ordinal);
                 if (eq > 0)
@@ -973,7 +974,7 @@ public static class ScaleHarness
         if (options.Instructions && File.Exists("/usr/bin/valgrind"))
         {
             var vi = await CallgrindInstructionsAsync(options.ProfileDir ?? work, "version", [native, "--version"], null, cancellationToken);
-            var hi = await CallgrindInstructionsAsync(options.ProfileDir ?? work, "hook", hook, env, cancellationToken);
+            var hi = await CallgrindInstructionsAsync(options.ProfileDir ?? work, "hook", hook, env, cancellationToken, decision.Exit, errors);
             if (vi > 0 && hi > 0)
             {
                 instructionRatio = (double)hi / vi;
@@ -1051,8 +1052,14 @@ public static class ScaleHarness
         }
     }
 
-    /// <summary>Instructions one run executes under callgrind (its "summary:" line); 0 when valgrind failed.</summary>
-    private static async Task<long> CallgrindInstructionsAsync(string work, string name, string[] command, IReadOnlyDictionary<string, string>? env, CancellationToken cancellationToken)
+    /// <summary>
+    /// Instructions one run executes under callgrind (its "summary:" line); 0 when valgrind failed, or when the run
+    /// ended with another exit code than <paramref name="expectedExit"/> (the one the same command gave without
+    /// valgrind): a hook that overran its own time budget under callgrind answers from the timeout, and its count would
+    /// leave out the decision.
+    /// </summary>
+    private static async Task<long> CallgrindInstructionsAsync(string work, string name, string[] command, IReadOnlyDictionary<string, string>? env, CancellationToken cancellationToken,
+        int? expectedExit = null, List<string>? errors = null)
     {
         var file = Path.Combine(work, $"callgrind.{name}.out");
         Directory.CreateDirectory(work);
@@ -1060,6 +1067,12 @@ public static class ScaleHarness
         var run = await RunChildAsync(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + file, binary, .. command[1..]], 1, env, cancellationToken);
         if (!File.Exists(file))
         {
+            return 0;
+        }
+
+        if (expectedExit is { } expected && run.Exit != expected)
+        {
+            errors?.Add($"{name} under callgrind: exit {run.Exit} instead of {expected} ({FirstLine(run.Error)}); its instruction count is not used");
             return 0;
         }
 

@@ -30,14 +30,14 @@ public sealed record QemuFlagMapping(string QemuName, IReadOnlyList<string> Cpui
 
 /// <summary>
 /// The CPU models Proxmox accepts on QEMU 7.2, 10.0 and 11.1, with their host requirements, generated from
-/// reference/ by tools/gen-catalog and embedded in this assembly.
+/// reference/ by tools/gen-catalog as C# code (CpuCatalog.Generated.cs): nothing is parsed at run time.
 /// </summary>
 public sealed partial class CpuCatalog
 {
-    internal const string CatalogResource = "ProxClmc.Guard.Core.cpu-catalog.tsv";
-    internal const string FlagMapResource = "ProxClmc.Guard.Core.qemu-flag-map.tsv";
+    internal const string CatalogTable = "cpu-catalog.tsv";
+    internal const string FlagMapTable = "qemu-flag-map.tsv";
 
-    private static readonly Lazy<CpuCatalog> LazyDefault = new(LoadEmbedded);
+    private static readonly Lazy<CpuCatalog> LazyDefault = new(() => new CpuCatalog(GeneratedModels(), GeneratedFlags()));
 
     private readonly Dictionary<string, CpuModel> byName;
     private readonly Dictionary<string, QemuFlagMapping> flagMap;
@@ -68,7 +68,7 @@ public sealed partial class CpuCatalog
         LevelModels = [byLevel[(int)CpuLevel.Kvm64]!, byLevel[(int)CpuLevel.V2]!, byLevel[(int)CpuLevel.V2Aes]!, byLevel[(int)CpuLevel.V3]!, byLevel[(int)CpuLevel.V4]!];
     }
 
-    /// <summary>The embedded catalog.</summary>
+    /// <summary>The catalog compiled into this assembly.</summary>
     public static CpuCatalog Default => LazyDefault.Value;
 
     public IReadOnlyList<CpuModel> Models { get; }
@@ -143,20 +143,32 @@ public sealed partial class CpuCatalog
         return false;
     }
 
-    /// <summary>Builds a catalog from the two generated tables (the embedded ones, or a test's).</summary>
+    /// <summary>Builds a catalog from the two generated tables (a test's, or the checked-in ones to compare them with the code).</summary>
     internal static CpuCatalog Load(string catalogTsv, string flagMapTsv) =>
         new(ParseModels(catalogTsv), ParseFlags(flagMapTsv));
 
-    private static CpuCatalog LoadEmbedded() =>
-        Load(ReadResource(CatalogResource), ReadResource(FlagMapResource));
-
-    internal static string ReadResource(string name)
+    // The generated code calls these two with the columns of one table row each.
+    private static CpuModel Model(string name, string? aliasOf, string? vendor, CpuLevel level, string[] required, string[] bugs, string[] notCheckable, string[] versions) => new()
     {
-        using var stream = typeof(CpuCatalog).Assembly.GetManifestResourceStream(name)
-            ?? throw new InvalidOperationException($"embedded resource {name} missing from ProxClmc.Guard.Core");
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd();
-    }
+        Name = name,
+        AliasOf = aliasOf,
+        Vendor = vendor,
+        Level = level,
+        RequiredFlags = new NameSet(required),
+        BugsMustBeAbsent = new NameSet(bugs),
+        NotCheckable = notCheckable,
+        QemuVersions = versions.ToHashSet(StringComparer.Ordinal),
+        IsLevelModel = name is "kvm64" or "x86-64-v2" or "x86-64-v2-AES" or "x86-64-v3" or "x86-64-v4",
+    };
+
+    private static QemuFlagMapping Flag(string name, string? canonical, string[] flags, string[] flagsLinux61, bool checkable, bool providedByKvm, string[] bugs, string[] vendors) =>
+        new(name, flags, checkable, providedByKvm)
+        {
+            CanonicalName = canonical ?? name,
+            CpuinfoFlagsLinux61 = flagsLinux61,
+            BugsMustBeAbsent = bugs,
+            Vendors = vendors,
+        };
 
     private static List<CpuModel> ParseModels(string tsv)
     {
@@ -173,21 +185,10 @@ public sealed partial class CpuCatalog
             var c = line.Split('\t');
             if (c.Length != 8 || !TryParseLevel(c[3], out var level))
             {
-                throw new InvalidDataException($"{CatalogResource}:{lineNo}: malformed row");
+                throw new InvalidDataException($"{CatalogTable}:{lineNo}: malformed row");
             }
 
-            models.Add(new CpuModel
-            {
-                Name = c[0],
-                AliasOf = Opt(c[1]),
-                Vendor = Opt(c[2]),
-                Level = level,
-                RequiredFlags = Set(c[4]),
-                BugsMustBeAbsent = Set(c[5]),
-                NotCheckable = List(c[6]),
-                QemuVersions = c[7].Split(',').ToHashSet(StringComparer.Ordinal),
-                IsLevelModel = c[0] is "kvm64" or "x86-64-v2" or "x86-64-v2-AES" or "x86-64-v3" or "x86-64-v4",
-            });
+            models.Add(Model(c[0], Opt(c[1]), Opt(c[2]), level, List(c[4]), List(c[5]), List(c[6]), c[7].Split(',')));
         }
 
         return models;
@@ -208,16 +209,10 @@ public sealed partial class CpuCatalog
             var c = line.Split('\t');
             if (c.Length != 8)
             {
-                throw new InvalidDataException($"{FlagMapResource}:{lineNo}: malformed row");
+                throw new InvalidDataException($"{FlagMapTable}:{lineNo}: malformed row");
             }
 
-            flags.Add(new QemuFlagMapping(c[0], List(c[2]), c[4] == "yes", c[5] == "yes")
-            {
-                CanonicalName = Opt(c[1]) ?? c[0],
-                CpuinfoFlagsLinux61 = List(c[3]),
-                BugsMustBeAbsent = List(c[6]),
-                Vendors = List(c[7]),
-            });
+            flags.Add(Flag(c[0], Opt(c[1]), List(c[2]), List(c[3]), c[4] == "yes", c[5] == "yes", List(c[6]), List(c[7])));
         }
 
         return flags;
@@ -227,6 +222,4 @@ public sealed partial class CpuCatalog
 
     private static string[] List(string field) =>
         field == "-" ? [] : field.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-
-    private static HashSet<string> Set(string field) => List(field).ToHashSet(StringComparer.Ordinal);
 }

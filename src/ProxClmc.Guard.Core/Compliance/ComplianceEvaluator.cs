@@ -424,7 +424,7 @@ public sealed class ComplianceEvaluator
     private GuestVerdict JudgeModel(GuestConfig guest, CpuSpec spec, List<GuestNote> notes, JudgeScope? scope = null)
     {
         var model = spec.Model!;
-        var required = new HashSet<string>(model.RequiredFlags, StringComparer.Ordinal);
+        var required = NameSet.MutableCopy(model.RequiredFlags);
         var notCheckable = new List<string>(model.NotCheckable);
         var unknownFlags = new List<string>();
         var nodeRules = new Dictionary<string, NodeRule>(StringComparer.Ordinal);
@@ -752,7 +752,7 @@ public sealed class ComplianceEvaluator
         // x86-64-v* are qemu64 plus flags, so kvm64 (Proxmox's default) needs vme and others that x86-64-v2 does not
         // list; yet Proxmox ranks kvm64 below every level and a node only reaches a level when it runs kvm64 too.
         // A level pin therefore admits kvm64's flags: a VM without a cpu line is never "above" a pinned level.
-        var admitted = new HashSet<string>(pin.RequiredFlags, StringComparer.Ordinal);
+        var admitted = NameSet.MutableCopy(pin.RequiredFlags);
         if (pin.IsLevelModel && _catalog.ModelForLevel(CpuLevel.Kvm64) is { } kvm64)
         {
             admitted.UnionWith(kvm64.RequiredFlags);
@@ -884,18 +884,30 @@ public sealed class ComplianceEvaluator
     private sealed class GuestVisibleFeatures
     {
         private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<CpuCatalog, GuestVisibleFeatures> Cache = new();
-        private readonly Dictionary<string, (int Level, int Models)> _rank = new(StringComparer.Ordinal);
 
-        public bool Contains(string flag) => _rank.ContainsKey(flag);
+        // flag -> the lowest level that needs it (LevelModels.Count: none does).
+        private readonly Dictionary<string, int> _level = new(StringComparer.Ordinal);
+
+        // flag -> how many models need it: counted the first time a flag is ranked (a hook ranks a dozen flags, not
+        // the catalog's hundreds), then kept. Evaluations run in parallel.
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _models = new(StringComparer.Ordinal);
+        private readonly CpuCatalog _catalog;
+
+        private GuestVisibleFeatures(CpuCatalog catalog) => _catalog = catalog;
+
+        public bool Contains(string flag) => _level.ContainsKey(flag);
 
         public List<string> Rank(IEnumerable<string> flags) =>
-            flags.OrderBy(f => _rank[f].Level).ThenByDescending(f => _rank[f].Models).ThenBy(f => f, StringComparer.Ordinal).ToList();
+            flags.OrderBy(f => _level[f]).ThenByDescending(Models).ThenBy(f => f, StringComparer.Ordinal).ToList();
 
         public static GuestVisibleFeatures Of(CpuCatalog catalog) => Cache.GetValue(catalog, Build);
 
+        private int Models(string flag) =>
+            _models.TryGetValue(flag, out var count) ? count : _models.GetOrAdd(flag, f => _catalog.Models.Count(m => m.RequiredFlags.Contains(f)));
+
         private static GuestVisibleFeatures Build(CpuCatalog catalog)
         {
-            var features = new GuestVisibleFeatures();
+            var features = new GuestVisibleFeatures(catalog);
             var levels = catalog.LevelModels;
             foreach (var mapping in catalog.QemuFlags)
             {
@@ -906,7 +918,7 @@ public sealed class ComplianceEvaluator
 
                 foreach (var flag in mapping.CpuinfoFlags)
                 {
-                    if (features._rank.ContainsKey(flag))
+                    if (features._level.ContainsKey(flag))
                     {
                         continue;
                     }
@@ -917,7 +929,7 @@ public sealed class ComplianceEvaluator
                         level++;
                     }
 
-                    features._rank[flag] = (level, catalog.Models.Count(m => m.RequiredFlags.Contains(flag)));
+                    features._level[flag] = level;
                 }
             }
 

@@ -162,11 +162,26 @@ public sealed record NodeCapability
         // give is missing, and a feature cpuinfo cannot show is given or not. It never makes up for a flag cpuinfo lacks.
         var kvm = Facts.KvmFlags;
         var missing = new List<string>();
-        foreach (var flag in requirement.Flags)
+        if (requirement.Flags is NameSet names && cpu.Flags is HashSet<string> present)
         {
-            if (!cpu.Flags.Contains(flag) || kvm?.Masks(flag) == true)
+            // The common case (a catalog model against parsed cpuinfo), without an interface call per flag: a node's
+            // capability checks every model of the catalog.
+            foreach (var flag in names.Items)
             {
-                missing.Add(flag);
+                if (!present.Contains(flag) || kvm?.Masks(flag) == true)
+                {
+                    missing.Add(flag);
+                }
+            }
+        }
+        else
+        {
+            foreach (var flag in requirement.Flags)
+            {
+                if (!cpu.Flags.Contains(flag) || kvm?.Masks(flag) == true)
+                {
+                    missing.Add(flag);
+                }
             }
         }
 

@@ -172,7 +172,7 @@ public sealed class FactsCache
     }
 
     /// <summary>Writes the cache atomically: a temporary file in the same folder, flushed to disk, then renamed over the old one.</summary>
-    public async Task SaveAsync(CancellationToken cancellationToken = default)
+    public Task SaveAsync(CancellationToken cancellationToken = default)
     {
         FactsCacheDocument document;
         lock (_lock)
@@ -195,9 +195,14 @@ public sealed class FactsCache
         }
 
         // Through AtomicFile: random temporary name, O_EXCL|O_NOFOLLOW, mode 0640 on the handle, rename in the opened folder.
-        using var buffer = new MemoryStream();
-        await JsonSerializer.SerializeAsync(buffer, document, FactsCacheJsonContext.Default.FactsCacheDocument, cancellationToken).ConfigureAwait(false);
-        await IO.AtomicFile.WriteAllBytesAsync(full, buffer.GetBuffer().AsMemory(0, (int)buffer.Length), IO.AtomicFile.Mode0640, cancellationToken).ConfigureAwait(false);
+        // Serialized synchronously into memory (a few KB): the asynchronous serializer's state machines cost more than the
+        // document. Not flushed to disk before the rename: the rename alone keeps readers from ever seeing half a file,
+        // and after a power loss a cache that lost its last write (or reads as corrupt) is ignored and rebuilt by the
+        // next run, so the run does not wait for the disk.
+        cancellationToken.ThrowIfCancellationRequested();
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(document, FactsCacheJsonContext.Default.FactsCacheDocument);
+        IO.AtomicFile.WriteAllBytes(full, bytes, IO.AtomicFile.Mode0640, durable: false);
+        return Task.CompletedTask;
     }
 
     private static string OneLine(string text) => text.ReplaceLineEndings(" ");

@@ -46,8 +46,12 @@ public static class AtomicFile
         return Task.CompletedTask;
     }
 
-    /// <summary>The synchronous form of <see cref="WriteAllBytesAsync(string, ReadOnlyMemory{byte}, UnixFileMode, CancellationToken)"/>.</summary>
-    public static void WriteAllBytes(string path, ReadOnlySpan<byte> content, UnixFileMode mode)
+    /// <summary>
+    /// The synchronous form of <see cref="WriteAllBytesAsync(string, ReadOnlyMemory{byte}, UnixFileMode, CancellationToken)"/>.
+    /// <paramref name="durable"/> false skips the fsync before the rename, for a cache the next run rebuilds: the
+    /// replacement stays atomic for readers, only a power loss can lose the write.
+    /// </summary>
+    public static void WriteAllBytes(string path, ReadOnlySpan<byte> content, UnixFileMode mode, bool durable = true)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         var fullPath = Path.GetFullPath(path);
@@ -69,7 +73,7 @@ public static class AtomicFile
             using (var stream = new FileStream(handle, FileAccess.Write, bufferSize: 1))
             {
                 stream.Write(content);
-                stream.Flush(flushToDisk: true);
+                stream.Flush(flushToDisk: durable);
             }
 
             // The directory is not fsynced: readers only need the rename to be atomic, and after a power loss the

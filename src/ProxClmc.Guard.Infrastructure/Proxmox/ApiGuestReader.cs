@@ -12,6 +12,14 @@ internal static class ApiGuestReader
     /// digest) in one call. Snapshots are always listed (one request): a rollback followed by deleting the snapshot
     /// leaves the others without a <c>parent</c> line in the main section.
     /// </summary>
+    /// <remarks>
+    /// Why the listing cannot be skipped for VMs that seem to have no snapshots: the pending answer drops the
+    /// snapshot sections (pve-guest-common src/PVE/GuestHelpers.pm, config_with_pending_array, and
+    /// AbstractConfig.pm load_current_config for <c>config</c>, commit 4a8f6cbf), /cluster/resources has no snapshot
+    /// field, and deleting the snapshot the current state descends from moves <c>parent</c> to that snapshot's own
+    /// parent, or removes it when there is none, while other snapshots remain (AbstractConfig.pm snapshot_delete,
+    /// unlink_parent, same commit). So a missing <c>parent</c> does not prove that a VM has no snapshots.
+    /// </remarks>
     public static async Task<GuestConfig> ReadAsync(ProxmoxClient client, string node, int vmId, ClusterVmResource? resource, string? status, CancellationToken cancellationToken)
     {
         var origin = $"api:/nodes/{node}/qemu/{vmId}";

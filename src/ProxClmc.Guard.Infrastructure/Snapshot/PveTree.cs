@@ -156,8 +156,12 @@ public sealed class PveTree(string root, IFileSystem? fileSystem = null) : IMemb
         return Task.FromResult(new GuestInventory(guests, customModels, CustomModelsPath) { Ha = ReadHa() });
     }
 
-    /// <summary>Reads one VM's config; a broken or unreadable file gives a guest with <see cref="GuestConfig.ConfigError"/>.</summary>
-    public GuestConfig ReadVm(int vmId, string node, string path)
+    /// <summary>
+    /// Reads one VM's config; a broken or unreadable file gives a guest with <see cref="GuestConfig.ConfigError"/>.
+    /// <paramref name="withDigest"/> false leaves <see cref="GuestConfig.Digest"/> null: the hook decides without it, and
+    /// the first SHA-1 of a process loads and initialises OpenSSL (more than half the decision's instructions).
+    /// </summary>
+    public GuestConfig ReadVm(int vmId, string node, string path, bool withDigest = true)
     {
         byte[] bytes;
         try
@@ -169,7 +173,7 @@ public sealed class PveTree(string root, IFileSystem? fileSystem = null) : IMemb
             return new GuestConfig { VmId = vmId, Node = node, Origin = path, ConfigError = new ParseError(path, 0, 0, e.Message) };
         }
 
-        var digest = Convert.ToHexStringLower(SHA1.HashData(bytes));
+        var digest = withDigest ? Convert.ToHexStringLower(SHA1.HashData(bytes)) : null;
         var parsed = VmConfig.Parse(Encoding.UTF8.GetString(bytes), path);
         return parsed.IsSuccess
             ? parsed.Value.ToGuest(vmId, node, digest, path)

@@ -271,7 +271,10 @@ public sealed class SshCpuInfoReader : IDisposable
     /// OpenSSH 9.x servers and SSH.NET both pick sntrup761x25519 first, whose managed implementation costs about 150 ms of CPU
     /// per connection here, times every node on every run. Its post-quantum protection guards recorded traffic against future
     /// decryption, which a /proc/cpuinfo does not need; host authentication is unchanged (the host key signature). So
-    /// curve25519-sha256 is asked for first and the other algorithms stay available as fallbacks.
+    /// curve25519-sha256 is asked for first and the other algorithms stay available as fallbacks. Measured against
+    /// ecdh-sha2-nistp256, whose curve arithmetic runs in OpenSSL: the managed curve25519 exchange costs 4.8 M
+    /// instructions, the OpenSSL one 8.4 M (importing the server's point and setting up the EC key dominate), so
+    /// curve25519 stays first (README "Measured speed").
     /// </summary>
     private static void PreferFastKeyExchange(ConnectionInfo info)
     {

@@ -172,7 +172,7 @@ public sealed class HookRunner(
     {
         var tree = new PveTree(settings.PveRoot, fileSystem);
         var location = tree.FindVm(vmId) ?? throw new FileNotFoundException($"VM {vmId}: no config under {tree.NodesPath}");
-        var guest = tree.ReadVm(vmId, location.Node, location.Path);
+        var guest = tree.ReadVm(vmId, location.Node, location.Path, withDigest: false); // the decision writes nothing
         if (guest.ConfigError is { } configError)
         {
             throw new InvalidDataException(configError.ToString());

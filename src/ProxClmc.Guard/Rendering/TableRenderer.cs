@@ -109,28 +109,41 @@ public sealed class TableRenderer
     /// </summary>
     public void WriteGuests(ComplianceReport report)
     {
-        var rows = new List<string[]>(report.Verdicts.Count * 2);
-        foreach (var verdict in report.Verdicts)
+        // Two passes over the verdicts instead of a list of formatted rows: the first measures each column (longest
+        // cell, widest first token), the second formats one row at a time and writes it (10,000 guests: no row is kept).
+        var columns = new TextTable.Columns(6);
+        foreach (var row in GuestRows(report))
         {
-            var guest = verdict.Guest;
-            rows.Add([
-                guest.VmId.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                Names.Visible(guest.Name ?? "-"),
-                Names.Visible(guest.Node),
-                Names.Visible(verdict.Cpu.Length == 0 ? "-" : verdict.Cpu),
-                verdict.Verdict.Name(),
-                Names.Visible(verdict.Reason),
-            ]);
-            foreach (var note in verdict.Notes)
-            {
-                rows.Add(["", "", "", "", "", (note.IsWarning ? "! " : "- ") + Names.Visible(note.Text)]);
-            }
+            columns.Add(row);
         }
 
         _writer.WriteLine();
-        TextTable.Write(_writer, _width, ["VMID", "Name", "Node", "CPU", "Verdict", "Reason"], rows, [(3, 16), (1, 10), (1, 0)], _shorten);
+        TextTable.WriteRows(_writer, _width, ["VMID", "Name", "Node", "CPU", "Verdict", "Reason"], columns, GuestRows(report), [(3, 16), (1, 10), (1, 0)], _shorten);
         _writer.WriteLine();
         _writer.WriteLine(Summary(report));
+    }
+
+    /// <summary>The guest table's rows, one at a time, in one reused array.</summary>
+    private static IEnumerable<string[]> GuestRows(ComplianceReport report)
+    {
+        var row = new string[6];
+        foreach (var verdict in report.Verdicts)
+        {
+            var guest = verdict.Guest;
+            row[0] = guest.VmId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            row[1] = Names.Visible(guest.Name ?? "-");
+            row[2] = Names.Visible(guest.Node);
+            row[3] = Names.Visible(verdict.Cpu.Length == 0 ? "-" : verdict.Cpu);
+            row[4] = verdict.Verdict.Name();
+            row[5] = Names.Visible(verdict.Reason);
+            yield return row;
+            foreach (var note in verdict.Notes)
+            {
+                row[0] = row[1] = row[2] = row[3] = row[4] = "";
+                row[5] = (note.IsWarning ? "! " : "- ") + Names.Visible(note.Text);
+                yield return row;
+            }
+        }
     }
 
     public static string Summary(ComplianceReport report)

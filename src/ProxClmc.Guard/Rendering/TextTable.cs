@@ -24,11 +24,28 @@ public static class TextTable
     {
         // Names and values come from the cluster or a snapshot: control characters are shown, never passed through.
         rows = rows.Select(r => r.Select(Names.Visible).ToArray()).ToList();
+        var columns = new Columns(headers.Length);
+        foreach (var row in rows)
+        {
+            columns.Add(row);
+        }
+
+        WriteRows(output, width, headers, columns, rows, shrinkable, shorten, flexible, preferred);
+    }
+
+    /// <summary>
+    /// The same table, each row written as soon as it comes: the layout needs only what <paramref name="columns"/>
+    /// measured in a cheap first pass over the same rows, so no row has to be kept. The cells must already be shown
+    /// with <see cref="Names.Visible"/>; a row array may be reused for the next row once it was taken.
+    /// </summary>
+    public static void WriteRows(TextWriter output, int width, string[] headers, Columns columns, IEnumerable<string[]> rows, IReadOnlyList<(int Column, int Floor)> shrinkable, bool shorten = true, int flexible = -1, int preferred = PreferredLast)
+    {
+        ArgumentNullException.ThrowIfNull(columns);
         var flex = flexible < 0 ? headers.Length - 1 : flexible;
         var widths = new int[headers.Length];
         for (var c = 0; c < widths.Length; c++)
         {
-            widths[c] = Math.Max(headers[c].Length, rows.Count == 0 ? 0 : rows.Max(r => r[c].Length));
+            widths[c] = Math.Max(headers[c].Length, columns.Longest[c]);
         }
 
         var shown = Enumerable.Range(0, headers.Length).ToList();
@@ -53,7 +70,7 @@ public static class TextTable
                 }
                 else
                 {
-                    var least = Math.Max(floor, Math.Max(TokenFloor(headers[column]), rows.Count == 0 ? 0 : rows.Max(r => TokenFloor(r[column]))));
+                    var least = Math.Max(floor, Math.Max(TokenFloor(headers[column]), columns.TokenFloors[column]));
                     widths[column] = Math.Max(Math.Min(least, widths[column]), widths[column] - excess);
                 }
             }
@@ -76,7 +93,15 @@ public static class TextTable
                 }
             }
 
-            output.WriteLine(line.ToString().TrimEnd());
+            // Trimmed in place and written from the builder: no string per line.
+            var end = line.Length;
+            while (end > 0 && char.IsWhiteSpace(line[end - 1]))
+            {
+                end--;
+            }
+
+            line.Length = end;
+            output.WriteLine(line);
         }
 
         Row(headers);
@@ -86,6 +111,25 @@ public static class TextTable
         foreach (var row in rows)
         {
             Row(row);
+        }
+    }
+
+    /// <summary>What the layout needs to know of a table's rows: per column the longest cell and the widest first token.</summary>
+    public sealed class Columns(int count)
+    {
+        public int[] Longest { get; } = new int[count];
+
+        public int[] TokenFloors { get; } = new int[count];
+
+        /// <summary>Measures one row (cells already shown with <see cref="Names.Visible"/>).</summary>
+        public void Add(string[] cells)
+        {
+            ArgumentNullException.ThrowIfNull(cells);
+            for (var c = 0; c < Longest.Length; c++)
+            {
+                Longest[c] = Math.Max(Longest[c], cells[c].Length);
+                TokenFloors[c] = Math.Max(TokenFloors[c], TokenFloor(cells[c]));
+            }
         }
     }
 

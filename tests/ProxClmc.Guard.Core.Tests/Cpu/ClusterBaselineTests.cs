@@ -1,6 +1,7 @@
 using ProxClmc.Guard.Core.Catalog;
 using ProxClmc.Guard.Core.Cpu;
 using ProxClmc.Guard.Core.Sources;
+using ProxClmc.Guard.Testing;
 
 namespace ProxClmc.Guard.Core.Tests.Cpu;
 
@@ -246,9 +247,9 @@ public sealed class ClusterBaselineTests
     {
         // With only the generic models and EPYC-Milan-v2 and later known (they need amd-psfd and other bits Linux never
         // shows), the best model for two Zen 4 nodes cannot be proven from /proc/cpuinfo.
-        var rows = CpuCatalog.ReadResource(CpuCatalog.CatalogResource).Split('\n')
+        var rows = File.ReadAllText(RepoPaths.Combine("src", "ProxClmc.Guard.Core", "Catalog", CpuCatalog.CatalogTable)).Split('\n')
             .Where(l => l.StartsWith('#') || l.Split('\t') is [_, _, "-", ..] || l.StartsWith("EPYC-Milan-v", StringComparison.Ordinal) && !l.StartsWith("EPYC-Milan-v1", StringComparison.Ordinal));
-        var catalog = CpuCatalog.Load(string.Join('\n', rows), CpuCatalog.ReadResource(CpuCatalog.FlagMapResource));
+        var catalog = CpuCatalog.Load(string.Join('\n', rows), File.ReadAllText(RepoPaths.Combine("src", "ProxClmc.Guard.Core", "Catalog", CpuCatalog.FlagMapTable)));
         var baseline = ClusterBaseline.Compute(
             [Node("zen4a", "amd-epyc-9654-zen4.txt"), Node("zen4b", "amd-epyc-9654-zen4.txt")],
             catalog,

@@ -1,0 +1,76 @@
+using System.Collections;
+
+namespace ProxClmc.Guard.Core.Catalog;
+
+/// <summary>
+/// A small read-only set of names (cpuinfo flags, bugs) kept as one ordinally sorted array: built without hashing,
+/// looked up by binary search, enumerated in ordinal order.
+/// </summary>
+public sealed class NameSet : IReadOnlySet<string>
+{
+    private readonly string[] names;
+    private HashSet<string>? hashed;
+
+    /// <summary>Takes the names as they are when already sorted and distinct (the generated catalog's); else sorts a copy.</summary>
+    public NameSet(string[] names)
+    {
+        for (var i = 1; i < names.Length; i++)
+        {
+            if (string.CompareOrdinal(names[i - 1], names[i]) >= 0)
+            {
+                names = names.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+                break;
+            }
+        }
+
+        this.names = names;
+    }
+
+    public int Count => names.Length;
+
+    /// <summary>
+    /// A new ordinal <see cref="HashSet{T}"/> holding <paramref name="set"/>'s names. From a name set it is copied from
+    /// one hashed once per set (HashSet copies another of the same comparer without hashing again): the evaluator
+    /// starts from a model's flags for every guest.
+    /// </summary>
+    public static HashSet<string> MutableCopy(IReadOnlySet<string> set)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        if (set is not NameSet nameSet)
+        {
+            return new HashSet<string>(set, StringComparer.Ordinal);
+        }
+
+        var source = Volatile.Read(ref nameSet.hashed);
+        if (source is null)
+        {
+            source = new HashSet<string>(nameSet.names, StringComparer.Ordinal);
+            source = Interlocked.CompareExchange(ref nameSet.hashed, source, null) ?? source;
+        }
+
+        return new HashSet<string>(source, StringComparer.Ordinal);
+    }
+
+    /// <summary>The names, sorted: for loops that should not go through the enumerator interface.</summary>
+    internal ReadOnlySpan<string> Items => names;
+
+    public bool Contains(string item) => Array.BinarySearch(names, item, StringComparer.Ordinal) >= 0;
+
+    public IEnumerator<string> GetEnumerator() => ((IEnumerable<string>)names).GetEnumerator();
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+    public bool IsProperSubsetOf(IEnumerable<string> other) => AsHashSet().IsProperSubsetOf(other);
+
+    public bool IsProperSupersetOf(IEnumerable<string> other) => AsHashSet().IsProperSupersetOf(other);
+
+    public bool IsSubsetOf(IEnumerable<string> other) => AsHashSet().IsSubsetOf(other);
+
+    public bool IsSupersetOf(IEnumerable<string> other) => other.All(Contains);
+
+    public bool Overlaps(IEnumerable<string> other) => other.Any(Contains);
+
+    public bool SetEquals(IEnumerable<string> other) => AsHashSet().SetEquals(other);
+
+    private HashSet<string> AsHashSet() => new(names, StringComparer.Ordinal);
+}
