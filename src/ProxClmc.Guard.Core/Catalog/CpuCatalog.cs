@@ -65,6 +65,17 @@ public sealed partial class CpuCatalog
                 ?? throw new InvalidDataException($"the CPU catalog has no {LevelName(level)} model");
         }
 
+        // Every flag a model requires or a QEMU feature maps to gets a position; each model's flags are numbered once.
+        FlagIndex = new FlagIndex(models.SelectMany(m => m.RequiredFlags)
+            .Concat(flagMap.Values.SelectMany(f => f.CpuinfoFlags.Concat(f.CpuinfoFlagsLinux61))));
+        foreach (var m in models)
+        {
+            if (m.RequiredFlags is NameSet required)
+            {
+                required.Bind(FlagIndex);
+            }
+        }
+
         LevelModels = [byLevel[(int)CpuLevel.Kvm64]!, byLevel[(int)CpuLevel.V2]!, byLevel[(int)CpuLevel.V2Aes]!, byLevel[(int)CpuLevel.V3]!, byLevel[(int)CpuLevel.V4]!];
     }
 
@@ -72,6 +83,9 @@ public sealed partial class CpuCatalog
     public static CpuCatalog Default => LazyDefault.Value;
 
     public IReadOnlyList<CpuModel> Models { get; }
+
+    /// <summary>The positions of the cpuinfo flags the catalog knows, for <see cref="FlagBits"/>.</summary>
+    public FlagIndex FlagIndex { get; }
 
     /// <summary>kvm64, x86-64-v2, x86-64-v2-AES, x86-64-v3, x86-64-v4, in that order.</summary>
     public IReadOnlyList<CpuModel> LevelModels { get; }

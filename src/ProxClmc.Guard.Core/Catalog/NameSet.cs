@@ -10,6 +10,7 @@ public sealed class NameSet : IReadOnlySet<string>
 {
     private readonly string[] names;
     private HashSet<string>? hashed;
+    private FlagBinding? binding;
 
     /// <summary>Takes the names as they are when already sorted and distinct (the generated catalog's); else sorts a copy.</summary>
     public NameSet(string[] names)
@@ -27,6 +28,35 @@ public sealed class NameSet : IReadOnlySet<string>
     }
 
     public int Count => names.Length;
+
+    /// <summary>
+    /// A set of names numbered by <paramref name="index"/>: its flags are also held as <see cref="FlagBits"/> (the
+    /// names the index does not number kept aside), so a node's check is a few word operations.
+    /// </summary>
+    public static NameSet Indexed(IEnumerable<string> names, FlagIndex index)
+    {
+        ArgumentNullException.ThrowIfNull(names);
+        var set = new NameSet(names.ToArray());
+        set.Bind(index);
+        return set;
+    }
+
+    /// <summary>The names as bits over an index, and those it does not number; null until <see cref="Bind"/>.</summary>
+    internal FlagBinding? Binding => Volatile.Read(ref binding);
+
+    /// <summary>Numbers the names by <paramref name="index"/>, once: a set already bound keeps its first index.</summary>
+    internal void Bind(FlagIndex index)
+    {
+        ArgumentNullException.ThrowIfNull(index);
+        if (Volatile.Read(ref binding) is not null)
+        {
+            return;
+        }
+
+        var unindexed = new List<string>();
+        var bits = index.Of(names, unindexed);
+        Interlocked.CompareExchange(ref binding, new FlagBinding(bits, [.. unindexed]), null);
+    }
 
     /// <summary>
     /// A new ordinal <see cref="HashSet{T}"/> holding <paramref name="set"/>'s names. From a name set it is copied from
@@ -74,3 +104,6 @@ public sealed class NameSet : IReadOnlySet<string>
 
     private HashSet<string> AsHashSet() => new(names, StringComparer.Ordinal);
 }
+
+/// <summary>A name set's flags as bits over an index, and the names (sorted) that index does not number.</summary>
+internal sealed record FlagBinding(FlagBits Bits, string[] Unindexed);

@@ -21,6 +21,8 @@ public sealed class ComplianceEvaluator
     private readonly HaPlacement _ha;
     private readonly Dictionary<JudgeKey, (GuestVerdict Verdict, IReadOnlyList<GuestNote> SpecNotes, string? PhysBits)> _judged = [];
     private readonly Dictionary<string, string?> _dropReasons = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (string Text, bool Unsafe)> _pinned = new(StringComparer.Ordinal);
+    private (bool Known, GuestNote? Note) _physBitsHostNote;
     private readonly Dictionary<string, string> _nodeVendors = new(StringComparer.Ordinal);
     private readonly GuestVisibleFeatures _visible;
 
@@ -513,7 +515,9 @@ public sealed class ComplianceEvaluator
         {
             Description = spec.Display,
             Vendor = model.Vendor,
-            Flags = required,
+            // Numbered by the catalog's flag index (a model unchanged keeps its own, already numbered, set), so each
+            // node checks it with word operations.
+            Flags = spec.Flags.Count == 0 && !subtracted && required.Count == model.RequiredFlags.Count ? model.RequiredFlags : NameSet.Indexed(required, _catalog.FlagIndex),
             BugsMustBeAbsent = model.BugsMustBeAbsent,
             NotCheckable = notCheckable,
             Model = spec.Flags.Count == 0 && !subtracted ? model : null,
@@ -521,7 +525,7 @@ public sealed class ComplianceEvaluator
 
         var rules = nodeRules.Values.ToList();
         var withoutCet = cet.Count > 0
-            ? requirement with { Flags = required.Except(cet).ToHashSet(StringComparer.Ordinal), Model = null, QemuFlags = [.. requirement.QemuFlags.Where(f => f is not ("+cet-ibt" or "+cet-ss")), "-cet-ibt", "-cet-ss"] }
+            ? requirement with { Flags = NameSet.Indexed(required.Except(cet), _catalog.FlagIndex), Model = null, QemuFlags = [.. requirement.QemuFlags.Where(f => f is not ("+cet-ibt" or "+cet-ss")), "-cet-ibt", "-cet-ss"] }
             : null;
         var fits = new List<NodeFit>();
         foreach (var node in _baseline.Nodes)
@@ -980,6 +984,19 @@ public sealed class ComplianceEvaluator
     /// </summary>
     private (string Text, bool Unsafe) PinnedCpu(string runningCpu)
     {
+        // Judged against every node, and the same few pins repeat across many guests' snapshots: once per value.
+        if (_pinned.TryGetValue(runningCpu, out var known))
+        {
+            return known;
+        }
+
+        var result = JudgePinnedCpu(runningCpu);
+        _pinned[runningCpu] = result;
+        return result;
+    }
+
+    private (string Text, bool Unsafe) JudgePinnedCpu(string runningCpu)
+    {
         var spec = QemuCpuArgument.ParseSpec(runningCpu, "runningcpu");
         if (!spec.IsSuccess)
         {
@@ -1034,15 +1051,28 @@ public sealed class ComplianceEvaluator
             return;
         }
 
+        // The note depends only on the nodes: built for the first guest that asks, shared by the rest.
+        if (!_physBitsHostNote.Known)
+        {
+            _physBitsHostNote = (true, PhysBitsHostNote());
+        }
+
+        if (_physBitsHostNote.Note is { } note)
+        {
+            notes.Add(note);
+        }
+    }
+
+    private GuestNote? PhysBitsHostNote()
+    {
         var unknown = _readableNodes.Where(n => n.Facts.Cpu!.PhysicalAddressBits is null).Select(n => n.Node).ToList();
         if (unknown.Count > 0)
         {
             // The API's node status has no address sizes: say so rather than assume the widths match.
-            notes.Add(new GuestNote(
+            return new GuestNote(
                 GuestNote.PhysBitsHost,
                 $"phys-bits=host, and the physical address width of {string.Join(", ", unknown)} is unknown (facts without 'address sizes'); widths may differ",
-                IsWarning: true));
-            return;
+                IsWarning: true);
         }
 
         var widths = _readableNodes
@@ -1052,13 +1082,12 @@ public sealed class ComplianceEvaluator
             .Distinct()
             .Order()
             .ToList();
-        if (widths.Count > 1)
-        {
-            notes.Add(new GuestNote(
+        return widths.Count > 1
+            ? new GuestNote(
                 GuestNote.PhysBitsHost,
                 $"phys-bits=host across nodes of {string.Join("/", widths)} bits: a VM started on a wider node can crash after migrating to a narrower one (use phys-bits={widths[0]})",
-                IsWarning: true));
-        }
+                IsWarning: true)
+            : null;
     }
 
     private static void AddUncheckedNote(IReadOnlyList<NodeFit> fits, List<GuestNote> notes)

@@ -9,6 +9,9 @@ public sealed record NodeCapability
 {
     private readonly CheckCache cache = new();
 
+    // Not part of the record's value: a memo of OfferedBits, checked against the facts it was computed from.
+    private OfferedFlags? offered;
+
     public required NodeFacts Facts { get; init; }
 
     public string Node => Facts.Node;
@@ -162,11 +165,13 @@ public sealed record NodeCapability
         // give is missing, and a feature cpuinfo cannot show is given or not. It never makes up for a flag cpuinfo lacks.
         var kvm = Facts.KvmFlags;
         var missing = new List<string>();
-        if (requirement.Flags is NameSet names && cpu.Flags is HashSet<string> present)
+        if (requirement.Flags is NameSet { Binding: { } binding } && cpu.Flags is HashSet<string> present)
         {
-            // The common case (a catalog model against parsed cpuinfo), without an interface call per flag: a node's
-            // capability checks every model of the catalog.
-            foreach (var flag in names.Items)
+            // The common case (a catalog model, or a guest's flags numbered by the catalog, against parsed cpuinfo):
+            // what the node offers is numbered once per index, so the missing flags are one AND-NOT per 64 flags,
+            // found in ordinal order. Names the index does not number are looked up one by one.
+            binding.Bits.AddMissingFrom(OfferedBits(binding.Bits.Index, cpu, present, kvm), missing);
+            foreach (var flag in binding.Unindexed)
             {
                 if (!present.Contains(flag) || kvm?.Masks(flag) == true)
                 {
@@ -210,6 +215,23 @@ public sealed record NodeCapability
             ? SupportState.Unsupported
             : unverified.Count > 0 ? SupportState.SupportedUnverified : SupportState.Supported;
         return new SupportCheck(state, missing, presentBugs, vendorMismatch, unverified) { Reason = reason, SharpenedByKvmFlags = kvm is not null };
+    }
+
+    /// <summary>
+    /// The flags of <paramref name="index"/> this node offers a guest: shown by its cpuinfo and not masked by
+    /// Proxmox's KVM flag list. Computed once per node and index (the node's own flags the index does not number
+    /// cannot be asked by an indexed requirement, so they are not needed here).
+    /// </summary>
+    private FlagBits OfferedBits(FlagIndex index, CpuInfo cpu, HashSet<string> present, KvmFlagList? kvm)
+    {
+        if (offered is { } known && ReferenceEquals(known.Index, index) && ReferenceEquals(known.Cpu, cpu) && ReferenceEquals(known.Kvm, kvm))
+        {
+            return known.Bits;
+        }
+
+        var bits = index.Of(kvm is null ? present : present.Where(f => !kvm.Masks(f)));
+        offered = new OfferedFlags(index, cpu, kvm, bits);
+        return bits;
     }
 
     /// <summary>
@@ -344,6 +366,8 @@ public sealed record NodeCapability
         cache.Adopt(facts);
         return this with { Facts = facts };
     }
+
+    private sealed record OfferedFlags(FlagIndex Index, CpuInfo Cpu, KvmFlagList? Kvm, FlagBits Bits);
 
     /// <summary>
     /// Per-capability memo of model checks, valid for the facts it was filled from and the facts adopted as identical
