@@ -123,7 +123,7 @@ public sealed class FlagBitsTests
             Assert.NotNull(binding);
             Assert.Same(catalog.FlagIndex, binding.Bits.Index);
             Assert.Empty(binding.Unindexed);
-            Assert.Equal(model.RequiredFlags, binding.Bits.Names());
+            Assert.Equal(model.RequiredFlags.Order(StringComparer.Ordinal), binding.Bits.Names());
         }
 
         foreach (var flag in catalog.QemuFlags.SelectMany(f => f.CpuinfoFlags.Concat(f.CpuinfoFlagsLinux61)))
