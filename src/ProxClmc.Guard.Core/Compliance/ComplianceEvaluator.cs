@@ -55,9 +55,21 @@ public sealed class ComplianceEvaluator
 
         // pmxcfs keeps each VMID under one node; a copy under a second node (a half-done move, a restored backup
         // of /etc/pve) makes qm and the API pick one of them: say so on both.
+        // Counted first: only a VMID seen twice gets a list of its nodes.
+        var seen = new Dictionary<int, int>(list.Count);
+        foreach (var guest in list)
+        {
+            seen[guest.VmId] = seen.GetValueOrDefault(guest.VmId) + 1;
+        }
+
         var nodesOf = new Dictionary<int, List<string>>();
         foreach (var guest in list)
         {
+            if (seen[guest.VmId] < 2)
+            {
+                continue;
+            }
+
             if (!nodesOf.TryGetValue(guest.VmId, out var nodes))
             {
                 nodesOf[guest.VmId] = nodes = [];
@@ -69,8 +81,7 @@ public sealed class ComplianceEvaluator
         var verdicts = list.Select(guest =>
         {
             var verdict = Evaluate(guest);
-            var nodes = nodesOf[guest.VmId];
-            return nodes.Count < 2
+            return !nodesOf.TryGetValue(guest.VmId, out var nodes)
                 ? verdict
                 : verdict with
                 {
@@ -106,7 +117,11 @@ public sealed class ComplianceEvaluator
         var verdict = guest.Type == GuestType.Lxc
             ? new GuestVerdict { Guest = guest, Verdict = Verdict.NotApplicable, Cpu = "", Reason = "container: runs on the host kernel, no CPU model" }
             : EvaluateVm(guest);
-        verdict = verdict with { Placement = _ha.For(guest) };
+        var placement = _ha.For(guest);
+        if (!ReferenceEquals(verdict.Placement, placement))
+        {
+            verdict = verdict with { Placement = placement };
+        }
 
         var ignoredBecause = IgnoredBecause(guest);
         if (ignoredBecause is not null && verdict.Verdict != Verdict.NotApplicable)
@@ -133,8 +148,16 @@ public sealed class ComplianceEvaluator
             return "policy.ignore_vmids";
         }
 
-        var tag = guest.Tags.FirstOrDefault(t => _policy.IgnoreTags.Contains(t, StringComparer.OrdinalIgnoreCase));
-        return tag is null ? null : $"tag '{tag}'";
+        for (var i = 0; i < guest.Tags.Count; i++)
+        {
+            var tag = guest.Tags[i];
+            if (_policy.IgnoreTags.Contains(tag, StringComparer.OrdinalIgnoreCase))
+            {
+                return $"tag '{tag}'";
+            }
+        }
+
+        return null;
     }
 
     private GuestVerdict EvaluateVm(GuestConfig guest)
@@ -181,7 +204,11 @@ public sealed class ComplianceEvaluator
         notes.AddRange(specNotes);
         AddPhysBitsNote(physBits, notes);
         AddPendingNote(guest, notes);
-        notes.AddRange(HaNotes.For(guest, placement, judged.Fits));
+        if (placement is not null)
+        {
+            notes.AddRange(HaNotes.For(guest, placement, judged.Fits));
+        }
+
         return judged with { Guest = guest, Notes = notes, Placement = placement };
     }
 

@@ -209,7 +209,7 @@ public sealed class HaPlacement
     public GuestPlacement? For(GuestConfig guest)
     {
         ArgumentNullException.ThrowIfNull(guest);
-        return _bySid.GetValueOrDefault(SidOf(guest));
+        return _bySid.Count == 0 ? null : _bySid.GetValueOrDefault(SidOf(guest));
     }
 
     public static string SidOf(GuestConfig guest) =>
