@@ -190,9 +190,30 @@ static string CSharp(string catalogTsv, string flagMapTsv)
     cs.Append("#nullable enable\n\n");
     cs.Append("namespace ProxClmc.Guard.Core.Catalog;\n\n");
     cs.Append("public sealed partial class CpuCatalog\n{\n");
+    // The flag index: every cpuinfo flag a model requires or the feature map names, sorted (ordinal), numbered from 0.
+    // Each model's required flags are also written as the 64-bit words of its FlagBits over that index, so the
+    // running tool numbers nothing.
+    var flagNames = Rows(catalogTsv, 8).SelectMany(c => List(c[4]))
+        .Concat(Rows(flagMapTsv, 8).SelectMany(c => List(c[2]).Concat(List(c[3]))))
+        .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+    var position = flagNames.Select((name, i) => (name, i)).ToDictionary(x => x.name, x => x.i, StringComparer.Ordinal);
+    cs.Append("    private static string[] GeneratedFlagIndex() =>\n    [\n");
+    foreach (var name in flagNames)
+    {
+        cs.Append($"        {Str(name)},\n");
+    }
+
+    cs.Append("    ];\n\n");
     cs.Append("    private static CpuModel[] GeneratedModels() =>\n    [\n");
     foreach (var c in Rows(catalogTsv, 8))
     {
+        var words = new ulong[(flagNames.Count + 63) / 64];
+        foreach (var flag in List(c[4]))
+        {
+            words[position[flag] / 64] |= 1UL << (position[flag] % 64);
+        }
+
+        var bits = "[" + string.Join(", ", words.Select(w => $"0x{w:X16}UL")) + "]";
         var level = c[3] switch
         {
             "none" => "None",
@@ -204,7 +225,7 @@ static string CSharp(string catalogTsv, string flagMapTsv)
             "x86-64-v4" => "V4",
             var other => throw new InvalidDataException($"unknown level {other}"),
         };
-        cs.Append($"        Model({Str(c[0])}, {OptStr(c[1])}, {OptStr(c[2])}, CpuLevel.{level}, {Arr(c[4], ' ')}, {Arr(c[5], ' ')}, {Arr(c[6], ' ')}, {Arr(c[7], ',')}),\n");
+        cs.Append($"        Model({Str(c[0])}, {OptStr(c[1])}, {OptStr(c[2])}, CpuLevel.{level}, {Arr(c[4], ' ')}, {Arr(c[5], ' ')}, {Arr(c[6], ' ')}, {Arr(c[7], ',')}, {bits}),\n");
     }
 
     cs.Append("    ];\n\n");
@@ -223,6 +244,8 @@ static string CSharp(string catalogTsv, string flagMapTsv)
 
     static string Str(string s) =>
         s.All(ch => ch is >= ' ' and <= '~' and not '"' and not '\\') ? $"\"{s}\"" : throw new InvalidDataException($"unexpected character in {s}");
+
+    static string[] List(string s) => s == "-" ? [] : s.Split(' ');
 
     static string OptStr(string s) => s == "-" ? "null" : Str(s);
 

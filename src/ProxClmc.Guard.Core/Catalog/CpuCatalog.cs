@@ -37,13 +37,13 @@ public sealed partial class CpuCatalog
     internal const string CatalogTable = "cpu-catalog.tsv";
     internal const string FlagMapTable = "qemu-flag-map.tsv";
 
-    private static readonly Lazy<CpuCatalog> LazyDefault = new(() => new CpuCatalog(GeneratedModels(), GeneratedFlags()));
+    private static readonly Lazy<CpuCatalog> LazyDefault = new(() => new CpuCatalog(GeneratedModels(), GeneratedFlags(), GeneratedFlagIndex()));
 
     private readonly Dictionary<string, CpuModel> byName;
     private readonly Dictionary<string, QemuFlagMapping> flagMap;
     private readonly CpuModel?[] byLevel;
 
-    private CpuCatalog(IReadOnlyList<CpuModel> models, IEnumerable<QemuFlagMapping> flags)
+    private CpuCatalog(IReadOnlyList<CpuModel> models, IEnumerable<QemuFlagMapping> flags, string[]? flagIndex = null)
     {
         Models = models;
         byName = new Dictionary<string, CpuModel>(StringComparer.Ordinal);
@@ -65,9 +65,11 @@ public sealed partial class CpuCatalog
                 ?? throw new InvalidDataException($"the CPU catalog has no {LevelName(level)} model");
         }
 
-        // Every flag a model requires or a QEMU feature maps to gets a position; each model's flags are numbered once.
-        FlagIndex = new FlagIndex(models.SelectMany(m => m.RequiredFlags)
-            .Concat(flagMap.Values.SelectMany(f => f.CpuinfoFlags.Concat(f.CpuinfoFlagsLinux61))));
+        // Every flag a model requires or a QEMU feature maps to gets a position; each model's flags are numbered once
+        // (the generated catalog brings the sorted names and each model's words, so nothing is looked up here).
+        FlagIndex = flagIndex is not null
+            ? new FlagIndex(flagIndex)
+            : new FlagIndex(models.SelectMany(m => m.RequiredFlags).Concat(flagMap.Values.SelectMany(f => f.CpuinfoFlags.Concat(f.CpuinfoFlagsLinux61))));
         foreach (var m in models)
         {
             if (m.RequiredFlags is NameSet required)
@@ -162,13 +164,13 @@ public sealed partial class CpuCatalog
         new(ParseModels(catalogTsv), ParseFlags(flagMapTsv));
 
     // The generated code calls these two with the columns of one table row each.
-    private static CpuModel Model(string name, string? aliasOf, string? vendor, CpuLevel level, string[] required, string[] bugs, string[] notCheckable, string[] versions) => new()
+    private static CpuModel Model(string name, string? aliasOf, string? vendor, CpuLevel level, string[] required, string[] bugs, string[] notCheckable, string[] versions, ulong[]? requiredBits = null) => new()
     {
         Name = name,
         AliasOf = aliasOf,
         Vendor = vendor,
         Level = level,
-        RequiredFlags = new NameSet(required),
+        RequiredFlags = new NameSet(required, requiredBits),
         BugsMustBeAbsent = new NameSet(bugs),
         NotCheckable = notCheckable,
         QemuVersions = versions.ToHashSet(StringComparer.Ordinal),

@@ -15,12 +15,27 @@ public sealed class FlagIndex
     public FlagIndex(IEnumerable<string> names)
     {
         ArgumentNullException.ThrowIfNull(names);
-        this.names = names.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+        this.names = names is string[] array && IsSortedAndDistinct(array)
+            ? (string[])array.Clone()
+            : names.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
         positions = new Dictionary<string, int>(this.names.Length, StringComparer.Ordinal);
         for (var i = 0; i < this.names.Length; i++)
         {
             positions[this.names[i]] = i;
         }
+    }
+
+    private static bool IsSortedAndDistinct(string[] names)
+    {
+        for (var i = 1; i < names.Length; i++)
+        {
+            if (string.CompareOrdinal(names[i - 1], names[i]) >= 0)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>How many names the index numbers.</summary>

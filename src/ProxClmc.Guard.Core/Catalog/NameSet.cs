@@ -11,20 +11,32 @@ public sealed class NameSet : IReadOnlySet<string>
     private readonly string[] names;
     private HashSet<string>? hashed;
     private FlagBinding? binding;
+    private readonly ulong[]? pendingBits;
 
     /// <summary>Takes the names as they are when already sorted and distinct (the generated catalog's); else sorts a copy.</summary>
     public NameSet(string[] names)
+        : this(names, null)
+    {
+    }
+
+    /// <summary>
+    /// With <paramref name="bits"/>: the generated catalog's words of these names over its flag index, taken by
+    /// <see cref="Bind"/> instead of looking each name up (only when the names came sorted, as the index numbers them).
+    /// </summary>
+    internal NameSet(string[] names, ulong[]? bits)
     {
         for (var i = 1; i < names.Length; i++)
         {
             if (string.CompareOrdinal(names[i - 1], names[i]) >= 0)
             {
+                bits = null;
                 names = names.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
                 break;
             }
         }
 
         this.names = names;
+        pendingBits = bits;
     }
 
     public int Count => names.Length;
@@ -50,6 +62,12 @@ public sealed class NameSet : IReadOnlySet<string>
         ArgumentNullException.ThrowIfNull(index);
         if (Volatile.Read(ref binding) is not null)
         {
+            return;
+        }
+
+        if (pendingBits is { } words && words.Length == index.Words)
+        {
+            Interlocked.CompareExchange(ref binding, new FlagBinding(new FlagBits(index, (ulong[])words.Clone()), []), null);
             return;
         }
 

@@ -58,6 +58,23 @@ public sealed class GeneratedCatalogTests
     }
 
     [Fact]
+    public void The_compiled_flag_index_and_model_bits_are_the_ones_the_tables_give()
+    {
+        var tables = FromTables();
+        var compiled = CpuCatalog.Default.FlagIndex;
+        Assert.Equal(
+            Enumerable.Range(0, tables.FlagIndex.Count).Select(i => tables.FlagIndex[i]),
+            Enumerable.Range(0, compiled.Count).Select(i => compiled[i]));
+        foreach (var model in CpuCatalog.Default.Models)
+        {
+            Assert.True(tables.TryGetModel(model.Name, out var expected));
+            var bits = ((NameSet)model.RequiredFlags).Binding!.Bits;
+            Assert.Same(compiled, bits.Index);
+            Assert.Equal(((NameSet)expected.RequiredFlags).Binding!.Bits.Names(), bits.Names());
+        }
+    }
+
+    [Fact]
     public void A_name_set_answers_membership_like_a_hash_set_for_sorted_and_unsorted_input()
     {
         var set = new NameSet(["sse2", "avx", "sse2", "aes"]);
