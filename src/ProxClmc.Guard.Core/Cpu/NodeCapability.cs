@@ -203,7 +203,20 @@ public sealed record NodeCapability
         }
 
         missing.Sort(StringComparer.Ordinal);
-        var presentBugs = requirement.BugsMustBeAbsent.Where(cpu.Bugs.Contains).Order(StringComparer.Ordinal).ToList();
+        var presentBugs = new List<string>();
+        if (requirement.BugsMustBeAbsent.Count > 0)
+        {
+            foreach (var bug in requirement.BugsMustBeAbsent)
+            {
+                if (cpu.Bugs.Contains(bug))
+                {
+                    presentBugs.Add(bug);
+                }
+            }
+
+            presentBugs.Sort(StringComparer.Ordinal);
+        }
+
 
         // KVM on a 32-bit host kernel cannot run a guest in long mode: no 64-bit CPU type works there.
         var needsLongMode = requirement.Flags.Contains("lm");

@@ -99,6 +99,10 @@ public sealed class FlagBitsTests
         var set = NameSet.Indexed(["x86-64-v9", "avx", "made_up"], index);
         Assert.Equal(["avx", "made_up", "x86-64-v9"], set);
         Assert.True(set.Contains("made_up"));
+        Assert.True(set.Contains("avx"));
+        Assert.False(set.Contains("aes"));
+        Assert.False(set.Contains("zzz"));
+        Assert.False(set.Contains(null!));
         Assert.Equal(["avx"], set.Binding!.Bits.Names());
         Assert.Equal(["made_up", "x86-64-v9"], set.Binding.Unindexed);
     }
