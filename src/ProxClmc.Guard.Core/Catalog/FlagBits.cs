@@ -168,14 +168,17 @@ public sealed class FlagBits
     }
 
     /// <summary>The names, in ordinal order.</summary>
-    public IEnumerable<string> Names()
+    public IEnumerable<string> Names() => Positions().Select(p => Index[p]);
+
+    /// <summary>The positions of the flags, lowest first.</summary>
+    public IEnumerable<int> Positions()
     {
         for (var i = 0; i < words.Length; i++)
         {
             var word = words[i];
             while (word != 0)
             {
-                yield return Index[(i << 6) + BitOperations.TrailingZeroCount(word)];
+                yield return (i << 6) + BitOperations.TrailingZeroCount(word);
                 word &= word - 1;
             }
         }

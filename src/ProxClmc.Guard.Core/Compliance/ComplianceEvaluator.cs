@@ -923,6 +923,7 @@ public sealed class ComplianceEvaluator
         // the catalog's hundreds), then kept. Evaluations run in parallel.
         private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _models = new(StringComparer.Ordinal);
         private readonly CpuCatalog _catalog;
+        private ModelCounts? _byPosition;
 
         private GuestVisibleFeatures(CpuCatalog catalog) => _catalog = catalog;
 
@@ -933,8 +934,38 @@ public sealed class ComplianceEvaluator
 
         public static GuestVisibleFeatures Of(CpuCatalog catalog) => Cache.GetValue(catalog, Build);
 
-        private int Models(string flag) =>
-            _models.TryGetValue(flag, out var count) ? count : _models.GetOrAdd(flag, f => _catalog.Models.Count(m => m.RequiredFlags.Contains(f)));
+        private int Models(string flag)
+        {
+            // Where every model's flags are numbered by the catalog's index, one pass over their bits counts all flags.
+            var counted = LazyInitializer.EnsureInitialized(ref _byPosition, () => new ModelCounts(CountByPosition(_catalog)));
+            if (counted.Counts is { } counts)
+            {
+                return _catalog.FlagIndex.TryGetPosition(flag, out var position) ? counts[position] : 0;
+            }
+
+            return _models.TryGetValue(flag, out var count) ? count : _models.GetOrAdd(flag, f => _catalog.Models.Count(m => m.RequiredFlags.Contains(f)));
+        }
+
+        private static int[]? CountByPosition(CpuCatalog catalog)
+        {
+            var counts = new int[catalog.FlagIndex.Count];
+            foreach (var model in catalog.Models)
+            {
+                if (model.RequiredFlags is not NameSet { Binding: { } bound } || !ReferenceEquals(bound.Bits.Index, catalog.FlagIndex) || bound.Unindexed.Length > 0)
+                {
+                    return null;
+                }
+
+                foreach (var position in bound.Bits.Positions())
+                {
+                    counts[position]++;
+                }
+            }
+
+            return counts;
+        }
+
+        private sealed record ModelCounts(int[]? Counts);
 
         private static GuestVisibleFeatures Build(CpuCatalog catalog)
         {

@@ -131,6 +131,19 @@ public sealed record NodeCapability
         return map.TryGetValue(key, out var known) ? known : map.GetOrAdd(key, _ => Judge(requirement, strictVendor));
     }
 
+    private static bool IsOrdinallySorted(List<string> names)
+    {
+        for (var i = 1; i < names.Count; i++)
+        {
+            if (string.CompareOrdinal(names[i - 1], names[i]) > 0)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     private static bool IsPlainQemuForm(CpuRequirement requirement, CpuModel model)
     {
         var (name, flags) = ProxmoxCpuForms.QemuFormOf(model);
@@ -202,7 +215,12 @@ public sealed record NodeCapability
             }
         }
 
-        missing.Sort(StringComparer.Ordinal);
+        // Bits give their names in order already; only names added otherwise need the sort.
+        if (!IsOrdinallySorted(missing))
+        {
+            missing.Sort(StringComparer.Ordinal);
+        }
+
         var presentBugs = new List<string>();
         if (requirement.BugsMustBeAbsent.Count > 0)
         {
