@@ -170,6 +170,20 @@ public sealed class FlagBits
     /// <summary>The names, in ordinal order.</summary>
     public IEnumerable<string> Names() => Positions().Select(p => Index[p]);
 
+    /// <summary>Adds one to <paramref name="counts"/> at every position this set holds.</summary>
+    internal void CountInto(int[] counts)
+    {
+        for (var i = 0; i < words.Length; i++)
+        {
+            var word = words[i];
+            while (word != 0)
+            {
+                counts[(i << 6) + BitOperations.TrailingZeroCount(word)]++;
+                word &= word - 1;
+            }
+        }
+    }
+
     /// <summary>The positions of the flags, lowest first.</summary>
     public IEnumerable<int> Positions()
     {

@@ -956,10 +956,7 @@ public sealed class ComplianceEvaluator
                     return null;
                 }
 
-                foreach (var position in bound.Bits.Positions())
-                {
-                    counts[position]++;
-                }
+                bound.Bits.CountInto(counts);
             }
 
             return counts;

@@ -70,6 +70,10 @@ public sealed class GeneratedCatalogTests
             Assert.True(tables.TryGetModel(model.Name, out var expected));
             var bits = ((NameSet)model.RequiredFlags).Binding!.Bits;
             Assert.Same(compiled, bits.Index);
+            // A name set enumerates its array as it is: the generated lists must come sorted and distinct.
+            var listed = model.RequiredFlags.ToList();
+            Assert.Equal(listed.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal), listed);
+            Assert.Equal(listed, bits.Names());
             Assert.Equal(((NameSet)expected.RequiredFlags).Binding!.Bits.Names(), bits.Names());
         }
     }
