@@ -62,6 +62,9 @@ public sealed class ProxmoxClient : IDisposable
 
     public bool IsUnreachable(string node) => _unreachableNodes.ContainsKey(Uri.EscapeDataString(node));
 
+    /// <summary>Why <paramref name="node"/> was given up on in this run; null while it answers (asked once per guest, so no copy is made).</summary>
+    public string? UnreachableReason(string node) => _unreachableNodes.TryGetValue(Uri.EscapeDataString(node), out var reason) ? reason : null;
+
     public async Task<ProxmoxVersion> GetVersionAsync(CancellationToken cancellationToken) =>
         ProxmoxVersion.Parse(await GetAsync("version", cancellationToken).ConfigureAwait(false));
 
