@@ -5,7 +5,7 @@
 #   tools/bench.sh [--fuzz] [--profile DIR] [harness options: --proxclmc PATH, --format json, --cases ssh,hook, --runs N, ...]
 #
 # Builds the NativeAOT binary when missing (tools/publish-aot.sh) and the Release build, then runs the scale harness
-# with the parameters (64 nodes, 10,000 VMs, 2 ms per API request, parallelism 8; 32 SSH nodes at 200 ms; one
+# with the parameters of README "Measured speed" (64 nodes, 10,000 VMs, 2 ms per API request, parallelism 8; 32 SSH nodes at 200 ms; one
 # SSH node; one hook decision against --version), every row on the shipped NativeAOT binary (`--cli PATH` measures the
 # API and table rows on another build, such as the JIT one in src/ProxClmc.Guard/bin/Release), counting instructions with valgrind where it is installed (a ratio
 # that load on the machine does not move), then the BenchmarkDotNet suite (allocations of evaluation, table rendering
