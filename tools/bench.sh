@@ -5,8 +5,9 @@
 #   tools/bench.sh [--fuzz] [--profile DIR] [harness options: --proxclmc PATH, --format json, --cases ssh,hook, --runs N, ...]
 #
 # Builds the NativeAOT binary when missing (tools/publish-aot.sh) and the Release build, then runs the scale harness
-# with the parameters (64 nodes, 10,000 VMs, 2 ms per API request, parallelism 8; 32 SSH nodes at 200 ms; one
-# SSH node; one hook decision against --version), counting instructions with valgrind where it is installed (a ratio
+# with the parameters of README "Measured speed" (64 nodes, 10,000 VMs, 2 ms per API request, parallelism 8; 32 SSH nodes at 200 ms; one
+# SSH node; one hook decision against --version), every row on the shipped NativeAOT binary (`--cli PATH` measures the
+# API and table rows on another build, such as the JIT one in src/ProxClmc.Guard/bin/Release), counting instructions with valgrind where it is installed (a ratio
 # that load on the machine does not move), then the BenchmarkDotNet suite (allocations of evaluation, table rendering
 # and the parsers). ProxCLMC is compared only when --proxclmc gives a binary built elsewhere.
 # --profile DIR keeps the callgrind profiles (--version, hook decision, baseline over SSH of one node) and prints the
@@ -36,7 +37,7 @@ command -v valgrind >/dev/null && instructions="--instructions"
 [ -n "$profile" ] && instructions="--profile-dir $profile"
 # shellcheck disable=SC2086 # the options are words
 dotnet run -c Release --no-build --project "$bench" -- scale --nodes 64 --vms 10000 --latency-ms 2 --parallelism 8 \
-  --ssh-nodes 32 --ssh-delay-ms 200 --aot artifacts/aot/proxclmc-guard $instructions $pass
+  --ssh-nodes 32 --ssh-delay-ms 200 --aot artifacts/aot/proxclmc-guard --cli artifacts/aot/proxclmc-guard $instructions $pass
 
 if [ -n "$profile" ] && command -v callgrind_annotate >/dev/null; then
   for f in "$profile"/callgrind.*.out; do

@@ -12,7 +12,7 @@ using ProxClmc.Guard.Testing.Ssh;
 
 namespace ProxClmc.Guard.Benchmarks;
 
-/// <summary>What <c>scale</c> runs: the issue's parameters by default, a small cluster with <c>--smoke</c>.</summary>
+/// <summary>What <c>scale</c> runs: the parameters of README "Measured speed" by default, a small cluster with <c>--smoke</c>.</summary>
 public sealed record ScaleOptions
 {
     public const string Usage = "scale [--smoke] [--nodes N] [--vms N] [--latency-ms N] [--ssh-nodes N] [--ssh-delay-ms N] [--parallelism N] [--runs N] [--in-process] [--cli PATH] [--aot PATH] [--proxclmc PATH] [--instructions] [--profile-dir DIR] [--cases in-process,api,table,ssh,hook] [--format table|json]";
@@ -121,7 +121,7 @@ public sealed record ScaleFigure(string Case, TimeSpan Wall, long? PeakRssKiB, i
     /// <summary>CPU time the fake Proxmox's process spent during the run (it runs in its own process).</summary>
     public TimeSpan? ServerCpu { get; init; }
 
-    /// <summary>The case's headline figure as the issue states it (e.g. "412 µs/request", "1.34x faster").</summary>
+    /// <summary>The case's headline figure as README "Measured speed" states it (e.g. "412 µs/request", "1.34x faster").</summary>
     public ScaleValue? Figure { get; init; }
 
     /// <summary>What the figure is compared with, measured in the same run (e.g. OpenSSH's ssh on the same nodes).</summary>

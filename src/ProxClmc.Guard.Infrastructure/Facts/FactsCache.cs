@@ -65,7 +65,10 @@ public sealed class FactsCache
                 return cache;
             }
 
-            var document = JsonSerializer.Deserialize(stream, FactsCacheJsonContext.Default.FactsCacheDocument);
+            // Read with Utf8JsonReader (FactsCacheReader), not the serializer: on the hook's path its metadata cost more than the file.
+            var bytes = new byte[stream.Length];
+            stream.ReadExactly(bytes);
+            var document = FactsCacheReader.Read(bytes);
             if (document is null || document.SchemaVersion != SchemaVersion || document.Nodes is null)
             {
                 cache._warnings.Add($"facts cache {path} has an unknown format (schemaVersion {document?.SchemaVersion}); ignored");

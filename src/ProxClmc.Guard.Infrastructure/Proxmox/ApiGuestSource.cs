@@ -48,7 +48,7 @@ public sealed class ApiGuestSource(ProxmoxClient client, Func<(string Text, stri
             new ParallelOptions { MaxDegreeOfParallelism = client.Parallelism, CancellationToken = cancellationToken },
             async (vm, ct) =>
             {
-                if (client.UnreachableNodes.TryGetValue(vm.Node, out var down))
+                if (client.UnreachableReason(vm.Node) is { } down)
                 {
                     guests.Add(ApiGuestReader.NotRead(vm, $"node {vm.Node} is unreachable ({down}): config not read"));
                     return;

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.IO.Compression;
 
 namespace ProxClmc.Guard.Infrastructure.Proxmox;
@@ -31,6 +32,90 @@ public static class BoundedBody
     {
         ArgumentNullException.ThrowIfNull(response);
         return await ReadCoreAsync(response, maxBytes, truncate: true, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The whole (decompressed) body in a buffer rented from the shared pool, read straight into it (no copy, no
+    /// per-request chunk): dispose the result to give the buffer back. Same limits and messages as
+    /// <see cref="ReadAsync"/>.
+    /// </summary>
+    public static async Task<PooledBody> ReadPooledAsync(HttpResponseMessage response, int maxBytes, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        var declared = response.Content.Headers.ContentLength;
+        if (declared is long tooLarge && tooLarge > maxBytes)
+        {
+            throw new AnswerTooLargeException($"answer of {tooLarge} bytes, over the limit of {maxBytes} bytes; refused");
+        }
+
+        await using var wire = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        await using var counted = new CappedStream(wire, maxBytes, "on the wire");
+        var gzip = false;
+        var other = false;
+        foreach (var encoding in response.Content.Headers.ContentEncoding)
+        {
+            if (encoding.Equals("gzip", StringComparison.OrdinalIgnoreCase) && !gzip)
+            {
+                gzip = true;
+            }
+            else if (!encoding.Equals("identity", StringComparison.OrdinalIgnoreCase))
+            {
+                other = true;
+            }
+        }
+
+        if (other)
+        {
+            var encodings = response.Content.Headers.ContentEncoding.Where(e => !e.Equals("identity", StringComparison.OrdinalIgnoreCase));
+            throw new AnswerTooLargeException($"answer in an encoding that was not asked for ({string.Join(", ", encodings)}); refused");
+        }
+
+        await using Stream body = gzip ? new GZipStream(counted, CompressionMode.Decompress, leaveOpen: true) : counted;
+
+        // One byte more than the declared length, so that the end of the body is seen without growing the buffer.
+        var size = declared is long d && !gzip ? (int)Math.Min(d + 1, (long)maxBytes + 1) : Math.Min(16 * 1024, maxBytes + 1);
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(size, 1));
+        var length = 0;
+        try
+        {
+            while (true)
+            {
+                if (length == buffer.Length)
+                {
+                    var grown = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, (long)maxBytes + 1));
+                    buffer.AsSpan(0, length).CopyTo(grown);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = grown;
+                }
+
+                // Never more than one byte past the limit: that byte is what tells an answer over it.
+                var want = (int)Math.Min(buffer.Length - length, (long)maxBytes + 1 - length);
+                var read = await body.ReadAsync(buffer.AsMemory(length, want), cancellationToken).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                if ((long)length + read > maxBytes)
+                {
+                    throw new AnswerTooLargeException($"answer larger than {maxBytes} bytes{(gzip ? " after decompression" : "")}; refused");
+                }
+
+                length += read;
+            }
+        }
+        catch (InvalidDataException e)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw new AnswerTooLargeException($"answer is not valid gzip ({e.Message}); refused");
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
+
+        return new PooledBody(buffer, length);
     }
 
     private static async Task<(byte[] Body, bool Truncated)> ReadCoreAsync(HttpResponseMessage response, int maxBytes, bool truncate, CancellationToken cancellationToken)
@@ -130,3 +215,21 @@ public static class BoundedBody
 
 /// <summary>An API answer over the size limits (or in an encoding not asked for): the request fails with this message.</summary>
 public sealed class AnswerTooLargeException(string message) : IOException(message);
+
+/// <summary>An answer's bytes in a buffer rented from the shared pool; disposing gives it back (once).</summary>
+public sealed class PooledBody(byte[] buffer, int length) : IDisposable
+{
+    private byte[]? _buffer = buffer;
+
+    public int Length { get; } = length;
+
+    public ReadOnlySpan<byte> Span => (_buffer ?? throw new ObjectDisposedException(nameof(PooledBody))).AsSpan(0, Length);
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _buffer, null) is { } rented)
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+}

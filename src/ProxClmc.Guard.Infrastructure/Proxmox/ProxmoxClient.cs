@@ -21,6 +21,7 @@ public sealed class ProxmoxClient : IDisposable
     private readonly SemaphoreSlim _loginLock = new(1, 1);
     private volatile int _activeEndpoint;
     private volatile Ticket? _ticket;
+    private string? _tokenHeader;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _unreachableNodes = new(StringComparer.Ordinal);
 
     /// <summary>Validates <paramref name="options"/> (exit 78 on bad keys) and loads the CA; connects lazily.</summary>
@@ -61,22 +62,23 @@ public sealed class ProxmoxClient : IDisposable
 
     public bool IsUnreachable(string node) => _unreachableNodes.ContainsKey(Uri.EscapeDataString(node));
 
+    /// <summary>Why <paramref name="node"/> was given up on in this run; null while it answers (asked once per guest, so no copy is made).</summary>
+    public string? UnreachableReason(string node) => _unreachableNodes.TryGetValue(Uri.EscapeDataString(node), out var reason) ? reason : null;
+
     public async Task<ProxmoxVersion> GetVersionAsync(CancellationToken cancellationToken) =>
         ProxmoxVersion.Parse(await GetAsync("version", cancellationToken).ConfigureAwait(false));
 
     public async Task<IReadOnlyList<ClusterStatusEntry>> GetClusterStatusAsync(CancellationToken cancellationToken)
     {
         const string path = "cluster/status";
-        var data = await GetAsync(path, cancellationToken).ConfigureAwait(false);
-        return Shape(path, () => ProxmoxJson.ArrayItems(data, "cluster status").Select(ClusterStatusEntry.Parse).ToList());
+        return await GetAsync(path, static (ref Utf8JsonReader r) => ProxmoxReader.ReadList(ref r, "cluster status", ClusterStatusEntry.Read), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary><c>GET /cluster/resources?type=vm</c>: every guest the caller has VM.Audit on (others are silently left out by Proxmox).</summary>
     public async Task<IReadOnlyList<ClusterVmResource>> GetVmResourcesAsync(CancellationToken cancellationToken)
     {
         const string path = "cluster/resources?type=vm";
-        var data = await GetAsync(path, cancellationToken).ConfigureAwait(false);
-        return Shape(path, () => ProxmoxJson.ArrayItems(data, "cluster resources").Select(ClusterVmResource.Parse).ToList());
+        return await GetAsync(path, static (ref Utf8JsonReader r) => ProxmoxReader.ReadList(ref r, "cluster resources", ClusterVmResource.Read), cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<NodeCpuInfo> GetNodeCpuInfoAsync(string node, CancellationToken cancellationToken)
@@ -102,22 +104,19 @@ public sealed class ProxmoxClient : IDisposable
             path += "?current=1";
         }
 
-        var data = await GetAsync(path, cancellationToken).ConfigureAwait(false);
-        return Shape(path, () => QemuConfigValues.Parse(data));
+        return await GetAsync(path, QemuConfigValues.Read, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<IReadOnlyList<PendingEntry>> GetVmPendingAsync(string node, int vmId, CancellationToken cancellationToken)
     {
         var path = $"nodes/{Segment(node)}/qemu/{vmId.ToString(CultureInfo.InvariantCulture)}/pending";
-        var data = await GetAsync(path, cancellationToken).ConfigureAwait(false);
-        return Shape(path, () => ProxmoxJson.ArrayItems(data, "pending list").Select(PendingEntry.Parse).ToList());
+        return await GetAsync(path, static (ref Utf8JsonReader r) => ProxmoxReader.ReadList(ref r, "pending list", PendingEntry.Read), cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<IReadOnlyList<SnapshotListEntry>> GetVmSnapshotsAsync(string node, int vmId, CancellationToken cancellationToken)
     {
         var path = $"nodes/{Segment(node)}/qemu/{vmId.ToString(CultureInfo.InvariantCulture)}/snapshot";
-        var data = await GetAsync(path, cancellationToken).ConfigureAwait(false);
-        return Shape(path, () => ProxmoxJson.ArrayItems(data, "snapshot list").Select(SnapshotListEntry.Parse).ToList());
+        return await GetAsync(path, static (ref Utf8JsonReader r) => ProxmoxReader.ReadList(ref r, "snapshot list", SnapshotListEntry.Read), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary><c>GET .../status/current</c>: "running", "stopped", ...</summary>
@@ -305,7 +304,28 @@ public sealed class ProxmoxClient : IDisposable
         return end < 0 ? null : path["nodes/".Length..end];
     }
 
+    /// <summary>A GET whose data is read by <paramref name="read"/> straight from the pooled answer; a wrong shape names the call.</summary>
+    private async Task<T> GetAsync<T>(string path, DataReader<T> read, CancellationToken cancellationToken)
+    {
+        using var answer = await GetAnswerAsync(path, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return Data(answer, read);
+        }
+        catch (ProxmoxShapeException e)
+        {
+            throw new SourceUnavailableException($"API GET /{StripQuery(path)} on {ActiveUrl.Authority}: unexpected answer: {e.Message}", e);
+        }
+    }
+
+    /// <summary>A GET whose data is wanted as a <see cref="JsonElement"/> (endpoints asked once a run).</summary>
     private async Task<JsonElement> GetAsync(string path, CancellationToken cancellationToken)
+    {
+        using var answer = await GetAnswerAsync(path, cancellationToken).ConfigureAwait(false);
+        return Data(answer, ProxmoxReader.Element);
+    }
+
+    private async Task<Answer> GetAnswerAsync(string path, CancellationToken cancellationToken)
     {
         var node = NodeSegment(path);
         if (node is not null && _unreachableNodes.TryGetValue(node, out var given))
@@ -319,7 +339,7 @@ public sealed class ProxmoxClient : IDisposable
         {
             try
             {
-                return await SendAsync(HttpMethod.Get, path, null, cancellationToken).ConfigureAwait(false);
+                return await SendAnswerAsync(HttpMethod.Get, path, null, cancellationToken).ConfigureAwait(false);
             }
             catch (RetryableException e) when (node is not null && e.InnerException is OperationCanceledException)
             {
@@ -352,7 +372,14 @@ public sealed class ProxmoxClient : IDisposable
     /// Sends one request. Tries the endpoints from the active one on: a connection failure (nothing was sent)
     /// moves to the next; an answer, a TLS refusal or a timeout ends the call.
     /// </summary>
-    private async Task<JsonElement> SendAsync(HttpMethod method, string path, IReadOnlyList<KeyValuePair<string, string>>? form, CancellationToken cancellationToken)
+    /// <summary>A write: its answer is checked to be Proxmox's <c>{"data": ...}</c> and otherwise not read.</summary>
+    private async Task SendAsync(HttpMethod method, string path, IReadOnlyList<KeyValuePair<string, string>>? form, CancellationToken cancellationToken)
+    {
+        using var answer = await SendAnswerAsync(method, path, form, cancellationToken).ConfigureAwait(false);
+        Data(answer, static (ref Utf8JsonReader r) => 0);
+    }
+
+    private async Task<Answer> SendAnswerAsync(HttpMethod method, string path, IReadOnlyList<KeyValuePair<string, string>>? form, CancellationToken cancellationToken)
     {
         var start = _activeEndpoint;
         var failures = new List<string>();
@@ -381,7 +408,7 @@ public sealed class ProxmoxClient : IDisposable
         throw new SourceUnavailableException(message);
     }
 
-    private async Task<JsonElement> SendToAsync(Endpoint endpoint, HttpMethod method, string path, IReadOnlyList<KeyValuePair<string, string>>? form, CancellationToken cancellationToken)
+    private async Task<Answer> SendToAsync(Endpoint endpoint, HttpMethod method, string path, IReadOnlyList<KeyValuePair<string, string>>? form, CancellationToken cancellationToken)
     {
         var ticketRenewed = false;
         while (true)
@@ -412,7 +439,7 @@ public sealed class ProxmoxClient : IDisposable
                     throw await ErrorFromAsync(display, method, path, response, timeout.Token).ConfigureAwait(false);
                 }
 
-                return await ReadDataAsync(display, response, timeout.Token).ConfigureAwait(false);
+                return new Answer(await ReadBodyAsync(display, response, timeout.Token).ConfigureAwait(false), display);
             }
             catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
             {
@@ -452,7 +479,7 @@ public sealed class ProxmoxClient : IDisposable
     {
         if (_options.UsesToken)
         {
-            request.Headers.TryAddWithoutValidation("Authorization", $"PVEAPIToken={_options.TokenId}={_options.TokenSecret}");
+            request.Headers.TryAddWithoutValidation("Authorization", _tokenHeader ??= $"PVEAPIToken={_options.TokenId}={_options.TokenSecret}");
             return;
         }
 
@@ -495,7 +522,8 @@ public sealed class ProxmoxClient : IDisposable
                 throw new SourceUnavailableException(error.Message + hint, error);
             }
 
-            var data = await ReadDataAsync(display, response, cancellationToken).ConfigureAwait(false);
+            using var answer = new Answer(await ReadBodyAsync(display, response, cancellationToken).ConfigureAwait(false), display);
+            var data = Data(answer, ProxmoxReader.Element);
             if (data.ValueKind != JsonValueKind.Object || data.GetStringLenient("ticket") is not { } value ||
                 data.GetStringLenient("CSRFPreventionToken") is not { } csrf)
             {
@@ -583,28 +611,43 @@ public sealed class ProxmoxClient : IDisposable
         return retryable ? new RetryableException(text, api) : new SourceUnavailableException(text, api);
     }
 
-    private static async Task<JsonElement> ReadDataAsync(string display, HttpResponseMessage response, CancellationToken cancellationToken)
+    /// <summary>The whole answer, bounded (<see cref="BoundedBody"/>), in a pooled buffer.</summary>
+    private static async Task<PooledBody> ReadBodyAsync(string display, HttpResponseMessage response, CancellationToken cancellationToken)
     {
         try
         {
-            var body = await BoundedBody.ReadAsync(response, BoundedBody.MaxBytes, cancellationToken).ConfigureAwait(false);
-            using var document = JsonDocument.Parse(body);
-            if (document.RootElement.ValueKind != JsonValueKind.Object || !document.RootElement.TryGetProperty("data", out var data))
-            {
-                throw new SourceUnavailableException($"{display}: unexpected answer: no {{\"data\": ...}} object (is api.url a Proxmox VE node?)");
-            }
-
-            return data.Clone();
+            return await BoundedBody.ReadPooledAsync(response, BoundedBody.MaxBytes, cancellationToken).ConfigureAwait(false);
         }
         catch (AnswerTooLargeException e)
         {
             throw new SourceUnavailableException($"{display}: {e.Message}", e);
         }
+    }
+
+    /// <summary>
+    /// The <c>data</c> of a <c>{"data": ...}</c> answer, read by <paramref name="read"/> after the whole answer was
+    /// found to be JSON; a wrong shape inside the data is left to the caller (<see cref="ProxmoxShapeException"/>).
+    /// </summary>
+    private static T Data<T>(Answer answer, DataReader<T> read)
+    {
+        int start, length;
+        bool found;
+        try
+        {
+            found = ProxmoxReader.TryGetData(answer.Body.Span, out start, out length);
+        }
         catch (JsonException e)
         {
             var where = e.BytePositionInLine is { } b ? $" at line {(e.LineNumber ?? 0) + 1}, byte {b + 1}" : "";
-            throw new SourceUnavailableException($"{display}: the answer is not valid JSON{where} (truncated or not from Proxmox VE?)", e);
+            throw new SourceUnavailableException($"{answer.Display}: the answer is not valid JSON{where} (truncated or not from Proxmox VE?)", e);
         }
+
+        if (!found)
+        {
+            throw new SourceUnavailableException($"{answer.Display}: unexpected answer: no {{\"data\": ...}} object (is api.url a Proxmox VE node?)");
+        }
+
+        return ProxmoxReader.ReadValue(answer.Body.Span.Slice(start, length), read);
     }
 
     private static string StripQuery(string path)
@@ -615,6 +658,16 @@ public sealed class ProxmoxClient : IDisposable
 
     private static string OneLine(string text) =>
         string.Join(' ', text.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+
+    /// <summary>A successful answer's bytes (pooled: dispose it) and the call's name for messages.</summary>
+    private sealed class Answer(PooledBody body, string display) : IDisposable
+    {
+        public PooledBody Body { get; } = body;
+
+        public string Display { get; } = display;
+
+        public void Dispose() => Body.Dispose();
+    }
 
     private sealed record Ticket(string Value, string CsrfToken, DateTimeOffset IssuedAt);
 

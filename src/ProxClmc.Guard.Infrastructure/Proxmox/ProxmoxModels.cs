@@ -25,6 +25,24 @@ public sealed record ClusterStatusEntry(string Type, string Name, int? NodeId, s
         item.GetBoolLenient("online") ?? false,
         item.GetBoolLenient("local") ?? false,
         item.GetBoolLenient("quorate"));
+
+    private static readonly byte[][] Names = ["type"u8.ToArray(), "name"u8.ToArray(), "nodeid"u8.ToArray(), "ip"u8.ToArray(), "online"u8.ToArray(), "local"u8.ToArray(), "quorate"u8.ToArray()];
+
+    /// <summary>The same as <see cref="Parse"/>, read straight off the reader standing on the entry's <c>{</c>.</summary>
+    internal static ClusterStatusEntry Read(ref Utf8JsonReader reader)
+    {
+        const string what = "cluster status entry";
+        Span<Scalar> f = new Scalar[7];
+        ProxmoxReader.ReadFields(ref reader, Names, f, what);
+        return new(
+            f[0].AsString ?? throw new ProxmoxShapeException($"{what} has no \"type\""),
+            f[1].AsString ?? throw new ProxmoxShapeException($"{what} has no \"name\""),
+            f[2].AsInt32,
+            f[3].AsString,
+            f[4].AsBool ?? false,
+            f[5].AsBool ?? false,
+            f[6].AsBool);
+    }
 }
 
 /// <summary>One guest of <c>GET /cluster/resources?type=vm</c>. <c>name</c>/<c>template</c> may be missing while statistics are not there yet.</summary>
@@ -50,6 +68,36 @@ public sealed record ClusterVmResource(
             item.GetStringLenient("tags"),
             item.GetStringLenient("pool"),
             item.GetStringLenient("hastate"));
+    }
+
+    private static readonly byte[][] Names =
+    [
+        "id"u8.ToArray(), "vmid"u8.ToArray(), "type"u8.ToArray(), "node"u8.ToArray(), "status"u8.ToArray(), "name"u8.ToArray(),
+        "template"u8.ToArray(), "lock"u8.ToArray(), "tags"u8.ToArray(), "pool"u8.ToArray(), "hastate"u8.ToArray(),
+    ];
+
+    /// <summary>The same as <see cref="Parse"/>, read straight off the reader standing on the entry's <c>{</c>.</summary>
+    internal static ClusterVmResource Read(ref Utf8JsonReader reader)
+    {
+        var f = new Scalar[11];
+        ProxmoxReader.ReadFields(ref reader, Names, f, "cluster resource");
+        var id = f[0].AsString;
+        var vmid = f[1].AsInt32
+            ?? (id is not null && int.TryParse(id[(id.IndexOf('/', StringComparison.Ordinal) + 1)..], out var parsed) ? parsed : (int?)null)
+            ?? throw new ProxmoxShapeException($"cluster resource {id ?? "?"} has no \"vmid\"");
+        var type = f[2].AsString ?? throw new ProxmoxShapeException($"cluster resource {vmid} has no \"type\"");
+        return new(
+            id ?? $"{type}/{vmid}",
+            vmid,
+            f[3].AsString ?? throw new ProxmoxShapeException($"cluster resource {vmid} has no \"node\""),
+            type,
+            f[4].AsString,
+            f[5].AsString,
+            f[6].AsBool ?? false,
+            f[7].AsString,
+            f[8].AsString,
+            f[9].AsString,
+            f[10].AsString);
     }
 }
 
@@ -98,6 +146,16 @@ public sealed record QemuConfigValues(IReadOnlyDictionary<string, string> Values
         values.Remove("digest", out var digest);
         return new(values, digest);
     }
+
+    /// <summary>The same as <see cref="Parse"/>, read straight off the reader standing on the answer's data.</summary>
+    internal static QemuConfigValues Read(ref Utf8JsonReader reader)
+    {
+        ProxmoxReader.RequireObject(ref reader, "VM config");
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        ProxmoxReader.ReadStrings(ref reader, "VM config", (name, text) => values[name] = text);
+        values.Remove("digest", out var digest);
+        return new(values, digest);
+    }
 }
 
 /// <summary>One entry of <c>GET .../pending</c>: the current value, the value waiting for the next cold start, or a pending delete.</summary>
@@ -108,6 +166,20 @@ public sealed record PendingEntry(string Key, string? Value, string? Pending, bo
         item.GetStringLenient("value"),
         item.GetStringLenient("pending"),
         (item.GetInt64Lenient("delete") ?? 0) != 0);
+
+    private static readonly byte[][] Names = ["key"u8.ToArray(), "value"u8.ToArray(), "pending"u8.ToArray(), "delete"u8.ToArray()];
+
+    /// <summary>The same as <see cref="Parse"/>, read straight off the reader standing on the entry's <c>{</c>.</summary>
+    internal static PendingEntry Read(ref Utf8JsonReader reader)
+    {
+        Span<Scalar> f = new Scalar[4];
+        ProxmoxReader.ReadFields(ref reader, Names, f, "pending entry");
+        return new(
+            f[0].AsString ?? throw new ProxmoxShapeException("pending entry has no \"key\""),
+            f[1].AsString,
+            f[2].AsString,
+            (f[3].AsInt64 ?? 0) != 0);
+    }
 }
 
 /// <summary>One entry of <c>GET .../snapshot</c> ("current" is the running state, not a snapshot).</summary>
@@ -117,6 +189,19 @@ public sealed record SnapshotListEntry(string Name, bool VmState, string? Parent
         item.GetRequiredString("name", "snapshot entry"),
         item.GetBoolLenient("vmstate") ?? false,
         item.GetStringLenient("parent"));
+
+    private static readonly byte[][] Names = ["name"u8.ToArray(), "vmstate"u8.ToArray(), "parent"u8.ToArray()];
+
+    /// <summary>The same as <see cref="Parse"/>, read straight off the reader standing on the entry's <c>{</c>.</summary>
+    internal static SnapshotListEntry Read(ref Utf8JsonReader reader)
+    {
+        Span<Scalar> f = new Scalar[3];
+        ProxmoxReader.ReadFields(ref reader, Names, f, "snapshot entry");
+        return new(
+            f[0].AsString ?? throw new ProxmoxShapeException("snapshot entry has no \"name\""),
+            f[1].AsBool ?? false,
+            f[2].AsString);
+    }
 }
 
 /// <summary>One model of <c>GET /nodes/{node}/capabilities/qemu/cpu</c> (answered for the node you are connected to).</summary>
