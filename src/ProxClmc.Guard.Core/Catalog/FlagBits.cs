@@ -47,7 +47,17 @@ public sealed class FlagIndex
     /// <summary>The 64-bit words a set over this index holds.</summary>
     internal int Words => (names.Length + 63) >> 6;
 
-    public bool TryGetPosition(string name, out int position) => positions.TryGetValue(name, out position);
+    public bool TryGetPosition(string name, out int position)
+    {
+        // A null name (a hostile facts file can carry one in a flags array) is numbered by no index.
+        if (name is null)
+        {
+            position = -1;
+            return false;
+        }
+
+        return positions.TryGetValue(name, out position);
+    }
 
     /// <summary>
     /// The set of <paramref name="flags"/> over this index. Names the index does not number are added to
@@ -59,7 +69,7 @@ public sealed class FlagIndex
         var words = new ulong[Words];
         foreach (var flag in flags)
         {
-            if (positions.TryGetValue(flag, out var position))
+            if (TryGetPosition(flag, out var position))
             {
                 words[position >> 6] |= 1UL << position;
             }

@@ -95,6 +95,13 @@ public sealed class FlagBitsTests
         Assert.Equal(["avx", "sse2"], bits.Names());
         Assert.Equal(["made_up", "x86-64-v9"], aside);
 
+        // A null name (a hostile facts file can carry one) is numbered by no index and kept aside like any other.
+        aside.Clear();
+        Assert.Equal(["aes"], index.Of(["aes", null!], aside).Names());
+        Assert.Equal([null!], aside);
+        Assert.False(index.TryGetPosition(null!, out _));
+        Assert.False(index.Of(["aes"]).Contains(null!));
+
         // A name set numbered by the index keeps them too, and still answers for every name it holds.
         var set = NameSet.Indexed(["x86-64-v9", "avx", "made_up"], index);
         Assert.Equal(["avx", "made_up", "x86-64-v9"], set);
