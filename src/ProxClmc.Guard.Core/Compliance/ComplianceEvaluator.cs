@@ -919,8 +919,8 @@ public sealed class ComplianceEvaluator
         // flag -> the lowest level that needs it (LevelModels.Count: none does).
         private readonly Dictionary<string, int> _level = new(StringComparer.Ordinal);
 
-        // flag -> how many models need it: counted the first time a flag is ranked (a hook ranks a dozen flags, not
-        // the catalog's hundreds), then kept. Evaluations run in parallel.
+        // flag -> how many models need it, for a catalog whose model flags are not all numbered by its index:
+        // counted the first time a flag is ranked, then kept. Evaluations run in parallel.
         private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _models = new(StringComparer.Ordinal);
         private readonly CpuCatalog _catalog;
         private ModelCounts? _byPosition;
