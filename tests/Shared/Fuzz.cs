@@ -19,6 +19,33 @@ internal static class Fuzz
         RandomInputs(seeds, count, seed);
 
     /// <summary>
+    /// Yields <paramref name="count"/> byte inputs for readers of bytes (JSON): half random bytes, half seeds with a few
+    /// bytes overwritten at random (invalid UTF-8, control bytes, cut escapes).
+    /// </summary>
+    public static IEnumerable<byte[]> Bytes(IReadOnlyList<byte[]> seeds, int count, int seed = Seed)
+    {
+        var random = new Random(seed);
+        for (var i = 0; i < count; i++)
+        {
+            if (seeds.Count == 0 || i % 2 == 0)
+            {
+                var bytes = new byte[random.Next(0, 300)];
+                random.NextBytes(bytes);
+                yield return bytes;
+                continue;
+            }
+
+            var mutated = (byte[])seeds[random.Next(seeds.Count)].Clone();
+            for (var j = random.Next(1, 6); j > 0 && mutated.Length > 0; j--)
+            {
+                mutated[random.Next(mutated.Length)] = (byte)random.Next(256);
+            }
+
+            yield return mutated;
+        }
+    }
+
+    /// <summary>
     /// <see cref="Inputs"/> followed by the <see cref="LongLines"/> cases, for the parsers of the core: each also
     /// meets near-1 MB lines, so one that is not linear in its input makes its fuzz test crawl instead of passing
     /// in a second.

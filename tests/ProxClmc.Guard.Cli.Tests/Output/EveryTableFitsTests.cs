@@ -16,14 +16,7 @@ public sealed class EveryTableFitsTests
 
     public static TheoryData<int> Widths() => new([80, 120, 200]);
 
-    private static CliResult Run(int width, params string[] args)
-    {
-        var output = new StringWriter { NewLine = "\n" };
-        var error = new StringWriter { NewLine = "\n" };
-        var env = new CliEnvironment { Out = output, Error = error, Clock = new FixedClock(GuardRun.Now), HostName = () => "testhost", OutputWidth = width, GetEnvironmentVariable = _ => null };
-        var exit = new GuardCli(env).InvokeAsync(args).GetAwaiter().GetResult();
-        return new CliResult(exit, output.ToString(), error.ToString());
-    }
+    private static CliResult Run(int width, params string[] args) => GuardRun.RunAtWidth(width, args);
 
     /// <summary>Table lines are indented by two; the lines above and below a table are sentences, not tables.</summary>
     private static void AssertFits(CliResult result, int width)

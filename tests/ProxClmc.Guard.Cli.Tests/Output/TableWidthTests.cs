@@ -10,14 +10,7 @@ namespace ProxClmc.Guard.Cli.Tests.Output;
 /// </summary>
 public sealed class TableWidthTests
 {
-    private static CliResult Run(int width, params string[] args)
-    {
-        var output = new StringWriter { NewLine = "\n" };
-        var error = new StringWriter { NewLine = "\n" };
-        var env = new CliEnvironment { Out = output, Error = error, Clock = new FixedClock(GuardRun.Now), HostName = () => "testhost", OutputWidth = width, GetEnvironmentVariable = _ => null };
-        var exit = new GuardCli(env).InvokeAsync(args).GetAwaiter().GetResult();
-        return new CliResult(exit, output.ToString(), error.ToString());
-    }
+    private static CliResult Run(int width, params string[] args) => GuardRun.RunAtWidth(width, args);
 
     private static readonly string LongReason = ReasonOf(115);
 

@@ -38,7 +38,13 @@ internal static class GuardRun
     public static CliResult RunWith(IReadOnlyDictionary<string, string>? environment, params string[] args) => RunAt(Now, environment, args);
 
     /// <summary>As <see cref="RunWith"/>, with the clock reading <paramref name="now"/> (a plan applied later).</summary>
-    public static CliResult RunAt(DateTimeOffset now, IReadOnlyDictionary<string, string>? environment, params string[] args)
+    public static CliResult RunAt(DateTimeOffset now, IReadOnlyDictionary<string, string>? environment, params string[] args) =>
+        Run(now, environment, 240, args);
+
+    /// <summary>As <see cref="Run(string[])"/> on a terminal <paramref name="width"/> columns wide.</summary>
+    public static CliResult RunAtWidth(int width, params string[] args) => Run(Now, null, width, args);
+
+    private static CliResult Run(DateTimeOffset now, IReadOnlyDictionary<string, string>? environment, int width, string[] args)
     {
         var output = new StringWriter { NewLine = "\n" };
         var error = new StringWriter { NewLine = "\n" };
@@ -48,7 +54,7 @@ internal static class GuardRun
             Error = error,
             Clock = new FixedClock(now),
             HostName = () => "testhost",
-            OutputWidth = 240,
+            OutputWidth = width,
             // Only what the test gives: the developer's own PVE_* variables must not leak in.
             GetEnvironmentVariable = name => environment is not null && environment.TryGetValue(name, out var value) ? value : null,
         };
