@@ -59,6 +59,13 @@ public sealed class HaPlacementFixTests : IDisposable
 
     private static string PlanIdOf(string command) => command.Split(' ')[^1];
 
+    /// <summary>Removes the lab's non-strict rule 'prefer-v3', so VM 211 (x86-64-v4) can be pinned by a plan too.</summary>
+    private void DropTheNonStrictRuleOfVm211()
+    {
+        var rules = _lab.PathOf("ha", "rules.cfg");
+        File.WriteAllText(rules, File.ReadAllText(rules).Replace("node-affinity: prefer-v3\n\tnodes pve2,pve3\n\tresources vm:211\n", "", StringComparison.Ordinal));
+    }
+
     /// <summary>The printed command as pasted, with the administrator's --config.</summary>
     private static CliResult RunPasted(string command, string config) =>
         GuardRun.Run([.. command.Split(' ').Skip(1), "--config", config]);
@@ -151,8 +158,7 @@ public sealed class HaPlacementFixTests : IDisposable
     public async Task The_printed_command_writes_exactly_the_planned_rule_a_rescan_shows_the_guest_safe_and_undo_removes_it()
     {
         // Without its non-strict rule, VM 211 (x86-64-v4, only pve4 and pve5 can run it) can be pinned too.
-        var rules = _lab.PathOf("ha", "rules.cfg");
-        File.WriteAllText(rules, File.ReadAllText(rules).Replace("node-affinity: prefer-v3\n\tnodes pve2,pve3\n\tresources vm:211\n", "", StringComparison.Ordinal));
+        DropTheNonStrictRuleOfVm211();
         Assert.Contains("  211    analytics pve4   x86-64-v4  rule proxclmc-vm211", GuardRun.Run("fix", "--strategy", "placement", "--from", _lab.Root).OutLines);
         await using var pve = await FakeProxmox.StartAsync(new FakeProxmoxOptions { SnapshotDir = _lab.Root });
         var config = Config(pve);
@@ -232,8 +238,7 @@ public sealed class HaPlacementFixTests : IDisposable
     public async Task A_change_between_two_writes_stops_the_plan_and_undo_removes_what_was_written_with_exit_0()
     {
         // Without its non-strict rule, VM 211 can be pinned too: the plan has two rules.
-        var rules = _lab.PathOf("ha", "rules.cfg");
-        File.WriteAllText(rules, File.ReadAllText(rules).Replace("node-affinity: prefer-v3\n\tnodes pve2,pve3\n\tresources vm:211\n", "", StringComparison.Ordinal));
+        DropTheNonStrictRuleOfVm211();
         await using var pve = await FakeProxmox.StartAsync(new FakeProxmoxOptions { SnapshotDir = _lab.Root });
         var config = Config(pve);
         var plan = GuardRun.Run("fix", "--strategy", "placement", "--config", config);
@@ -272,8 +277,7 @@ public sealed class HaPlacementFixTests : IDisposable
     [Fact]
     public async Task A_change_made_right_after_a_write_is_told_from_the_write_and_stops_the_plan()
     {
-        var rules = _lab.PathOf("ha", "rules.cfg");
-        File.WriteAllText(rules, File.ReadAllText(rules).Replace("node-affinity: prefer-v3\n\tnodes pve2,pve3\n\tresources vm:211\n", "", StringComparison.Ordinal));
+        DropTheNonStrictRuleOfVm211();
         await using var pve = await FakeProxmox.StartAsync(new FakeProxmoxOptions { SnapshotDir = _lab.Root });
         var config = Config(pve);
         var command = PrintedCommand(GuardRun.Run("fix", "--strategy", "placement", "--config", config));
@@ -307,8 +311,7 @@ public sealed class HaPlacementFixTests : IDisposable
     {
         // Without VM 211's non-strict rule (PVE 9), or with the ha-lab's groups and no rules (PVE 8), several guests
         // can be pinned.
-        var rules = _lab.PathOf("ha", "rules.cfg");
-        File.WriteAllText(rules, File.ReadAllText(rules).Replace("node-affinity: prefer-v3\n\tnodes pve2,pve3\n\tresources vm:211\n", "", StringComparison.Ordinal));
+        DropTheNonStrictRuleOfVm211();
         using var pve8Lab = new TempTree().CopyFrom(RepoPaths.HaLab);
         File.Delete(pve8Lab.PathOf("ha", "rules.cfg"));
         var lab = kind == "group" ? pve8Lab.Root : _lab.Root;
