@@ -72,4 +72,29 @@ public static class Names
 
     /// <summary>Collapses the runs of spaces some CPUs put in their model name ("CPU         870").</summary>
     public static string ModelName(string modelName) => string.Join(' ', modelName.Split(' ', StringSplitOptions.RemoveEmptyEntries));
+
+    /// <summary>
+    /// The model name as a table cell shows it: without the trademark marks, the words "CPU" and "Processor" and the
+    /// base clock ("Intel(R) Xeon(R) CPU E5-2620 0 @ 2.00GHz" is "Intel Xeon E5-2620 0"), so the part that tells
+    /// two CPUs apart fits the column. -v and JSON show the name as the node reports it.
+    /// </summary>
+    public static string ShortModelName(string modelName)
+    {
+        var words = new List<string>();
+        foreach (var word in modelName.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (word == "@")
+            {
+                break;
+            }
+
+            var bare = word.Replace("(R)", "", StringComparison.OrdinalIgnoreCase).Replace("(TM)", "", StringComparison.OrdinalIgnoreCase);
+            if (bare.Length > 0 && bare is not ("CPU" or "Processor"))
+            {
+                words.Add(bare);
+            }
+        }
+
+        return words.Count == 0 ? ModelName(modelName) : string.Join(' ', words);
+    }
 }

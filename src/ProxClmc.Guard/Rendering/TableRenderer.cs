@@ -41,7 +41,7 @@ public sealed class TableRenderer
                     node.Node,
                     address,
                     Names.Vendor(cpu.VendorId),
-                    Names.ModelName(cpu.ModelName),
+                    _shorten ? Names.ShortModelName(cpu.ModelName) : Names.ModelName(cpu.ModelName),
                     CpuCatalog.LevelName(node.Level),
                     node.BestNamedModel?.Name ?? "-",
                     cpu.PhysicalAddressBits?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-",
