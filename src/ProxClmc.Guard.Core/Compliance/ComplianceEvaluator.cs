@@ -912,7 +912,7 @@ public sealed class ComplianceEvaluator
     /// supplies itself), ranked by how much they matter: the lowest Proxmox level that needs a flag first (a node
     /// without sse4.2 breaks more guests than one without avx512vl), then flags more named models need.
     /// </summary>
-    private sealed class GuestVisibleFeatures
+    internal sealed class GuestVisibleFeatures
     {
         private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<CpuCatalog, GuestVisibleFeatures> Cache = new();
 

@@ -137,10 +137,13 @@ public sealed class MigrationAdvisor
             return $"host CPU differs: vendor {s.VendorId} on {source}, {t.VendorId} on {target}";
         }
 
-        // Where both nodes published QEMU's answer, compare what KVM really passes through (the host expansions).
+        // Where both nodes published QEMU's answer, compare what KVM really passes through (the host expansions);
+        // otherwise the cpuinfo flags a guest can see, the most important first as scan ranks them (host-only flags
+        // such as acpi or aperfmperf never reach a guest, so they are no reason).
+        var visible = ComplianceEvaluator.GuestVisibleFeatures.Of(_catalog);
         var lacks = _facts[source].Qemu is { } sq && _facts[target].Qemu is { } tq
             ? sq.HostFeaturesMissingFrom(tq).ToList()
-            : s.Flags.Where(f => !t.Flags.Contains(f)).Order(StringComparer.Ordinal).ToList();
+            : visible.Rank(s.Flags.Where(f => visible.Contains(f) && !t.Flags.Contains(f)));
         if (lacks.Count > 0)
         {
             return $"host CPU differs: {target} lacks {ComplianceEvaluator.Abbreviate(lacks)} that {source} has";

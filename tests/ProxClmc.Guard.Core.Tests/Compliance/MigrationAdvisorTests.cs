@@ -53,6 +53,23 @@ public sealed class MigrationAdvisorTests
     }
 
     [Fact]
+    public void Host_names_only_features_a_guest_can_see_the_most_important_first()
+    {
+        // Haswell-EP has flags the Broadwell-EP VM's view lacks. Those without a QEMU feature (aperfmperf, ...) never
+        // reach a guest and are no reason; the rest are named the most important first, as scan ranks them.
+        var advisor = Advisor(Node("hsw", Haswell), Node("bdw", BroadwellEp), Node("sky", SkylakeSp));
+        var haswellFlags = Node("x", Haswell).Cpu!.Flags;
+        Assert.Contains("aperfmperf", haswellFlags.Except(Node("x", BroadwellEp).Cpu!.Flags));
+
+        var toBroadwell = advisor.Check(Vm("host.conf", node: "hsw"), "bdw").Reason;
+        Assert.StartsWith("host CPU differs: bdw lacks erms, ", toBroadwell, StringComparison.Ordinal);
+        Assert.DoesNotContain("aperfmperf", toBroadwell, StringComparison.Ordinal);
+        var toHaswell = advisor.Check(Vm("host.conf", node: "sky"), "hsw").Reason;
+        Assert.StartsWith("host CPU differs: hsw lacks avx512", toHaswell, StringComparison.Ordinal);
+        Assert.DoesNotContain("aperfmperf", toHaswell, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_target_that_was_not_read_cannot_be_answered()
     {
         var advisor = Advisor(Node("hsw", Haswell), NodeFacts.Unreadable("down", "connection refused", FactsSource.Ssh));
