@@ -32,22 +32,7 @@ public sealed class HaPlacementFixTests : IDisposable
         _dir.Dispose();
     }
 
-    private string Config(FakeProxmox pve) => _dir.Write(
-        $"""
-        [api]
-        url = "{pve.Url}"
-        token_id = "{FakeProxmox.TokenId}"
-        token_secret_file = "{pve.TokenFile}"
-        ca_file = "{pve.CaCertificatePath}"
-
-        [facts]
-        source = "api"
-        cache_file = "{_dir.PathOf("cache.json")}"
-
-        [fix]
-        undo_dir = "{_dir.PathOf("undo")}"
-        """,
-        "guard.toml");
+    private string Config(FakeProxmox pve) => FakePveFixture.WriteConfig(pve, _dir.Root, extra: $"[fix]\nundo_dir = \"{_dir.PathOf("undo")}\"");
 
     /// <summary>The command the plan run prints for the administrator to paste.</summary>
     private static string PrintedCommand(CliResult plan)

@@ -13,19 +13,29 @@ namespace ProxClmc.Guard.Cli.Tests.Journal;
 /// </summary>
 public sealed class ScanJournalEndToEndTests(ITestOutputHelper output)
 {
-    [Fact]
-    public void A_scan_logs_each_host_cpu_vm_with_its_fields_and_warning_priority()
+    /// <summary>The lab scan with its log sent to <paramref name="journald"/>; null (and said) where the machine has no journald.</summary>
+    private CliResult? ScanLabIntoJournal(JournaldFixture journald)
     {
-        using var journald = JournaldFixture.Start();
         if (!journald.IsAvailable)
         {
             output.WriteLine($"NOT RUN: no journald on this machine: {journald.WhyUnavailable}");
-            return;
+            return null;
         }
 
         var env = new Dictionary<string, string> { ["PROXCLMC_GUARD_JOURNAL_SOCKET"] = journald.SocketPath };
         var scan = GuardRun.RunWith(env, "scan", "--from", GuardRun.Lab, "--log-target", "journal", "--format", "json");
         Assert.True(scan.Exit == 2, scan.ToString());
+        return scan;
+    }
+
+    [Fact]
+    public void A_scan_logs_each_host_cpu_vm_with_its_fields_and_warning_priority()
+    {
+        using var journald = JournaldFixture.Start();
+        if (ScanLabIntoJournal(journald) is not { } scan)
+        {
+            return;
+        }
 
         // The verdicts the scan itself reported: the journal must hold exactly these, no more and no fewer.
         using var report = JsonDocument.Parse(scan.Out);
@@ -57,15 +67,10 @@ public sealed class ScanJournalEndToEndTests(ITestOutputHelper output)
     {
         // A VM administrator who may edit tags can hide a VM from the guard: every skip leaves a notice (priority 5).
         using var journald = JournaldFixture.Start();
-        if (!journald.IsAvailable)
+        if (ScanLabIntoJournal(journald) is not { } scan)
         {
-            output.WriteLine($"NOT RUN: no journald on this machine: {journald.WhyUnavailable}");
             return;
         }
-
-        var env = new Dictionary<string, string> { ["PROXCLMC_GUARD_JOURNAL_SOCKET"] = journald.SocketPath };
-        var scan = GuardRun.RunWith(env, "scan", "--from", GuardRun.Lab, "--log-target", "journal", "--format", "json");
-        Assert.True(scan.Exit == 2, scan.ToString());
 
         var entry = Assert.Single(journald.WaitFor(1, "SYSLOG_IDENTIFIER=proxclmc-guard", "PROXCLMC_VERDICT=ignored"));
         Assert.Equal("115", entry["PROXCLMC_VMID"]);
