@@ -116,7 +116,14 @@ public sealed class SshFixture : IAsyncDisposable
     public ClusterMembership Membership =>
         new("fixture", _nodes.Select((n, i) => new ClusterNode(n.Name, i + 1, [new NodeLink(0, n.Address)])).ToList());
 
-    public static async Task<SshFixture> StartAsync(IReadOnlyList<FakeSshNodeSpec> nodes, CancellationToken cancellationToken = default)
+    public static Task<SshFixture> StartAsync(IReadOnlyList<FakeSshNodeSpec> nodes, CancellationToken cancellationToken = default) =>
+        StartAsync(nodes, 0, cancellationToken);
+
+    /// <summary>
+    /// Like <see cref="StartAsync(IReadOnlyList{FakeSshNodeSpec}, CancellationToken)"/> with every node's sshd on
+    /// <paramref name="port"/> (0: a free port), for a client that can only connect to port 22.
+    /// </summary>
+    public static async Task<SshFixture> StartAsync(IReadOnlyList<FakeSshNodeSpec> nodes, int port, CancellationToken cancellationToken = default)
     {
         if (!File.Exists(Sshd))
         {
@@ -134,7 +141,7 @@ public sealed class SshFixture : IAsyncDisposable
 
         var subnet = Interlocked.Increment(ref _nextSubnet);
         var prefix = $"127.{20 + subnet / 250 % 200}.{subnet % 250}.";
-        var fixture = new SshFixture(dir, prefix, FreePort(prefix + "2"));
+        var fixture = new SshFixture(dir, prefix, port > 0 ? port : FreePort(prefix + "2"));
         try
         {
             await fixture.CreateClientKeysAsync(cancellationToken);
@@ -354,6 +361,9 @@ public sealed class SshFixture : IAsyncDisposable
             .AppendLine("UseDNS no")
             .AppendLine("MaxStartups 100:30:200")
             .AppendLine("LogLevel VERBOSE")
+            // The forced command runs through root's shell; bash started by sshd with SHLVL below 2 reads ~/.bashrc,
+            // which may be slow (pyenv init: about a second). SHLVL=1 keeps the nodes independent of it.
+            .AppendLine("SetEnv SHLVL=1")
             .AppendLine($"ForceCommand {delay}{(spec.StderrBytes > 0 ? $"head -c {spec.StderrBytes.ToString(System.Globalization.CultureInfo.InvariantCulture)} /dev/zero >&2; " : "")}exec cat {cpuinfo}")
             .ToString();
         var configPath = Path.Combine(dir, "sshd_config");
