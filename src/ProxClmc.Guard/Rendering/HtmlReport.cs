@@ -157,7 +157,7 @@ public static class HtmlReport
             w.Write("</th><td>");
             if (node.Facts.Cpu is { } cpu)
             {
-                w.Write(Text(Names.Vendor(cpu.VendorId) + " · " + Names.ShortModelName(cpu.ModelName)));
+                w.Write(Text(Names.ShortModelName(cpu.ModelName)));
                 if (node.Facts.IsStale)
                 {
                     w.Write(" <em>(last known)</em>");
