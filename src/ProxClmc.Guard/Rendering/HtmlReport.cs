@@ -270,7 +270,7 @@ public static class HtmlReport
             w.Write(' ');
             w.Write(verdict.Verdict.Name());
             w.Write("</td><td>");
-            w.Write(Text(verdict.Reason));
+            WriteReason(w, verdict);
             w.Write("</td><td>");
             for (var i = 0; i < verdict.Notes.Count; i++)
             {
@@ -286,6 +286,27 @@ public static class HtmlReport
         }
 
         w.Write("</tbody>\n</table>\n</div>\n</section>\n");
+    }
+
+    /// <summary>The longest reason a guest row shows whole; longer ones (a host CPU on 64 nodes) end in "…" and say where to read them whole.</summary>
+    public const int MaxReason = 600;
+
+    /// <summary>How many missing flags a node mark's title names before "and N more".</summary>
+    public const int MaxTitleFlags = 8;
+
+    private static void WriteReason(TextWriter w, GuestVerdict verdict)
+    {
+        var reason = verdict.Reason;
+        if (reason.Length <= MaxReason)
+        {
+            w.Write(Text(reason));
+            return;
+        }
+
+        w.Write(Text(TableWidth.Shorten(reason, MaxReason)));
+        w.Write(" <span class=\"more\">(whole in <code>scan --vmid ");
+        w.Write(verdict.Guest.VmId.ToString(CultureInfo.InvariantCulture));
+        w.Write(" -v</code> and the JSON report)</span>");
     }
 
     /// <summary>
@@ -308,6 +329,15 @@ public static class HtmlReport
             return;
         }
 
+        // host, max, a guest not judged: the reason says why; one cell keeps a big cluster's page small.
+        if (nodes.Count > 1 && fits.All(f => f.CanRun is null))
+        {
+            w.Write("<td class=\"u\" colspan=\"");
+            w.Write(nodes.Count.ToString(CultureInfo.InvariantCulture));
+            w.Write("\">? no node known</td>");
+            return;
+        }
+
         foreach (var node in nodes)
         {
             NodeFit? fit = null;
@@ -327,13 +357,11 @@ public static class HtmlReport
                     break;
                 case false:
                     w.Write("<td class=\"n\" title=\"");
-                    w.Write(Text(node + ": " + Why(fit)));
+                    w.Write(Text(node + ": " + Why(fit, MaxTitleFlags)));
                     w.Write("\">✗</td>");
                     break;
                 default:
-                    w.Write("<td class=\"u\" title=\"");
-                    w.Write(Text(node + ": " + (fit is null ? "not judged" : Why(fit))));
-                    w.Write("\">?</td>");
+                    w.Write("<td class=\"u\">?</td>");
                     break;
             }
         }
@@ -373,11 +401,13 @@ public static class HtmlReport
         w.Write("</tbody>\n</table>\n</section>\n");
     }
 
-    private static string Why(NodeFit fit)
+    private static string Why(NodeFit fit, int maxFlags = int.MaxValue)
     {
         if (fit.MissingFlags.Count > 0)
         {
-            return "lacks " + string.Join(", ", fit.MissingFlags);
+            return "lacks " + (fit.MissingFlags.Count <= maxFlags
+                ? string.Join(", ", fit.MissingFlags)
+                : string.Join(", ", fit.MissingFlags.Take(maxFlags)) + $" and {fit.MissingFlags.Count - maxFlags} more");
         }
 
         return fit.Reason.Length > 0 ? fit.Reason : fit.VendorMismatch ? "another CPU vendor" : "cannot run it";
@@ -463,6 +493,8 @@ public static class HtmlReport
         .guests tbody tr.bad th{box-shadow:inset 4px 0 var(--bad)}.guests tbody tr.warn th{box-shadow:inset 4px 0 var(--warn)}
         .guests td.v{white-space:nowrap;font-weight:600}
         .guests tr.bad td.v{color:var(--bad);background:var(--bad-bg)}.guests tr.warn td.v{color:var(--warn);background:var(--warn-bg)}.guests tr.good td.v{color:var(--good);background:var(--good-bg)}.guests tr.muted td.v{color:var(--unk);background:var(--unk-bg)}
+        .guests tbody td:nth-child(2),.guests tbody td:nth-child(3){white-space:nowrap}.guests tbody td:nth-child(4){min-width:11rem}
+        .guests .more{color:var(--muted);font-size:12px}
         .guests td p{margin:0}.guests td p+p{margin-top:.2rem}.guests td p.warn{background:none}
         .guests th.mark{writing-mode:vertical-rl;transform:rotate(180deg);white-space:nowrap;font-weight:600;padding:.4rem .2rem}
         .guests td.y,.guests td.n,.guests td.u,.guests td.all{text-align:center;font-weight:700}
