@@ -3,7 +3,7 @@ using BenchmarkDotNet.Running;
 using ProxClmc.Guard.Benchmarks;
 
 // bench [BenchmarkDotNet options, e.g. --filter * --job short]   the micro-benchmarks of the hot paths
-// scale [--smoke] [--nodes 64] [--vms 10000] [--latency-ms 2] [--ssh-nodes 32] [--ssh-delay-ms 200] [--parallelism N]
+// scale [--smoke] [--nodes 64] [--vms 10000] [--latency-ms 2] [--ssh-nodes 32] [--ssh-delay-ms 200] [--parallelism N] [--ssh-parallelism N] [--kill-after S]
 //       [--runs 7] [--aot PATH] [--proxclmc PATH] [--instructions] [--format table|json]   the figures of README "Measured speed", each with goal and reference
 // html [--nodes 64] [--vms 10000] [--runs 3]   the size of scan --format html and the time headless chromium takes to open it
 var verb = args.Length > 0 ? args[0] : "";

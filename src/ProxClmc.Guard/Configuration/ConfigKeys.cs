@@ -209,7 +209,8 @@ internal static partial class ConfigKeys
         Key("ssh", "parallelism", Integer(1, 256), c => c.Ssh.Parallelism, (c, v) => c with { Ssh = c.Ssh with { Parallelism = v } },
             "Nodes read at once.",
             """
-            How many nodes are contacted at the same time (1 to 256).
+            How many nodes are contacted at the same time (1 to 256). The default reads a cluster of up to 64 nodes
+            in one wave: each connection mostly waits for its node and holds one socket.
             """),
 
         // [api]
