@@ -27,6 +27,12 @@ public sealed record ClusterCpuModel
     /// <summary>qemu-server's name rule for a model (pve-manager <c>API2/Cluster/Qemu/CustomCPUModels.pm</c>: format <c>pve-configid</c>, at most 40 characters).</summary>
     private static readonly Regex NameRule = new("^[A-Za-z][A-Za-z0-9_-]{1,39}$", RegexOptions.CultureInvariant);
 
+    /// <summary>
+    /// Features QEMU marks unmigratable (target/i386/cpu.c, the feature words' unmigratable flags; reference
+    /// qemu-to-linux-flags.tsv: "QEMU marks invtsc unmigratable"): a VM with them cannot be live-migrated at all.
+    /// </summary>
+    private static readonly HashSet<string> Unmigratable = new(StringComparer.Ordinal) { "invtsc" };
+
     public required string Name { get; init; }
 
     public required string ReportedModel { get; init; }
@@ -115,6 +121,7 @@ public sealed record ClusterCpuModel
         }
 
         return catalog.QemuFlags
+            .Where(f => !Unmigratable.Contains(f.QemuName))
             .Where(f => f.CanonicalName == f.QemuName && !f.ProvidedByKvm && f.Vendors.Count == 0 && f.BugsMustBeAbsent.Count == 0)
             .Where(f => f.Checkable
                 ? f.CpuinfoFlags.Count > 0 && f.CpuinfoFlags.All(modelFlags.Contains)
