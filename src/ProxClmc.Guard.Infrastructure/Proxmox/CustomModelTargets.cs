@@ -195,21 +195,18 @@ public sealed class FileCustomModelTarget(string pveRoot, TimeProvider clock) : 
     private async Task<bool> TakeLockAsync(CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(LockPath)!);
-        var until = clock.GetUtcNow() + TimeSpan.FromSeconds(10);
-        while (true)
+        // cfs_lock waits up to 10 s for the lock: 100 tries, 100 ms apart (counted, not timed, so a test clock cannot stall it).
+        for (var attempt = 0; attempt < 100; attempt++)
         {
             if (ExclusiveDirectory.TryCreate(LockPath))
             {
                 return true;
             }
 
-            if (clock.GetUtcNow() >= until)
-            {
-                return false;
-            }
-
-            await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken).ConfigureAwait(false);
+            await Task.Delay(TimeSpan.FromMilliseconds(100), clock, cancellationToken).ConfigureAwait(false);
         }
+
+        return false;
     }
 
     private static string Section(string name, IReadOnlyList<KeyValuePair<string, string>> properties)

@@ -145,6 +145,8 @@ public static class CustomModelCommand
             WriteText(ctx.Out, cluster, model, verdict);
         }
 
+        // JSON carries everything in customModel; the comment lines below are for the table form only.
+        var notes = ctx.Settings.Format == OutputFormat.Json ? TextWriter.Null : ctx.Out;
         if (readError is not null && request.Apply)
         {
             throw new GuardExitException(ExitCodes.Unknown, $"cannot read the custom models from {target!.Description}: {readError}");
@@ -152,15 +154,15 @@ public static class CustomModelCommand
 
         if (action == "replace" && !request.Replace)
         {
-            ctx.Out.WriteLine($"# A model {name} exists with another definition. Now:");
-            WriteCommented(ctx.Out, existing!.Value.Text);
-            ctx.Out.WriteLine("# Planned (above). Add --replace to replace it; guests using custom-" + name + " change at their next full stop and start.");
+            notes.WriteLine($"# A model {name} exists with another definition. Now:");
+            WriteCommented(notes, existing!.Value.Text);
+            notes.WriteLine("# Planned (above). Add --replace to replace it; guests using custom-" + name + " change at their next full stop and start.");
             throw new GuardExitException(ExitCodes.Unsafe, $"custom-{name} exists in {target!.Description} with another definition (both shown): nothing planned; use --replace to replace it");
         }
 
         if (action == "unchanged")
         {
-            ctx.Out.WriteLine($"# custom-{name} is already defined exactly so in {target!.Description}: nothing to write.");
+            notes.WriteLine($"# custom-{name} is already defined exactly so in {target!.Description}: nothing to write.");
             return Finish(cluster, exitCode);
         }
 
@@ -168,11 +170,11 @@ public static class CustomModelCommand
         {
             if (readError is not null)
             {
-                ctx.Out.WriteLine($"# Not planned: cannot read the custom models from {target!.Description} ({readError}).");
+                notes.WriteLine($"# Not planned: cannot read the custom models from {target!.Description} ({readError}).");
             }
             else if (ctx.Settings.From is not null)
             {
-                ctx.Out.WriteLine("# A dry run from --from: nothing saved. Add the section to /etc/pve/virtual-guest/cpu-models.conf, or run this on a node (or with [api]) to plan it.");
+                notes.WriteLine("# A dry run from --from: nothing saved. Add the section to /etc/pve/virtual-guest/cpu-models.conf, or run this on a node (or with [api]) to plan it.");
             }
 
             return Finish(cluster, exitCode);
@@ -182,14 +184,14 @@ public static class CustomModelCommand
         {
             if (ctx.Settings.Format != OutputFormat.Json)
             {
-                ctx.Out.WriteLine($"# Plan {plan.Id}: {(plan.Action == "create" ? "add" : "replace")} custom-{name} in {target!.Description}.");
-                ctx.Out.WriteLine($"# Run `proxclmc-guard baseline --custom-model {name} --apply {plan.Id}` to write exactly this (within {FixCommand.Duration(ctx.Settings.Config.Fix.PlanMaxAge)}).");
+                notes.WriteLine($"# Plan {plan.Id}: {(plan.Action == "create" ? "add" : "replace")} custom-{name} in {target!.Description}.");
+                notes.WriteLine($"# Run `proxclmc-guard baseline --custom-model {name} --apply {plan.Id}` to write exactly this (within {FixCommand.Duration(ctx.Settings.Config.Fix.PlanMaxAge)}).");
             }
 
             return Finish(cluster, exitCode);
         }
 
-        return await WriteAsync(ctx, target!, plan, cancellationToken).ConfigureAwait(false);
+        return await WriteAsync(ctx, notes, target!, plan, cancellationToken).ConfigureAwait(false);
     }
 
     private static int Finish(ClusterAnalysis cluster, int exitCode) => exitCode switch
@@ -234,20 +236,21 @@ public static class CustomModelCommand
             throw new UsageException($"--apply {planId}: the plan was made against cluster '{plan.Cluster ?? "(none)"}', this is cluster '{membership.ClusterName ?? "(none)"}'");
         }
 
-        WriteCommented(ctx.Out, plan.Section, comment: false);
-        var code = await WriteAsync(ctx, target, plan, cancellationToken).ConfigureAwait(false);
+        var notes = ctx.Settings.Format == OutputFormat.Json ? TextWriter.Null : ctx.Out;
+        WriteCommented(notes, plan.Section, comment: false);
+        var code = await WriteAsync(ctx, notes, target, plan, cancellationToken).ConfigureAwait(false);
         AtomicFile.WriteAllBytes(DonePath(store, planId), Encoding.UTF8.GetBytes(ctx.Environment.Clock.GetUtcNow().ToString("O", CultureInfo.InvariantCulture) + "\n"), AtomicFile.Mode0600);
         return code;
     }
 
-    private static async Task<int> WriteAsync(CommandContext ctx, ICustomModelTarget target, CustomModelPlan plan, CancellationToken cancellationToken)
+    private static async Task<int> WriteAsync(CommandContext ctx, TextWriter notes, ICustomModelTarget target, CustomModelPlan plan, CancellationToken cancellationToken)
     {
         var result = await target.WriteAsync(plan.Name, plan.Properties, plan.Action == "replace", plan.Digest, cancellationToken).ConfigureAwait(false);
         switch (result.Outcome)
         {
             case WriteOutcome.Written:
-                ctx.Out.WriteLine($"# Wrote custom-{plan.Name} to {target.Description}.");
-                ctx.Out.WriteLine($"# Use it: qm set <vmid> --cpu custom-{plan.Name}; it takes effect at the next full stop and start of each VM (a reboot inside the guest is not enough).");
+                notes.WriteLine($"# Wrote custom-{plan.Name} to {target.Description}.");
+                notes.WriteLine($"# Use it: qm set <vmid> --cpu custom-{plan.Name}; it takes effect at the next full stop and start of each VM (a reboot inside the guest is not enough).");
                 ctx.Log.Information("Wrote custom CPU model {Model} to {Target}", "custom-" + plan.Name, target.Description);
                 return ExitCodes.Ok;
             case WriteOutcome.DigestMismatch or WriteOutcome.Locked:
