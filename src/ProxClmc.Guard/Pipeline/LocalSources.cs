@@ -177,7 +177,10 @@ public sealed class DefaultSourceFactory(CliEnvironmentAccess access, Func<RunSe
         }
 
         var pve = new PveTree(settings.PveRoot, fs);
-        return new ClusterSources(membership, Cached(settings, local), pve, $"{settings.PveRoot} on {localNode}");
+        return new ClusterSources(membership, Cached(settings, local), pve, $"{settings.PveRoot} on {localNode}")
+        {
+            CustomModelTarget = new FileCustomModelTarget(settings.PveRoot, access.Clock),
+        };
     }
 
     /// <summary>Nodes, guests and (with facts.source auto or api) CPUs through the Proxmox API.</summary>
@@ -211,6 +214,7 @@ public sealed class DefaultSourceFactory(CliEnvironmentAccess access, Func<RunSe
             Warnings = client.InsecureWarning is { } warning ? [warning] : [],
             Resources = client,
             FactsNotes = kvmFlags is null ? null : () => kvmFlags.Notes,
+            CustomModelTarget = new ApiCustomModelTarget(client),
         };
     }
 
