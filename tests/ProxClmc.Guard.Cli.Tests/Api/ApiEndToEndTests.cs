@@ -1,6 +1,7 @@
 using System.Text.Json;
 using ProxClmc.Guard.Cli.Tests.Support;
 using ProxClmc.Guard.FakePve;
+using ProxClmc.Guard.Testing;
 
 namespace ProxClmc.Guard.Cli.Tests.Api;
 
@@ -20,6 +21,7 @@ public sealed class ApiEndToEndTests : FakePveTest
             token_id = "{FakeProxmox.TokenId}"
             token_secret_file = "{Pve.TokenFile}"
             ca_file = "{Pve.CaCertificatePath}"
+            timeout_seconds = {ServerTimeouts.AnswerSeconds}
 
             [facts]
             source = "api"
@@ -45,6 +47,7 @@ public sealed class ApiEndToEndTests : FakePveTest
             username = "{FakeProxmox.Username}"
             password_file = "{Pve.PasswordFile}"
             ca_file = "{Pve.CaCertificatePath}"
+            timeout_seconds = {ServerTimeouts.AnswerSeconds}
 
             [facts]
             cache_file = "{Dir}/facts-cache.json"
@@ -66,6 +69,7 @@ public sealed class ApiEndToEndTests : FakePveTest
             token_id = "{FakeProxmox.TokenId}"
             token_secret_file = "{Pve.TokenFile}"
             ca_file = "{Pve.CaCertificatePath}"
+            timeout_seconds = {ServerTimeouts.AnswerSeconds}
 
             [facts]
             cache_file = "{Dir}/facts-cache.json"
@@ -93,6 +97,7 @@ public sealed class ApiEndToEndTests : FakePveTest
             token_id = "{FakeProxmox.TokenId}"
             token_secret_file = "{secret}"
             ca_file = "{Pve.CaCertificatePath}"
+            timeout_seconds = {ServerTimeouts.AnswerSeconds}
             """);
 
         var result = GuardRun.Run("scan", "--config", config);

@@ -172,6 +172,7 @@ public sealed class ReleaseProfileTests : IDisposable
             username = "{FakeProxmox.TfaUsername}"
             password_file = "{pve.PasswordFile}"
             ca_file = "{pve.CaCertificatePath}"
+            timeout_seconds = {ServerTimeouts.AnswerSeconds}
             """);
 
         var result = GuardRun.Run("scan", "--config", config);

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using ProxClmc.Guard.Cli.Tests.Support;
 using ProxClmc.Guard.FakePve;
+using ProxClmc.Guard.Testing;
 
 namespace ProxClmc.Guard.Cli.Tests.Facts;
 
@@ -124,6 +125,7 @@ public sealed class ApiKvmFlagsScanTests : IDisposable
             token_id = "{FakeProxmox.TokenId}"
             token_secret_file = "{pve.TokenFile}"
             ca_file = "{pve.CaCertificatePath}"
+            timeout_seconds = {ServerTimeouts.AnswerSeconds}
 
             [facts]
             source = "auto"

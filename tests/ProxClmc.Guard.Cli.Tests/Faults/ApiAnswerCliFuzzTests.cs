@@ -33,6 +33,7 @@ public sealed class ApiAnswerCliFuzzTests : FakePveTest
             token_id = "{FakeProxmox.TokenId}"
             token_secret_file = "{Pve.TokenFile}"
             ca_file = "{Pve.CaCertificatePath}"
+            timeout_seconds = {ServerTimeouts.AnswerSeconds}
 
             [facts]
             source = "api"

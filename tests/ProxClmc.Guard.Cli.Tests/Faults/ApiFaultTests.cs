@@ -1,5 +1,6 @@
 using ProxClmc.Guard.Cli.Tests.Support;
 using ProxClmc.Guard.FakePve;
+using ProxClmc.Guard.Testing;
 
 namespace ProxClmc.Guard.Cli.Tests.Faults;
 
@@ -155,6 +156,7 @@ public sealed class ApiFaultTests : FakePveTest
         token_id = "{FakeProxmox.TokenId}"
         token_secret_file = "{Pve.TokenFile}"
         ca_file = "{Pve.CaCertificatePath}"
+        {(extraApi.Contains("timeout_seconds", StringComparison.Ordinal) ? "" : $"timeout_seconds = {ServerTimeouts.AnswerSeconds}")}
         {extraApi}
 
         [facts]
@@ -171,6 +173,7 @@ public sealed class ApiFaultTests : FakePveTest
         username = "{FakeProxmox.Username}"
         password_file = "{Pve.PasswordFile}"
         ca_file = "{Pve.CaCertificatePath}"
+        timeout_seconds = {ServerTimeouts.AnswerSeconds}
 
         [facts]
         source = "api"

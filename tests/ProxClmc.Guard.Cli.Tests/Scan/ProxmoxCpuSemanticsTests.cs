@@ -1,6 +1,7 @@
 using System.Text.Json;
 using ProxClmc.Guard.Cli.Tests.Support;
 using ProxClmc.Guard.FakePve;
+using ProxClmc.Guard.Testing;
 
 namespace ProxClmc.Guard.Cli.Tests.Scan;
 
@@ -54,6 +55,7 @@ public sealed class ProxmoxCpuSemanticsTests : IAsyncLifetime
             token_id = "{FakeProxmox.TokenId}"
             token_secret_file = "{_pve.TokenFile}"
             ca_file = "{_pve.CaCertificatePath}"
+            timeout_seconds = {ServerTimeouts.AnswerSeconds}
 
             [facts]
             source = "api"

@@ -37,6 +37,7 @@ public sealed class ApiAndConfigHardeningTests : IAsyncLifetime
             token_id = "{FakeProxmox.TokenId}"
             token_secret_file = "{_pve.TokenFile}"
             ca_file = "{_pve.CaCertificatePath}"
+            {(extra.Contains("timeout_seconds", StringComparison.Ordinal) ? "" : $"timeout_seconds = {ServerTimeouts.AnswerSeconds}")}
             {extra}
 
             [facts]

@@ -153,6 +153,7 @@ public sealed class SnapshotCommandTests : FakePveTest
             token_id = "{FakeProxmox.TokenId}"
             token_secret_file = "{Pve.TokenFile}"
             ca_file = "{Pve.CaCertificatePath}"
+            timeout_seconds = {ServerTimeouts.AnswerSeconds}
 
             [facts]
             source = "api"
