@@ -17,7 +17,11 @@ public static class BaselineCommand
         };
         var command = new Command("baseline", "Show each node's CPU and the CPU type every node of the cluster can run");
         command.Options.Add(listOnly);
-        command.SetAction((parse, ct) => cli.RunAsync(parse, ctx => ExecuteAsync(ctx, parse.GetValue(listOnly), ct)));
+        var toCluster = ToClusterCommand.Option();
+        command.Options.Add(toCluster);
+        command.SetAction((parse, ct) => cli.RunAsync(parse, ctx => parse.GetValue(toCluster) is { } remote
+            ? ToClusterCommand.BaselineAsync(ctx, remote, parse.GetValue(listOnly), ct)
+            : ExecuteAsync(ctx, parse.GetValue(listOnly), ct)));
         return command;
     }
 
