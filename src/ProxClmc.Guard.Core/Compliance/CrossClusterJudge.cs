@@ -183,7 +183,7 @@ public sealed class CrossClusterJudge
                 {
                     Verdict = Verdict.UnknownModel,
                     Reason = $"{type} is not defined on {_remoteName}, so Proxmox refuses the migration: create it there in /etc/pve/virtual-guest/cpu-models.conf as {Describe(comparison.Here!)}",
-                    Fits = Refused($"{type} is not defined on {_remoteName}"),
+                    Fits = [],
                 };
             case CustomModelMatch.Different:
                 return verdict with

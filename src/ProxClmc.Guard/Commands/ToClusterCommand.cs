@@ -139,16 +139,23 @@ public static class ToClusterCommand
 
         var fits = Fits(verdict, remote);
         var can = fits.Where(f => f.CanRun == true).Select(f => f.Node).ToList();
-        var cannot = fits.Where(f => f.CanRun != true).ToList();
+        var cannot = fits.Where(f => f.CanRun == false).ToList();
+        var unread = fits.Where(f => f.CanRun is null).Select(f => f.Node).ToList();
+        var notRead = unread.Count > 0 ? $" ({string.Join(", ", unread)} not read)" : "";
         var why = string.Join("; ", cannot.Select(f => f.Reason.StartsWith(f.Node, StringComparison.Ordinal) ? f.Reason : $"{f.Node}: {f.Reason}"));
+        if (cannot.Count == 0 && can.Count == 0)
+        {
+            return ("cannot tell", verdict.Reason);
+        }
+
         if (cannot.Count == 0 && verdict.Verdict is Verdict.Ok)
         {
-            return ("can go", $"to {string.Join(", ", can)}");
+            return ("can go", $"to {string.Join(", ", can)}{notRead}");
         }
 
         if (cannot.Count == 0)
         {
-            return ("can go?", $"to {string.Join(", ", can)}: {verdict.Reason}");
+            return ("can go?", $"to {string.Join(", ", can)}{notRead}: {verdict.Reason}");
         }
 
         if (can.Count == 0)
@@ -156,7 +163,7 @@ public static class ToClusterCommand
             return ("CANNOT GO", fits.Any(f => f.Reason.Length > 0 && f.CanRun == false) && verdict.Verdict != Verdict.UnknownModel && verdict.Verdict != Verdict.HostCpu ? why : verdict.Reason);
         }
 
-        return ("only to some", $"to {string.Join(", ", can)}; not {why}");
+        return ("only to some", $"to {string.Join(", ", can)}; not {why}{notRead}");
     }
 
     /// <summary>Per node of the other cluster: the verdict's own fits, or the verdict itself when it judged no node separately.</summary>

@@ -211,7 +211,8 @@ public static partial class GuardConfigLoader
 
                 if (ways.Count > 1)
                 {
-                    throw Error(path, _keyPositions[$"{section}.{ways[1]}"], $"[{section}] set one of url, pve_root or from, not {string.Join(" and ", ways)}");
+                    var last = ways.MaxBy(w => _keyPositions[$"{section}.{w}"].Offset)!;
+                    throw Error(path, _keyPositions[$"{section}.{last}"], $"[{section}] set one of url, pve_root or from, not {string.Join(" and ", ways)}");
                 }
 
                 if (ways[0] == "url" && remote.TokenId is null)
