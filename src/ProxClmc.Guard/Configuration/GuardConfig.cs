@@ -32,7 +32,10 @@ public sealed record GuardConfig
     public HookSettings Hook { get; init; } = new();
 
     /// <summary>The <c>[remote.&lt;name&gt;]</c> sections: other clusters <c>--to-cluster &lt;name&gt;</c> can name.</summary>
-    public IReadOnlyDictionary<string, RemoteSettings> Remotes { get; init; } = new Dictionary<string, RemoteSettings>(StringComparer.Ordinal);
+    public ConfigList<RemoteSettings> Remotes { get; init; } = ConfigList.From<RemoteSettings>([]);
+
+    /// <summary>The <c>[remote.&lt;name&gt;]</c> section of that name, or null.</summary>
+    public RemoteSettings? FindRemote(string name) => Remotes.FirstOrDefault(r => r.Name == name);
 
     /// <summary>
     /// The <c>[remote.&lt;name&gt;]</c> section being read: the loader applies that section's keys here, on a copy of

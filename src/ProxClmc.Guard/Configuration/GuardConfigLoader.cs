@@ -197,7 +197,7 @@ public static partial class GuardConfigLoader
         /// <summary>Each remote is described one way: its API (with a token and its own CA or a pin), or a folder.</summary>
         private void BuildRemotes()
         {
-            var remotes = new Dictionary<string, RemoteSettings>(StringComparer.Ordinal);
+            var remotes = new List<RemoteSettings>();
             foreach (var (name, (config, at)) in _remotes)
             {
                 var section = $"remote.{name}";
@@ -230,10 +230,13 @@ public static partial class GuardConfigLoader
                     throw Error(path, _keyPositions[stray], $"[{section}] {stray[(section.Length + 1)..]} belongs to a cluster reached through url, not one read from {ways[0]}");
                 }
 
-                remotes[name] = remote;
+                remotes.Add(remote);
             }
 
-            _config = _config with { Remotes = remotes };
+            if (remotes.Count > 0)
+            {
+                _config = _config with { Remotes = ConfigList.From(remotes) };
+            }
         }
 
         private void CheckPair(string section, string first, string second)
@@ -456,7 +459,7 @@ public static partial class GuardConfigLoader
             var closest = ClosestName(section, Schema.Keys);
             var hint = closest is not null
                 ? $" (did you mean [{closest}]?)"
-                : " (known sections: " + string.Join(", ", Schema.Keys.Select(s => $"[{s}]")) + ")";
+                : " (known sections: " + string.Join(", ", Schema.Keys.Select(s => $"[{ConfigKeys.Heading(s)}]")) + ")";
             return Error(path, at, $"unknown section [{Shorten(section)}]{hint}");
         }
 

@@ -16,7 +16,7 @@ public static class RemoteCluster
 {
     public static RunSettings Resolve(string remote, RunSettings local, IFileSystem fileSystem)
     {
-        if (local.Config.Remotes.TryGetValue(remote, out var section))
+        if (local.Config.FindRemote(remote) is { } section)
         {
             return FromSection(section, local);
         }
@@ -31,7 +31,7 @@ public static class RemoteCluster
             return FromConfigFile(remote, local);
         }
 
-        var known = local.Config.Remotes.Count == 0 ? "no [remote.<name>] sections are configured" : "configured remotes: " + string.Join(", ", local.Config.Remotes.Keys.Order(StringComparer.Ordinal));
+        var known = local.Config.Remotes.Count == 0 ? "no [remote.<name>] sections are configured" : "configured remotes: " + string.Join(", ", local.Config.Remotes.Select(r => r.Name).Order(StringComparer.Ordinal));
         throw new UsageException($"--to-cluster {remote}: no such snapshot folder, configuration file or [remote.{remote}] section ({known})");
     }
 
