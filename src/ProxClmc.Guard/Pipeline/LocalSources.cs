@@ -208,7 +208,7 @@ public sealed class DefaultSourceFactory(CliEnvironmentAccess access, Func<RunSe
         INodeFactsSource facts = settings.FactsSource switch
         {
             "api" => apiFacts,
-            _ when remote && settings.FactsSource != "ssh" => apiFacts,
+            _ when remote => apiFacts,
             "local" => new LayeredFactsSource(null, localNode, settings.LocalCpuInfo, access.FileSystem, null, access.Clock),
             _ => new LayeredFactsSource(null, localNode, settings.LocalCpuInfo, access.FileSystem, RemoteFacts(settings, apiFacts), access.Clock, Published(settings), settings.CacheMaxAge, LocalQemu(settings)),
         };

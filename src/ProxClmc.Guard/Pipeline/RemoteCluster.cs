@@ -70,9 +70,9 @@ public static class RemoteCluster
         {
             return Remote(local, name) with
             {
-                Config = local.Config with { Api = config.Api, Ssh = config.Ssh },
-                // Facts of that cluster's nodes come through its API, or over SSH when that file says so.
-                FactsSource = config.Facts.Source == FactsSourceMode.Ssh ? "ssh" : "api",
+                // Nodes, CPUs (cpuinfo and Proxmox's KVM flags) and custom models through that cluster's API.
+                Config = local.Config with { Api = config.Api },
+                FactsSource = "api",
                 HasApi = true,
             };
         }
