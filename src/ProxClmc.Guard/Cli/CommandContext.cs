@@ -8,6 +8,7 @@ namespace ProxClmc.Guard.Cli;
 public sealed class CommandContext(CliEnvironment environment, RunSettings settings, ILogger logger, ISourceFactory sourceFactory, bool logVerdicts) : IDisposable
 {
     private ClusterSources? _sources;
+    private readonly List<ClusterSources> _otherSources = [];
 
     public CliEnvironment Environment => environment;
 
@@ -28,7 +29,31 @@ public sealed class CommandContext(CliEnvironment environment, RunSettings setti
 
     public ClusterSources Sources => _sources ??= CreateSources();
 
-    public void Dispose() => _sources?.Dispose();
+    public void Dispose()
+    {
+        _sources?.Dispose();
+        _otherSources.ForEach(s => s.Dispose());
+    }
+
+    /// <summary>
+    /// The pipeline over another cluster (<c>--to-cluster</c>): the same source construction as this cluster's, from
+    /// that cluster's settings (<see cref="RemoteCluster.Resolve"/>); its sources are released with this context.
+    /// </summary>
+    public GuardPipeline CreatePipelineFor(RunSettings other)
+    {
+        var sources = sourceFactory.Create(other);
+        _otherSources.Add(sources);
+        foreach (var warning in sources.Warnings)
+        {
+            logger.Warning("{Warning}", warning);
+        }
+
+        return new(other, sources, CpuCatalog.Default, environment.Clock, ReadAssumedCpuInfo)
+        {
+            Warn = warning => logger.Warning("{Warning}", warning),
+            Debug = note => logger.Debug("{Note}", note),
+        };
+    }
 
     private ClusterSources CreateSources()
     {

@@ -33,6 +33,7 @@ public static class SettingsLoader
         HookBlockUnsafeStart = config.Hook.BlockUnsafeStart,
         HookFailClosed = config.Hook.FailClosed,
         HookChain = config.Hook.Chain,
+        HookAllowForeignHostCpu = config.Hook.AllowForeignHostCpu,
         HasApi = config.Api.HasCredentials,
     };
 

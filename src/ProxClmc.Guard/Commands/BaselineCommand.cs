@@ -29,13 +29,24 @@ public static class BaselineCommand
         };
         var replace = new Option<bool>("--replace") { Description = "With --custom-model: replace a model of that name that differs" };
         var command = new Command("baseline", "Show each node's CPU and the CPU type every node of the cluster can run");
-        foreach (var option in new Option[] { listOnly, customModel, physBits, apply, replace })
+        var toCluster = ToClusterCommand.Option();
+        foreach (var option in new Option[] { listOnly, customModel, physBits, apply, replace, toCluster })
         {
             command.Options.Add(option);
         }
 
         command.SetAction((parse, ct) => cli.RunAsync(parse, ctx =>
         {
+            if (parse.GetValue(toCluster) is { } remote)
+            {
+                if (parse.GetValue(customModel) is not null || parse.GetResult(apply) is not null || parse.GetValue(physBits) || parse.GetValue(replace))
+                {
+                    throw new UsageException("--to-cluster and --custom-model: choose one");
+                }
+
+                return ToClusterCommand.BaselineAsync(ctx, remote, parse.GetValue(listOnly), ct);
+            }
+
             if (parse.GetValue(customModel) is { } name)
             {
                 if (parse.GetValue(listOnly))

@@ -29,10 +29,19 @@ public static class CheckCommand
         command.Arguments.Add(vmid);
         command.Options.Add(target);
         command.Options.Add(evacuate);
+        var toCluster = ToClusterCommand.Option();
+        command.Options.Add(toCluster);
         command.SetAction((parse, ct) => cli.RunAsync(parse, ctx =>
         {
             var id = parse.GetValue(vmid);
             var evacuateNode = parse.GetValue(evacuate);
+            if (parse.GetValue(toCluster) is { } remote)
+            {
+                return id is not { } vm || evacuateNode is not null
+                    ? throw new UsageException("check --to-cluster needs a VM id (and takes no --evacuate)")
+                    : ToClusterCommand.CheckAsync(ctx, remote, vm, parse.GetValue(target), ct);
+            }
+
             return (id, evacuateNode) switch
             {
                 (null, null) => throw new UsageException("check needs a VM id or --evacuate <node>"),
@@ -273,7 +282,7 @@ public static class CheckCommand
         null => "unknown",
     };
 
-    private static string Describe(GuestConfig guest) => guest switch
+    internal static string Describe(GuestConfig guest) => guest switch
     {
         { Type: GuestType.Lxc } => "container",
         { Kvm: false } => (guest.Cpu ?? "qemu64") + " (kvm: 0)",

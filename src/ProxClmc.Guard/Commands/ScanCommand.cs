@@ -22,8 +22,10 @@ public static class ScanCommand
         {
             Description = "Scan only on the node holding the cluster scan lock, once per [daemon] interval_seconds; other nodes exit 0 quietly (the timer unit passes it)",
         };
+        var toCluster = ToClusterCommand.Option();
         var command = new Command("scan", "Judge every guest's CPU type against the cluster baseline");
         command.Options.Add(oncePerCluster);
+        command.Options.Add(toCluster);
         command.Options.Add(vmid);
         command.Options.Add(node);
         command.Options.Add(tag);
@@ -31,6 +33,13 @@ public static class ScanCommand
         command.SetAction((parse, ct) => cli.RunAsync(parse, ctx =>
         {
             var filter = new ScanFilter(parse.GetValue(vmid) ?? [], parse.GetValue(node) ?? [], parse.GetValue(tag) ?? []);
+            if (parse.GetValue(toCluster) is { } remote)
+            {
+                return parse.GetValue(oncePerCluster) || parse.GetValue(writeReports)
+                    ? throw new UsageException("scan --to-cluster answers a question about another cluster; it takes neither --once-per-cluster nor --write-reports")
+                    : ToClusterCommand.ScanAsync(ctx, remote, filter, ct);
+            }
+
             return parse.GetValue(oncePerCluster)
                 ? OncePerClusterAsync(ctx, filter, ct, parse.GetValue(writeReports))
                 : ExecuteAsync(ctx, filter, ct, parse.GetValue(writeReports));

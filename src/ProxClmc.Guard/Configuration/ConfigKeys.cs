@@ -87,7 +87,17 @@ internal static partial class ConfigKeys
     };
 
     /// <summary>The sections in file order.</summary>
-    public static IReadOnlyList<string> Sections { get; } = ["cluster", "facts", "ssh", "api", "policy", "fix", "daemon", "report", "hook"];
+    public static IReadOnlyList<string> Sections { get; } = ["cluster", "facts", "ssh", "api", "policy", "fix", "daemon", "report", "hook", Remote];
+
+    /// <summary>The section that repeats once per other cluster: <c>[remote.&lt;name&gt;]</c>.</summary>
+    public const string Remote = "remote";
+
+    /// <summary>How a section's header is written: <c>[remote.&lt;name&gt;]</c> for the per-cluster section.</summary>
+    public static string Heading(string section) => section == Remote ? "remote.<name>" : section;
+
+    // A [remote.<name>] name: what --to-cluster <name> says on a command line.
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")]
+    internal static partial Regex RemoteNameRegex();
 
     public static IReadOnlyList<ConfigKey> All { get; } =
     [
@@ -474,6 +484,69 @@ internal static partial class ConfigKeys
             """) with
         {
             Example = "\"local:snippets/old-hook.pl\"",
+        },
+        Key("hook", "allow_foreign_host_cpu", Boolean, c => c.Hook.AllowForeignHostCpu, (c, v) => c with { Hook = c.Hook with { AllowForeignHostCpu = v } },
+            "Allow host and max guests that arrive by a remote migration (qm remote-migrate), whose source CPU this cluster cannot know.",
+            """
+            A guest that arrives from another cluster (qm remote-migrate, Proxmox Datacenter Manager) is judged against
+            this node alone. A guest with cpu host or max needs the same CPU as the node it comes from, and that node is
+            not one this cluster knows: such a migration is refused unless this is true.
+            """),
+
+        // [remote.<name>]
+        Key(Remote, "url",
+            new ValueKind<ConfigList<Uri>>("a string or an array of strings", "an https:// address, or a list of them tried in order",
+                v => ConfigList.From(v.StringList(allowSingle: true, (item, text) => CheckUrl(v, item, text), atLeastOne: "address").Select(u => new Uri(u, UriKind.Absolute))),
+                urls => urls.Count == 0 ? null : urls.Count == 1 ? TomlText.String(urls[0].OriginalString) : TomlText.StringArray(urls.Select(u => u.OriginalString))),
+            c => c.Remote.Urls, (c, v) => c with { Remote = c.Remote with { Urls = v } },
+            "The other cluster's API address, or a list of them: --to-cluster <name> reads that cluster's nodes, CPUs and custom CPU models through it, with this file's [api] timeout_seconds and parallelism.",
+            """
+            Another cluster, for check, scan and baseline --to-cluster <name> (moving VMs with qm remote-migrate or
+            Proxmox Datacenter Manager). Name it in the section header, for example [remote.office], and describe it by
+            its API (url, token_id, token_secret_file, and ca_file or fingerprint: the other cluster's CA is not this
+            one's), or by a folder: pve_root (a copy of its /etc/pve) or from (a snapshot made there with snapshot --out).
+            """) with
+        {
+            Example = "\"https://pve-office.example.com:8006\"",
+        },
+        Key(Remote, "token_id", OptionalText.Where("a token id, user@realm!tokenname", v => v.Matching(TokenIdRegex(), "must look like 'user@realm!tokenname'")),
+            c => c.Remote.TokenId, (c, v) => c with { Remote = c.Remote with { TokenId = v } },
+            "The API token on the other cluster, used together with token_secret_file: PVEAuditor on / is enough (Mapping.Audit on /mapping/cpu for custom CPU models).",
+            "") with
+        {
+            Example = "\"proxclmc@pve!guard\"",
+        },
+        Key(Remote, "token_secret_file", OptionalPath, c => c.Remote.TokenSecretFile, (c, v) => c with { Remote = c.Remote with { TokenSecretFile = v } },
+            "The file holding that token's secret, alone on one line, owned by root with mode 0600 or 0400.",
+            "") with
+        {
+            Example = "\"/etc/proxclmc-guard/office.secret\"",
+        },
+        Key(Remote, "ca_file", OptionalPath, c => c.Remote.CaFile, (c, v) => c with { Remote = c.Remote with { CaFile = v } },
+            "The other cluster's CA (a copy of its /etc/pve/pve-root-ca.pem).",
+            "") with
+        {
+            Example = "\"/etc/proxclmc-guard/office-ca.pem\"",
+        },
+        Key(Remote, "fingerprint",
+            OptionalText.Where("a SHA-256 fingerprint: 64 hex digits, optionally in ':'-separated pairs", v => Fingerprint(v, v.NonEmptyString())),
+            c => c.Remote.Fingerprint, (c, v) => c with { Remote = c.Remote with { Fingerprint = v } },
+            "Or trust exactly the other cluster's certificate with this SHA-256 fingerprint.",
+            "") with
+        {
+            Example = "\"AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89\"",
+        },
+        Key(Remote, "pve_root", OptionalPath, c => c.Remote.PveRoot, (c, v) => c with { Remote = c.Remote with { PveRoot = v } },
+            "Or the other cluster's /etc/pve (a copy or a mount), read like --from.",
+            "") with
+        {
+            Example = "\"/srv/office/etc-pve\"",
+        },
+        Key(Remote, "from", OptionalPath, c => c.Remote.From, (c, v) => c with { Remote = c.Remote with { From = v } },
+            "Or a snapshot of the other cluster (snapshot --out run there).",
+            "") with
+        {
+            Example = "\"/srv/office/snapshot\"",
         },
     ];
 

@@ -31,6 +31,18 @@ public sealed record GuardConfig
 
     public HookSettings Hook { get; init; } = new();
 
+    /// <summary>The <c>[remote.&lt;name&gt;]</c> sections: other clusters <c>--to-cluster &lt;name&gt;</c> can name.</summary>
+    public ConfigList<RemoteSettings> Remotes { get; init; } = ConfigList.From<RemoteSettings>([]);
+
+    /// <summary>The <c>[remote.&lt;name&gt;]</c> section of that name, or null.</summary>
+    public RemoteSettings? FindRemote(string name) => Remotes.FirstOrDefault(r => r.Name == name);
+
+    /// <summary>
+    /// The <c>[remote.&lt;name&gt;]</c> section being read: the loader applies that section's keys here, on a copy of
+    /// <see cref="Default"/> of its own, then files the result under <see cref="Remotes"/>.
+    /// </summary>
+    public RemoteSettings Remote { get; init; } = new();
+
     /// <summary>
     /// Fills in <c>cluster.local_node</c> when the file leaves it unset: this host's short name (the part of
     /// <paramref name="hostName"/> before the first dot), which is the name Proxmox gives the node.
@@ -269,4 +281,32 @@ public sealed record HookSettings
 
     /// <summary>The hookscript this one replaced, run after the check: an absolute path or a volume id such as <c>local:snippets/old-hook.pl</c>.</summary>
     public string? Chain { get; init; }
+
+    /// <summary>Allow host/max guests that arrive by a remote migration, whose source CPU this cluster cannot know.</summary>
+    public bool AllowForeignHostCpu { get; init; }
+}
+
+/// <summary>
+/// <c>[remote.&lt;name&gt;]</c>: another cluster, reached through its API (url, token, CA or fingerprint) or read from a
+/// folder (its <c>/etc/pve</c> copy or a snapshot: pve_root or from).
+/// </summary>
+public sealed record RemoteSettings
+{
+    public string Name { get; init; } = "";
+
+    public ConfigList<Uri> Urls { get; init; } = ConfigList.From<Uri>([]);
+
+    public string? TokenId { get; init; }
+
+    public string? TokenSecretFile { get; init; }
+
+    public string? CaFile { get; init; }
+
+    public string? Fingerprint { get; init; }
+
+    /// <summary>pve_root: the other cluster's /etc/pve (or a copy), read like --from.</summary>
+    public string? PveRoot { get; init; }
+
+    /// <summary>from: a snapshot folder of the other cluster.</summary>
+    public string? From { get; init; }
 }

@@ -172,8 +172,12 @@ public static partial class GuardConfigLoader
         private readonly Dictionary<string, TextPosition> _keyPositions = new(StringComparer.Ordinal);
         private readonly Dictionary<string, TextPosition> _valuePositions = new(StringComparer.Ordinal);
 
+        // [remote.<name>] sections: each read into a copy of the defaults of its own, with where its header was.
+        private readonly Dictionary<string, (GuardConfig Config, TextPosition At)> _remotes = new(StringComparer.Ordinal);
+
         public GuardConfig Build()
         {
+            BuildRemotes();
             CheckPair("api", "token_id", "token_secret_file");
             CheckPair("api", "username", "password_file");
             if (_config.Api.HasTokenAuth && _config.Api.HasPasswordAuth)
@@ -188,6 +192,51 @@ public static partial class GuardConfigLoader
             }
 
             return _config;
+        }
+
+        /// <summary>Each remote is described one way: its API (with a token and its own CA or a pin), or a folder.</summary>
+        private void BuildRemotes()
+        {
+            var remotes = new List<RemoteSettings>();
+            foreach (var (name, (config, at)) in _remotes)
+            {
+                var section = $"remote.{name}";
+                var remote = config.Remote with { Name = name };
+                CheckPair(section, "token_id", "token_secret_file");
+                var ways = new[] { ("url", remote.Urls.Count > 0), ("pve_root", remote.PveRoot is not null), ("from", remote.From is not null) }.Where(w => w.Item2).Select(w => w.Item1).ToList();
+                if (ways.Count == 0)
+                {
+                    throw Error(path, at, $"[{section}] describes no cluster: set url (with token_id, token_secret_file and ca_file or fingerprint), pve_root or from");
+                }
+
+                if (ways.Count > 1)
+                {
+                    var last = ways.MaxBy(w => _keyPositions[$"{section}.{w}"].Offset)!;
+                    throw Error(path, _keyPositions[$"{section}.{last}"], $"[{section}] set one of url, pve_root or from, not {string.Join(" and ", ways)}");
+                }
+
+                if (ways[0] == "url" && remote.TokenId is null)
+                {
+                    throw Error(path, _keyPositions[$"{section}.url"], $"[{section}] url needs token_id and token_secret_file (an API token of that cluster)");
+                }
+
+                if (ways[0] == "url" && remote.CaFile is null && remote.Fingerprint is null)
+                {
+                    throw Error(path, _keyPositions[$"{section}.url"], $"[{section}] url needs ca_file or fingerprint: the other cluster's certificates are not signed by this cluster's CA");
+                }
+
+                if (ways[0] != "url" && _keyPositions.Keys.FirstOrDefault(k => k.StartsWith(section + ".", StringComparison.Ordinal) && k[(section.Length + 1)..] is "token_id" or "token_secret_file" or "ca_file" or "fingerprint") is { } stray)
+                {
+                    throw Error(path, _keyPositions[stray], $"[{section}] {stray[(section.Length + 1)..]} belongs to a cluster reached through url, not one read from {ways[0]}");
+                }
+
+                remotes.Add(remote);
+            }
+
+            if (remotes.Count > 0)
+            {
+                _config = _config with { Remotes = ConfigList.From(remotes) };
+            }
         }
 
         private void CheckPair(string section, string first, string second)
@@ -229,6 +278,28 @@ public static partial class GuardConfigLoader
             if (table is TableArraySyntax)
             {
                 throw Error(path, sectionAt, $"[{section}] must be a table ([{section}]), not an array of tables ([[{section}]])");
+            }
+
+            if (section == ConfigKeys.Remote)
+            {
+                if (name.Count == 2)
+                {
+                    RemoteNamed(name[1]);
+                }
+                else if (name.Count > 2)
+                {
+                    var (key, keyAt) = name[2];
+                    throw ConfigKeys.Find(section, key) is { } remoteKey
+                        ? Error(path, keyAt, $"[remote.{name[1].Name}] {key} must be {remoteKey.Type}, got table")
+                        : Error(path, keyAt, $"[remote.<name>] takes keys, not a table ([{string.Join('.', name.Select(n => n.Name))}])");
+                }
+
+                foreach (var keyValue in table.Items)
+                {
+                    VisitKeyValue(name, keyValue);
+                }
+
+                return;
             }
 
             if (name.Count > 1)
@@ -282,6 +353,12 @@ public static partial class GuardConfigLoader
                 throw UnknownSection(section, sectionAt);
             }
 
+            if (section == ConfigKeys.Remote)
+            {
+                VisitRemote(key, value);
+                return;
+            }
+
             if (key.Count == 1)
             {
                 if (value is InlineTableSyntax inline)
@@ -316,12 +393,73 @@ public static partial class GuardConfigLoader
             _config = configKey.Apply(new ConfigValue(path, configKey, value, isKnownModel), _config);
         }
 
+        /// <summary>remote.&lt;name&gt;.&lt;key&gt; = value, however the TOML spells it (a table, dotted keys, inline tables).</summary>
+        private void VisitRemote(List<(string Name, TextPosition At)> key, ValueSyntax value)
+        {
+            if (key.Count <= 2)
+            {
+                if (key.Count == 2)
+                {
+                    RemoteNamed(key[1]);
+                }
+
+                if (value is not InlineTableSyntax inline)
+                {
+                    throw Error(path, key[^1].At, $"'{string.Join('.', key.Select(k => k.Name))}' must be a section ([remote.<name>]), got {TypeName(value)}");
+                }
+
+                foreach (var item in inline.Items)
+                {
+                    if (item.KeyValue is { } kv)
+                    {
+                        VisitKeyValue(key, kv);
+                    }
+                }
+
+                return;
+            }
+
+            RemoteNamed(key[1]);
+            var remote = key[1].Name;
+            var (name, keyAt) = key[2];
+            var section = $"remote.{remote}";
+            if (ConfigKeys.Find(ConfigKeys.Remote, name) is not { } configKey)
+            {
+                var closest = ClosestName(name, Schema[ConfigKeys.Remote]);
+                var hint = closest is not null ? $" (did you mean '{closest}'?)" : " (known keys: " + string.Join(", ", Schema[ConfigKeys.Remote]) + ")";
+                throw Error(path, keyAt, $"unknown key '{Shorten(name)}' in [{section}]{hint}");
+            }
+
+            if (key.Count > 3)
+            {
+                throw Error(path, keyAt, $"[{section}] {name} must be {configKey.Type}, got table");
+            }
+
+            _keyPositions[$"{section}.{name}"] = keyAt;
+            _valuePositions[$"{section}.{name}"] = value.Span.Start;
+            var (config, at) = _remotes[remote];
+            _remotes[remote] = (configKey.Apply(new ConfigValue(path, configKey, value, isKnownModel), config), at);
+        }
+
+        private void RemoteNamed((string Name, TextPosition At) name)
+        {
+            if (!ConfigKeys.RemoteNameRegex().IsMatch(name.Name))
+            {
+                throw Error(path, name.At, $"[remote.{Shorten(name.Name)}]: a remote's name is what --to-cluster takes: letters, digits, '-' and '_' (up to 63)");
+            }
+
+            if (!_remotes.ContainsKey(name.Name))
+            {
+                _remotes[name.Name] = (GuardConfig.Default, name.At);
+            }
+        }
+
         private GuardConfigurationException UnknownSection(string section, TextPosition at)
         {
             var closest = ClosestName(section, Schema.Keys);
             var hint = closest is not null
                 ? $" (did you mean [{closest}]?)"
-                : " (known sections: " + string.Join(", ", Schema.Keys.Select(s => $"[{s}]")) + ")";
+                : " (known sections: " + string.Join(", ", Schema.Keys.Select(s => $"[{ConfigKeys.Heading(s)}]")) + ")";
             return Error(path, at, $"unknown section [{Shorten(section)}]{hint}");
         }
 

@@ -42,7 +42,8 @@ public static partial class ReferenceDocs
         var sb = new StringBuilder(TomlHeader);
         foreach (var section in ConfigKeys.Sections)
         {
-            sb.Append('\n').Append('[').Append(section).Append("]\n");
+            // [remote.<name>] is a pattern, not a section: shown commented out, with an example name.
+            sb.Append('\n').Append(section == ConfigKeys.Remote ? "# [remote.office]\n" : $"[{section}]\n");
             var first = true;
             foreach (var key in ConfigKeys.All.Where(k => k.Section == section))
             {
@@ -156,7 +157,7 @@ public static partial class ReferenceDocs
         var parts = new List<string> { ".ad l" };
         foreach (var section in ConfigKeys.Sections)
         {
-            parts.Add($".SS [{section}]");
+            parts.Add($".SS [{ConfigKeys.Heading(section)}]");
             foreach (var key in ConfigKeys.All.Where(k => k.Section == section))
             {
                 var fallback = key.DefaultToml ?? key.Unset;
@@ -174,7 +175,7 @@ public static partial class ReferenceDocs
         var sb = new StringBuilder("| section | keys |\n|---|---|\n");
         foreach (var section in ConfigKeys.Sections)
         {
-            sb.Append($"| `[{section}]` | ")
+            sb.Append($"| `[{ConfigKeys.Heading(section)}]` | ")
               .AppendJoin(", ", ConfigKeys.All.Where(k => k.Section == section).Select(k => $"`{k.Name}`"))
               .Append(" |\n");
         }

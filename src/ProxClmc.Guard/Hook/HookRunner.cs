@@ -181,6 +181,32 @@ public sealed class HookRunner(
             throw new InvalidDataException(configError.ToString());
         }
 
+        // An incoming remote migration (qm remote-migrate, Proxmox Datacenter Manager) runs pre-start without
+        // PVE_MIGRATED_FROM: qemu-server sets it only when migrate_opts has no remote_node (QemuServer.pm
+        // vm_start_nolock), and QemuMigrate.pm phase2 sets remote_node for every migration to another cluster. What
+        // marks it is the lock: the target's mtunnel 'config' command writes the config with lock: migrate
+        // (API2/Qemu.pm mtunnel), and only a start with skiplock, as the mtunnel 'start' command's, gets past that lock
+        // to pre-start (QemuServer.pm vm_start). The guest is judged against this node alone, as a migration.
+        var fromOtherCluster = migratedFrom is null && guest.Lock == "migrate";
+        if (fromOtherCluster && MigrationAdvisor.IsHostCpu(guest))
+        {
+            var what2 = $"incoming migration of VM {vmId} from another cluster to {localNode}";
+            if (settings.HookAllowForeignHostCpu)
+            {
+                output.Log(l => l.Warning("VM {VmId} on {Node}: allowing {What}: its CPU type passes the source node's CPU through, which this cluster cannot compare (hook.allow_foreign_host_cpu = true)", vmId, localNode, what2));
+                return HookVerdict.Allow;
+            }
+
+            var why = $"cpu {MigrationAdvisorCpu(guest)} passes the source node's CPU through, and the source is a node of another cluster whose CPU cannot be compared with {localNode}'s (set [hook] allow_foreign_host_cpu = true to allow such moves)";
+            output.Say($"proxclmc-guard: refusing {what2}: {why}");
+            if (logRefusals)
+            {
+                output.Log(l => l.ForContext("Verdict", Verdict.HostCpu.Name()).ForContext("Cpu", guest.Cpu ?? "kvm64").Error("VM {VmId} on {Node}: refused {What}: {Reason}", vmId, localNode, what2, why));
+            }
+
+            return HookVerdict.Refuse;
+        }
+
         var local = ReadLocalFacts();
         var facts = new List<NodeFacts> { local };
         var source = migratedFrom ?? guest.Node;
@@ -205,7 +231,9 @@ public sealed class HookRunner(
 
         var advisor = new MigrationAdvisor(facts, CpuCatalog.Default, settings.Policy, customModels);
         var answer = advisor.Check(guest with { Node = source }, localNode);
-        var what = migratedFrom is not null ? $"migration of VM {vmId} from {migratedFrom} to {localNode}" : $"start of VM {vmId} on {localNode}";
+        var what = migratedFrom is not null ? $"migration of VM {vmId} from {migratedFrom} to {localNode}"
+            : fromOtherCluster ? $"incoming migration of VM {vmId} from another cluster to {localNode}"
+            : $"start of VM {vmId} on {localNode}";
         var log = GuestLog(vmId, answer, guest);
 
         if (answer.Allowed is null)
@@ -219,7 +247,7 @@ public sealed class HookRunner(
             return HookVerdict.Allow;
         }
 
-        if (migratedFrom is null && !settings.HookBlockUnsafeStart)
+        if (migratedFrom is null && !fromOtherCluster && !settings.HookBlockUnsafeStart)
         {
             output.Log(_ => log.Warning("VM {VmId} starts on {Node}, which cannot run its CPU type: {Reason} (not blocked: hook.block_unsafe_start = false)", vmId, localNode, answer.Reason));
             return HookVerdict.Allow;
@@ -256,6 +284,18 @@ public sealed class HookRunner(
             output.Log(l => l.Debug("HA configuration not read: {Message}", e.Message));
             return "";
         }
+    }
+
+    /// <summary>host or max, as the guest names it (in cpu or in args: -cpu).</summary>
+    private static string MigrationAdvisorCpu(GuestConfig guest)
+    {
+        if (guest.Args is { } args && QemuCpuArgument.FindIn(args) is { IsSuccess: true } arg)
+        {
+            return arg.Value.Model;
+        }
+
+        var parsed = GuestCpu.Parse(guest.Cpu ?? "host");
+        return parsed.IsSuccess ? parsed.Value.CpuType ?? "host" : "host";
     }
 
     private ILogger GuestLog(int vmId, MigrationAnswer answer, GuestConfig guest) =>

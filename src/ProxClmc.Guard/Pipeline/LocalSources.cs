@@ -153,7 +153,9 @@ public sealed class DefaultSourceFactory(CliEnvironmentAccess access, Func<RunSe
     public ClusterSources Create(RunSettings settings)
     {
         var fs = access.FileSystem;
-        var localNode = settings.LocalNode ?? access.HostName();
+
+        // Another cluster (--to-cluster): no node of it is this host, so no name may match one ("" never does).
+        var localNode = settings.IsRemote ? "" : settings.LocalNode ?? access.HostName();
         if (settings.From is { } from)
         {
             var tree = new PveTree(from, fs);
@@ -165,6 +167,11 @@ public sealed class DefaultSourceFactory(CliEnvironmentAccess access, Func<RunSe
         if (settings.HasApi)
         {
             return ApiSources(settings, localNode);
+        }
+
+        if (settings.IsRemote)
+        {
+            throw new GuardConfigurationException("the other cluster is described neither by an API url nor by a folder");
         }
 
         var membership = new CorosyncFileMembership(settings.CorosyncConf, fs, localNode);
@@ -200,16 +207,18 @@ public sealed class DefaultSourceFactory(CliEnvironmentAccess access, Func<RunSe
             api.Parallelism) with { Proxy = api.Proxy };
         var client = new ProxmoxClient(options, access.Clock);
         var apiFacts = new ApiNodeFactsSource(client, access.Clock);
+        var remote = settings.IsRemote;
         INodeFactsSource facts = settings.FactsSource switch
         {
             "api" => apiFacts,
+            _ when remote => apiFacts,
             "local" => new LayeredFactsSource(null, localNode, settings.LocalCpuInfo, access.FileSystem, null, access.Clock),
             _ => new LayeredFactsSource(null, localNode, settings.LocalCpuInfo, access.FileSystem, RemoteFacts(settings, apiFacts), access.Clock, Published(settings), settings.CacheMaxAge, LocalQemu(settings)),
         };
 
         // Nodes without a QEMU answer of their own get Proxmox's KVM flags (9.1.15+) on top of cpuinfo, where offered.
         var kvmFlags = settings.FactsSource == "local" ? null : new ApiKvmFlagsFactsSource(facts, client);
-        return new ClusterSources(new ApiMembershipSource(client), Cached(settings, kvmFlags ?? facts), new ApiGuestSource(client, () => LocalCustomModels(settings)), $"the Proxmox API at {client.ActiveUrl}", new ApiGuestWriter(client))
+        return new ClusterSources(new ApiMembershipSource(client), Cached(settings, kvmFlags ?? facts), new ApiGuestSource(client, () => remote ? null : LocalCustomModels(settings)), $"the Proxmox API at {client.ActiveUrl}", new ApiGuestWriter(client))
         {
             Warnings = client.InsecureWarning is { } warning ? [warning] : [],
             Resources = client,

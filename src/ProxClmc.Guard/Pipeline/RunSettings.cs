@@ -71,6 +71,18 @@ public sealed record RunSettings
     /// <summary>[hook] chain: another hookscript to run after the check, whose exit code is passed through.</summary>
     public string? HookChain { get; init; }
 
+    /// <summary>[hook] allow_foreign_host_cpu: allow host/max guests arriving by a remote migration.</summary>
+    public bool HookAllowForeignHostCpu { get; init; }
+
+    /// <summary>
+    /// These settings describe another cluster (--to-cluster): nothing of this host stands in for its nodes (no
+    /// local cpuinfo or QEMU, no published facts or cpu-models.conf under this host's pve_root, no state cache).
+    /// </summary>
+    public bool IsRemote { get; init; }
+
+    /// <summary>How output names the cluster these settings read: the remote's name, or null for this cluster.</summary>
+    public string? RemoteName { get; init; }
+
     /// <summary>True when [api] url is configured: guests and (with facts.source auto) node facts come from the API.</summary>
     public bool HasApi { get; init; }
 }

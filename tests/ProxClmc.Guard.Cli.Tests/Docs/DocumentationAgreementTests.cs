@@ -81,9 +81,11 @@ public sealed partial class DocumentationAgreementTests
     [MemberData(nameof(Keys))]
     public void Every_config_key_is_in_the_toml_the_man_page_and_the_readme(string section, string key)
     {
-        Assert.Matches(new Regex($@"(?m)^(# )?{Regex.Escape(key)} = "), Body(Toml, $"\n[{section}]\n", "\n["));
-        Assert.Matches(new Regex($@"(?m)^\.BR? (.*[ ""])?{Regex.Escape(key)}( |""|$)"), Body(Man, $".SS [{section}]\n", ".S"));
-        Assert.Matches(new Regex($@"(?m)^\| `\[{section}\]` \|.*`{Regex.Escape(key)}`"), Body(Readme, "## Configuration", "\n## "));
+        // [remote.<name>] repeats per other cluster: the documented file shows it commented out, as [remote.office].
+        var heading = section == "remote" ? "remote.<name>" : section;
+        Assert.Matches(new Regex($@"(?m)^(# )?{Regex.Escape(key)} = "), Body(Toml, section == "remote" ? "\n# [remote.office]\n" : $"\n[{section}]\n", "\n["));
+        Assert.Matches(new Regex($@"(?m)^\.BR? (.*[ ""])?{Regex.Escape(key)}( |""|$)"), Body(Man, $".SS [{heading}]\n", ".S"));
+        Assert.Matches(new Regex($@"(?m)^\| `\[{Regex.Escape(heading)}\]` \|.*`{Regex.Escape(key)}`"), Body(Readme, "## Configuration", "\n## "));
     }
 
     [Fact]
