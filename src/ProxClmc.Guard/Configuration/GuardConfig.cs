@@ -29,6 +29,8 @@ public sealed record GuardConfig
 
     public ReportSettings Report { get; init; } = new();
 
+    public HistorySettings History { get; init; } = new();
+
     public HookSettings Hook { get; init; } = new();
 
     /// <summary>
@@ -250,6 +252,13 @@ public sealed record ReportSettings
     public string? JsonFile { get; init; } = "/var/lib/proxclmc-guard/report.json";
 
     public string? PrometheusTextfile { get; init; } = "/var/lib/prometheus/node-exporter/proxclmc_guard.prom";
+}
+
+/// <summary><c>[history]</c>: where each scan records the cluster's CPU, to tell the next scan what changed.</summary>
+public sealed record HistorySettings
+{
+    /// <summary>The state file; null: <c>&lt;pve_root&gt;/proxclmc-guard/state.json</c> on a node (pmxcfs, so any node's next scan reads it).</summary>
+    public string? StateFile { get; init; }
 }
 
 /// <summary><c>[hook]</c>: the hookscript's behaviour.</summary>
