@@ -137,11 +137,13 @@ public static class ScanCommand
 
         if (ctx.LogVerdicts)
         {
-            ScanLog.Write(ctx.Log, report);
+            // The changes first: the scan's summary line is its last entry.
             if (changes is not null)
             {
                 ChangeLog.Write(ctx.Log, changes);
             }
+
+            ScanLog.Write(ctx.Log, report);
         }
 
         return exitCode == ExitCodes.Ok ? exitCode : throw new GuardExitException(exitCode, WhyLine(result.Cluster, report, exitCode, changes));

@@ -48,13 +48,14 @@ public sealed class GuardScanRunner(
             log.Warning("{Warning}", warning);
         }
 
-        ScanLog.Write(log, report);
         var changes = CpuStateRecorder.Record(current, result, Core.Catalog.CpuCatalog.Default, clock.GetUtcNow(), warning => log.Warning("{Warning}", warning));
         if (changes is not null)
         {
             ChangeLog.Write(log, changes);
             exitCode = ScanCommand.WithChanges(exitCode, changes);
         }
+
+        ScanLog.Write(log, report);
 
         await WriteReportsAsync(current, result, exitCode, cancellationToken, changes).ConfigureAwait(false);
         return new ScanRunSummary(report.Baseline.ClusterCpuType, report.Verdicts.Count, report.UnsafeCount, report.WarningCount, clock.GetUtcNow(), exitCode);
