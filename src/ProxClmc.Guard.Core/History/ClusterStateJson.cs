@@ -296,8 +296,9 @@ public static class ClusterStateJson
             var column = e.BytePositionInLine is { } c ? (int)c + 1 : 0;
             return ParseResult<ClusterState>.Fail(origin, line, column, "not valid JSON");
         }
-        catch (ArgumentException)
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
         {
+            // A string that is not valid UTF-8 (GetString refuses to transcode it).
             return Fail(origin, "not valid UTF-8 JSON");
         }
     }
