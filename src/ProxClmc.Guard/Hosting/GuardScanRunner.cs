@@ -61,7 +61,8 @@ public sealed class GuardScanRunner(
         return new ScanRunSummary(report.Baseline.ClusterCpuType, report.Verdicts.Count, report.UnsafeCount, report.WarningCount, clock.GetUtcNow(), exitCode);
     }
 
-    /// <summary>Writes [report] json_file and prometheus_textfile (temporary file and rename: never half a file).</summary>
+    /// <summary>Writes [report] json_file, prometheus_textfile and html_file (temporary file and rename: never half a file).</summary>
+    /// <param name="changes">The changes since the recorded state; null when this run compared with none.</param>
     public static async Task WriteReportsAsync(RunSettings settings, ScanResult result, int exitCode, CancellationToken cancellationToken, CpuChanges? changes = null)
     {
         var now = result.Report.GeneratedAt;
@@ -75,6 +76,12 @@ public sealed class GuardScanRunner(
         if (settings.Config.Report.PrometheusTextfile is { Length: > 0 } prom)
         {
             await AtomicFile.WriteAllTextAsync(prom, PrometheusReport.Render(result.Cluster, result.Report, now, changes), cancellationToken).ConfigureAwait(false);
+        }
+
+        if (settings.Config.Report.HtmlFile is { Length: > 0 } html)
+        {
+            var matrix = NodeMatrix.Compute(result, Core.Catalog.CpuCatalog.Default, settings.Policy);
+            await AtomicFile.WriteAllTextAsync(html, HtmlReport.Render(result, result.Report, matrix, ReportChanges.Of(changes), now), cancellationToken).ConfigureAwait(false);
         }
     }
 
