@@ -10,7 +10,11 @@ internal sealed class FakeNode
 
     public string Ip { get; init; } = "127.0.0.1";
 
-    public string? CpuInfoText { get; init; }
+    /// <summary>The node's /proc/cpuinfo; a test may replace it between two scans (a microcode or BIOS update).</summary>
+    public string? CpuInfoText { get; set; }
+
+    /// <summary>The running kernel's release, as the node status's <c>kversion</c> shows it.</summary>
+    public string Kernel { get; set; } = "6.14.8-2-pve";
 
     public bool Offline { get; set; }
 

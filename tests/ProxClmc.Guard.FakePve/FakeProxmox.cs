@@ -207,6 +207,22 @@ public sealed class FakeProxmox : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The node comes back from an update with another CPU as the node status shows it: <paramref name="cpuinfo"/> (a
+    /// microcode or BIOS update that hides flags, a replaced board) and, when given, another running kernel.
+    /// </summary>
+    public void SetNodeCpu(string node, string cpuinfo, string? kernel = null)
+    {
+        lock (_lock)
+        {
+            Node(node).CpuInfoText = cpuinfo;
+            if (kernel is not null)
+            {
+                Node(node).Kernel = kernel;
+            }
+        }
+    }
+
     /// <summary>The next <paramref name="count"/> requests whose path contains <paramref name="pathContains"/> fail with this status and reason.</summary>
     public void FailNext(string pathContains, int count, int status = 500, string reason = "Internal Server Error", string? method = null)
     {
@@ -1059,7 +1075,7 @@ public sealed class FakeProxmox : IAsyncDisposable
 
         return Answer.Data(new JsonObject
         {
-            ["cpuinfo"] = cpuinfo, ["pveversion"] = $"pve-manager/{_options.Release.VersionString}/fake", ["kversion"] = "Linux 6.14.8-2-pve #1 SMP PREEMPT_DYNAMIC",
+            ["cpuinfo"] = cpuinfo, ["pveversion"] = $"pve-manager/{_options.Release.VersionString}/fake", ["kversion"] = $"Linux {node.Kernel} #1 SMP PREEMPT_DYNAMIC",
             ["uptime"] = 86400, ["cpu"] = 0.05,
         });
     }

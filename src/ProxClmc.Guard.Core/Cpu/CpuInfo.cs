@@ -30,6 +30,9 @@ public sealed record CpuInfo
     /// <summary>From <c>address sizes : 46 bits physical</c>; null when not shown.</summary>
     public int? PhysicalAddressBits { get; init; }
 
+    /// <summary>The <c>microcode</c> revision of the first processor (0x718); null when cpuinfo does not show it (API facts).</summary>
+    public string? Microcode { get; init; }
+
     public int ProcessorCount { get; init; } = 1;
 
     /// <summary>Flags some processors show and others do not; empty for a uniform CPU.</summary>

@@ -207,6 +207,10 @@ public static class CpuInfoParser
                     // Some hypervisors print "unknown".
                     block.Stepping ??= value.SequenceEqual("unknown") ? null : Int(value, lineNo, column, key, source, ref error);
                     break;
+                case "microcode":
+                    // Bounded: a value is one short hex word (0x718); never keep a line of any length.
+                    block.Microcode ??= value.Length <= 64 ? value.ToString() : null;
+                    break;
                 case "address sizes":
                     block.PhysBits ??= PhysicalBits(value, lineNo, column, source, ref error);
                     break;
@@ -351,6 +355,7 @@ public static class CpuInfoParser
                 Flags = common,
                 Bugs = bugs,
                 PhysicalAddressBits = first.PhysBits,
+                Microcode = first.Microcode,
                 ProcessorCount = usable.Count,
                 FlagsNotOnAllProcessors = notOnAll,
                 Warnings = warnings,
@@ -408,6 +413,7 @@ public static class CpuInfoParser
             public int? Model;
             public int? Stepping;
             public int? PhysBits;
+            public string? Microcode;
             public int FlagsStart = -1;
             public int FlagsLength;
             public int BugsStart = -1;

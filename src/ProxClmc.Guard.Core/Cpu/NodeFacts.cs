@@ -33,6 +33,9 @@ public sealed record NodeFacts
 
     public required FactsSource Source { get; init; }
 
+    /// <summary>The node's kernel release (6.8.12-4-pve) where the source tells it (published facts, the API); else null.</summary>
+    public string? Kernel { get; init; }
+
     public DateTimeOffset? CollectedAt { get; init; }
 
     /// <summary>True when these facts are older "last known" facts standing in for a node that could not be read now.</summary>

@@ -139,6 +139,12 @@ public static class PublishedFacts
         }
 
         problem = null;
-        return NodeFacts.Readable(document.Node, cpu.Value, source, address, document.CollectedAt) with { Qemu = document.Qemu };
+        // The kernel and microcode the node read itself, so that a change of either shows beside the flags it moved.
+        var cpuInfo = cpu.Value.Microcode is null && document.Microcode.Length is > 0 and <= 64 ? cpu.Value with { Microcode = document.Microcode } : cpu.Value;
+        return NodeFacts.Readable(document.Node, cpuInfo, source, address, document.CollectedAt) with
+        {
+            Qemu = document.Qemu,
+            Kernel = document.Kernel.Length is > 0 and <= 256 ? document.Kernel : null,
+        };
     }
 }

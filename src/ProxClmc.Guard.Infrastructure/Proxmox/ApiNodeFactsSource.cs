@@ -79,7 +79,7 @@ public sealed class ApiNodeFactsSource(ProxmoxClient client, TimeProvider? timeP
 
         var parsed = CpuInfoParser.FromApi(cpu.Model ?? "", cpu.Flags, origin);
         return parsed.IsSuccess
-            ? NodeFacts.Readable(node.Name, WithVendorFamily(parsed.Value, cpu), FactsSource.Api, address, _time.GetUtcNow())
+            ? NodeFacts.Readable(node.Name, WithVendorFamily(parsed.Value, cpu), FactsSource.Api, address, _time.GetUtcNow()) with { Kernel = cpu.Kernel }
             : NodeFacts.Unreadable(node.Name, parsed.Error.ToString(), FactsSource.Api, address);
     }
 

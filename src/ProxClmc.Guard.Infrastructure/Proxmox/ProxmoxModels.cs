@@ -108,6 +108,13 @@ public sealed record ClusterVmResource(
 /// </summary>
 public sealed record NodeCpuInfo(string? Model, string? Flags, int? Cpus, int? Sockets, int? Cores, string? Vendor = null, int? Family = null)
 {
+    /// <summary>
+    /// The running kernel's release (6.8.12-4-pve): <c>current-kernel.release</c>, else the second word of
+    /// <c>kversion</c> ("Linux 6.8.12-4-pve #1 SMP ..."), as pve-manager's node status gives them
+    /// (PVE/API2/Nodes.pm status, get_current_kernel_info; commit 14a22df3). Null when neither says.
+    /// </summary>
+    public string? Kernel { get; init; }
+
     internal static NodeCpuInfo Parse(JsonElement data)
     {
         ProxmoxJson.RequireObject(data, "node status");
@@ -119,10 +126,16 @@ public sealed record NodeCpuInfo(string? Model, string? Flags, int? Cpus, int? S
         // read_cpuinfo's defaults for a line it did not find are "unknown" and 0: no answer, not a vendor or family.
         var vendor = cpu.GetStringLenient("vendor");
         var family = cpu.GetInt32Lenient("family");
-        return new(
+        var release = data.Property("current-kernel") is { ValueKind: JsonValueKind.Object } current ? current.GetStringLenient("release") : null;
+        var kversion = data.GetStringLenient("kversion")?.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        release ??= kversion is [_, var second, ..] ? second : null;
+        return new NodeCpuInfo(
             cpu.GetStringLenient("model"), cpu.GetStringLenient("flags"), cpu.GetInt32Lenient("cpus"), cpu.GetInt32Lenient("sockets"), cpu.GetInt32Lenient("cores"),
             vendor is null or "" or "unknown" ? null : vendor,
-            family is null or 0 ? null : family);
+            family is null or 0 ? null : family)
+        {
+            Kernel = release is { Length: > 0 and <= 256 } ? release : null,
+        };
     }
 }
 

@@ -166,6 +166,7 @@ public sealed class GuardCli
         root.Subcommands.Add(FixCommand.Create(this));
         root.Subcommands.Add(SnapshotCommand.Create(this));
         root.Subcommands.Add(FactsCommand.Create(this));
+        root.Subcommands.Add(HistoryCommand.Create(this));
         return root;
     }
 }

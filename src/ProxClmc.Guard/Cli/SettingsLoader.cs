@@ -35,7 +35,15 @@ public static class SettingsLoader
         HookChain = config.Hook.Chain,
         HookAllowForeignHostCpu = config.Hook.AllowForeignHostCpu,
         HasApi = config.Api.HasCredentials,
+        StateFile = config.History.StateFile ?? DefaultStateFile(config.Cluster.PveRoot),
     };
+
+    /// <summary>
+    /// &lt;pve_root&gt;/proxclmc-guard/state.json where pve_root is a node's pmxcfs (it always holds nodes/); elsewhere
+    /// (a machine that only talks to the API) no state unless [history] state_file or --state names one.
+    /// </summary>
+    public static string? DefaultStateFile(string pveRoot) =>
+        Directory.Exists(Path.Combine(pveRoot, "nodes")) ? Path.Combine(pveRoot, "proxclmc-guard", "state.json") : null;
 
     public static RunSettings ApplyCommandLine(RunSettings settings, ParseResult parse, GlobalOptions global)
     {
@@ -63,6 +71,9 @@ public static class SettingsLoader
         return settings with
         {
             From = parse.GetValue(global.From) ?? settings.From,
+
+            // A --from run judges a copy: it records no state unless scan --state names one.
+            StateFile = parse.GetValue(global.From) is null && settings.From is null ? settings.StateFile : null,
             Format = outputFormat,
             AssumeNodes = assumed,
             WithoutNodes = without,

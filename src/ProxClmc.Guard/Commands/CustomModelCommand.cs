@@ -138,7 +138,7 @@ public static class CustomModelCommand
 
         if (ctx.Settings.Format == OutputFormat.Json)
         {
-            ctx.Out.Write(JsonReport.Render(cluster, null, exitCode, ctx.Environment.Clock.GetUtcNow(), json => WriteJson(json, model, verdict, action, existing?.Text, plan?.Id)));
+            ctx.Out.Write(JsonReport.Render(cluster, null, exitCode, ctx.Environment.Clock.GetUtcNow(), extra: json => WriteJson(json, model, verdict, action, existing?.Text, plan?.Id)));
         }
         else
         {

@@ -23,6 +23,11 @@ public static class ScanCommand
             Description = "Scan only on the node holding the cluster scan lock, once per [daemon] interval_seconds; other nodes exit 0 quietly (the timer unit passes it)",
         };
         var toCluster = ToClusterCommand.Option();
+        var state = new Option<string>("--state")
+        {
+            Description = "The state file this scan compares with and records (default: [history] state_file, else <pve_root>/proxclmc-guard/state.json on a node; none for --from)",
+            HelpName = "file",
+        };
         var command = new Command("scan", "Judge every guest's CPU type against the cluster baseline");
         command.Options.Add(oncePerCluster);
         command.Options.Add(toCluster);
@@ -30,6 +35,7 @@ public static class ScanCommand
         command.Options.Add(node);
         command.Options.Add(tag);
         command.Options.Add(writeReports);
+        command.Options.Add(state);
         command.SetAction((parse, ct) => cli.RunAsync(parse, ctx =>
         {
             var filter = new ScanFilter(parse.GetValue(vmid) ?? [], parse.GetValue(node) ?? [], parse.GetValue(tag) ?? []);
@@ -40,15 +46,18 @@ public static class ScanCommand
                     : ToClusterCommand.ScanAsync(ctx, remote, filter, ct);
             }
 
+            var stateFile = parse.GetValue(state) is { } given
+                ? given.Length > 0 ? Path.GetFullPath(given) : throw new UsageException("--state: expected a file name")
+                : ctx.Settings.StateFile;
             return parse.GetValue(oncePerCluster)
-                ? OncePerClusterAsync(ctx, filter, ct, parse.GetValue(writeReports))
-                : ExecuteAsync(ctx, filter, ct, parse.GetValue(writeReports));
+                ? OncePerClusterAsync(ctx, filter, ct, parse.GetValue(writeReports), stateFile)
+                : ExecuteAsync(ctx, filter, ct, parse.GetValue(writeReports), stateFile);
         }));
         return command;
     }
 
     /// <summary>The timer's scan: only on the node whose turn it is (see <see cref="ClusterScanTurn"/>).</summary>
-    public static async Task<int> OncePerClusterAsync(CommandContext ctx, ScanFilter filter, CancellationToken cancellationToken, bool writeReports)
+    public static async Task<int> OncePerClusterAsync(CommandContext ctx, ScanFilter filter, CancellationToken cancellationToken, bool writeReports, string? stateFile = null)
     {
         if (ctx.Settings.From is not null)
         {
@@ -68,7 +77,7 @@ public static class ScanCommand
         var answered = false;
         try
         {
-            var exitCode = await ExecuteAsync(ctx, filter, cancellationToken, writeReports).ConfigureAwait(false);
+            var exitCode = await ExecuteAsync(ctx, filter, cancellationToken, writeReports, stateFile ?? ctx.Settings.StateFile, holdsLock: turn.Finish is not null).ConfigureAwait(false);
             answered = true;
             return exitCode;
         }
@@ -83,7 +92,9 @@ public static class ScanCommand
         }
     }
 
-    public static async Task<int> ExecuteAsync(CommandContext ctx, ScanFilter filter, CancellationToken cancellationToken, bool writeReports = false)
+    /// <param name="stateFile">The state to compare with and record (null: none).</param>
+    /// <param name="holdsLock">The caller holds the cluster scan lock already (the timer's turn).</param>
+    public static async Task<int> ExecuteAsync(CommandContext ctx, ScanFilter filter, CancellationToken cancellationToken, bool writeReports = false, string? stateFile = null, bool holdsLock = false)
     {
         var pipeline = ctx.CreatePipeline();
         var result = await pipeline.ScanAsync(cancellationToken).ConfigureAwait(false);
@@ -94,12 +105,15 @@ public static class ScanCommand
         }
 
         var report = filter.Apply(result.Report);
-        var exitCode = report.ExitCode(ctx.Settings.AllowPartial);
+        var now = ctx.Environment.Clock.GetUtcNow();
+
+        // The whole cluster's state is recorded whatever the filters show: the next scan compares with all of it.
+        var changes = CpuStateRecorder.Record(ctx.Settings with { StateFile = stateFile }, result, Core.Catalog.CpuCatalog.Default, now, warning => ctx.Log.Warning("{Warning}", warning), holdsLock);
+        var exitCode = WithChanges(report.ExitCode(ctx.Settings.AllowPartial), changes);
         if (writeReports)
         {
-            await Hosting.GuardScanRunner.WriteReportsAsync(ctx.Settings, result with { Report = report }, exitCode, cancellationToken).ConfigureAwait(false);
+            await Hosting.GuardScanRunner.WriteReportsAsync(ctx.Settings, result with { Report = report }, exitCode, cancellationToken, changes).ConfigureAwait(false);
         }
-        var now = ctx.Environment.Clock.GetUtcNow();
 
         switch (ctx.Settings.Format)
         {
@@ -108,41 +122,63 @@ public static class ScanCommand
                 {
                     ctx.Out.Flush();
                     using var stdout = open();
-                    JsonReport.Write(stdout, result.Cluster, report, exitCode, now);
+                    JsonReport.Write(stdout, result.Cluster, report, exitCode, now, changes);
                 }
                 else
                 {
-                    ctx.Out.Write(JsonReport.Render(result.Cluster, report, exitCode, now));
+                    ctx.Out.Write(JsonReport.Render(result.Cluster, report, exitCode, now, changes));
                 }
 
                 break;
             case OutputFormat.Prometheus:
-                ctx.Out.Write(PrometheusReport.Render(result.Cluster, report, now));
+                ctx.Out.Write(PrometheusReport.Render(result.Cluster, report, now, changes));
                 break;
             case OutputFormat.Html:
-                HtmlReport.Write(ctx.Out, result, report, NodeMatrix.Compute(result, pipeline.Catalog, ctx.Settings.Policy), changes: null, now);
+                HtmlReport.Write(ctx.Out, result, report, NodeMatrix.Compute(result, pipeline.Catalog, ctx.Settings.Policy), ReportChanges.Of(changes), now);
                 break;
             default:
                 var table = new TableRenderer(ctx.Out, ctx.Environment.OutputWidth, shorten: !ctx.Settings.Verbose);
                 table.WriteBaseline(result.Cluster);
                 table.WriteGuests(report);
+                if (changes is not null)
+                {
+                    table.WriteChanges(changes);
+                }
+
                 break;
         }
 
         if (ctx.LogVerdicts)
         {
+            // The changes first: the scan's summary line is its last entry.
+            if (changes is not null)
+            {
+                ChangeLog.Write(ctx.Log, changes);
+            }
+
             ScanLog.Write(ctx.Log, report);
         }
 
-        return exitCode == ExitCodes.Ok ? exitCode : throw new GuardExitException(exitCode, WhyLine(result.Cluster, report, exitCode));
+        return exitCode == ExitCodes.Ok ? exitCode : throw new GuardExitException(exitCode, WhyLine(result.Cluster, report, exitCode, changes));
     }
+
+    /// <summary>A level that went down, or a lost flag some guest uses, is at least a warning (1) even while every guest is ok.</summary>
+    public static int WithChanges(int exitCode, CpuChanges? changes) =>
+        changes is { HasWarning: true } && exitCode == ExitCodes.Ok ? ExitCodes.Warning : exitCode;
 
     /// <summary>How many unsafe guests the exit line names before "and N more".</summary>
     public const int MaxListedGuests = 20;
 
     /// <summary>The one line every non-zero exit prints.</summary>
-    public static string WhyLine(ClusterAnalysis cluster, ComplianceReport report, int exitCode)
+    public static string WhyLine(ClusterAnalysis cluster, ComplianceReport report, int exitCode, CpuChanges? changes = null)
     {
+        if (exitCode == ExitCodes.Warning && changes is { HasWarning: true })
+        {
+            var warnings = changes.Changes.Where(c => c.IsWarning).ToList();
+            var line = $"the cluster's CPU changed since {TableRenderer.Time(changes.Since!.Value)}: {warnings[0].Describe()}" + (warnings.Count > 1 ? $" (and {warnings.Count - 1} more)" : "");
+            return report.WarningCount > 0 ? $"{line}; {WhyLine(cluster, report, exitCode)}" : line;
+        }
+
         var invalid = report.InvalidConfigs.ToList();
         if (exitCode == ExitCodes.Unknown && invalid.Count > 0)
         {

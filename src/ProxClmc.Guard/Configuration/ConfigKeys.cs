@@ -87,7 +87,7 @@ internal static partial class ConfigKeys
     };
 
     /// <summary>The sections in file order.</summary>
-    public static IReadOnlyList<string> Sections { get; } = ["cluster", "facts", "ssh", "api", "policy", "fix", "daemon", "report", "hook", Remote];
+    public static IReadOnlyList<string> Sections { get; } = ["cluster", "facts", "ssh", "api", "policy", "fix", "daemon", "report", "history", "hook", Remote];
 
     /// <summary>The section that repeats once per other cluster: <c>[remote.&lt;name&gt;]</c>.</summary>
     public const string Remote = "remote";
@@ -452,6 +452,20 @@ internal static partial class ConfigKeys
             """) with
         {
             Example = "\"/var/lib/proxclmc-guard/report.html\"",
+        },
+
+        // [history]
+        Key("history", "state_file", OptionalPath, c => c.History.StateFile, (c, v) => c with { History = c.History with { StateFile = v } },
+            "Where each scan records the cluster's CPU and the changes found so far (default: <pve_root>/proxclmc-guard/state.json on a node).",
+            """
+            Each scan records the cluster's CPU here (every node's guest-visible CPU features, microcode, kernel,
+            QEMU version and level, the baseline, each guest's verdict, and the last 200 changes) and compares the
+            next scan with it: `scan` shows "Changes since ...", `history` lists them. Not set by default: then
+            <pve_root>/proxclmc-guard/state.json on a Proxmox node, in pmxcfs, so whichever node scans next reads it.
+            `scan --state FILE` sets it for one run; `--from` runs record no state unless --state is given.
+            """) with
+        {
+            Example = "\"/var/lib/proxclmc-guard/state.json\"",
         },
 
         // [hook]

@@ -29,6 +29,8 @@ public sealed record GuardConfig
 
     public ReportSettings Report { get; init; } = new();
 
+    public HistorySettings History { get; init; } = new();
+
     public HookSettings Hook { get; init; } = new();
 
     /// <summary>The <c>[remote.&lt;name&gt;]</c> sections: other clusters <c>--to-cluster &lt;name&gt;</c> can name.</summary>
@@ -270,6 +272,13 @@ public sealed record ReportSettings
 
     /// <summary>The HTML page; off unless set.</summary>
     public string? HtmlFile { get; init; }
+}
+
+/// <summary><c>[history]</c>: where each scan records the cluster's CPU, to tell the next scan what changed.</summary>
+public sealed record HistorySettings
+{
+    /// <summary>The state file; null: <c>&lt;pve_root&gt;/proxclmc-guard/state.json</c> on a node (pmxcfs, so any node's next scan reads it).</summary>
+    public string? StateFile { get; init; }
 }
 
 /// <summary><c>[hook]</c>: the hookscript's behaviour.</summary>

@@ -48,32 +48,40 @@ public sealed class GuardScanRunner(
             log.Warning("{Warning}", warning);
         }
 
+        var changes = CpuStateRecorder.Record(current, result, Core.Catalog.CpuCatalog.Default, clock.GetUtcNow(), warning => log.Warning("{Warning}", warning));
+        if (changes is not null)
+        {
+            ChangeLog.Write(log, changes);
+            exitCode = ScanCommand.WithChanges(exitCode, changes);
+        }
+
         ScanLog.Write(log, report);
-        await WriteReportsAsync(current, result, exitCode, cancellationToken).ConfigureAwait(false);
+
+        await WriteReportsAsync(current, result, exitCode, cancellationToken, changes).ConfigureAwait(false);
         return new ScanRunSummary(report.Baseline.ClusterCpuType, report.Verdicts.Count, report.UnsafeCount, report.WarningCount, clock.GetUtcNow(), exitCode);
     }
 
     /// <summary>Writes [report] json_file, prometheus_textfile and html_file (temporary file and rename: never half a file).</summary>
-    /// <param name="changes">The changes since the last scan for the HTML page; null when no earlier scan is recorded.</param>
-    public static async Task WriteReportsAsync(RunSettings settings, ScanResult result, int exitCode, CancellationToken cancellationToken, IReadOnlyList<ReportChange>? changes = null)
+    /// <param name="changes">The changes since the recorded state; null when this run compared with none.</param>
+    public static async Task WriteReportsAsync(RunSettings settings, ScanResult result, int exitCode, CancellationToken cancellationToken, CpuChanges? changes = null)
     {
         var now = result.Report.GeneratedAt;
         if (settings.Config.Report.JsonFile is { Length: > 0 } json)
         {
             using var document = new MemoryStream();
-            JsonReport.Write(document, result.Cluster, result.Report, exitCode, now);
+            JsonReport.Write(document, result.Cluster, result.Report, exitCode, now, changes);
             await AtomicFile.WriteAllBytesAsync(json, document.GetBuffer().AsMemory(0, (int)document.Length), cancellationToken).ConfigureAwait(false);
         }
 
         if (settings.Config.Report.PrometheusTextfile is { Length: > 0 } prom)
         {
-            await AtomicFile.WriteAllTextAsync(prom, PrometheusReport.Render(result.Cluster, result.Report, now), cancellationToken).ConfigureAwait(false);
+            await AtomicFile.WriteAllTextAsync(prom, PrometheusReport.Render(result.Cluster, result.Report, now, changes), cancellationToken).ConfigureAwait(false);
         }
 
         if (settings.Config.Report.HtmlFile is { Length: > 0 } html)
         {
             var matrix = NodeMatrix.Compute(result, Core.Catalog.CpuCatalog.Default, settings.Policy);
-            await AtomicFile.WriteAllTextAsync(html, HtmlReport.Render(result, result.Report, matrix, changes, now), cancellationToken).ConfigureAwait(false);
+            await AtomicFile.WriteAllTextAsync(html, HtmlReport.Render(result, result.Report, matrix, ReportChanges.Of(changes), now), cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -75,6 +75,37 @@ public static class ClusterScanTurn
         });
     }
 
+    /// <summary>
+    /// Takes the cluster scan lock for a short piece of work (recording the state of a scan not run by the timer):
+    /// null when pmxcfs has no lock folder (not a node: nothing to share), a release action when taken, or throws
+    /// <see cref="IOException"/> naming the node's lock when another scan holds it for longer than
+    /// <paramref name="wait"/>.
+    /// </summary>
+    public static Action? HoldLock(string pveRoot, TimeSpan wait)
+    {
+        var lockRoot = Path.Combine(pveRoot, "priv", "lock");
+        if (!Directory.Exists(lockRoot))
+        {
+            return null;
+        }
+
+        var lockPath = Path.Combine(lockRoot, LockName);
+        var step = TimeSpan.FromMilliseconds(250);
+        for (var waited = TimeSpan.Zero; !ExclusiveDirectory.TryCreate(lockPath); waited += step)
+        {
+            // Held: ask pmxcfs to drop it if it is stale, as cfs_lock does, and wait a little for the holder.
+            RequestUnlock(lockPath);
+            if (waited >= wait)
+            {
+                throw new IOException($"another scan holds the cluster lock {lockPath}");
+            }
+
+            Thread.Sleep(step);
+        }
+
+        return () => Release(lockPath);
+    }
+
     /// <summary>The timer fires hourly with up to 10 minutes' random delay: a scan less than period - 10 min ago counts for this period.</summary>
     public static TimeSpan MinimumGap(TimeSpan period) =>
         period > TimeSpan.FromMinutes(20) ? period - TimeSpan.FromMinutes(10) : period / 2;

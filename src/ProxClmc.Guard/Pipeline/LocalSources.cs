@@ -103,15 +103,19 @@ public sealed class LayeredFactsSource(
         return membership.Nodes.Select(n => result[n.Name]).ToList();
     }
 
-    /// <summary>A snapshot's cpuinfo judged by the QEMU answer the node published, when the snapshot carries it.</summary>
+    /// <summary>
+    /// A snapshot's cpuinfo judged by the QEMU answer the node published, when the snapshot carries it, with the
+    /// kernel the node published (what a change of its CPU is shown beside).
+    /// </summary>
     private NodeFacts WithSnapshotQemu(NodeFacts facts)
     {
-        if (facts.Cpu is null || PublishedFacts.TryReadDocument(fileSystem, tree!.Root, facts.Node, out _) is not { Qemu: { } qemu })
+        if (facts.Cpu is null || PublishedFacts.TryReadDocument(fileSystem, tree!.Root, facts.Node, out _) is not { } document)
         {
             return facts;
         }
 
-        return facts with { Qemu = qemu };
+        var kernel = document.Kernel.Length is > 0 and <= 256 ? document.Kernel : facts.Kernel;
+        return document.Qemu is { } qemu ? facts with { Qemu = qemu, Kernel = kernel } : facts with { Kernel = kernel };
     }
 
     /// <summary>This node's own QEMU under KVM, asked directly when no fresh published facts exist.</summary>

@@ -94,6 +94,8 @@ public static class RemoteCluster
         LocalNode = null,
         FactsSource = "api",
         CacheFile = null,
+        // This cluster's recorded CPU state is never compared with, or replaced by, another cluster's.
+        StateFile = null,
         HasApi = false,
         AssumeNodes = [],
         WithoutNodes = [],

@@ -83,6 +83,12 @@ public sealed record RunSettings
     /// <summary>How output names the cluster these settings read: the remote's name, or null for this cluster.</summary>
     public string? RemoteName { get; init; }
 
+    /// <summary>
+    /// The state file a scan compares with and records (<c>scan --state</c>, else [history] state_file, else
+    /// &lt;pve_root&gt;/proxclmc-guard/state.json on a node); null: no state (a --from run without --state).
+    /// </summary>
+    public string? StateFile { get; init; }
+
     /// <summary>True when [api] url is configured: guests and (with facts.source auto) node facts come from the API.</summary>
     public bool HasApi { get; init; }
 }

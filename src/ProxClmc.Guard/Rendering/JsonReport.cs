@@ -18,10 +18,10 @@ public static class JsonReport
 {
     public const int SchemaVersion = 1;
 
-    public static string Render(ClusterAnalysis cluster, ComplianceReport? report, int exitCode, DateTimeOffset generatedAt, Action<Utf8JsonWriter>? extra = null)
+    public static string Render(ClusterAnalysis cluster, ComplianceReport? report, int exitCode, DateTimeOffset generatedAt, CpuChanges? changes = null, Action<Utf8JsonWriter>? extra = null)
     {
         using var stream = new MemoryStream();
-        Write(stream, cluster, report, exitCode, generatedAt, extra);
+        Write(stream, cluster, report, exitCode, generatedAt, changes, extra);
         return Encoding.UTF8.GetString(stream.GetBuffer(), 0, (int)stream.Length);
     }
 
@@ -29,7 +29,7 @@ public static class JsonReport
     /// Writes the document straight to a stream: a cluster of 10,000 guests makes a document of ~150 MB, which
     /// should not also be held in memory as a string.
     /// </summary>
-    public static void Write(Stream stream, ClusterAnalysis cluster, ComplianceReport? report, int exitCode, DateTimeOffset generatedAt, Action<Utf8JsonWriter>? extra = null)
+    public static void Write(Stream stream, ClusterAnalysis cluster, ComplianceReport? report, int exitCode, DateTimeOffset generatedAt, CpuChanges? changes = null, Action<Utf8JsonWriter>? extra = null)
     {
         using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
@@ -47,6 +47,20 @@ public static class JsonReport
             }
 
             extra?.Invoke(json);
+            if (changes is not null)
+            {
+                // Only where the run compared with a recorded state: the changes since then (none on a first scan).
+                json.WriteString("stateFile", changes.StateFile);
+                WriteNullable(json, "changesSince", changes.Since is { } since ? Core.History.ClusterStateJson.Time(since) : null);
+                json.WriteStartArray("changes");
+                foreach (var change in changes.Changes)
+                {
+                    Core.History.ClusterStateJson.WriteChange(json, change, withTime: false);
+                }
+
+                json.WriteEndArray();
+            }
+
             json.WriteNumber("exitCode", exitCode);
             json.WriteEndObject();
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using ProxClmc.Guard.Core.Catalog;
 using ProxClmc.Guard.Core.Compliance;
+using ProxClmc.Guard.Core.History;
 using ProxClmc.Guard.Pipeline;
 
 namespace ProxClmc.Guard.Rendering;
@@ -12,7 +13,7 @@ namespace ProxClmc.Guard.Rendering;
 /// </summary>
 public static class PrometheusReport
 {
-    public static string Render(ClusterAnalysis cluster, ComplianceReport? report, DateTimeOffset generatedAt)
+    public static string Render(ClusterAnalysis cluster, ComplianceReport? report, DateTimeOffset generatedAt, CpuChanges? changes = null)
     {
         var sb = new StringBuilder();
         var baseline = cluster.Baseline;
@@ -25,6 +26,9 @@ public static class PrometheusReport
             .Append(Label("named_model", baseline.NamedModel?.Name ?? "")).Append(',')
             .Append(Label("pinned", baseline.PinnedModel is null ? "false" : "true"))
             .Append("} 1\n");
+
+        Header(sb, "proxclmc_guard_baseline_level", "gauge", "The cluster baseline's level: 0 kvm64, 1 x86-64-v2, 2 x86-64-v2-AES, 3 x86-64-v3, 4 x86-64-v4, -1 none (alert on a decrease).");
+        sb.Append("proxclmc_guard_baseline_level ").Append(Number(ClusterState.LevelNumber(baseline.Level))).Append('\n');
 
         Header(sb, "proxclmc_guard_baseline_partial", "gauge", "1 when some nodes could not be read and the baseline covers only the others.");
         sb.Append("proxclmc_guard_baseline_partial ").Append(baseline.IsPartial ? '1' : '0').Append('\n');
@@ -44,6 +48,22 @@ public static class PrometheusReport
                 .Append(Label("named_model", node.BestNamedModel?.Name ?? "")).Append(',')
                 .Append(Label("vendor", node.Facts.Cpu!.VendorId))
                 .Append("} 1\n");
+        }
+
+        Header(sb, "proxclmc_guard_node_level", "gauge", "Each readable node's level, on the scale of proxclmc_guard_baseline_level.");
+        foreach (var node in baseline.Nodes.Where(n => n.IsReadable))
+        {
+            sb.Append("proxclmc_guard_node_level{").Append(Label("node", node.Node)).Append("} ").Append(Number(ClusterState.LevelNumber(node.Level))).Append('\n');
+        }
+
+        if (changes is not null)
+        {
+            Header(sb, "proxclmc_guard_changes", "gauge", "Changes of the cluster's CPU this run found since the recorded state, per kind.");
+            foreach (var kind in CpuChangeKind.All)
+            {
+                sb.Append("proxclmc_guard_changes{").Append(Label("kind", kind)).Append("} ")
+                    .Append(Number(changes.Changes.Count(c => c.Kind == kind))).Append('\n');
+            }
         }
 
         if (report is not null)
@@ -73,6 +93,8 @@ public static class PrometheusReport
             .Append(generatedAt.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)).Append('\n');
         return sb.ToString();
     }
+
+    private static string Number(int value) => value.ToString(CultureInfo.InvariantCulture);
 
     private static void Header(StringBuilder sb, string name, string type, string help) =>
         sb.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n')

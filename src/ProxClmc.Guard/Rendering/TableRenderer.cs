@@ -146,6 +146,35 @@ public sealed class TableRenderer
         }
     }
 
+    /// <summary>
+    /// "Changes since &lt;time&gt;": one line per change, losses marked "!" (see <see cref="CpuChanges"/>); "none" when
+    /// nothing changed; on the first scan (or after an unusable state) where the state now is.
+    /// </summary>
+    public void WriteChanges(CpuChanges changes)
+    {
+        _writer.WriteLine();
+        if (changes.Since is not { } since)
+        {
+            _writer.WriteLine(Names.Visible($"No earlier state to compare with: the cluster's CPU is now recorded in {changes.StateFile}"));
+            return;
+        }
+
+        if (changes.Changes.Count == 0)
+        {
+            _writer.WriteLine($"Changes since {Time(since)}: none");
+            return;
+        }
+
+        _writer.WriteLine($"Changes since {Time(since)}:");
+        foreach (var change in changes.Changes)
+        {
+            _writer.WriteLine(TableWidth.Fit(Names.Visible($"  {(change.IsLoss ? '!' : '-')} {change.Describe()}"), _width, _shorten));
+        }
+    }
+
+    /// <summary>A change's time as the tables show it: 2026-11-23 12:00 UTC.</summary>
+    public static string Time(DateTimeOffset at) => at.ToUniversalTime().ToString("yyyy-MM-dd HH:mm 'UTC'", System.Globalization.CultureInfo.InvariantCulture);
+
     public static string Summary(ComplianceReport report)
     {
         var parts = VerdictNames.All

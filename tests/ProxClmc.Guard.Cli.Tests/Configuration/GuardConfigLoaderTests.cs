@@ -213,7 +213,7 @@ public sealed class GuardConfigLoaderTests
     [InlineData("[ssh.port]\n", "1:6: [ssh] port must be an integer, got table")]
     [InlineData("[[ssh]]\nport = 22\n", "1:3: [ssh] must be a table ([ssh]), not an array of tables ([[ssh]])")]
     [InlineData("ssh = 22\n", "1:1: 'ssh' must be a section ([ssh]), got integer")]
-    [InlineData("[plugins]\n", "1:2: unknown section [plugins] (known sections: [cluster], [facts], [ssh], [api], [policy], [fix], [daemon], [report], [hook], [remote.<name>])")]
+    [InlineData("[plugins]\n", "1:2: unknown section [plugins] (known sections: [cluster], [facts], [ssh], [api], [policy], [fix], [daemon], [report], [history], [hook], [remote.<name>])")]
     [InlineData("[daemon]\nfrequency = 60\n", "2:1: unknown key 'frequency' in [daemon] (known keys: interval_seconds)")]
     [InlineData("[policy]\nbaseline = \"host\"\n", "2:12: [policy] baseline cannot be \"host\": it passes the node's own CPU through and is not portable between nodes")]
     [InlineData("[fix]\ntarget = \"x86 64 v3\"\n", "2:10: [fix] target must be \"level\", \"named\" or a CPU model name such as \"x86-64-v3\", got 'x86 64 v3'")]

@@ -24,6 +24,7 @@ public sealed class ShippedConfigTests
         { "fix", "target" }, { "fix", "strategy" }, { "fix", "include_running" }, { "fix", "undo_dir" }, { "fix", "plan_max_age_seconds" },
         { "daemon", "interval_seconds" },
         { "report", "json_file" }, { "report", "prometheus_textfile" }, { "report", "html_file" },
+        { "history", "state_file" },
         { "hook", "block_unsafe_start" }, { "hook", "fail_closed" }, { "hook", "chain" }, { "hook", "allow_foreign_host_cpu" },
         { "remote", "url" }, { "remote", "token_id" }, { "remote", "token_secret_file" }, { "remote", "ca_file" }, { "remote", "fingerprint" },
         { "remote", "pve_root" }, { "remote", "from" },
@@ -46,7 +47,7 @@ public sealed class ShippedConfigTests
     // Keys that are unset by default; the file shows an example for them instead of a default.
     private static readonly HashSet<string> UnsetByDefault =
     [
-        "corosync_conf", "local_node", "token_id", "token_secret_file", "username", "password_file", "fingerprint", "chain", "proxy", "qemu_binary", "html_file",
+        "corosync_conf", "local_node", "token_id", "token_secret_file", "username", "password_file", "fingerprint", "chain", "proxy", "qemu_binary", "html_file", "state_file",
     ];
 
     [Fact]

@@ -132,4 +132,36 @@ public sealed class OncePerClusterTests : IDisposable
         Assert.Equal(64, result.Exit);
         Assert.Contains("cannot be combined with --from", result.Error, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void The_timer_scan_records_the_clusters_CPU_in_pmxcfs_under_the_lock_and_the_next_turn_reports_what_changed()
+    {
+        Directory.CreateDirectory(_pve.PathOf("priv", "lock"));
+        var textfile = _pve.PathOf("metrics", "proxclmc_guard.prom");
+        Directory.CreateDirectory(Path.GetDirectoryName(textfile)!);
+        string TimerConfig(string node)
+        {
+            var path = Config(node);
+            File.AppendAllText(path, $"\n[report]\njson_file = \"\"\nprometheus_textfile = \"{textfile}\"\n");
+            return path;
+        }
+
+        // The other nodes are not readable here (no SSH): the local node's own CPU is compared.
+        var first = GuardRun.Run("scan", "--config", TimerConfig("pve2"), "--once-per-cluster", "--write-reports", "--allow-partial");
+        var state = _pve.PathOf("proxclmc-guard", "state.json");
+        Assert.Equal($"No earlier state to compare with: the cluster's CPU is now recorded in {state}", first.OutLines[^1]);
+        Assert.Equal("0600", Infrastructure.IO.Posix.LStat(state)!.Value.OctalPermissions);
+        Assert.False(Directory.Exists(LockDir), "the lock is released after the scan");
+
+        // pve2's update hides rdrand; the next hour it scans again.
+        var cpuinfo = _pve.PathOf("nodes", "pve2", "cpuinfo");
+        File.WriteAllText(cpuinfo, System.Text.RegularExpressions.Regex.Replace(File.ReadAllText(cpuinfo), @"^(flags\s*:.*?) rdrand(?= )", "$1", System.Text.RegularExpressions.RegexOptions.Multiline));
+        var second = GuardRun.RunAt(GuardRun.Now.AddHours(1), null, "scan", "--config", TimerConfig("pve2"), "--once-per-cluster", "--write-reports", "--allow-partial");
+
+        Assert.Contains("Changes since 2026-11-23 12:00 UTC:", second.OutLines);
+        Assert.Contains("  ! pve2 lost rdrand", second.OutLines);
+        Assert.Contains("proxclmc_guard_changes{kind=\"node-lost-flags\"} 1\n", File.ReadAllText(textfile), StringComparison.Ordinal);
+        Assert.Contains("proxclmc_guard_node_level{node=\"pve2\"} 3\n", File.ReadAllText(textfile), StringComparison.Ordinal);
+        Assert.False(Directory.Exists(LockDir), "the lock is released after the scan");
+    }
 }
