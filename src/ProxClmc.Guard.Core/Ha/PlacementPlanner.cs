@@ -177,6 +177,14 @@ public static class PlacementPlanner
             return entry with { Reason = $"already placed by {what}: a second node-affinity rule would make the HA manager drop both; edit {what} by hand" };
         }
 
+        // A node-affinity rule (or group) the HA manager drops still names the guest: a second one would be dropped
+        // with it (check_single_resource_reference), and on PVE 8 a new group would take the guest out of its group.
+        if (placement.IgnoredRules.FirstOrDefault(d => d.Rule.Type == HaRuleType.NodeAffinity) is { } ignored)
+        {
+            var what = ignored.Rule.Origin is { } origin && origin.StartsWith("HA group ", StringComparison.Ordinal) ? origin : $"HA rule '{ignored.Rule.Id}'";
+            return entry with { Reason = $"named by {what}, which the HA manager ignores ({string.Join(", ", ignored.Reasons.Distinct(StringComparer.Ordinal))}): a new rule would be dropped too; fix {what} by hand" };
+        }
+
         // The partners a positive rule keeps with it go wherever the rule sends it: the rule's nodes must suit them too.
         var capable = verdict.Fits.Where(f => f.CanRun == true).Select(f => f.Node).ToList();
         var partnerSids = partners.Select(p => p.Sid).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
