@@ -215,7 +215,7 @@ public sealed class ProxmoxClient : IDisposable
             }
         }
 
-        var text = new string(string.Join(", ", messages.Distinct(StringComparer.Ordinal)).Where(c => !char.IsControl(c)).Take(1000).ToArray());
+        var text = new string(string.Join(", ", messages.Distinct(StringComparer.Ordinal)).Select(c => char.IsControl(c) ? ' ' : c).Take(1000).ToArray());
         return text.Length > 0 ? text : "the Proxmox API reports errors for it";
     }
 

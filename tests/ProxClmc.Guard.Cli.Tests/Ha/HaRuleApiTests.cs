@@ -141,4 +141,45 @@ public sealed class HaRuleApiTests : IDisposable
         Assert.DoesNotContain("pin-211", pve.Ha.FileText("rules"), StringComparison.Ordinal);
         Assert.Contains("node-affinity: pin-201\n", pve.Ha.FileText("rules"), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_snapshot_through_the_api_keeps_the_dropped_rules_and_judges_them_the_same()
+    {
+        var root = Cluster("positive-two-node-affinity");
+        await using var pve = await FakeProxmox.StartAsync(new FakeProxmoxOptions { SnapshotDir = root });
+        var config = FakePveFixture.WriteConfig(pve, _dir.Root);
+        var folder = _dir.PathOf("snap");
+
+        var snapshot = GuardRun.Run("snapshot", "--config", config, "--out", folder);
+        var live = GuardRun.Run("scan", "--config", config, "--format", "json");
+        var offline = GuardRun.Run("scan", "--from", folder, "--format", "json");
+
+        Assert.True(snapshot.Exit == 0, snapshot.ToString());
+        var rules = File.ReadAllText(Path.Combine(folder, "ha", "rules.cfg"));
+        Assert.Contains("node-affinity: db-on-pve4\n", rules, StringComparison.Ordinal);
+        Assert.Contains("resource-affinity: db-with-app\n", rules, StringComparison.Ordinal);
+        Assert.DoesNotContain("errors", rules, StringComparison.Ordinal);
+        Assert.Equal(Verdicts(live.Out), Verdicts(offline.Out));
+    }
+
+    [Fact]
+    public async Task A_rule_the_API_marks_with_errors_the_guard_does_not_know_is_dropped_with_the_APIs_reason()
+    {
+        // A newer HA manager might check more: the API's errors decide, in its own words.
+        var root = Cluster("resources-count");
+        await using var pve = await FakeProxmox.StartAsync(new FakeProxmoxOptions { SnapshotDir = root });
+        var config = FakePveFixture.WriteConfig(pve, _dir.Root);
+        pve.ServeRawNext("/cluster/ha/rules", 1, """
+            {"data":[{"rule":"skx-only","type":"node-affinity","nodes":"pve4,pve5","resources":"vm:201","strict":1,"digest":"0","order":1,
+            "errors":{"resources":["a check\nof a newer release"]}}]}
+            """);
+
+        var live = GuardRun.Run("scan", "--config", config, "--format", "json");
+
+        Assert.True(live.Exit == 2, live.ToString());
+        Assert.Equal(
+            "exceeds-baseline: cannot run on pve1 (lacks abm, avx2, avx512bw, avx512cd, avx512dq, avx512f and 6 more); pve2 (lacks avx512bw, avx512cd, avx512dq, avx512f, avx512vl); pve3 (lacks avx512bw, avx512cd, avx512dq, avx512f, avx512vl) [ha-rule-ignored: HA rule 'skx-only' is ignored (conflicts): a check of a newer release; judged as if it were not there | ha-recovery: if pve4 fails, the HA manager may restart VM 201 on pve1, pve2, pve3, which cannot start it] pve1,pve2,pve3,pve4,pve5",
+            Verdicts(live.Out)[201]);
+        Assert.Contains("proxclmc-guard: warning: HA rule 'skx-only' is ignored by the HA manager: a check of a newer release", live.ErrorLines);
+    }
 }
