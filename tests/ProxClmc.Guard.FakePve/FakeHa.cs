@@ -11,14 +11,19 @@ namespace ProxClmc.Guard.FakePve;
 /// snapshot's ha/*.cfg, each entry with the file's digest (SHA-1 of the raw file), as pve-ha-manager b71218f answers
 /// (src/PVE/API2/HA/Resources.pm, Groups.pm, Rules.pm): rules exist from PVE 9.0 on and list groups not yet
 /// migrated as rules <c>ha-group-&lt;name&gt;</c>; groups exist up to 8.4, and on 9.x only while groups.cfg still
-/// has groups ("cannot index groups: ha groups have been migrated to rules" otherwise).
+/// has groups ("cannot index groups: ha groups have been migrated to rules" otherwise). The rules index gives every
+/// rule the HA manager's feasibility checks blame its <c>errors</c> (<c>{"resources": [messages]}</c>, index's
+/// check_feasibility over the rules with the groups migrated, the cluster's nodes standing for the manager status's),
+/// and creating a rule they would blame is refused with 400 "Rule '&lt;id&gt;' is invalid." (assert_feasibility).
 /// </summary>
 public sealed class FakeHa
 {
     private readonly Dictionary<string, string> _raw = new(StringComparer.Ordinal);
+    private readonly Func<IReadOnlyList<string>> _nodes;
 
-    public FakeHa(string snapshotDir)
+    public FakeHa(string snapshotDir, Func<IReadOnlyList<string>> nodes)
     {
+        _nodes = nodes;
         foreach (var file in new[] { "resources", "groups", "rules" })
         {
             var path = Path.Combine(snapshotDir, "ha", file + ".cfg");
@@ -99,7 +104,8 @@ public sealed class FakeHa
                     return (500, $"cannot use unmanaged resource(s) {string.Join(", ", unmanaged)}.", null);
                 }
 
-                if (rule.Type == HaRuleType.NodeAffinity && rules.Any(r => r.Type == HaRuleType.NodeAffinity && !r.Disabled && r.Resources.Intersect(rule.Resources).Any()))
+                var all = HaRuleCompiler.MigrateGroups(new HaConfig { Resources = resources, Groups = groups, Rules = [.. rules, rule] }).Rules;
+                if (HaRuleCompiler.CheckFeasibility(all, _nodes()).ContainsKey(id))
                 {
                     return (400, $"Rule '{id}' is invalid.", null);
                 }
@@ -245,7 +251,10 @@ public sealed class FakeHa
     {
         var list = new JsonArray();
         var order = 0;
-        foreach (var r in Parse("rules", HaConfigParser.ParseRules).Rules)
+        var resources = Parse("resources", HaConfigParser.ParseResources).Resources;
+        var rules = Parse("rules", HaConfigParser.ParseRules).Rules;
+        var errors = HaRuleCompiler.CheckFeasibility(HaRuleCompiler.MigrateGroups(new HaConfig { Resources = resources, Groups = groups, Rules = rules }).Rules, _nodes());
+        foreach (var r in rules)
         {
             var entry = new JsonObject
             {
@@ -270,11 +279,11 @@ public sealed class FakeHa
                 entry["affinity"] = r.Positive ? "positive" : "negative";
             }
 
+            AddErrors(entry, errors.GetValueOrDefault(r.Id));
             list.Add(entry);
         }
 
         // Groups.pm migrate_groups_to_rules, as the rules index applies it before answering.
-        var resources = Parse("resources", HaConfigParser.ParseResources).Resources;
         foreach (var g in groups)
         {
             var members = resources.Where(r => r.Group == g.Name).Select(r => r.Sid).Order(StringComparer.Ordinal).ToList();
@@ -283,7 +292,7 @@ public sealed class FakeHa
                 continue;
             }
 
-            list.Add(new JsonObject
+            var migrated = new JsonObject
             {
                 ["rule"] = "ha-group-" + g.Name,
                 ["type"] = "node-affinity",
@@ -293,9 +302,20 @@ public sealed class FakeHa
                 ["comment"] = $"Generated from HA group '{g.Name}'.",
                 ["digest"] = Digest("rules"),
                 ["order"] = ++order,
-            });
+            };
+            AddErrors(migrated, errors.GetValueOrDefault("ha-group-" + g.Name));
+            list.Add(migrated);
         }
 
         return list;
+    }
+
+    /// <summary>Every check of pve-ha-manager's rules files blames the property <c>resources</c>.</summary>
+    private static void AddErrors(JsonObject entry, List<string>? messages)
+    {
+        if (messages is { Count: > 0 })
+        {
+            entry["errors"] = new JsonObject { ["resources"] = new JsonArray([.. messages.Select(m => (JsonNode?)JsonValue.Create(m))]) };
+        }
     }
 }

@@ -100,7 +100,7 @@ public sealed class FakeProxmox : IAsyncDisposable
     {
         _options = options;
         _cluster = cluster;
-        _ha = new FakeHa(options.SnapshotDir);
+        _ha = new FakeHa(options.SnapshotDir, () => cluster.Nodes.Select(n => n.Name).ToList());
         _tempDir = tempDir;
         Latency = options.Latency;
         SlowOfflineHang = options.SlowOfflineHang;

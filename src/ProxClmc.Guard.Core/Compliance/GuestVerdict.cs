@@ -24,6 +24,7 @@ public sealed record GuestNote(string Code, string Text, bool IsWarning = false)
     public const string Ignored = "ignored";
     public const string HaRule = "ha-rule";
     public const string HaRecovery = "ha-recovery";
+    public const string HaRuleIgnored = "ha-rule-ignored";
     public const string CpuDropped = "cpu-dropped";
     public const string ConfigIgnoredLines = "config-ignored-lines";
     public const string DuplicateVmId = "duplicate-vmid";

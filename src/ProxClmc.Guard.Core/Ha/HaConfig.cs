@@ -76,6 +76,15 @@ public sealed record HaRule
     /// <summary>Where the rule came from (<c>file:line</c>, or the group it was made from).</summary>
     public string? Origin { get; init; }
 
+    /// <summary>
+    /// For rules the HA manager makes itself: the rules of the configuration it made this one from (merged positive
+    /// rules; the positive and negative rules an implicit negative rule comes from).
+    /// </summary>
+    public IReadOnlyList<string> MadeFrom { get; init; } = [];
+
+    /// <summary>"rule 'x'", or for a rule the HA manager made, "rules 'a' and 'b'" (those it was made from).</summary>
+    public string Label => MadeFrom.Count == 0 ? $"rule '{Id}'" : "rules " + string.Join(" and ", MadeFrom.Select(id => $"'{id}'"));
+
     public string TypeName => Type == HaRuleType.NodeAffinity ? "node-affinity" : "resource-affinity";
 }
 
@@ -89,6 +98,12 @@ public sealed record HaConfig
     public IReadOnlyList<HaGroup> Groups { get; init; } = [];
 
     public IReadOnlyList<HaRule> Rules { get; init; } = [];
+
+    /// <summary>
+    /// Rules the Proxmox API answered with <c>errors</c> (API2/HA/Rules.pm index): rule id and its messages. Empty
+    /// for files, where the guard runs the HA manager's checks itself.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> ReportedErrors { get; init; } = new Dictionary<string, string>();
 
     public bool IsEmpty => Resources.Count == 0 && Groups.Count == 0 && Rules.Count == 0;
 }

@@ -81,7 +81,7 @@ public static class HaMaintenance
             {
                 if (nodeOf.TryGetValue(sid, out var at) && at != node && candidates.Remove(at))
                 {
-                    constraints.Add($"not {at}: {sid} runs there, and rule '{rule.Id}' keeps them apart");
+                    constraints.Add($"not {at}: {sid} runs there, and {rule.Label} {Keep(rule)} them apart");
                 }
             }
 
@@ -94,7 +94,7 @@ public static class HaMaintenance
             if (together is not null)
             {
                 candidates = [together.Key];
-                constraints.Add($"only {together.Key}: {string.Join(", ", together.Select(p => p.Sid))} run{(together.Count() == 1 ? "s" : "")} there, and rule '{together.First().Rule.Id}' keeps them together");
+                constraints.Add($"only {together.Key}: {string.Join(", ", together.Select(p => p.Sid))} run{(together.Count() == 1 ? "s" : "")} there, and {together.First().Rule.Label} {Keep(together.First().Rule)} them together");
             }
 
             result.Add(new HaEvacuation
@@ -110,4 +110,6 @@ public static class HaMaintenance
 
         return result;
     }
+
+    private static string Keep(HaRule rule) => rule.MadeFrom.Count == 0 ? "keeps" : "keep";
 }

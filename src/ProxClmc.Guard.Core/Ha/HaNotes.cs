@@ -23,6 +23,12 @@ public static class HaNotes
             yield return new GuestNote(GuestNote.HaRule, text);
         }
 
+        // Rules.pm transform drops the rule before the HA manager schedules anything: the guest was judged without it.
+        foreach (var drop in placement.IgnoredRules)
+        {
+            yield return new GuestNote(GuestNote.HaRuleIgnored, $"{drop.Describe()}; judged as if it were not there", IsWarning: true);
+        }
+
         if (!placement.IsRecovered)
         {
             yield break;

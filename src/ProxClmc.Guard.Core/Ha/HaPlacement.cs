@@ -18,6 +18,15 @@ public sealed record GuestPlacement
     /// <summary>The group it came from (PVE 8), or null.</summary>
     public string? Group { get; init; }
 
+    /// <summary>
+    /// Set when <see cref="Rule"/> does not name the guest itself: the positive resource-affinity rule that keeps it
+    /// with a resource of that rule, so the HA manager applies the rule to it too.
+    /// </summary>
+    public HaRule? InferredThrough { get; init; }
+
+    /// <summary>Rules naming this guest that the HA manager drops, with its reasons.</summary>
+    public IReadOnlyList<HaRuleDrop> IgnoredRules { get; init; } = [];
+
     /// <summary>Every cluster node the HA manager may use, highest priority first (then by name).</summary>
     public required IReadOnlyList<HaNodePriority> Nodes { get; init; }
 
@@ -44,9 +53,10 @@ public sealed record GuestPlacement
         }
 
         var ruleNodes = string.Join(", ", Rule.Nodes.OrderByDescending(n => n.Priority).ThenBy(n => n.Node, StringComparer.Ordinal));
-        return Group is { } group
+        var text = Group is { } group
             ? $"{(Rule.Strict ? "restricted" : "unrestricted")} HA group '{group}' ({ruleNodes})"
             : $"{(Rule.Strict ? "strict" : "non-strict")} HA rule '{Rule.Id}' ({ruleNodes})";
+        return InferredThrough is { } positive ? $"{text} via positive {positive.Label}" : text;
     }
 
     /// <summary>The nodes of the highest priority among <paramref name="online"/>: where the HA scheduler chooses.</summary>
@@ -65,20 +75,22 @@ public sealed record GuestPlacement
 }
 
 /// <summary>
-/// The HA manager's placement rules for every HA guest, compiled the way pve-ha-manager does it (b71218f):
-/// groups become node-affinity rules <c>ha-group-&lt;group&gt;</c> with <c>strict</c> = <c>restricted</c>
-/// (Groups.pm migrate_groups_to_rules, also how the PVE 9 API lists them); disabled rules are left out; a resource
-/// named by two node-affinity rules makes both invalid, and the HA manager drops them (Rules/NodeAffinity.pm
-/// check_single_resource_reference, Rules.pm transform); a non-strict rule adds every other node at priority -1
-/// (NodeAffinity.pm plugin_compile), a strict one allows only its nodes; a guest without a rule may run on every
-/// node (get_node_affinity). Resource-affinity rules keep resources together (positive) or apart (negative).
-/// The rarer feasibility checks between node- and resource-affinity rules (Rules/ResourceAffinity.pm) are not
-/// repeated here: such a combination is reported by Proxmox itself as an invalid rule.
+/// The HA manager's placement rules for every HA guest, compiled the way pve-ha-manager does it (b71218f, see
+/// <see cref="HaRuleCompiler"/>): groups become node-affinity rules <c>ha-group-&lt;group&gt;</c> with <c>strict</c>
+/// = <c>restricted</c> (Groups.pm migrate_groups_to_rules, also how the PVE 9 API lists them); disabled rules are
+/// left out; every rule a feasibility check blames is dropped, and the guard judges as if it were not there
+/// (Rules.pm transform); partners of a positive resource-affinity rule follow a partner's node-affinity rule
+/// (create_implicit_positive_resource_affinity_node_affinity_rules); a non-strict rule adds every other node at
+/// priority -1 (NodeAffinity.pm plugin_compile), a strict one allows only its nodes; a guest without a rule may run
+/// on every node (get_node_affinity). Resource-affinity rules keep resources together (positive, connected ones
+/// merged) or apart (negative, spread over positive groups).
 /// </summary>
 public sealed class HaPlacement
 {
     private readonly Dictionary<string, GuestPlacement> _bySid = new(StringComparer.Ordinal);
     private readonly List<HaRule> _resourceAffinity = [];
+    private List<HaRule> _sourceRules = [];
+    private IReadOnlyList<string> _nodes = [];
 
     public static HaPlacement None { get; } = new();
 
@@ -91,41 +103,20 @@ public sealed class HaPlacement
     /// <summary>Rules the HA manager would drop, and why (one line each).</summary>
     public IReadOnlyList<string> Warnings { get; private init; } = [];
 
+    /// <summary>The rules the HA manager drops, with its reasons.</summary>
+    public IReadOnlyList<HaRuleDrop> Dropped { get; private init; } = [];
+
     public static HaPlacement Compute(HaConfig config, IReadOnlyList<string> clusterNodes)
     {
         ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(clusterNodes);
         if (config.Resources.Count == 0)
         {
             return None;
         }
 
         var warnings = new List<string>();
-        var nodeRules = new List<(HaRule Rule, string? Group)>();
-        foreach (var rule in config.Rules.Where(r => !r.Disabled && r.Type == HaRuleType.NodeAffinity))
-        {
-            nodeRules.Add((rule, null));
-        }
-
-        // Groups.pm migrate_groups_to_rules: only groups some resource uses, and only those that exist.
-        foreach (var group in config.Groups)
-        {
-            var members = config.Resources.Where(r => r.Group == group.Name).Select(r => r.Sid).ToList();
-            if (members.Count == 0)
-            {
-                continue;
-            }
-
-            var rule = new HaRule
-            {
-                Id = "ha-group-" + group.Name,
-                Type = HaRuleType.NodeAffinity,
-                Resources = members,
-                Nodes = group.Nodes,
-                Strict = group.Restricted,
-                Origin = $"HA group '{group.Name}'",
-            };
-            nodeRules.Add((rule, group.Name));
-        }
+        var (rules, groupOf) = HaRuleCompiler.MigrateGroups(config);
 
         // Through the PVE 9 API a group not yet migrated is listed as the rule ha-group-<name> instead.
         foreach (var resource in config.Resources.Where(r => r.Group is not null && config.Groups.All(g => g.Name != r.Group)
@@ -134,33 +125,24 @@ public sealed class HaPlacement
             warnings.Add($"HA resource {resource.Sid} names group '{resource.Group}', which does not exist: it may run on any node");
         }
 
-        var shared = nodeRules
-            .SelectMany(r => r.Rule.Resources.Select(sid => (Sid: sid, r.Rule.Id)))
-            .GroupBy(x => x.Sid, StringComparer.Ordinal)
-            .Where(g => g.Count() > 1)
-            .ToList();
-        var dropped = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var conflict in shared)
+        var compiled = HaRuleCompiler.Compile(rules, clusterNodes, config.ReportedErrors);
+        foreach (var drop in compiled.Dropped)
         {
-            foreach (var (_, id) in conflict)
+            warnings.AddRange(drop.Reasons.Distinct(StringComparer.Ordinal).Select(reason => $"HA rule '{drop.Rule.Id}' is ignored by the HA manager: {reason}"));
+        }
+
+        // NodeAffinity.pm plugin_compile: one node-affinity rule per resource (a later one would win; the checks
+        // leave at most one).
+        var ruleOf = new Dictionary<string, HaRule>(StringComparer.Ordinal);
+        foreach (var rule in compiled.Rules.Where(r => !r.Disabled && r.Type == HaRuleType.NodeAffinity))
+        {
+            foreach (var sid in rule.Resources)
             {
-                if (dropped.Add(id))
-                {
-                    warnings.Add($"HA rule '{id}' is ignored by the HA manager: resource '{conflict.Key}' is already used in another node affinity rule");
-                }
+                ruleOf[sid] = rule;
             }
         }
 
-        var ruleOf = new Dictionary<string, (HaRule Rule, string? Group)>(StringComparer.Ordinal);
-        foreach (var entry in nodeRules.Where(r => !dropped.Contains(r.Rule.Id)))
-        {
-            foreach (var sid in entry.Rule.Resources)
-            {
-                ruleOf[sid] = entry;
-            }
-        }
-
-        var placement = new HaPlacement { Warnings = warnings };
+        var placement = new HaPlacement { Warnings = warnings, Dropped = compiled.Dropped, _sourceRules = rules, _nodes = clusterNodes };
         foreach (var resource in config.Resources)
         {
             if (resource.State == HaResourceState.Ignored)
@@ -169,20 +151,37 @@ public sealed class HaPlacement
                 continue;
             }
 
-            var has = ruleOf.TryGetValue(resource.Sid, out var found);
+            var rule = ruleOf.GetValueOrDefault(resource.Sid);
             placement._bySid[resource.Sid] = new GuestPlacement
             {
                 Sid = resource.Sid,
                 State = resource.State,
-                Rule = has ? found.Rule : null,
-                // The PVE 9 API lists an unmigrated group as the rule ha-group-<name>: still call it the group.
-                Group = has ? found.Group ?? (resource.Group is { } g && found.Rule.Id == "ha-group-" + g ? g : null) : null,
-                Nodes = EffectiveNodes(has ? found.Rule : null, clusterNodes),
+                Rule = rule,
+                Group = rule is not null ? groupOf.GetValueOrDefault(rule.Id) : null,
+                InferredThrough = compiled.Inferred.FirstOrDefault(i => i.Sid == resource.Sid && i.NodeRule.Id == rule?.Id)?.PositiveRule,
+                IgnoredRules = compiled.Dropped.Where(d => d.Rule.Resources.Contains(resource.Sid)).ToList(),
+                Nodes = EffectiveNodes(rule, clusterNodes),
             };
         }
 
-        placement._resourceAffinity.AddRange(config.Rules.Where(r => !r.Disabled && r.Type == HaRuleType.ResourceAffinity));
+        placement._resourceAffinity.AddRange(compiled.Rules.Where(r => !r.Disabled && r.Type == HaRuleType.ResourceAffinity));
         return placement;
+    }
+
+    /// <summary>
+    /// What the HA manager would drop if <paramref name="added"/> joined the configuration: one line per rule that
+    /// its checks would blame and do not blame now (the added rules themselves, or rules already there).
+    /// </summary>
+    public IReadOnlyList<string> WouldDrop(IReadOnlyList<HaRule> added)
+    {
+        ArgumentNullException.ThrowIfNull(added);
+        var before = HaRuleCompiler.CheckFeasibility(_sourceRules, _nodes);
+        var after = HaRuleCompiler.CheckFeasibility([.. _sourceRules.Where(r => added.All(a => a.Id != r.Id)), .. added], _nodes);
+        return after
+            .Where(e => !before.ContainsKey(e.Key))
+            .OrderBy(e => added.Any(a => a.Id == e.Key) ? 0 : 1).ThenBy(e => e.Key, StringComparer.Ordinal)
+            .Select(e => $"the HA manager would drop rule '{e.Key}': {string.Join(", ", e.Value.Distinct(StringComparer.Ordinal))}")
+            .ToList();
     }
 
     private static List<HaNodePriority> EffectiveNodes(HaRule? rule, IReadOnlyList<string> clusterNodes)

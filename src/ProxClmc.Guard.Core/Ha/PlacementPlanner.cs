@@ -67,7 +67,12 @@ public sealed record PlacementPlan(string Id, DateTimeOffset CreatedAt, bool Use
 /// nodes that can run it. A resource named by two node-affinity rules makes the HA manager drop both
 /// (pve-ha-manager b71218f, Rules/NodeAffinity.pm check_single_resource_reference), so a guest that already has a
 /// rule or group is left for the administrator to edit. A rule of fewer than two nodes leaves HA nowhere to
-/// recover the guest, so it needs <c>allowSingleNode</c>.
+/// recover the guest, so it needs <c>allowSingleNode</c>. The HA manager applies a node-affinity rule to the
+/// partners of a positive resource-affinity rule too (Rules.pm
+/// create_implicit_positive_resource_affinity_node_affinity_rules), so the rule's nodes are those every partner can
+/// run on as well. Every rule planned is run through the HA manager's feasibility checks (<see cref="HaRuleCompiler"/>)
+/// together with the configuration and the rules planned before it: one it would drop, or one that would make it drop
+/// a rule already there, is not planned.
 /// </summary>
 public static class PlacementPlanner
 {
@@ -87,15 +92,48 @@ public static class PlacementPlanner
         ArgumentNullException.ThrowIfNull(ha);
         var nodes = report.Baseline.Nodes.Select(n => n.Node).ToList();
         var entries = new List<PlacementEntry>();
+        var planned = new List<HaRule>();
         foreach (var verdict in report.Verdicts.Where(v => v.Verdict.IsUnsafe() && (vmIds.Count == 0 || vmIds.Contains(v.Guest.VmId))))
         {
-            entries.Add(PlanOne(verdict, ha.For(verdict.Guest), nodes, usesRules, allowSingleNode));
+            var placement = ha.For(verdict.Guest);
+            var partners = placement is null ? [] : ha.Together(placement.Sid);
+            var entry = PlanOne(verdict, placement, partners, report, nodes, usesRules, allowSingleNode);
+            if (entry.IsChange)
+            {
+                // What the HA manager would make of it: a group becomes the rule ha-group-<name> (Groups.pm
+                // migrate_groups_to_rules), restricted is strict.
+                var rule = new HaRule
+                {
+                    Id = usesRules ? entry.RuleId! : "ha-group-" + entry.RuleId,
+                    Type = HaRuleType.NodeAffinity,
+                    Resources = [entry.Sid!],
+                    Nodes = entry.KeepsNodes.Select(n => new HaNodePriority(n, 0)).ToList(),
+                    Strict = true,
+                };
+                if (ha.WouldDrop([.. planned, rule]) is { Count: > 0 } problems)
+                {
+                    entry = entry with { Action = PlacementAction.Skip, RuleId = null, Reason = $"{string.Join("; ", problems)}; not planned" };
+                }
+                else
+                {
+                    planned.Add(rule);
+                }
+            }
+
+            entries.Add(entry);
         }
 
         return new PlacementPlan(id, now, usesRules, entries);
     }
 
-    private static PlacementEntry PlanOne(GuestVerdict verdict, GuestPlacement? placement, IReadOnlyList<string> nodes, bool usesRules, bool allowSingleNode)
+    private static PlacementEntry PlanOne(
+        GuestVerdict verdict,
+        GuestPlacement? placement,
+        IReadOnlyList<(string Sid, HaRule Rule)> partners,
+        ComplianceReport report,
+        IReadOnlyList<string> nodes,
+        bool usesRules,
+        bool allowSingleNode)
     {
         var guest = verdict.Guest;
         var entry = new PlacementEntry
@@ -131,10 +169,30 @@ public static class PlacementPlanner
         if (placement.Rule is { } rule)
         {
             var what = placement.Group is { } group ? $"HA group '{group}'" : $"HA rule '{rule.Id}'";
+            if (placement.InferredThrough is { } positive)
+            {
+                return entry with { Reason = $"already placed by {what} via positive {positive.Label}: a second node-affinity rule would make the HA manager drop them; edit {what} by hand" };
+            }
+
             return entry with { Reason = $"already placed by {what}: a second node-affinity rule would make the HA manager drop both; edit {what} by hand" };
         }
 
+        // A node-affinity rule (or group) the HA manager drops still names the guest: a second one would be dropped
+        // with it (check_single_resource_reference), and on PVE 8 a new group would take the guest out of its group.
+        if (placement.IgnoredRules.FirstOrDefault(d => d.Rule.Type == HaRuleType.NodeAffinity) is { } ignored)
+        {
+            var what = ignored.Rule.Origin is { } origin && origin.StartsWith("HA group ", StringComparison.Ordinal) ? origin : $"HA rule '{ignored.Rule.Id}'";
+            return entry with { Reason = $"named by {what}, which the HA manager ignores ({string.Join(", ", ignored.Reasons.Distinct(StringComparer.Ordinal))}): a new rule would be dropped too; fix {what} by hand" };
+        }
+
+        // The partners a positive rule keeps with it go wherever the rule sends it: the rule's nodes must suit them too.
         var capable = verdict.Fits.Where(f => f.CanRun == true).Select(f => f.Node).ToList();
+        var partnerSids = partners.Select(p => p.Sid).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        foreach (var partner in report.Verdicts.Where(v => partnerSids.Contains(HaPlacement.SidOf(v.Guest)) && v.Fits.Count > 0))
+        {
+            capable.RemoveAll(n => partner.Fits.FirstOrDefault(f => f.Node == n)?.CanRun != true);
+        }
+
         var loses = nodes.Where(n => !capable.Contains(n)).ToList();
         if (capable.Count == 0)
         {
@@ -157,6 +215,9 @@ public static class PlacementPlanner
         }
 
         var ruleId = RuleIdFor(guest.VmId);
+        var also = partnerSids.Count == 0
+            ? ""
+            : $"; the HA manager keeps {string.Join(", ", partnerSids)} with it ({string.Join(", ", partners.Select(p => "positive " + p.Rule.Label).Distinct(StringComparer.Ordinal))}), so the rule places {(partnerSids.Count == 1 ? "it" : "them")} too";
         return entry with
         {
             Action = usesRules ? PlacementAction.CreateRule : PlacementAction.CreateGroup,
@@ -164,8 +225,8 @@ public static class PlacementPlanner
             KeepsNodes = capable,
             LosesNodes = loses,
             Reason = usesRules
-                ? $"strict node-affinity rule '{ruleId}' on {string.Join(", ", capable)}; keeps cpu {verdict.Cpu}, may no longer use {string.Join(", ", loses)}"
-                : $"restricted HA group '{ruleId}' on {string.Join(", ", capable)}; keeps cpu {verdict.Cpu}, may no longer use {string.Join(", ", loses)}",
+                ? $"strict node-affinity rule '{ruleId}' on {string.Join(", ", capable)}; keeps cpu {verdict.Cpu}, may no longer use {string.Join(", ", loses)}{also}"
+                : $"restricted HA group '{ruleId}' on {string.Join(", ", capable)}; keeps cpu {verdict.Cpu}, may no longer use {string.Join(", ", loses)}{also}",
         };
     }
 }

@@ -11,8 +11,9 @@ public sealed record ApiHaState(HaConfig Config, IReadOnlyDictionary<string, str
 /// Reads <c>/cluster/ha/resources</c>, then <c>/cluster/ha/rules</c> (PVE 9) or, where that does not exist,
 /// <c>/cluster/ha/groups</c> (PVE 8). The PVE 9 rules answer already holds every group not yet migrated, as a rule
 /// <c>ha-group-&lt;name&gt;</c> (pve-ha-manager b71218f, src/PVE/API2/HA/Rules.pm, get_full_rules_config), so groups
-/// are not read there. Rules the API marks with <c>errors</c> are the ones the HA manager drops (Rules.pm transform)
-/// and are left out. Each answer is turned into the file's own section format and read by the same parser as
+/// are not read there. Rules the API marks with <c>errors</c> are the ones the HA manager drops (Rules.pm transform):
+/// they are kept in the file as they are in ha/rules.cfg, and their messages go with the configuration, so that the
+/// placement drops them with Proxmox's own words even where the guard's port of the checks would not. Each answer is turned into the file's own section format and read by the same parser as
 /// /etc/pve/ha, so every source gives the same placement.
 /// </summary>
 public static class ApiHaReader
@@ -28,10 +29,18 @@ public static class ApiHaReader
         }
 
         files["resources.cfg"] = ToSectionText(resources, "sid", "type", splitSid: true);
+        var reported = new Dictionary<string, string>(StringComparer.Ordinal);
         var rules = await client.GetHaEntriesAsync("rules", cancellationToken).ConfigureAwait(false);
         if (rules is not null)
         {
-            files["rules.cfg"] = ToSectionText(rules.Where(r => r.All(p => p.Key != "errors")), "rule", "type", splitSid: false);
+            files["rules.cfg"] = ToSectionText(rules, "rule", "type", splitSid: false);
+            foreach (var rule in rules)
+            {
+                if (rule.FirstOrDefault(p => p.Key == "errors").Value is { } errors && rule.FirstOrDefault(p => p.Key == "rule").Value is { } id)
+                {
+                    reported[id] = errors;
+                }
+            }
         }
         else if (await client.GetHaEntriesAsync("groups", cancellationToken).ConfigureAwait(false) is { } groups)
         {
@@ -61,7 +70,7 @@ public static class ApiHaReader
             };
         }
 
-        return new ApiHaState(config, files);
+        return new ApiHaState(config with { ReportedErrors = reported }, files);
     }
 
     private static readonly HashSet<string> NotWritten = new(StringComparer.Ordinal) { "digest", "order", "errors" };

@@ -196,11 +196,37 @@ public sealed class ProxmoxClient : IDisposable
 
         return Shape(path, () => ProxmoxJson.ArrayItems(d, "HA " + kind)
             .Select(item => (IReadOnlyList<KeyValuePair<string, string>>)ProxmoxJson.RequireObject(item, "HA " + kind + " entry").EnumerateObject()
-                .Select(p => (p.Name, Value: p.Name == "errors" && p.Value.ValueKind == JsonValueKind.Object ? "1" : ProxmoxJson.AsString(p.Value)))
+                .Select(p => (p.Name, Value: p.Name == "errors" ? HaErrors(p.Value) : ProxmoxJson.AsString(p.Value)))
                 .Where(p => p.Value is not null)
                 .Select(p => new KeyValuePair<string, string>(p.Name, p.Value!))
                 .ToList())
             .ToList());
+    }
+
+    /// <summary>
+    /// The <c>errors</c> of an HA rule (API2/HA/Rules.pm index: property to list of messages, or to one string as
+    /// create and update stringify them), as one line of Proxmox's messages joined by ", "; bounded and printable only.
+    /// </summary>
+    private static string HaErrors(JsonElement errors)
+    {
+        var messages = new List<string>();
+        if (errors.ValueKind == JsonValueKind.Object)
+        {
+            foreach (var property in errors.EnumerateObject())
+            {
+                if (property.Value.ValueKind == JsonValueKind.Array)
+                {
+                    messages.AddRange(property.Value.EnumerateArray().Select(ProxmoxJson.AsString).OfType<string>());
+                }
+                else if (ProxmoxJson.AsString(property.Value) is { } one)
+                {
+                    messages.Add(one);
+                }
+            }
+        }
+
+        var text = new string(string.Join(", ", messages.Distinct(StringComparer.Ordinal)).Select(c => char.IsControl(c) ? ' ' : c).Take(1000).ToArray());
+        return text.Length > 0 ? text : "the Proxmox API reports errors for it";
     }
 
     /// <summary>

@@ -110,5 +110,9 @@ public static class GuestTerms
             a node the HA manager may restart the guest on cannot start it (a warning, exit 1,
             even when the verdict is ok).
             """),
+        (GuestNote.HaRuleIgnored, """
+            an HA rule naming the guest that the HA manager drops as infeasible, with its reason;
+            the guest is judged as if the rule were not there (a warning).
+            """),
     ];
 }
