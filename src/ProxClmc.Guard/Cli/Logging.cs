@@ -11,7 +11,8 @@ namespace ProxClmc.Guard.Cli;
 public static class Logging
 {
     /// <param name="bestEffort">The hook: journal sends never wait (a stalled journald drops the entry instead).</param>
-    public static Serilog.Core.Logger Create(CliEnvironment environment, string? target, bool verbose, out bool toJournal, bool bestEffort = false)
+    /// <param name="info">The daemon: its start and each scan's summary are shown on a console too (at info).</param>
+    public static Serilog.Core.Logger Create(CliEnvironment environment, string? target, bool verbose, out bool toJournal, bool bestEffort = false, bool info = false)
     {
         LogTarget? requested = null;
         if (target is not null)
@@ -29,12 +30,13 @@ public static class Logging
         toJournal = JournalDetection.Choose(requested, env, File.Exists, socketPath) == LogTarget.Journal;
         var configuration = new LoggerConfiguration().MinimumLevel.Is(verbose ? LogEventLevel.Debug : LogEventLevel.Information);
         return toJournal
-            ? configuration.WriteTo.Journald(new JournaldSinkOptions { SocketPath = socketPath, NonBlocking = bestEffort }).CreateLogger()
-            : configuration.WriteTo.Sink(new TextWriterSink(environment.Error), verbose ? LogEventLevel.Debug : LogEventLevel.Warning).CreateLogger();
+            ? configuration.WriteTo.Journald(new JournaldSinkOptions { SocketPath = socketPath, NonBlocking = bestEffort, ErrorOutput = bestEffort ? null : environment.Error }).CreateLogger()
+            : configuration.WriteTo.Sink(new TextWriterSink(environment.Error, verbose), verbose ? LogEventLevel.Debug : info ? LogEventLevel.Information : LogEventLevel.Warning).CreateLogger();
     }
 
     /// <summary>A plain stderr sink: one line per event, no colours (the output is often a pipe or a file).</summary>
-    private sealed class TextWriterSink(TextWriter writer) : Serilog.Core.ILogEventSink
+    /// <param name="verbose">-v: an error's exception is written whole (its stack trace); never without it.</param>
+    private sealed class TextWriterSink(TextWriter writer, bool verbose) : Serilog.Core.ILogEventSink
     {
         // ":l" renders strings without the quotes Serilog's default rendering adds.
         private static readonly Serilog.Formatting.Display.MessageTemplateTextFormatter Message =
@@ -52,7 +54,7 @@ public static class Logging
             var message = new StringWriter();
             Message.Format(logEvent, message);
             writer.WriteLine($"proxclmc-guard: {level}: {Rendering.Names.Visible(message.ToString())}");
-            if (logEvent.Exception is { } e && logEvent.Level >= LogEventLevel.Error)
+            if (verbose && logEvent.Exception is { } e && logEvent.Level >= LogEventLevel.Error)
             {
                 writer.WriteLine(e.ToString());
             }
