@@ -88,7 +88,6 @@ internal sealed class GuardWorker : BackgroundService
             // Let StartAsync return first: the host must finish starting (and its SIGTERM handling be in place)
             // before a scan that may take minutes.
             await Task.Yield();
-            logger.Information("Daemon started: a scan now, then every {IntervalSeconds} s", (long)options.Interval.TotalSeconds);
             notify.Status("first scan running");
             await ScanAsync(stoppingToken).ConfigureAwait(false);
             notify.Ready();

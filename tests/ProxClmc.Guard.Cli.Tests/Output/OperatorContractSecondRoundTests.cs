@@ -424,7 +424,7 @@ public sealed class OperatorContractSecondRoundTests : FakePveTest
         await run;
 
         var lines = Text().Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Equal("proxclmc-guard: info: Daemon started: a scan now, then every 3600 s", lines[0]);
+        Assert.Equal("proxclmc-guard: info: Daemon started, scanning every 3600 s", lines[0]);
         Assert.Contains(lines, l => l.StartsWith("proxclmc-guard: info: Scan finished: cluster baseline x86-64-v2-AES; 25 guests: ", StringComparison.Ordinal));
         Assert.True(File.Exists(Path.Combine(Dir, "report.json")));
     }
