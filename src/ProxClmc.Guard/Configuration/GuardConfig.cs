@@ -250,6 +250,9 @@ public sealed record ReportSettings
     public string? JsonFile { get; init; } = "/var/lib/proxclmc-guard/report.json";
 
     public string? PrometheusTextfile { get; init; } = "/var/lib/prometheus/node-exporter/proxclmc_guard.prom";
+
+    /// <summary>The HTML page; off unless set.</summary>
+    public string? HtmlFile { get; init; }
 }
 
 /// <summary><c>[hook]</c>: the hookscript's behaviour.</summary>
