@@ -69,6 +69,12 @@ public sealed class GuardScanRunner(
         {
             await ReportFile("prometheus_textfile", prom, () => AtomicFile.WriteAllTextAsync(prom, PrometheusReport.Render(result.Cluster, result.Report, now), cancellationToken)).ConfigureAwait(false);
         }
+
+        if (settings.Config.Report.HtmlFile is { Length: > 0 } html)
+        {
+            var matrix = NodeMatrix.Compute(result, Core.Catalog.CpuCatalog.Default, settings.Policy);
+            await ReportFile("html_file", html, () => AtomicFile.WriteAllTextAsync(html, HtmlReport.Render(result, result.Report, matrix, changes, now), cancellationToken)).ConfigureAwait(false);
+        }
     }
 
     /// <summary>A report that cannot be written names its key and file, as a configuration error does.</summary>
@@ -85,12 +91,6 @@ public sealed class GuardScanRunner(
                 ? $"folder {folder} does not exist"
                 : Cli.IoErrors.Reason(e);
             throw new IOException($"[report] {key} = \"{path}\": {why}", e);
-        }
-
-        if (settings.Config.Report.HtmlFile is { Length: > 0 } html)
-        {
-            var matrix = NodeMatrix.Compute(result, Core.Catalog.CpuCatalog.Default, settings.Policy);
-            await AtomicFile.WriteAllTextAsync(html, HtmlReport.Render(result, result.Report, matrix, changes, now), cancellationToken).ConfigureAwait(false);
         }
     }
 
