@@ -7,11 +7,13 @@ public static class Program
     public static async Task<int> Main(string[] args)
     {
         using var cancel = new CancellationTokenSource();
-        Console.CancelKeyPress += (_, e) =>
+
+        // Ctrl+C cancels the run; not through Console.CancelKeyPress, which switches the terminal into keypad mode.
+        using var interrupt = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, context =>
         {
-            e.Cancel = true;
+            context.Cancel = true;
             cancel.Cancel();
-        };
+        });
         return await GuardCli.RunAsync(args, CliEnvironment.FromProcess(), cancel.Token).ConfigureAwait(false);
     }
 }

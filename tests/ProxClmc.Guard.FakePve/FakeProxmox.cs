@@ -651,6 +651,7 @@ public sealed class FakeProxmox : IAsyncDisposable
     {
         var changes = new List<KeyValuePair<string, string>>();
         var deletes = new List<string>();
+        var reverts = new List<string>();
         string? digest = null;
         foreach (var (key, values) in form ?? (IEnumerable<KeyValuePair<string, Microsoft.Extensions.Primitives.StringValues>>)[])
         {
@@ -662,6 +663,9 @@ public sealed class FakeProxmox : IAsyncDisposable
                     break;
                 case "delete":
                     deletes.AddRange(value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+                    break;
+                case "revert":
+                    reverts.AddRange(value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
                     break;
                 case "skiplock" or "background_delay":
                     break;
@@ -685,6 +689,26 @@ public sealed class FakeProxmox : IAsyncDisposable
 
                     changes.Add(new(key, value));
                     break;
+            }
+        }
+
+        // revert= (qemu-server src/PVE/API2/Qemu.pm, update_vm_api, commit e6352be6): each option must exist and must not
+        // also be set or deleted in the same call; its permission is not checked (it only ever restores what is there).
+        foreach (var key in reverts)
+        {
+            if (!IsVmOption(key))
+            {
+                return (400, "Parameter verification failed.", new JsonObject { ["revert"] = $"unknown option '{key}'" });
+            }
+
+            if (changes.Any(c => c.Key == key))
+            {
+                return (400, "Parameter verification failed.", new JsonObject { ["delete"] = $"you can't use '-{key}' and -revert {key}' at the same time" });
+            }
+
+            if (deletes.Contains(key))
+            {
+                return (400, "Parameter verification failed.", new JsonObject { ["revert"] = $"you can't use '-delete {key}' and -revert {key}' at the same time" });
             }
         }
 
@@ -719,6 +743,22 @@ public sealed class FakeProxmox : IAsyncDisposable
         if (config.Get("", "lock") is { } locked)
         {
             return (500, $"VM is locked ({locked})", null);
+        }
+
+        // update_vm_api's load_and_check_config, after the digest and lock checks: a reverted option with a current value
+        // is set again to that value (after the parameters were verified, so a value Proxmox would refuse to be
+        // written passes), and cleanup_pending then drops the pending value as "no change"; one with only a pending
+        // value is deleted. Either way the pending change (and a pending delete) of that option is gone.
+        foreach (var key in reverts)
+        {
+            if (config.Get("", key) is { } currentValue)
+            {
+                changes.Add(new(key, currentValue));
+            }
+            else if (config.Get("PENDING", key) is not null)
+            {
+                deletes.Add(key);
+            }
         }
 
         // cpu (like most options) cannot be hot-plugged: on a running (or paused) VM the change waits in [PENDING]

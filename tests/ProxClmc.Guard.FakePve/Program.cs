@@ -9,11 +9,17 @@ var latencyMs = 0;
 var certificate = FakeCertificateKind.Valid;
 var release = PveRelease.Latest;
 var offline = new List<FakeOffline>();
+const string Usage = "usage: fake-pve --snapshot <dir> [--port <n>] [--latency-ms <n>] [--certificate valid|other-name|unknown-ca|expired] [--pve-version 7.4|8.4|9.0|9.1.14|9.1.15|9.2] [--offline <node>[:slow]]...";
 for (var i = 0; i < args.Length; i++)
 {
     var value = i + 1 < args.Length ? args[i + 1] : null;
     switch (args[i])
     {
+        case "--help" or "-h":
+            // Asked for: the usage on stdout and success, as every command-line tool answers --help.
+            Console.WriteLine(Usage);
+            Console.WriteLine("Serves the snapshot's cluster as the Proxmox VE API over HTTPS (see tests/ProxClmc.Guard.FakePve/README.md).");
+            return 0;
         case "--snapshot" when value is not null:
             snapshot = value;
             i++;

@@ -742,23 +742,28 @@ public sealed class ComplianceEvaluator
             reasons.Add($"vendor {node.Facts.Cpu!.VendorId}, model needs {requirement.Vendor}");
         }
 
+        var whole = new List<string>(reasons);
         if (missing.Count > 0)
         {
             reasons.Add("lacks " + Abbreviate(missing, 6));
+            whole.Add("lacks " + string.Join(", ", missing));
         }
 
         if (check.PresentBugs.Count > 0)
         {
             reasons.Add("has CPU bug " + string.Join(", ", check.PresentBugs));
+            whole.Add("has CPU bug " + string.Join(", ", check.PresentBugs));
         }
 
         if (canRun && check.Unverified.Count > 0)
         {
             reasons.Add("unverified: " + Abbreviate(check.Unverified));
+            whole.Add("unverified: " + string.Join(", ", check.Unverified));
         }
 
         return new NodeFit(node.Node, canRun, missing, check.VendorMismatch, canRun ? check.Unverified : [], reasons.Count == 0 ? "ok" : string.Join("; ", reasons))
         {
+            WholeReason = whole.Count == 0 ? "ok" : string.Join("; ", whole),
             JudgedBy = check.JudgedBy,
             ModelUnknownToQemu = check.ModelUnknownToQemu,
         };
@@ -925,6 +930,21 @@ public sealed class ComplianceEvaluator
         private readonly CpuCatalog _catalog;
         private ModelCounts? _byPosition;
 
+        /// <summary>
+        /// CPU features QEMU can name but KVM never offers a guest, whatever the host has: Linux's KVM leaves their
+        /// CPUID bits at 0 in what it supports (arch/x86/kvm/cpuid.c, kvm_set_cpu_caps: leaf 1 ECX DTES64, MONITOR,
+        /// DS-CPL, SMX, EST, TM2, xTPR, DCA; leaf 1 EDX DS, ACPI, HTT, TM, PBE, PSN), and the VMX capabilities older
+        /// kernels list among the flags (vnmi, flexpriority, tpr_shadow, ept, vpid). A host guest never sees them, so
+        /// two nodes that differ only there are the same to it. (monitor/mwait reach a guest only with KVM's
+        /// mwait-in-guest capability, which Proxmox does not enable.)
+        /// </summary>
+        private static readonly HashSet<string> KvmNeverOffers = new(StringComparer.Ordinal)
+        {
+            "dtes64", "monitor", "ds_cpl", "smx", "est", "tm2", "xtpr", "dca",
+            "dts", "acpi", "ht", "tm", "pbe", "pn",
+            "vnmi", "flexpriority", "tpr_shadow", "ept", "vpid",
+        };
+
         private GuestVisibleFeatures(CpuCatalog catalog) => _catalog = catalog;
 
         public bool Contains(string flag) => _level.ContainsKey(flag);
@@ -977,7 +997,7 @@ public sealed class ComplianceEvaluator
 
                 foreach (var flag in mapping.CpuinfoFlags)
                 {
-                    if (features._level.ContainsKey(flag))
+                    if (features._level.ContainsKey(flag) || KvmNeverOffers.Contains(flag))
                     {
                         continue;
                     }
@@ -1165,6 +1185,7 @@ public sealed class ComplianceEvaluator
     };
 
     /// <summary>Lists up to eight items, then "and N more", so a reason stays one readable line.</summary>
+    /// <summary>The first <paramref name="max"/> items and how many more; one more is named, never "and 1 more".</summary>
     internal static string Abbreviate(IReadOnlyCollection<string> items, int max = 8) =>
-        items.Count <= max ? string.Join(", ", items) : string.Join(", ", items.Take(max)) + $" and {items.Count - max} more";
+        items.Count <= max + 1 ? string.Join(", ", items) : string.Join(", ", items.Take(max)) + $" and {items.Count - max} more";
 }

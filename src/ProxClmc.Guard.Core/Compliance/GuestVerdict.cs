@@ -44,6 +44,9 @@ public sealed record NodeFit(
     /// <summary>False only when the node is known to be unable to run the guest.</summary>
     public bool IsRefused => CanRun == false;
 
+    /// <summary>The reason with every flag named (check -v and JSON); <see cref="Reason"/> names the first few.</summary>
+    public string? WholeReason { get; init; }
+
     /// <summary>Which source judged this node: "qemu" (the node's QEMU answer under KVM) or "cpuinfo"; null when not judged.</summary>
     public string? JudgedBy { get; init; }
 

@@ -13,6 +13,15 @@ namespace ProxClmc.Guard.Core.Compliance;
 public sealed record MigrationAnswer(string Target, bool? Allowed, string Reason, Verdict Verdict)
 {
     public bool IsRefused => Allowed == false;
+
+    /// <summary>
+    /// What the VM cannot do on that node although it runs there today, as scan's warning notes say it: a pending
+    /// <c>cpu</c> change it could not start with, a RAM snapshot or hibernated state it could not resume there.
+    /// </summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+
+    /// <summary>For a <c>host</c> guest refused: the features the target lacks that the source has, most important first.</summary>
+    public IReadOnlyList<string> MissingFeatures { get; init; } = [];
 }
 
 /// <summary>
@@ -70,15 +79,20 @@ public sealed class MigrationAdvisor
             return new MigrationAnswer(target, false, shrink, Verdict.ExceedsBaseline);
         }
 
-        return verdict.Verdict switch
+        var answer = verdict.Verdict switch
         {
             Verdict.Ok or Verdict.NotApplicable => new MigrationAnswer(target, true, Allowed(verdict), verdict.Verdict),
             Verdict.Unverified => new MigrationAnswer(target, true, "probably: " + verdict.Reason, verdict.Verdict),
             Verdict.InvalidConfig => new MigrationAnswer(target, null, verdict.Reason, verdict.Verdict),
-            Verdict.HostCpu => new MigrationAnswer(target, false, HostReason(verdict, guest.Node, target), verdict.Verdict),
-            Verdict.ExceedsBaseline => new MigrationAnswer(target, false, verdict.Fits.FirstOrDefault(f => f.Node == target)?.Reason ?? verdict.Reason, verdict.Verdict),
+            Verdict.HostCpu => HostAnswer(verdict, guest.Node, target),
+            Verdict.ExceedsBaseline => new MigrationAnswer(target, false, verdict.Fits.FirstOrDefault(f => f.Node == target) is { } fit ? fit.WholeReason ?? fit.Reason : verdict.Reason, verdict.Verdict),
             _ => new MigrationAnswer(target, false, verdict.Reason, verdict.Verdict),
         };
+
+        // The notes were judged against the nodes of this question only: a warning here is about the target.
+        return answer.Allowed == true
+            ? answer with { Warnings = verdict.Notes.Where(n => n.IsWarning && n.Code is GuestNote.PendingChange or GuestNote.SnapshotRunningCpu or GuestNote.Suspended).Select(n => n.Text).ToList() }
+            : answer;
     }
 
     /// <summary><c>host</c> or <c>max</c>, from <c>cpu</c> or an <c>args: -cpu</c> override.</summary>
@@ -128,30 +142,38 @@ public sealed class MigrationAdvisor
         ? verdict.Reason
         : verdict.Notes.Any(n => n.Code == GuestNote.IdenticalCpus) ? "identical CPU" : "ok";
 
-    private string HostReason(GuestVerdict verdict, string source, string target)
+    private MigrationAnswer HostAnswer(GuestVerdict verdict, string source, string target)
+    {
+        var (reason, lacks) = HostReason(verdict, source, target);
+        return new MigrationAnswer(target, false, reason, verdict.Verdict) { MissingFeatures = lacks };
+    }
+
+    private (string Reason, IReadOnlyList<string> Lacks) HostReason(GuestVerdict verdict, string source, string target)
     {
         var s = _facts[source].Cpu!;
         var t = _facts[target].Cpu!;
         if (s.VendorId != t.VendorId)
         {
-            return $"host CPU differs: vendor {s.VendorId} on {source}, {t.VendorId} on {target}";
+            return ($"host CPU differs: vendor {s.VendorId} on {source}, {t.VendorId} on {target}", []);
         }
 
         // Where both nodes published QEMU's answer, compare what KVM really passes through (the host expansions);
         // otherwise the cpuinfo flags a guest can see, the most important first as scan ranks them (host-only flags
         // such as acpi or aperfmperf never reach a guest, so they are no reason).
         var visible = ComplianceEvaluator.GuestVisibleFeatures.Of(_catalog);
+        // QEMU's host expansion also names features KVM never gives a guest (acpi, dts, est, monitor, ds_cpl): only
+        // those a guest on the node could see are a reason. The reason is whole: a table shortens it to its width.
         var lacks = _facts[source].Qemu is { } sq && _facts[target].Qemu is { } tq
-            ? sq.HostFeaturesMissingFrom(tq).ToList()
+            ? visible.Rank(sq.HostFeaturesMissingFrom(tq).Where(visible.Contains).Distinct(StringComparer.Ordinal))
             : visible.Rank(s.Flags.Where(f => visible.Contains(f) && !t.Flags.Contains(f)));
         if (lacks.Count > 0)
         {
-            return $"host CPU differs: {target} lacks {ComplianceEvaluator.Abbreviate(lacks)} that {source} has";
+            return ($"host CPU differs: {target} lacks {string.Join(", ", lacks)} that {source} has", lacks);
         }
 
-        return s.Family != t.Family || s.Model != t.Model
+        return (s.Family != t.Family || s.Model != t.Model
             ? $"host CPU differs: family/model {s.Family}/{s.Model} on {source}, {t.Family}/{t.Model} on {target}"
-            : $"host CPU differs: {target} has flags {source} lacks ({verdict.Reason})";
+            : $"host CPU differs: {target} has flags {source} lacks ({verdict.Reason})", []);
     }
 
     private ComplianceEvaluator EvaluatorFor(IReadOnlyList<NodeFacts> nodes)

@@ -82,4 +82,12 @@ public interface IGuestWriter
     /// </summary>
     Task<WriteResult> DeleteCpuAsync(string node, int vmId, string digest, CancellationToken cancellationToken) =>
         Task.FromResult(new WriteResult(WriteOutcome.Failed, "this writer cannot delete the cpu option"));
+
+    /// <summary>
+    /// Drops a pending <c>cpu</c> change, digest-guarded, as <c>qm set &lt;id&gt; --revert cpu</c> does: the value the VM
+    /// runs stays, whatever it is (even one Proxmox would refuse to be written). Proxmox: PUT .../config with
+    /// <c>revert=cpu&amp;digest=...</c>. The default answers Failed, for writers that cannot.
+    /// </summary>
+    Task<WriteResult> RevertCpuAsync(string node, int vmId, string digest, CancellationToken cancellationToken) =>
+        Task.FromResult(new WriteResult(WriteOutcome.Failed, "this writer cannot revert a pending change"));
 }

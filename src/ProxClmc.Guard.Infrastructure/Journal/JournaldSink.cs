@@ -22,8 +22,22 @@ public sealed class JournaldSinkOptions
 
     public string SyslogIdentifier { get; init; } = DefaultSyslogIdentifier;
 
-    /// <summary>Where the single "journal unavailable, dropping events" notice goes; null keeps quiet.</summary>
-    public TextWriter? ErrorOutput { get; init; } = Console.Error;
+    private readonly TextWriter? _errorOutput;
+    private readonly bool _errorOutputGiven;
+
+    /// <summary>
+    /// Where the single "journal unavailable, dropping events" notice goes; null keeps quiet; Console.Error when not
+    /// given (asked only then: touching Console switches a terminal into keypad mode).
+    /// </summary>
+    public TextWriter? ErrorOutput
+    {
+        get => _errorOutputGiven ? _errorOutput : Console.Error;
+        init
+        {
+            _errorOutput = value;
+            _errorOutputGiven = true;
+        }
+    }
 
     /// <summary>
     /// Never wait for journald: an entry it cannot take at once is dropped. For the hookscript, whose answer must
@@ -234,8 +248,12 @@ public sealed class JournaldSink : ILogEventSink, IDisposable
         {
             try
             {
+                // A missing socket reads "Cannot assign requested address" (EADDRNOTAVAIL) from sendto: say what it means.
+                var why = !File.Exists(options.SocketPath) || e is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AddressNotAvailable or System.Net.Sockets.SocketError.ConnectionRefused }
+                    ? "no journald listens there: is systemd-journald running?"
+                    : e.Message;
                 options.ErrorOutput?.WriteLine(
-                    $"proxclmc-guard: cannot write to the journal at {options.SocketPath} ({e.Message}); log events are dropped");
+                    $"proxclmc-guard: cannot write to the journal at {options.SocketPath} ({why}); log events are dropped");
             }
             catch (IOException)
             {

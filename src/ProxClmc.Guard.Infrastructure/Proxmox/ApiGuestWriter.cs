@@ -46,6 +46,24 @@ public sealed class ApiGuestWriter(ProxmoxClient client) : IGuestWriter
         }
     }
 
+    /// <summary>
+    /// <c>fix --undo</c> of a change still pending: PUT .../config with <c>revert=cpu</c> and the digest. qemu-server's
+    /// update_vm_api (src/PVE/API2/Qemu.pm, commit e6352be6) takes the current value as the new one, so the pending
+    /// value is dropped as "no change" without the current value being verified again.
+    /// </summary>
+    public async Task<WriteResult> RevertCpuAsync(string node, int vmId, string digest, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await client.SetVmConfigAsync(node, vmId, [new("revert", "cpu")], digest, cancellationToken).ConfigureAwait(false);
+            return new WriteResult(WriteOutcome.Written);
+        }
+        catch (SourceUnavailableException e)
+        {
+            return Classify(e);
+        }
+    }
+
     public async Task<GuestConfig?> ReadGuestAsync(string node, int vmId, CancellationToken cancellationToken)
     {
         try

@@ -71,7 +71,9 @@ public sealed class PveTree(string root, IFileSystem? fileSystem = null) : IMemb
     {
         if (!_fs.DirectoryExists(Root))
         {
-            throw new SourceUnavailableException($"{Root}: no such directory (expected an offline snapshot or /etc/pve)");
+            throw new SourceUnavailableException(_fs.FileExists(Root)
+                ? $"{Root}: a file, not a folder (expected an offline snapshot folder or /etc/pve)"
+                : $"{Root}: no such directory (expected an offline snapshot or /etc/pve)");
         }
 
         if (!_fs.FileExists(CorosyncPath) && !_fs.DirectoryExists(NodesPath))

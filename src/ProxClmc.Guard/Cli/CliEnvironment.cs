@@ -44,10 +44,11 @@ public sealed class CliEnvironment
 
     public static CliEnvironment FromProcess() => new()
     {
-        Out = Console.Out,
-        Error = Console.Error,
+        // Not Console.Out, Console.Error or Console.OpenStandardOutput: they switch the terminal into keypad mode (see StandardStreams).
+        Out = Infrastructure.IO.StandardStreams.Writer(Infrastructure.IO.StandardStreams.Output),
+        Error = Infrastructure.IO.StandardStreams.Writer(Infrastructure.IO.StandardStreams.Error),
         OutputWidth = Rendering.TableWidth.ForConsole(),
-        OpenStandardOutput = Console.OpenStandardOutput,
+        OpenStandardOutput = () => Infrastructure.IO.StandardStreams.Open(Infrastructure.IO.StandardStreams.Output),
         QemuProbe = binary => new Infrastructure.Qemu.QemuProbe(new Infrastructure.Qemu.QemuProbeOptions { Binary = binary }),
     };
 }

@@ -82,7 +82,8 @@ public sealed class CommandContext(CliEnvironment environment, RunSettings setti
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new UsageException(e is FileNotFoundException or DirectoryNotFoundException ? $"--assume-node: no such file ({path})" : $"--assume-node: {IoErrors.Describe(e)}");
+            // The path first, then why in our words ("is a FIFO, not a regular file"), never "input/output error (...)".
+            throw new UsageException(e is FileNotFoundException or DirectoryNotFoundException ? $"--assume-node: no such file ({path})" : $"--assume-node {path}: cannot read it ({IoErrors.Reason(e)})");
         }
     }
 }

@@ -43,7 +43,29 @@ public static partial class CommandLineErrors
             var cannotParse = CannotParse().Match(message);
             if (cannotParse.Success)
             {
-                messages.Add($"{cannotParse.Groups["option"].Value}: '{cannotParse.Groups["value"].Value}' is not {Expected(cannotParse.Groups["type"].Value)}");
+                messages.Add($"{cannotParse.Groups["option"].Value}: '{cannotParse.Groups["value"].Value}' {NotA(cannotParse.Groups["value"].Value, cannotParse.Groups["type"].Value)}");
+                continue;
+            }
+
+            // --strategy placment: the values the option takes, and the closest of them.
+            var notAmong = NotAmong().Match(message);
+            if (notAmong.Success)
+            {
+                var allowed = Quoted().Matches(notAmong.Groups["allowed"].Value).Select(m => m.Groups[1].Value).ToList();
+                var value = notAmong.Groups["value"].Value;
+                var option = parse.CommandResult.Children.OfType<OptionResult>()
+                    .FirstOrDefault(o => o.Tokens.Any(t => t.Value == value))?.Option.Name;
+                messages.Add($"{(option is null ? "" : option + ": ")}'{value}' is not one of {string.Join(", ", allowed)}" + Suggest(value, allowed));
+                continue;
+            }
+
+            // snapshot without --out: what the option wants, in our words.
+            var required = RequiredOption().Match(message);
+            if (required.Success)
+            {
+                var name = required.Groups["option"].Value;
+                var helpName = command.Options.FirstOrDefault(o => o.Name == name)?.HelpName ?? "value";
+                messages.Add($"{command.Name} needs {name} <{helpName}>");
                 continue;
             }
 
@@ -52,7 +74,7 @@ public static partial class CommandLineErrors
             if (badArgument.Success)
             {
                 var value = badArgument.Groups["value"].Value;
-                messages.Add($"{badArgument.Groups["command"].Value}: '{value}' is not {Expected(badArgument.Groups["type"].Value)}" + Suggest(value, Verbs(command)));
+                messages.Add($"{badArgument.Groups["command"].Value}: '{value}' {NotA(value, badArgument.Groups["type"].Value)}" + Suggest(value, Verbs(command)));
                 continue;
             }
 
@@ -65,7 +87,18 @@ public static partial class CommandLineErrors
             messages.Add(TypeName().Replace(message, "a value"));
         }
 
-        return messages.Count > 0 ? messages : ["the command line cannot be read"];
+        // hook without <vmid> and <phase>: one missing argument each, one sentence for both.
+        return messages.Count > 0 ? messages.Distinct(StringComparer.Ordinal).ToList() : ["the command line cannot be read"];
+    }
+
+    /// <summary>"is not a whole number", or for a number too large for the option "is out of range" (check 99999999999).</summary>
+    private static string NotA(string value, string type)
+    {
+        var expected = Expected(type);
+        var digits = value.StartsWith('-') ? value[1..] : value;
+        return expected == "a whole number" && digits.Length > 0 && digits.All(char.IsAsciiDigit)
+            ? "is out of range (too large for a VM id or count)"
+            : $"is not {expected}";
     }
 
     private static string Unmatched(Command command, string token)
@@ -100,16 +133,29 @@ public static partial class CommandLineErrors
 
     private static List<string> Verbs(Command command) => command.Subcommands.Where(c => !c.Hidden).Select(c => c.Name).ToList();
 
-    /// <summary>"; did you mean X?" for the closest name within two edits (or a prefix), else nothing.</summary>
+    /// <summary>
+    /// "; did you mean X?" for the closest name within two edits (or a prefix), else nothing. A prefix match also
+    /// names the names one edit away (--form: --format or --from).
+    /// </summary>
     public static string Suggest(string typed, IEnumerable<string> candidates)
     {
-        var best = candidates
+        var ranked = candidates
+            .Distinct(StringComparer.Ordinal)
             .Select(c => (Name: c, Distance: c.StartsWith(typed, StringComparison.Ordinal) && typed.Length >= 3 ? 0 : Distance(typed, c)))
             .Where(c => c.Distance <= Math.Max(2, typed.Length / 4))
             .OrderBy(c => c.Distance)
             .ThenBy(c => c.Name, StringComparer.Ordinal)
-            .FirstOrDefault();
-        return best.Name is null ? "" : $"; did you mean {best.Name}?";
+            .ToList();
+        if (ranked.Count == 0)
+        {
+            return "";
+        }
+
+        var best = ranked[0].Name;
+        var names = ranked[0].Distance == 0
+            ? ranked.Skip(1).Where(c => Distance(typed, c.Name) == 1).Select(c => c.Name).Prepend(best).Take(3).ToList()
+            : [best];
+        return $"; did you mean {string.Join(" or ", names)}?";
     }
 
     /// <summary>Damerau-Levenshtein distance (optimal string alignment): a swap of two letters is one edit.</summary>
@@ -155,6 +201,15 @@ public static partial class CommandLineErrors
 
     [GeneratedRegex(@"^Cannot parse argument '(?<value>.*)' for command '(?<command>[^']*)' as expected type '(?<type>[^']*)'")]
     private static partial Regex CannotParseArgument();
+
+    [GeneratedRegex(@"^Argument '(?<value>.*?)' not recognized\. Must be one of:(?<allowed>.*)$", RegexOptions.Singleline)]
+    private static partial Regex NotAmong();
+
+    [GeneratedRegex(@"'([^']*)'")]
+    private static partial Regex Quoted();
+
+    [GeneratedRegex(@"^Option '(?<option>--[A-Za-z0-9-]+)' is required")]
+    private static partial Regex RequiredOption();
 
     [GeneratedRegex(@"'?System\.[A-Za-z0-9_.`\[\]]+'?")]
     private static partial Regex TypeName();

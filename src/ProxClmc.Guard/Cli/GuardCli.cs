@@ -77,7 +77,7 @@ public sealed class GuardCli
         {
             var settings = SettingsLoader.Load(_environment, parse, Global);
             loaded = settings;
-            logger = Logging.Create(_environment, parse.GetValue(Global.LogTarget), verbose, out var toJournal, bestEffort: hook);
+            logger = Logging.Create(_environment, parse.GetValue(Global.LogTarget), verbose, out var toJournal, bestEffort: hook, info: parse.CommandResult.Command.Name == "daemon");
             journal = toJournal;
             using var context = new CommandContext(_environment, settings, logger, _sourceFactory(settings), logVerdicts: toJournal || verbose);
             return await verb(context).ConfigureAwait(false);
@@ -118,7 +118,12 @@ public sealed class GuardCli
         catch (Exception e)
 #pragma warning restore CA1031
         {
-            logger?.Error(e, "Internal error");
+            // The stack trace goes to the journal, or to the terminal with -v; never to an operator's terminal by default.
+            if (verbose || journal)
+            {
+                logger?.Error(e, "Internal error");
+            }
+
             return Fail(ExitCodes.Unknown, verbose ? $"internal error: {e}" : $"internal error: {e.Message} (run with -v for details)");
         }
         finally

@@ -11,7 +11,8 @@ namespace ProxClmc.Guard.Cli;
 public static class Logging
 {
     /// <param name="bestEffort">The hook: journal sends never wait (a stalled journald drops the entry instead).</param>
-    public static Serilog.Core.Logger Create(CliEnvironment environment, string? target, bool verbose, out bool toJournal, bool bestEffort = false)
+    /// <param name="info">The daemon: its start and each scan's summary are shown on a console too (at info).</param>
+    public static Serilog.Core.Logger Create(CliEnvironment environment, string? target, bool verbose, out bool toJournal, bool bestEffort = false, bool info = false)
     {
         LogTarget? requested = null;
         if (target is not null)
@@ -34,14 +35,15 @@ public static class Logging
                 SocketPath = socketPath,
                 NonBlocking = bestEffort,
                 // A verb's "journal unavailable" notice goes where its other messages go; the hook keeps its stderr
-                // for its one decision line.
-                ErrorOutput = bestEffort ? Console.Error : environment.Error,
+                // for its one decision line. Process stderr written directly, not Console.Error (keypad mode).
+                ErrorOutput = bestEffort ? Infrastructure.IO.StandardStreams.Writer(Infrastructure.IO.StandardStreams.Error) : environment.Error,
             }).CreateLogger()
-            : configuration.WriteTo.Sink(new TextWriterSink(environment.Error), verbose ? LogEventLevel.Debug : LogEventLevel.Warning).CreateLogger();
+            : configuration.WriteTo.Sink(new TextWriterSink(environment.Error, verbose), verbose ? LogEventLevel.Debug : info ? LogEventLevel.Information : LogEventLevel.Warning).CreateLogger();
     }
 
     /// <summary>A plain stderr sink: one line per event, no colours (the output is often a pipe or a file).</summary>
-    private sealed class TextWriterSink(TextWriter writer) : Serilog.Core.ILogEventSink
+    /// <param name="verbose">-v: an error's exception is written whole (its stack trace); never without it.</param>
+    private sealed class TextWriterSink(TextWriter writer, bool verbose) : Serilog.Core.ILogEventSink
     {
         // ":l" renders strings without the quotes Serilog's default rendering adds.
         private static readonly Serilog.Formatting.Display.MessageTemplateTextFormatter Message =
@@ -59,7 +61,7 @@ public static class Logging
             var message = new StringWriter();
             Message.Format(logEvent, message);
             writer.WriteLine($"proxclmc-guard: {level}: {Rendering.Names.Visible(message.ToString())}");
-            if (logEvent.Exception is { } e && logEvent.Level >= LogEventLevel.Error)
+            if (verbose && logEvent.Exception is { } e && logEvent.Level >= LogEventLevel.Error)
             {
                 writer.WriteLine(e.ToString());
             }

@@ -46,7 +46,7 @@ public static class CheckCommand
             {
                 (null, null) => throw new UsageException("check needs a VM id or --evacuate <node>"),
                 (not null, not null) => throw new UsageException("check takes either a VM id or --evacuate <node>, not both"),
-                (null, { } node) => EvacuateAsync(ctx, node, ct),
+                (null, { } node) => EvacuateAsync(ctx, node, ct, parse.GetValue(target)),
                 ({ } vm, null) => CheckAsync(ctx, vm, parse.GetValue(target), ct),
             };
         }));
@@ -82,7 +82,8 @@ public static class CheckCommand
         var refused = judged.Where(a => a.IsRefused).Select(a => a.Target).ToList();
         var unknown = judged.Where(a => a.Allowed is null).Select(a => a.Target).ToList();
         var unverified = judged.Where(a => a.Allowed == true && a.Verdict == Verdict.Unverified).Select(a => a.Target).ToList();
-        var exitCode = refused.Count > 0 ? ExitCodes.Unsafe : unknown.Count > 0 ? ExitCodes.Unknown : unverified.Count > 0 ? ExitCodes.Warning : ExitCodes.Ok;
+        var warned = judged.Where(a => a.Allowed == true && a.Warnings.Count > 0).ToList();
+        var exitCode = refused.Count > 0 ? ExitCodes.Unsafe : unknown.Count > 0 ? ExitCodes.Unknown : unverified.Count > 0 || warned.Count > 0 ? ExitCodes.Warning : ExitCodes.Ok;
         var verdict = result.Report.Verdicts.FirstOrDefault(v => v.Guest.VmId == vmId);
         if (ctx.Settings.Format == OutputFormat.Json)
         {
@@ -101,6 +102,10 @@ public static class CheckCommand
             {
                 var here = answer.Target == guest.Node ? " (current node)" : "";
                 ctx.WriteRow($"  {answer.Target.PadRight(width)}  {State(answer),-10}  {answer.Reason}{here}{OutsideRule(placement, answer.Target)}");
+                foreach (var warning in answer.Warnings)
+                {
+                    ctx.WriteRow($"  {new string(' ', width)}  {"",-10}  warning: {warning}");
+                }
             }
         }
 
@@ -108,12 +113,14 @@ public static class CheckCommand
         {
             ExitCodes.Unsafe => throw new GuardExitException(exitCode, $"VM {vmId} cannot run on {string.Join(", ", refused)}"),
             ExitCodes.Unknown => throw new GuardExitException(exitCode, $"VM {vmId}: cannot tell for {string.Join(", ", unknown)}"),
+            ExitCodes.Warning when unverified.Count == 0 => throw new GuardExitException(exitCode, $"VM {vmId} can run on {string.Join(", ", warned.Select(a => a.Target))}, but: {warned[0].Warnings[0]}"),
             ExitCodes.Warning => throw new GuardExitException(exitCode, $"VM {vmId} probably runs on {string.Join(", ", unverified)}, but that cannot be verified: {answers.First(a => a.Verdict == Verdict.Unverified).Reason.Replace("probably: ", "", StringComparison.Ordinal)}"),
             _ => exitCode,
         };
     }
 
-    public static async Task<int> EvacuateAsync(CommandContext ctx, string node, CancellationToken cancellationToken)
+    /// <param name="target">With <c>--target</c>: plan the evacuation onto that node only.</param>
+    public static async Task<int> EvacuateAsync(CommandContext ctx, string node, CancellationToken cancellationToken, string? target = null)
     {
         RefusePrometheus(ctx);
         var result = await ctx.CreatePipeline().ScanAsync(cancellationToken).ConfigureAwait(false);
@@ -123,7 +130,17 @@ public static class CheckCommand
             throw new UsageException($"--evacuate {node}: no such node ({string.Join(", ", advisor.Nodes)})");
         }
 
-        var others = result.Cluster.Membership.Nodes.Select(n => n.Name).Where(n => n != node).ToList();
+        if (target is not null && !advisor.Nodes.Contains(target))
+        {
+            throw new UsageException($"--target {target}: no such node ({string.Join(", ", advisor.Nodes)})");
+        }
+
+        if (target == node)
+        {
+            throw new UsageException($"--target {target}: that is the node being evacuated");
+        }
+
+        var others = result.Cluster.Membership.Nodes.Select(n => n.Name).Where(n => n != node && (target is null || n == target)).ToList();
         var onNode = result.Inventory.Guests.Where(g => g.Node == node).OrderBy(g => g.VmId).ToList();
         var ignored = result.Report.Verdicts.Where(v => v.Guest.Node == node && v.Verdict == Verdict.Ignored).Select(v => v.Guest.VmId).ToHashSet();
         var guests = onNode.Where(g => g.Type == GuestType.Qemu && !ignored.Contains(g.VmId)).ToList();
@@ -165,14 +182,15 @@ public static class CheckCommand
             // Names and cpu values give up room first (shortened at a token boundary), so the targets stay on screen.
             var nameWidth = Math.Min(Math.Max(4, guests.Select(g => (g.Name ?? "-").Length).DefaultIfEmpty(0).Max()), ctx.Settings.Verbose ? int.MaxValue : Math.Max(10, ctx.Width / 6));
             var cpuWidth = Math.Min(Math.Max(3, guests.Select(g => Describe(g).Length).DefaultIfEmpty(0).Max()), ctx.Settings.Verbose ? int.MaxValue : Math.Max(16, ctx.Width / 4));
-            var indent = new string(' ', 6 + 1 + nameWidth + 1 + cpuWidth + 4);
+            // Two spaces between columns: a name as wide as its column still stands apart from the cpu.
+            var indent = new string(' ', 6 + 2 + nameWidth + 2 + cpuWidth + 4);
             foreach (var (guest, answers) in plan)
             {
                 var allowed = answers.Where(a => a.Allowed == true).Select(a => a.Target).ToList();
                 var id = guest.VmId.ToString(CultureInfo.InvariantCulture);
                 var name = ctx.Settings.Verbose ? guest.Name ?? "-" : TableWidth.Shorten(guest.Name ?? "-", nameWidth);
                 var cpu = ctx.Settings.Verbose ? Describe(guest) : TableWidth.Shorten(Describe(guest), cpuWidth);
-                ctx.WriteRow($"  {id,-6} {name.PadRight(nameWidth)} {cpu.PadRight(cpuWidth)} -> {(allowed.Count > 0 ? string.Join(", ", allowed) : "NOWHERE")}");
+                ctx.WriteRow($"  {id,-6}  {name.PadRight(nameWidth)}  {cpu.PadRight(cpuWidth)} -> {(allowed.Count > 0 ? string.Join(", ", allowed) : "NOWHERE")}");
                 foreach (var refused in answers.Where(a => a.Allowed != true))
                 {
                     ctx.WriteRow($"  {indent}not {refused.Target}: {refused.Reason}");

@@ -37,6 +37,12 @@ public static class FactsCommand
             throw new UsageException("facts --format prometheus: a node's facts have no metrics; use table or json");
         }
 
+        // facts reads this machine; printing it for a snapshot would show the wrong host under the snapshot's name.
+        if (settings.From is { } from)
+        {
+            throw new UsageException($"facts --from {from}: facts describes this node only; for the nodes of a snapshot use `proxclmc-guard baseline --from {from}` (-v for every flag)");
+        }
+
         var env = ctx.Environment;
         var node = settings.LocalNode ?? env.HostName();
         var collector = new NodeFactsCollector(

@@ -1,7 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
 using ProxClmc.Guard.Cli;
+using ProxClmc.Guard.Core.Catalog;
 using ProxClmc.Guard.Core.Compliance;
+using ProxClmc.Guard.Core.Guests;
 using ProxClmc.Guard.Core.Fixes;
 using ProxClmc.Guard.Fixes;
 using ProxClmc.Guard.Pipeline;
@@ -180,7 +182,8 @@ public static class FixCommand
         }
         catch (FixTargetException e) when (request.To is not null)
         {
-            throw new UsageException("--to " + e.Message);
+            var known = pipeline.Catalog.TryGetModel(request.To, out _) || request.To is "best" or "level" or "named";
+            throw new UsageException("--to " + e.Message + (known ? "" : CommandLineErrors.Suggest(request.To, pipeline.Catalog.Models.Select(m => m.Name))));
         }
         catch (FixTargetException e)
         {
@@ -208,7 +211,7 @@ public static class FixCommand
         if (!json)
         {
             new TableRenderer(ctx.Out, ctx.Environment.OutputWidth, shorten: !ctx.Settings.Verbose).WriteBaseline(result.Cluster);
-            FixTables.WritePlan(ctx.Out, ctx.Environment.OutputWidth, plan, saved ? store.Location : null, shorten: !ctx.Settings.Verbose);
+            FixTables.WritePlan(ctx.Out, ctx.Environment.OutputWidth, plan, saved ? store.Location : null, shorten: !ctx.Settings.Verbose, OldValueRefusal(pipeline.Catalog, result.CustomModels));
         }
 
         var unsafeSkips = plan.UnsafeSkips().Select(e => e.VmId).ToList();
@@ -363,13 +366,15 @@ public static class FixCommand
         // VMs may have migrated since the fix: write where each one is now.
         var inventory = await ctx.Sources.Guests.GetGuestsAsync(cancellationToken).ConfigureAwait(false);
         var nodes = inventory.Guests.GroupBy(g => g.VmId).ToDictionary(g => g.Key, g => g.First().Node);
-        var results = await new FixUndoer(writer, ctx.Log).UndoAsync(planId, records, nodes, cancellationToken).ConfigureAwait(false);
+        var refusal = OldValueRefusal(CpuCatalog.Default, GuardPipeline.ParseCustomModels(inventory));
+        var results = await new FixUndoer(writer, ctx.Log, refusal).UndoAsync(planId, records, nodes, cancellationToken).ConfigureAwait(false);
         var restored = results.Count(r => r.Outcome is UndoOutcome.Restored or UndoOutcome.AlreadyRestored or UndoOutcome.NotWritten);
         var failed = results.FirstOrDefault(r => r.Outcome == UndoOutcome.Failed);
         var leftAlone = results.Where(r => r.Outcome is UndoOutcome.ChangedSince or UndoOutcome.Skipped).Select(r => r.Record.VmId).ToList();
+        var notRestorable = results.Where(r => r.Outcome == UndoOutcome.NotRestorable).ToList();
         if (ctx.Settings.Format == OutputFormat.Json)
         {
-            ctx.Out.Write(FixUndoReport.Render(planId, results, failed is not null ? ExitCodes.Unknown : leftAlone.Count > 0 ? ExitCodes.Unsafe : ExitCodes.Ok));
+            ctx.Out.Write(FixUndoReport.Render(planId, results, failed is not null ? ExitCodes.Unknown : leftAlone.Count > 0 ? ExitCodes.Unsafe : notRestorable.Count > 0 ? ExitCodes.Warning : ExitCodes.Ok));
         }
         else
         {
@@ -381,10 +386,21 @@ public static class FixCommand
             throw new GuardExitException(ExitCodes.Unknown, $"VM {failed.Record.VmId}: {failed.Message}; {restored} of {Rendering.Names.Count(results.Count, "VM")} restored");
         }
 
-        return leftAlone.Count > 0
-            ? throw new GuardExitException(ExitCodes.Unsafe, $"{restored} of {Rendering.Names.Count(results.Count, "VM")} restored; left alone (changed since, locked or gone): {Ids(leftAlone)}")
+        if (leftAlone.Count > 0)
+        {
+            throw new GuardExitException(ExitCodes.Unsafe, $"{restored} of {Rendering.Names.Count(results.Count, "VM")} restored; left alone (changed since, locked or gone): {Ids(leftAlone)}");
+        }
+
+        return notRestorable.Count > 0
+            ? throw new GuardExitException(ExitCodes.Warning, $"{restored} of {Rendering.Names.Count(results.Count, "VM")} restored; not restorable: " + string.Join("; ", notRestorable.Select(r => $"VM {r.Record.VmId}: {r.Message}")))
             : ExitCodes.Ok;
     }
+
+    /// <summary>Why Proxmox's API refuses a cpu value (null when it accepts it): its validation, with the models it knows.</summary>
+    internal static Func<string, string?> OldValueRefusal(CpuCatalog catalog, CustomCpuModels customModels) =>
+        value => GuestCpu.VmConfigRejection(value, type =>
+            type is "host" or "max"
+            || (type.StartsWith("custom-", StringComparison.Ordinal) ? customModels.TryGet(type["custom-".Length..], out _) : catalog.TryGetModel(type, out _)));
 
     internal static bool Save(CommandContext ctx, IFixStore store, FixPlan plan, bool mustSucceed)
     {

@@ -100,10 +100,15 @@ public static class HookCommand
             throw new GuardExitException(ExitCodes.Unknown, $"{script}: hookscript not found (install the package, or pass --script)");
         }
 
+        // An output folder given on the command line must exist: a typo must not create a tree of folders as root.
+        if (!Directory.Exists(snippetsDir) && !File.Exists(snippetsDir))
+        {
+            throw new UsageException($"--snippets-dir {snippetsDir}: folder does not exist (enable the snippets content type on storage '{storage}', which creates it)");
+        }
+
         var hookscript = File.ReadAllBytes(script);
         IoErrors.AtUserPath("--snippets-dir", snippetsDir, () =>
         {
-            Directory.CreateDirectory(snippetsDir);
             // Replaced atomically with mode 0755 set on the handle: the snippets folder must not let others swap names in it.
             Infrastructure.IO.AtomicFile.WriteAllBytes(target, hookscript, Infrastructure.IO.AtomicFile.Mode0755);
             return true;
@@ -114,17 +119,34 @@ public static class HookCommand
         // when every node offers the snippet, through a shared storage or a copy on each node.
         var membership = await ctx.Sources.Membership.GetMembershipAsync(cancellationToken).ConfigureAwait(false);
         var lacking = new List<string>();
+        var unknown = new List<(string Node, string? Error)>();
         foreach (var node in membership.Nodes.Select(n => n.Name).Concat(guests.Select(g => g.Node)).Distinct().Order(StringComparer.Ordinal))
         {
             var listing = await setter.ListSnippetsAsync(node, storage, cancellationToken).ConfigureAwait(false);
             if (listing.Volumes is null)
             {
-                lacking.Add($"{node} (cannot tell: {listing.Error})");
+                unknown.Add((node, listing.Error));
             }
             else if (!listing.Volumes.Contains(volume, StringComparer.Ordinal))
             {
                 lacking.Add(node);
             }
+        }
+
+        // Containers named with --vmid: the hook guards VM migrations only; say so rather than skip them silently.
+        foreach (var container in guests.Where(g => g.Type == Core.Guests.GuestType.Lxc && vmIds.Contains(g.VmId)).OrderBy(g => g.VmId))
+        {
+            ctx.WriteRow($"  {container.VmId,-6} {container.Node,-10} not attached: a container (this hookscript guards VM live migrations only)");
+        }
+
+        // Not knowing is not "missing": no VM is attached, and the reason is said once (exit 3).
+        if (unknown.Count > 0)
+        {
+            var errors = unknown.Select(u => u.Error).Distinct().ToList();
+            var nodes = string.Join(", ", unknown.Select(u => u.Node));
+            throw new GuardExitException(
+                ExitCodes.Unknown,
+                $"cannot tell whether {volume} is available on {nodes} ({(errors.Count == 1 ? errors[0] : string.Join("; ", unknown.Select(u => $"{u.Node}: {u.Error}")))}); no VM attached");
         }
 
         if (lacking.Count > 0)

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using ProxClmc.Guard.Cli;
 using ProxClmc.Guard.Core.Compliance;
+using ProxClmc.Guard.Core.Guests;
 using ProxClmc.Guard.Pipeline;
 using ProxClmc.Guard.Rendering;
 
@@ -246,7 +247,25 @@ public sealed record ScanFilter(IReadOnlyList<int> VmIds, IReadOnlyList<string> 
         {
             throw new UsageException($"--tag {string.Join(", ", missingTags)}: no guest has {(missingTags.Count == 1 ? "this tag" : "these tags")}");
         }
+
+        // Each value matches something, but together they may not (scan --vmid 103 --node pve1 with VM 103 on pve2):
+        // still a filter that matches nothing.
+        if (result.Inventory.UnreadNodes.Count == 0 && (VmIds.Count > 0 || Nodes.Count > 0 || Tags.Count > 0) && !guests.Any(Matches))
+        {
+            var given = VmIds.Select(id => "--vmid " + id.ToString(System.Globalization.CultureInfo.InvariantCulture))
+                .Concat(Nodes.Select(n => "--node " + n))
+                .Concat(Tags.Select(t => "--tag " + t));
+            var where = VmIds.Count > 0
+                ? " (" + string.Join(", ", VmIds.Distinct().Select(id => $"VM {id} is on {string.Join(", ", guests.Where(g => g.VmId == id).Select(g => g.Node).Distinct())}")) + ")"
+                : "";
+            throw new UsageException($"{string.Join(' ', given)}: no guest matches these filters together{where}");
+        }
     }
+
+    private bool Matches(GuestConfig guest) =>
+        (VmIds.Count == 0 || VmIds.Contains(guest.VmId)) &&
+        (Nodes.Count == 0 || Nodes.Contains(guest.Node)) &&
+        (Tags.Count == 0 || guest.Tags.Any(t => Tags.Contains(t, StringComparer.OrdinalIgnoreCase)));
 
     public ComplianceReport Apply(ComplianceReport report) =>
         report with

@@ -93,6 +93,7 @@ public sealed record FixUndoReport
                         UndoOutcome.ChangedSince => "changed-since",
                         UndoOutcome.NotWritten => "not-written",
                         UndoOutcome.Skipped => "skipped",
+                        UndoOutcome.NotRestorable => "not-restorable",
                         _ => "failed",
                     },
                     Message = r.Message,

@@ -8,7 +8,8 @@ namespace ProxClmc.Guard.Fixes;
 /// <summary>The tables of <c>fix</c>: the plan, what applying it did, what undoing it did.</summary>
 public static class FixTables
 {
-    public static void WritePlan(TextWriter output, int? width, FixPlan plan, string? savedIn, bool shorten = true)
+    /// <param name="refusal">Why Proxmox's API refuses a cpu value: an old value it refuses cannot be put back by undo once written.</param>
+    public static void WritePlan(TextWriter output, int? width, FixPlan plan, string? savedIn, bool shorten = true, Func<string, string?>? refusal = null)
     {
         var plain = new PlainConsole(output, width);
         var console = plain.Console;
@@ -18,7 +19,7 @@ public static class FixTables
             output,
             width,
             shorten,
-            ["VMID", "Name", "Node", "Old cpu", "New cpu", "Action", "Reason"],
+            ["VMID", "Name", "Node", "Old cpu", "New cpu", "Change", "Action", "Reason"],
             plan.Entries.Select(entry => new[]
             {
                 entry.VmId.ToString(CultureInfo.InvariantCulture),
@@ -26,17 +27,32 @@ public static class FixTables
                 entry.Node,
                 entry.OldCpu ?? "(none)",
                 entry.NewCpu ?? "-",
+                entry.Action == FixAction.Change ? CpuValueChange.Describe(entry.OldCpu, entry.NewCpu) : "-",
                 entry.Action == FixAction.Change ? entry.Pending ? "change (pending)" : "change" : "skip",
                 entry.Reason,
             }),
+            // The change is the point of a plan: it is never shortened; the whole values and the reason give way first.
             (3, 12),
             (4, 12),
             (1, 0),
-            (2, 0));
+            (2, 0),
+            (3, 0),
+            (4, 0));
         var changes = plan.ChangeEntries().Count();
         var pending = plan.ChangeEntries().Count(e => e.Pending);
         console.Write(new Text($"\n{changes} to change" + (pending > 0 ? $" ({pending} pending until the next cold start)" : "") + $", {plan.UnsafeSkips().Count()} unsafe left as they are, {plan.Entries.Count - changes - plan.UnsafeSkips().Count()} already safe or out of scope\n"));
         plain.Flush();
+
+        // Said before --apply: undo can drop such a change while it is pending, not write the old value back later.
+        foreach (var entry in plan.ChangeEntries())
+        {
+            if (entry.OldCpu is { } old && refusal?.Invoke(old) is { } why)
+            {
+                output.WriteLine(
+                    $"VM {entry.VmId}: the old value cannot be written back through Proxmox's API ({why}); fix --undo reverts the change only while it is pending"
+                    + $"; once written, `qm set {entry.VmId} --delete cpu` gives back what Proxmox ran (kvm64)");
+            }
+        }
     }
 
     public static void WriteApplyResults(TextWriter output, int? width, FixPlan plan, IReadOnlyList<ApplyResult> results, bool shorten = true)
@@ -89,6 +105,7 @@ public static class FixTables
                     UndoOutcome.ChangedSince => "changed since",
                     UndoOutcome.NotWritten => "not written",
                     UndoOutcome.Skipped => "skipped",
+                    UndoOutcome.NotRestorable => "NOT RESTORABLE",
                     _ => "FAILED",
                 },
                 result.Message,

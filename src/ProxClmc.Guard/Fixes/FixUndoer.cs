@@ -24,6 +24,12 @@ public enum UndoOutcome
     Skipped,
 
     Failed,
+
+    /// <summary>
+    /// The write took effect and the old value is one Proxmox's API refuses (a cpu it ignored, starting kvm64): it
+    /// cannot be put back. The message says what Proxmox ran before and the command that gives that back.
+    /// </summary>
+    NotRestorable,
 }
 
 public sealed record UndoResult(FixUndoRecord Record, UndoOutcome Outcome, string Message, string? CurrentCpu);
@@ -32,8 +38,15 @@ public sealed record UndoResult(FixUndoRecord Record, UndoOutcome Outcome, strin
 /// Puts back the old <c>cpu</c> of every VM a plan changed, but only where the value is still the one we wrote:
 /// a later change by someone else always wins and is reported.
 /// </summary>
-public sealed class FixUndoer(IGuestWriter writer, ILogger log)
+/// <param name="refusal">Why Proxmox's API refuses a cpu value (null: it accepts it); see <see cref="GuestCpu.VmConfigRejection"/>.</param>
+public sealed class FixUndoer(IGuestWriter writer, ILogger log, Func<string, string?>? refusal = null)
 {
+    /// <summary>What Proxmox's API would answer when the old value is written back; null when it accepts it.</summary>
+    public static string? NotRestorable(int vmId, string? oldCpu, Func<string, string?>? refusal) =>
+        oldCpu is not null && refusal?.Invoke(oldCpu) is { } why
+            ? $"Proxmox refuses the old value ({why}), so it cannot be written back; before the plan Proxmox ignored it and ran kvm64, which `qm set {vmId} --delete cpu` brings back"
+            : null;
+
     /// <param name="records">The plan's undo records in the order they were written.</param>
     /// <param name="currentNodes">Where each VM is now (VMs migrate); the recorded node is used for the others.</param>
     public async Task<IReadOnlyList<UndoResult>> UndoAsync(string planId, IReadOnlyList<FixUndoRecord> records, IReadOnlyDictionary<int, string> currentNodes, CancellationToken cancellationToken)
@@ -89,6 +102,27 @@ public sealed class FixUndoer(IGuestWriter writer, ILogger log)
             }
 
             var digest = guest.Digest ?? "";
+
+            // Our value still waits in [PENDING] over the old one: drop it, as `qm set <id> --revert cpu` does. This
+            // works whatever the old value is, even one Proxmox would refuse to be written again.
+            if (guest.PendingCpu is { } pendingCpu && string.Equals(pendingCpu, record.NewCpu, StringComparison.Ordinal)
+                && string.Equals(guest.Cpu, record.OldCpu, StringComparison.Ordinal))
+            {
+                var reverted = await writer.RevertCpuAsync(node, record.VmId, digest, cancellationToken).ConfigureAwait(false);
+                return reverted.Outcome switch
+                {
+                    WriteOutcome.Written => Logged(planId, record, node, current, "pending change reverted (revert=cpu): the VM keeps its old value"),
+                    WriteOutcome.DigestMismatch => new UndoResult(record, UndoOutcome.ChangedSince, "changed while undoing; left alone", current),
+                    WriteOutcome.Locked => new UndoResult(record, UndoOutcome.Skipped, "locked: " + (reverted.Message ?? "VM is locked"), current),
+                    _ => new UndoResult(record, UndoOutcome.Failed, "revert failed: " + (reverted.Message ?? "unknown error"), current),
+                };
+            }
+
+            if (NotRestorable(record.VmId, record.OldCpu, refusal) is { } notRestorable)
+            {
+                return new UndoResult(record, UndoOutcome.NotRestorable, notRestorable, current);
+            }
+
             var written = record.OldCpu is null
                 ? await writer.DeleteCpuAsync(node, record.VmId, digest, cancellationToken).ConfigureAwait(false)
                 : await writer.SetCpuAsync(node, record.VmId, record.OldCpu, digest, cancellationToken).ConfigureAwait(false);
@@ -107,6 +141,9 @@ public sealed class FixUndoer(IGuestWriter writer, ILogger log)
                     return new UndoResult(record, UndoOutcome.ChangedSince, "changed while undoing; left alone", current);
                 case WriteOutcome.Locked:
                     return new UndoResult(record, UndoOutcome.Skipped, "locked: " + (written.Message ?? "VM is locked"), current);
+                case WriteOutcome.Failed when record.OldCpu is not null && (written.Message ?? "").Contains("Parameter verification failed", StringComparison.Ordinal):
+                    // Refused by a Proxmox that knows less than we do (an older release, a custom model gone).
+                    return new UndoResult(record, UndoOutcome.NotRestorable, $"Proxmox refuses the old value ({written.Message}), so it cannot be written back; `qm set {record.VmId} --delete cpu` gives the VM kvm64", current);
                 default:
                     return new UndoResult(record, UndoOutcome.Failed, "write failed: " + (written.Message ?? "unknown error"), current);
             }
@@ -115,6 +152,17 @@ public sealed class FixUndoer(IGuestWriter writer, ILogger log)
         {
             return new UndoResult(record, UndoOutcome.Failed, e.Message, null);
         }
+    }
+
+    private UndoResult Logged(string planId, FixUndoRecord record, string node, string? current, string message)
+    {
+        log.ForContext("PROXCLMC_VMID", record.VmId)
+            .ForContext("PROXCLMC_NODE", node)
+            .ForContext("PROXCLMC_CPU", record.OldCpu ?? "")
+            .ForContext("PROXCLMC_OLD_CPU", record.NewCpu)
+            .ForContext("PROXCLMC_PLAN", planId)
+            .Information("VM {VmId} on {Node}: pending cpu {NewCpu} reverted, cpu stays {OldCpu} (undo of plan {PlanId})", record.VmId, node, record.NewCpu, record.OldCpu ?? "(none, kvm64)", planId);
+        return new UndoResult(record, UndoOutcome.Restored, message, current);
     }
 
     /// <summary>True unless every attempt on the VM is followed by a record saying it was not written.</summary>

@@ -241,6 +241,13 @@ public sealed class HookRunner(
             return Failed(vmId, answer.Reason, output);
         }
 
+        if (!answer.IsRefused && answer.Warnings.Count > 0)
+        {
+            // A warning is not a refusal: the move goes ahead, and the log says what the VM cannot do here afterwards.
+            output.Log(_ => log.Warning("VM {VmId} on {Node}: allowing {What}, but: {Notes}", vmId, localNode, what, string.Join("; ", answer.Warnings)));
+            return HookVerdict.Allow;
+        }
+
         if (!answer.IsRefused)
         {
             output.Log(_ => log.Debug("VM {VmId} on {Node}: allowing {What}: {Reason}", vmId, localNode, what, answer.Reason));

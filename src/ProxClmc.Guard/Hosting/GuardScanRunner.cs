@@ -70,18 +70,35 @@ public sealed class GuardScanRunner(
         {
             using var document = new MemoryStream();
             JsonReport.Write(document, result.Cluster, result.Report, exitCode, now, changes);
-            await AtomicFile.WriteAllBytesAsync(json, document.GetBuffer().AsMemory(0, (int)document.Length), cancellationToken).ConfigureAwait(false);
+            await ReportFile("json_file", json, () => AtomicFile.WriteAllBytesAsync(json, document.GetBuffer().AsMemory(0, (int)document.Length), cancellationToken)).ConfigureAwait(false);
         }
 
         if (settings.Config.Report.PrometheusTextfile is { Length: > 0 } prom)
         {
-            await AtomicFile.WriteAllTextAsync(prom, PrometheusReport.Render(result.Cluster, result.Report, now, changes), cancellationToken).ConfigureAwait(false);
+            await ReportFile("prometheus_textfile", prom, () => AtomicFile.WriteAllTextAsync(prom, PrometheusReport.Render(result.Cluster, result.Report, now, changes), cancellationToken)).ConfigureAwait(false);
         }
 
         if (settings.Config.Report.HtmlFile is { Length: > 0 } html)
         {
             var matrix = NodeMatrix.Compute(result, Core.Catalog.CpuCatalog.Default, settings.Policy);
-            await AtomicFile.WriteAllTextAsync(html, HtmlReport.Render(result, result.Report, matrix, ReportChanges.Of(changes), now), cancellationToken).ConfigureAwait(false);
+            await ReportFile("html_file", html, () => AtomicFile.WriteAllTextAsync(html, HtmlReport.Render(result, result.Report, matrix, ReportChanges.Of(changes), now), cancellationToken)).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>A report that cannot be written names its key and file, as a configuration error does.</summary>
+    private static async Task ReportFile(string key, string path, Func<Task> write)
+    {
+        try
+        {
+            await write().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            var folder = Path.GetDirectoryName(Path.GetFullPath(path)) ?? path;
+            var why = e is DirectoryNotFoundException || !Directory.Exists(folder)
+                ? $"folder {folder} does not exist"
+                : Cli.IoErrors.Reason(e);
+            throw new IOException($"[report] {key} = \"{path}\": {why}", e);
         }
     }
 

@@ -58,6 +58,16 @@ public sealed class GuardPipeline(RunSettings settings, ClusterSources sources, 
         var ordered = membership.Nodes
             .Select(n => facts.FirstOrDefault(f => f.Node == n.Name) ?? NodeFacts.Unreadable(n.Name, "no facts returned", FactsSource.Local))
             .ToList();
+        // No node read is no answer at all, whatever --allow-partial says: a baseline of nothing would call every guest safe.
+        if (!ordered.Any(f => f.Cpu is not null))
+        {
+            throw new Cli.GuardExitException(
+                ExitCodes.Unknown,
+                ordered.Count == 0
+                    ? "no node could be read: --without-node left out every node of the cluster"
+                    : $"no node could be read ({string.Join("; ", ordered.Select(f => $"{f.Node}: {f.Error ?? "no facts"}"))})");
+        }
+
         var baseline = ClusterBaseline.Compute(ordered, catalog, settings.Policy);
         return new ClusterAnalysis(membership, ordered, baseline, sources.Description);
     }

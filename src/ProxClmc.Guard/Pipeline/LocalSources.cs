@@ -184,7 +184,11 @@ public sealed class DefaultSourceFactory(CliEnvironmentAccess access, Func<RunSe
         {
             // Not a Proxmox VE node: nodes and CPUs can still be read (corosync.conf, SSH), but there are no guests to
             // read here, and no output may claim anything was read from pve_root.
-            return new ClusterSources(membership, Cached(settings, local), new NotANodeGuestSource(settings.PveRoot), $"corosync.conf and SSH from {localNode} (not a Proxmox VE node)");
+            // Without a corosync.conf the cluster is this host alone, read from its own /proc/cpuinfo: say that.
+            var description = settings.CorosyncConf.Any(fs.FileExists)
+                ? $"corosync.conf and SSH from {localNode} (not a Proxmox VE node)"
+                : $"{settings.LocalCpuInfo} of {localNode} (no corosync.conf: a one-node cluster; not a Proxmox VE node)";
+            return new ClusterSources(membership, Cached(settings, local), new NotANodeGuestSource(settings.PveRoot), description);
         }
 
         var pve = new PveTree(settings.PveRoot, fs);

@@ -99,13 +99,20 @@ public static class CheckJson
         json.WriteBoolean("verified", answer.Verdict != Verdict.Unverified && answer.Allowed is not null);
         json.WriteBoolean("currentNode", answer.Target == currentNode);
         json.WriteStartArray("missingFlags");
-        foreach (var flag in answer.Allowed == true ? [] : fit?.MissingFlags ?? [])
+        foreach (var flag in answer.Allowed == true ? [] : answer.MissingFeatures.Count > 0 ? answer.MissingFeatures : fit?.MissingFlags ?? [])
         {
             json.WriteStringValue(flag);
         }
 
         json.WriteEndArray();
         json.WriteString("reason", answer.Reason);
+        json.WriteStartArray("warnings");
+        foreach (var warning in answer.Warnings)
+        {
+            json.WriteStringValue(warning);
+        }
+
+        json.WriteEndArray();
         json.WriteEndObject();
     }
 

@@ -14,19 +14,8 @@ public static class TableWidth
     /// <summary>The width for this process's standard output.</summary>
     public static int ForConsole()
     {
-        if (Console.IsOutputRedirected)
-        {
-            return NotATerminal;
-        }
-
-        try
-        {
-            return Console.WindowWidth is > 0 and var width ? width : NotATerminal;
-        }
-        catch (IOException)
-        {
-            return NotATerminal;
-        }
+        // Asked of the terminal directly: Console.WindowWidth would switch it into keypad mode (see StandardStreams).
+        return Console.IsOutputRedirected ? NotATerminal : Infrastructure.IO.StandardStreams.TerminalColumns() ?? NotATerminal;
     }
 
     /// <summary>

@@ -85,8 +85,8 @@ public sealed class FixCommandTests : IDisposable
 
         var text = _out.ToString();
         Assert.Contains("Fix plan " + plan.Id + ": target x86-64-v2-AES (level)", text, StringComparison.Ordinal);
-        Assert.Matches(@"103\s+gitlab-runner\s+pve2\s+x86-64-v3\s+x86-64-v2-AES\s+change", text);
-        Assert.Matches(@"114\s+db-replica\s+pve4\s+x86-64-v3\s+-\s+skip\s+locked \(backup\)", text);
+        Assert.Matches(@"103\s+gitlab-runner\s+pve2\s+x86-64-v3\s+x86-64-v2-AES\s+x86-64-v3 → x86-64-v2-AES\s+change", text);
+        Assert.Matches(@"114\s+db-replica\s+pve4\s+x86-64-v3\s+-\s+-\s+skip\s+locked \(backup\)", text);
         Assert.All(text.Split('\n'), line => Assert.Equal(line.TrimEnd(), line));
     }
 

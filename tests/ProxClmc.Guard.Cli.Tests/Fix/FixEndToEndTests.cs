@@ -208,8 +208,8 @@ public sealed class FixEndToEndTests : IAsyncLifetime
         Assert.Equal(ExitCodes.Unsafe, exit);
         Assert.Contains("applied 1 of 1 change; still unsafe: 114", message, StringComparison.Ordinal);
         var text = _out.ToString();
-        Assert.Matches(@"114\s+db-replica\s+pve4\s+x86-64-v3\s+-\s+skip\s+locked \(backup\)", text);
-        Assert.Matches(@"103\s+gitlab-runner\s+pve2\s+x86-64-v3\s+x86-64-v2-AES\s+change \(pending\)", text);
+        Assert.Matches(@"114\s+db-replica\s+pve4\s+x86-64-v3\s+-\s+-\s+skip\s+locked \(backup\)", text);
+        Assert.Matches(@"103\s+gitlab-runner\s+pve2\s+x86-64-v3\s+x86-64-v2-AES\s+x86-64-v3 → x86-64-v2-AES\s+change \(pending\)", text);
         Assert.Matches(@"103\s+gitlab-runner\s+pve2\s+x86-64-v2-AES\s+applied \(pending\)\s+written to \[PENDING\]: waits for the next cold start", text);
         Assert.Equal("x86-64-v3", CpuOf(103));
         Assert.EndsWith("\n[PENDING]\ncpu: x86-64-v2-AES\n", _pve.GetConfigText(103), StringComparison.Ordinal);
@@ -278,7 +278,7 @@ public sealed class FixEndToEndTests : IAsyncLifetime
 
         Assert.Equal(ExitCodes.Ok, exit);
         Assert.Equal("", stderr);
-        Assert.Matches(@"106\s+build-host\s+pve2\s+host\s+x86-64-v2-AES\s+change", stdout);
+        Assert.Matches(@"106\s+build-host\s+pve2\s+host\s+x86-64-v2-AES\s+host → x86-64-v2-AES\s+change", stdout);
         Assert.Equal("x86-64-v2-AES", CpuOf(106));
         var planId = Regex.Match(stdout, @"Fix plan (\d{8}-\d{6}-[0-9a-f]{4})").Groups[1].Value;
 
@@ -347,7 +347,7 @@ public sealed class FixEndToEndTests : IAsyncLifetime
 
         Assert.True(planExit == ExitCodes.Unsafe, planError);
         Assert.Equal(before, Configs());
-        Assert.Matches(@"103\s+gitlab-runner\s+pve2\s+x86-64-v3\s+kvm64\s+change", planOut);
+        Assert.Matches(@"103\s+gitlab-runner\s+pve2\s+x86-64-v3\s+kvm64\s+x86-64-v3 → kvm64\s+change", planOut);
         var command = Regex.Match(planError, @"run `(proxclmc-guard fix --apply \d{8}-\d{6}-[0-9a-f]{4})`");
         Assert.True(command.Success, planError);
 

@@ -46,6 +46,13 @@ public sealed class HookAttachTests : IDisposable
             cache_file = "{_tree.PathOf("facts-cache.json")}"
             """, "proxclmc-guard.toml");
         var script = _tree.Write("#!/bin/sh\nexec /usr/bin/proxclmc-guard hook \"$1\" \"$2\"\n", "share", "proxclmc-guard-hook");
+
+        // The snippets folder exists, as Proxmox creates it when the storage offers snippets (unless a test put a file there).
+        if (!File.Exists(_tree.PathOf("snippets")))
+        {
+            Directory.CreateDirectory(_tree.PathOf("snippets"));
+        }
+
         var cli = new GuardCli(new CliEnvironment { Out = _out, Error = _error, HostName = () => "testhost" }, hookscriptSetter: node => node == "pve1" ? _setter : throw new InvalidOperationException(node));
         return await cli.InvokeAsync(["hook", "attach", "--config", config, "--script", script, "--snippets-dir", _tree.PathOf("snippets"), .. args]);
     }
@@ -109,15 +116,17 @@ public sealed class HookAttachTests : IDisposable
     }
 
     [Fact]
-    public async Task A_node_that_cannot_be_asked_counts_as_lacking_the_snippet()
+    public async Task A_node_that_cannot_be_asked_means_no_VM_is_attached_and_exit_3_said_once()
     {
         SnippetOn(LabNodes);
         _setter.ListSnippetsAsync("pve4", "local", Arg.Any<CancellationToken>()).Returns(new SnippetListing(null, "/usr/bin/pvesh exited with 255: hostname lookup 'pve4' failed"));
 
         var exit = await Attach("--vmid", "100");
 
-        Assert.Equal(2, exit);
-        Assert.Contains("is not available on pve4 (cannot tell: /usr/bin/pvesh exited with 255: hostname lookup 'pve4' failed)", _out.ToString(), StringComparison.Ordinal);
+        Assert.Equal(3, exit);
+        await _setter.DidNotReceive().SetAsync(Arg.Any<string>(), Arg.Any<int>(), Arg.Any<string>(), Arg.Any<CancellationToken>());
+        Assert.DoesNotContain("pve4", _out.ToString(), StringComparison.Ordinal);
+        Assert.Equal($"proxclmc-guard: cannot tell whether {Volume} is available on pve4 (/usr/bin/pvesh exited with 255: hostname lookup 'pve4' failed); no VM attached\n", _error.ToString());
     }
 
     [Fact]
