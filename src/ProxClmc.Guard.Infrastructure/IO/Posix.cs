@@ -173,6 +173,58 @@ public static partial class Posix
         }
     }
 
+    /// <summary>
+    /// Opens the folder of a file root trusts (the configuration, a chained hookscript) from <c>/</c> down without
+    /// following a symlink, requiring each folder on the way to be owned by root (or this process's user) and not
+    /// writable by group or others (a sticky folder such as /tmp excepted): nobody else can swap what is opened next.
+    /// </summary>
+    public static SafeFileHandle OpenTrustedDirectory(string path)
+    {
+        var full = Path.GetFullPath(path);
+        var current = Check(OpenAtRetry(AtFdCwd, "/", ORdOnly | ODirectory | OCloExec, 0), "/");
+        var shown = "";
+        try
+        {
+            RequireTrusted(current, "/");
+            foreach (var segment in full.Split('/', StringSplitOptions.RemoveEmptyEntries))
+            {
+                shown += "/" + segment;
+                var fd = OpenAtRetry(Fd(current), segment, ORdOnly | ODirectory | OCloExec | ONoFollow, 0);
+                if (fd < 0)
+                {
+                    var errno = Marshal.GetLastPInvokeError();
+                    if (errno is Eloop or Enotdir && LStatAt(current, segment) is { IsSymlink: true })
+                    {
+                        throw new UnsafeLocationException($"{shown} is a symbolic link; a file root trusts must be reached without one");
+                    }
+
+                    throw errno == Enoent ? new DirectoryNotFoundException($"{shown}: no such directory") : Error(errno, shown);
+                }
+
+                var next = new SafeFileHandle(fd, ownsHandle: true);
+                current.Dispose();
+                current = next;
+                RequireTrusted(current, shown);
+            }
+
+            return current;
+        }
+        catch
+        {
+            current.Dispose();
+            throw;
+        }
+    }
+
+    private static void RequireTrusted(SafeFileHandle directory, string shown)
+    {
+        var status = Stat(directory, shown);
+        if (Untrusted(shown, status, isFile: false) is { } problem)
+        {
+            throw new UnsafeLocationException(problem);
+        }
+    }
+
     private static unsafe FileStatus? LStatAt(SafeFileHandle directory, string name)
     {
         StatxBuffer buffer = default;

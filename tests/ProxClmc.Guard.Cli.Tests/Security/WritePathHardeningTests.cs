@@ -75,4 +75,25 @@ public sealed class WritePathHardeningTests : IDisposable
         Assert.Contains("name=\"dns\\\\x1B[2J\\\\x07\\\\x0D\\\\u202Eyrammirp\"", line, StringComparison.Ordinal);
         Assert.DoesNotContain(result.Out, c => c is '\u001b' or '\u0007' or '\r' or '\u202E');
     }
+
+    [Fact]
+    public void A_configuration_in_a_folder_another_user_owns_is_refused_even_when_the_file_is_a_link_to_a_root_file()
+    {
+        using var user = LocalUser.Create();
+        var folder = Directory.CreateDirectory(_tree.PathOf("etc-proxclmc-guard")).FullName;
+        File.SetUnixFileMode(folder, Mode0755);
+        user.Owns(folder);
+        var empty = _tree.Write("", "root-owned", "empty.toml");
+        var config = Path.Combine(folder, "proxclmc-guard.toml");
+
+        // The folder's owner swaps the configuration for a link to an empty root-owned file: defaults, no [hook] settings.
+        user.Shell($"ln -s {empty} {config}");
+
+        var result = GuardRun.Run("baseline", "--from", GuardRun.Lab, "--config", config);
+
+        Assert.True(result.Exit == 78, result.ToString());
+        Assert.Equal(
+            $"proxclmc-guard: {config}: {folder} is owned by uid {user.Uid}, not root; the configuration decides what root runs and writes",
+            Assert.Single(result.ErrorLines));
+    }
 }
