@@ -33,6 +33,12 @@ public sealed class CliEnvironment
     /// <summary>Where this node's kernel release and microcode revision are read (tests point them elsewhere).</summary>
     public Infrastructure.Facts.LocalFactsPaths LocalPaths { get; init; } = new();
 
+    /// <summary>
+    /// How long the hook may take to decide (<see cref="Hook.HookRunner.Budget"/>). Tests that run the hook in-process
+    /// on a loaded machine give it longer: they check the decision, and the budget is the hook's own timing.
+    /// </summary>
+    public TimeSpan HookBudget { get; init; } = Hook.HookRunner.Budget;
+
     /// <summary>Width for tables (<see cref="Rendering.TableWidth"/>): the terminal's, 120 when not a terminal; tests set it.</summary>
     public int? OutputWidth { get; init; }
 

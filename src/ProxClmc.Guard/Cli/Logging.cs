@@ -29,7 +29,14 @@ public static class Logging
         toJournal = JournalDetection.Choose(requested, env, File.Exists, socketPath) == LogTarget.Journal;
         var configuration = new LoggerConfiguration().MinimumLevel.Is(verbose ? LogEventLevel.Debug : LogEventLevel.Information);
         return toJournal
-            ? configuration.WriteTo.Journald(new JournaldSinkOptions { SocketPath = socketPath, NonBlocking = bestEffort }).CreateLogger()
+            ? configuration.WriteTo.Journald(new JournaldSinkOptions
+            {
+                SocketPath = socketPath,
+                NonBlocking = bestEffort,
+                // A verb's "journal unavailable" notice goes where its other messages go; the hook keeps its stderr
+                // for its one decision line.
+                ErrorOutput = bestEffort ? Console.Error : environment.Error,
+            }).CreateLogger()
             : configuration.WriteTo.Sink(new TextWriterSink(environment.Error), verbose ? LogEventLevel.Debug : LogEventLevel.Warning).CreateLogger();
     }
 

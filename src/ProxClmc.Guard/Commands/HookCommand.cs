@@ -30,7 +30,8 @@ public static class HookCommand
                 ctx.Environment.Error,
                 sourceFacts(ctx),
                 ctx.Environment.Clock,
-                logRefusals: ctx.LogVerdicts);
+                logRefusals: ctx.LogVerdicts,
+                budget: ctx.Environment.HookBudget);
             return runner.RunAsync(parse.GetValue(vmid), parse.GetValue(phase)!, ct);
         }, hook: true));
 

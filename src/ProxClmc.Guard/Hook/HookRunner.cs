@@ -28,12 +28,15 @@ public sealed class HookRunner(
     TextWriter error,
     SourceFactsLookup? sourceFacts,
     TimeProvider clock,
-    bool logRefusals = true)
+    bool logRefusals = true,
+    TimeSpan? budget = null)
 {
     /// <summary>The whole decision must be made well inside the 2 s a migration can wait for it.</summary>
     public static readonly TimeSpan Budget = TimeSpan.FromMilliseconds(1800);
 
     public const int Refused = 2;
+
+    private readonly TimeSpan _budget = budget ?? Budget;
 
     // Lines and log events of the decision, written only once the answer and exit code are final (see Flush).
     private readonly DecisionOutput _output = new();
@@ -139,17 +142,17 @@ public sealed class HookRunner(
 
     private async Task<HookVerdict> DecideAsync(int vmId, string? migratedFrom, CancellationToken cancellationToken)
     {
-        using var budget = new CancellationTokenSource(Budget, clock);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, budget.Token);
+        using var deadline = new CancellationTokenSource(_budget, clock);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         try
         {
             var core = new DecisionOutput();
             var decide = Task.Run(() => DecideCoreAsync(vmId, migratedFrom, core, linked.Token), linked.Token);
-            var finished = await Task.WhenAny(decide, Task.Delay(Budget, clock, cancellationToken)).ConfigureAwait(false);
+            var finished = await Task.WhenAny(decide, Task.Delay(_budget, clock, cancellationToken)).ConfigureAwait(false);
             if (finished != decide)
             {
                 linked.Cancel();
-                return Failed(vmId, $"no answer within {Budget.TotalSeconds:0.0} s", _output);
+                return Failed(vmId, $"no answer within {_budget.TotalSeconds:0.0} s", _output);
             }
 
             var verdict = await decide.ConfigureAwait(false);
@@ -158,7 +161,7 @@ public sealed class HookRunner(
         }
         catch (OperationCanceledException)
         {
-            return Failed(vmId, $"no answer within {Budget.TotalSeconds:0.0} s", _output);
+            return Failed(vmId, $"no answer within {_budget.TotalSeconds:0.0} s", _output);
         }
 #pragma warning disable CA1031 // A hook must answer whatever happens: an internal failure is logged and, by default, allows the start.
         catch (Exception e)

@@ -1,12 +1,13 @@
 using System.Text.Json;
 using ProxClmc.Guard.Cli.Tests.Support;
 using ProxClmc.Guard.Infrastructure.Qemu;
+using ProxClmc.Guard.Testing;
 
 namespace ProxClmc.Guard.Cli.Tests.Facts;
 
 /// <summary>
-/// <c>facts</c> on this machine: its real /proc/cpuinfo and its real QEMU under KVM (or, where /dev/kvm is missing,
-/// the qemuError path). <c>--publish</c> writes into a scratch pve_root.
+/// <c>facts</c> on this machine: its real /proc/cpuinfo and its real QEMU under KVM (or, where KVM or QEMU is missing or
+/// unusable, the qemuError path and the warning a user then sees). <c>--publish</c> writes into a scratch pve_root.
 /// </summary>
 public sealed class FactsCommandTests : IDisposable
 {
@@ -34,7 +35,10 @@ public sealed class FactsCommandTests : IDisposable
         return new CliResult(exit, output.ToString(), error.ToString());
     }
 
-    private static INodeQemuProbe RealQemu(string? binary) => new QemuProbe(new QemuProbeOptions { Binary = binary });
+    private static INodeQemuProbe RealQemu(string? binary) => new QemuProbe(new QemuProbeOptions { Binary = binary, Timeout = ServerTimeouts.Answer });
+
+    /// <summary>Whether the real QEMU can answer here: a QEMU binary and a /dev/kvm that answers KVM ioctls.</summary>
+    private static bool QemuAnswersHere => MachineKvm.Usable && new QemuProbe(new QemuProbeOptions()).ResolveBinary().Binary is not null;
 
     private string Config(string node) => _tree.Write(
         $"[cluster]\npve_root = \"{_tree.PathOf("pve")}\"\nlocal_node = \"{node}\"\n",
@@ -53,11 +57,26 @@ public sealed class FactsCommandTests : IDisposable
         Assert.Equal(File.ReadAllText("/proc/sys/kernel/osrelease").Trim(), root.GetProperty("kernel").GetString());
         Assert.Equal(File.ReadAllText("/proc/cpuinfo"), root.GetProperty("cpuinfo").GetString());
         var qemu = root.GetProperty("qemu");
-        if (!File.Exists("/dev/kvm"))
+        if (!QemuAnswersHere)
         {
             Assert.Equal(["node", "collectedAt", "kernel", "microcode", "cpuinfo", "qemu", "qemuError"], root.EnumerateObject().Select(p => p.Name));
             Assert.Equal(JsonValueKind.Null, qemu.ValueKind);
-            Assert.Contains("/dev/kvm", root.GetProperty("qemuError").GetString(), StringComparison.Ordinal);
+            var why = root.GetProperty("qemuError").GetString()!;
+            Assert.DoesNotContain('\n', why);
+            if (new QemuProbe(new QemuProbeOptions()).ResolveBinary().Binary is null)
+            {
+                Assert.StartsWith("no QEMU binary", why, StringComparison.Ordinal);
+            }
+            else if (!File.Exists(MachineKvm.Device))
+            {
+                Assert.StartsWith("/dev/kvm does not exist", why, StringComparison.Ordinal);
+            }
+            else
+            {
+                // /dev/kvm is there but answers no KVM ioctl: QEMU itself refuses to start, and its first words say why.
+                Assert.False(string.IsNullOrWhiteSpace(why));
+            }
+
             return;
         }
 
@@ -146,7 +165,18 @@ public sealed class FactsCommandTests : IDisposable
         Assert.Equal(3, result.Exit);
         Assert.Equal(
             $"proxclmc-guard: {_tree.PathOf("pve", "nodes", "pve9")}: no such directory (is {_tree.PathOf("pve")} this cluster's pmxcfs, and pve9 this node's name?); nothing written",
-            Assert.Single(result.ErrorLines, l => l.StartsWith("proxclmc-guard:", StringComparison.Ordinal)));
+            Assert.Single(result.ErrorLines, l => l.StartsWith("proxclmc-guard:", StringComparison.Ordinal) && !l.StartsWith("proxclmc-guard: warning:", StringComparison.Ordinal)));
+        // Where QEMU cannot answer (no KVM, an unusable /dev/kvm, no QEMU), the user is told once, before the error.
+        var warnings = result.ErrorLines.Where(l => l.StartsWith("proxclmc-guard: warning:", StringComparison.Ordinal)).ToList();
+        if (QemuAnswersHere)
+        {
+            Assert.Empty(warnings);
+        }
+        else
+        {
+            Assert.StartsWith("proxclmc-guard: warning: No QEMU answer on pve9: ", Assert.Single(warnings), StringComparison.Ordinal);
+            Assert.EndsWith("; this node is judged from /proc/cpuinfo", warnings[0], StringComparison.Ordinal);
+        }
         Assert.Empty(Directory.EnumerateFileSystemEntries(_tree.PathOf("pve", "nodes", "pve1")));
         Assert.False(Directory.Exists(_tree.PathOf("pve", "nodes", "pve9")));
     }

@@ -1,9 +1,10 @@
 using ProxClmc.Guard.Cli.Tests.Support;
+using ProxClmc.Guard.Testing;
 using ProxClmc.Guard.Testing.Ssh;
 
 namespace ProxClmc.Guard.Cli.Tests.Faults;
 
-/// <summary>A node whose sshd answers after ssh.command_timeout_seconds: baseline over real SSH gives up on it and says so.</summary>
+/// <summary>A node whose sshd never answers: baseline over real SSH gives up on it at ssh.command_timeout_seconds and says so.</summary>
 public sealed class SshFaultTests
 {
     [Fact]
@@ -12,7 +13,7 @@ public sealed class SshFaultTests
         await using var ssh = await SshFixture.StartAsync(
         [
             new FakeSshNodeSpec("pve1", GuardRun.CpuInfo("intel-xeon-gold-6132-skylake-sp.txt")) { RsaHostKey = false },
-            new FakeSshNodeSpec("pve-slow", GuardRun.CpuInfo("intel-xeon-gold-6230-cascadelake.txt")) { RsaHostKey = false, DelaySeconds = 8 },
+            new FakeSshNodeSpec("pve-slow", GuardRun.CpuInfo("intel-xeon-gold-6230-cascadelake.txt")) { RsaHostKey = false, NeverAnswers = true },
         ]);
         using var tree = new TempTree();
         var corosync = tree.Write(ssh.CorosyncConf(), "corosync.conf");
@@ -31,7 +32,8 @@ public sealed class SshFaultTests
             port = {ssh.Port}
             identity_file = "{ssh.ClientKeyEd25519}"
             known_hosts = ["{ssh.KnownHostsPlain}"]
-            command_timeout_seconds = 1
+            connect_timeout_seconds = {ServerTimeouts.AnswerSeconds}
+            command_timeout_seconds = {ServerTimeouts.AnswerSeconds}
             """, "guard.toml");
 
         var result = GuardRun.Run("baseline", "--config", config);

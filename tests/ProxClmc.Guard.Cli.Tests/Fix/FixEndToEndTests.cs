@@ -41,7 +41,7 @@ public sealed class FixEndToEndTests : IAsyncLifetime
             TokenId = FakeProxmox.TokenId,
             TokenSecret = SecretFile.Read(_pve.TokenFile, "api.token_secret_file"),
             CaFile = _pve.CaCertificatePath,
-            Timeout = TimeSpan.FromSeconds(20),
+            Timeout = ServerTimeouts.Answer,
             RetryDelay = TimeSpan.FromMilliseconds(20),
         });
 

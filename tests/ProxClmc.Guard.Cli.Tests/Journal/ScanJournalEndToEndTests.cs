@@ -13,12 +13,21 @@ namespace ProxClmc.Guard.Cli.Tests.Journal;
 /// </summary>
 public sealed class ScanJournalEndToEndTests(ITestOutputHelper output)
 {
-    /// <summary>The lab scan with its log sent to <paramref name="journald"/>; null (and said) where the machine has no journald.</summary>
+    /// <summary>
+    /// The lab scan with its log sent to <paramref name="journald"/>. Where the machine has no journald, null, after
+    /// checking what a user then sees: the same verdicts and exit code, and one line saying the journal is unreachable.
+    /// </summary>
     private CliResult? ScanLabIntoJournal(JournaldFixture journald)
     {
         if (!journald.IsAvailable)
         {
-            output.WriteLine($"NOT RUN: no journald on this machine: {journald.WhyUnavailable}");
+            output.WriteLine($"No journald on this machine ({journald.WhyUnavailable}): checking a scan whose journal is missing");
+            var missing = Path.Combine(Path.GetTempPath(), $"proxclmc-no-journal-{Guid.NewGuid():N}", "socket");
+            var alone = GuardRun.RunWith(new Dictionary<string, string> { ["PROXCLMC_GUARD_JOURNAL_SOCKET"] = missing }, "scan", "--from", GuardRun.Lab, "--log-target", "journal", "--format", "json");
+            var offline = GuardRun.Run("scan", "--from", GuardRun.Lab, "--format", "json");
+            Assert.True(alone.Exit == 2, alone.ToString());
+            Assert.Equal(offline.Out, alone.Out);
+            Assert.True(alone.ErrorLines.Count(l => l.StartsWith($"proxclmc-guard: cannot write to the journal at {missing} (", StringComparison.Ordinal)) == 1, alone.ToString());
             return null;
         }
 

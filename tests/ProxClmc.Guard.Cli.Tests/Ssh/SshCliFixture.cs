@@ -56,7 +56,7 @@ public sealed class SshCliFixture : IAsyncLifetime
     }
 
     /// <summary>A config reading the tree's corosync.conf and guests, and every node over SSH with the fixture's keys.</summary>
-    public string Config(string pveRoot, string? knownHosts = null, int connectTimeoutSeconds = 5)
+    public string Config(string pveRoot, string? knownHosts = null)
     {
         var path = Path.Combine(Directory, $"guard-{Guid.NewGuid():N}.toml");
         File.WriteAllText(path, $"""
@@ -74,8 +74,8 @@ public sealed class SshCliFixture : IAsyncLifetime
             port = {Ssh.Port}
             identity_file = "{Ssh.ClientKeyEd25519}"
             known_hosts = ["{knownHosts ?? Ssh.KnownHostsPlain}"]
-            connect_timeout_seconds = {connectTimeoutSeconds}
-            command_timeout_seconds = 10
+            connect_timeout_seconds = {ServerTimeouts.AnswerSeconds}
+            command_timeout_seconds = {ServerTimeouts.AnswerSeconds}
             parallelism = 8
             """);
         return path;

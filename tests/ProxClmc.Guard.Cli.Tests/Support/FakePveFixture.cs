@@ -1,4 +1,5 @@
 using ProxClmc.Guard.FakePve;
+using ProxClmc.Guard.Testing;
 
 namespace ProxClmc.Guard.Cli.Tests.Support;
 
@@ -28,6 +29,7 @@ public static class FakePveFixture
             token_id = "{FakeProxmox.TokenId}"
             token_secret_file = "{pve.TokenFile}"
             ca_file = "{pve.CaCertificatePath}"
+            {(apiExtra.Contains("timeout_seconds", StringComparison.Ordinal) ? "" : $"timeout_seconds = {ServerTimeouts.AnswerSeconds}")}
             {apiExtra}
 
             [facts]

@@ -55,6 +55,8 @@ internal static class GuardRun
             Clock = new FixedClock(now),
             HostName = () => "testhost",
             OutputWidth = width,
+            // The hook's decision is checked here, not its timing: a loaded machine must not turn it into "no answer".
+            HookBudget = ServerTimeouts.Answer,
             // Only what the test gives: the developer's own PVE_* variables must not leak in.
             GetEnvironmentVariable = name => environment is not null && environment.TryGetValue(name, out var value) ? value : null,
         };

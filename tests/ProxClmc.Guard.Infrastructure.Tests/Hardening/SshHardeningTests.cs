@@ -1,6 +1,7 @@
 using ProxClmc.Guard.Core.Cluster;
 using ProxClmc.Guard.Infrastructure.Ssh;
 using ProxClmc.Guard.Infrastructure.Tests.Ssh;
+using ProxClmc.Guard.Testing;
 using ProxClmc.Guard.Testing.Ssh;
 
 namespace ProxClmc.Guard.Infrastructure.Tests.Hardening;
@@ -28,8 +29,8 @@ public sealed class SshHardeningTests : IAsyncLifetime
             Port = _ssh.Port,
             IdentityFile = _ssh.ClientKeyEd25519,
             KnownHostsFiles = [_ssh.KnownHostsPlain],
-            ConnectTimeout = TimeSpan.FromSeconds(5),
-            CommandTimeout = TimeSpan.FromSeconds(60),
+            ConnectTimeout = ServerTimeouts.Answer,
+            CommandTimeout = ServerTimeouts.Answer,
         };
         using var reader = new SshCpuInfoReader(options);
         using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));

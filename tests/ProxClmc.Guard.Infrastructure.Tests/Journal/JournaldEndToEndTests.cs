@@ -12,13 +12,32 @@ namespace ProxClmc.Guard.Infrastructure.Tests.Journal;
 /// </summary>
 public sealed class JournaldEndToEndTests(ITestOutputHelper output)
 {
+    /// <summary>What a user sees where there is no journal: the events are dropped, with one notice saying so.</summary>
+    private void AssertEventsAreDroppedWithOneNotice(string why)
+    {
+        output.WriteLine($"No journald on this machine ({why}): checking a sink whose journal is missing");
+        var socket = Path.Combine(Path.GetTempPath(), $"proxclmc-no-journal-{Guid.NewGuid():N}", "socket");
+        var notices = new StringWriter { NewLine = "\n" };
+        using (var log = new LoggerConfiguration()
+                   .WriteTo.Journald(new JournaldSinkOptions { SocketPath = socket, ErrorOutput = notices })
+                   .CreateLogger())
+        {
+            log.Warning("VM {VmId} on {Node} uses {Cpu}: {Verdict}", 101, "pve1", "host", "host-cpu");
+            log.Warning("VM {VmId} on {Node} uses {Cpu}: {Verdict}", 205, "pve2", "host", "host-cpu");
+        }
+
+        var line = Assert.Single(notices.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith($"proxclmc-guard: cannot write to the journal at {socket} (", line, StringComparison.Ordinal);
+        Assert.EndsWith("); log events are dropped", line, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Unsafe_guest_warnings_are_found_by_verdict_with_their_priority()
     {
         using var journald = JournaldFixture.Start();
         if (!journald.IsAvailable)
         {
-            output.WriteLine($"NOT RUN: no journald on this machine: {journald.WhyUnavailable}");
+            AssertEventsAreDroppedWithOneNotice(journald.WhyUnavailable!);
             return;
         }
 
@@ -61,7 +80,7 @@ public sealed class JournaldEndToEndTests(ITestOutputHelper output)
         using var journald = JournaldFixture.Start();
         if (!journald.IsAvailable)
         {
-            output.WriteLine($"NOT RUN: no journald on this machine: {journald.WhyUnavailable}");
+            AssertEventsAreDroppedWithOneNotice(journald.WhyUnavailable!);
             return;
         }
 

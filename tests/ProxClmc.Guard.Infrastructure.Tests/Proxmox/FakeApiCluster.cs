@@ -26,7 +26,7 @@ internal static class FakeApiCluster
         TokenId = FakeProxmox.TokenId,
         TokenSecret = SecretFile.Read(pve.TokenFile, "api.token_secret_file"),
         CaFile = pve.CaCertificatePath,
-        Timeout = TimeSpan.FromSeconds(20),
+        Timeout = ServerTimeouts.Answer,
         RetryDelay = TimeSpan.FromMilliseconds(20),
         Parallelism = 4,
     };

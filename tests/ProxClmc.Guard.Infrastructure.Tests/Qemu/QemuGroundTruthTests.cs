@@ -4,6 +4,7 @@ using ProxClmc.Guard.Core.Catalog;
 using ProxClmc.Guard.Core.Cpu;
 using ProxClmc.Guard.Core.Facts;
 using ProxClmc.Guard.Infrastructure.Qemu;
+using ProxClmc.Guard.Testing;
 using Xunit.Abstractions;
 
 namespace ProxClmc.Guard.Infrastructure.Tests.Qemu;
@@ -28,11 +29,11 @@ public sealed class QemuGroundTruthTests(ITestOutputHelper output)
     [Fact]
     public async Task Facts_call_a_model_usable_exactly_when_QEMU_with_enforce_starts_it()
     {
-        var probe = new QemuProbe(new QemuProbeOptions());
+        var probe = new QemuProbe(new QemuProbeOptions { Timeout = ServerTimeouts.Answer });
         var result = await probe.ProbeAsync(CancellationToken.None);
-        if (!File.Exists("/dev/kvm") || probe.ResolveBinary().Binary is null)
+        if (!MachineKvm.Usable || probe.ResolveBinary().Binary is null)
         {
-            output.WriteLine($"No KVM or no QEMU on this machine (/dev/kvm: {File.Exists("/dev/kvm")}): checking the qemuError path instead");
+            output.WriteLine($"No usable KVM or no QEMU on this machine ({MachineKvm.Describe()}): checking the qemuError path instead");
             Assert.Null(result.Answer);
             Assert.False(string.IsNullOrWhiteSpace(result.Error));
             output.WriteLine("qemuError: " + result.Error);

@@ -3,7 +3,7 @@ using ProxClmc.Guard.Testing.Ssh;
 
 namespace ProxClmc.Guard.Infrastructure.Tests.Ssh;
 
-/// <summary>A fixture cluster shared by the SSH tests: four healthy nodes, an IPv6 node, one that refuses our key, a slow one.</summary>
+/// <summary>A fixture cluster shared by the SSH tests: four healthy nodes, an IPv6 node, one that refuses our key, one that never answers.</summary>
 public sealed class SshClusterFixture : IAsyncLifetime
 {
     public static readonly string[] CpuInfoFiles =
@@ -23,7 +23,7 @@ public sealed class SshClusterFixture : IAsyncLifetime
         var specs = CpuInfoFiles.Select((f, i) => new FakeSshNodeSpec($"pve{i + 1}", CpuInfo(f))).ToList();
         specs.Add(new FakeSshNodeSpec("pve-v6", CpuInfo(CpuInfoFiles[0])) { Ipv6 = true, RsaHostKey = false });
         specs.Add(new FakeSshNodeSpec("pve-nokey", CpuInfo(CpuInfoFiles[1])) { AuthorizesClient = false, RsaHostKey = false });
-        specs.Add(new FakeSshNodeSpec("pve-slow", CpuInfo(CpuInfoFiles[2])) { DelaySeconds = 20, RsaHostKey = false });
+        specs.Add(new FakeSshNodeSpec("pve-slow", CpuInfo(CpuInfoFiles[2])) { NeverAnswers = true, RsaHostKey = false });
         using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         Ssh = await SshFixture.StartAsync(specs, cts.Token);
     }

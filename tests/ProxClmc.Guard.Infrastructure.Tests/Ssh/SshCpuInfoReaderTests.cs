@@ -1,6 +1,7 @@
 using ProxClmc.Guard.Core.Cluster;
 using ProxClmc.Guard.Core.Sources;
 using ProxClmc.Guard.Infrastructure.Ssh;
+using ProxClmc.Guard.Testing;
 using ProxClmc.Guard.Testing.Ssh;
 using Xunit.Abstractions;
 
@@ -9,7 +10,7 @@ namespace ProxClmc.Guard.Infrastructure.Tests.Ssh;
 /// <summary>Given real sshd nodes on loopback, the collector reads each node's /proc/cpuinfo or says in one line why not.</summary>
 public sealed class SshCpuInfoReaderTests(SshClusterFixture cluster, ITestOutputHelper output) : IClassFixture<SshClusterFixture>
 {
-    private static readonly TimeSpan TestLimit = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan TestLimit = ServerTimeouts.Run;
 
     private SshFixture Ssh => cluster.Ssh;
 
@@ -18,9 +19,9 @@ public sealed class SshCpuInfoReaderTests(SshClusterFixture cluster, ITestOutput
         Port = Ssh.Port,
         IdentityFile = key ?? Ssh.ClientKeyEd25519,
         KnownHostsFiles = [knownHosts ?? Ssh.KnownHostsPlain],
-        // Generous for healthy nodes on a busy 2-core test machine; the broken cases end at these limits.
-        ConnectTimeout = TimeSpan.FromSeconds(5),
-        CommandTimeout = TimeSpan.FromSeconds(8),
+        // Generous for healthy nodes on a loaded machine; the broken cases are silent servers that end at these limits.
+        ConnectTimeout = ServerTimeouts.Answer,
+        CommandTimeout = ServerTimeouts.Answer,
         Parallelism = 8,
     };
 
@@ -216,8 +217,8 @@ public sealed class SshCpuInfoReaderTests(SshClusterFixture cluster, ITestOutput
         Assert.Contains($"{knownHosts}:{lines.Count}", results["changed"].Error);
         Assert.Contains("refused key authentication as root", results["pve-nokey"].Error);
         Assert.Contains("connection refused", results["closed"].Error);
-        Assert.Contains("no SSH handshake within 5 s (connect timeout)", results["silent"].Error);
-        Assert.Contains("no SSH handshake within 5 s (connect timeout)", results["stalls"].Error);
+        Assert.Contains($"no SSH handshake within {ServerTimeouts.AnswerSeconds} s (connect timeout)", results["silent"].Error);
+        Assert.Contains($"no SSH handshake within {ServerTimeouts.AnswerSeconds} s (connect timeout)", results["stalls"].Error);
     }
 
     [Fact]
@@ -236,10 +237,10 @@ public sealed class SshCpuInfoReaderTests(SshClusterFixture cluster, ITestOutput
     [Fact]
     public async Task A_node_slower_than_the_command_timeout_is_cut_off_and_the_others_answer()
     {
-        var results = await ReadAsync(Options() with { CommandTimeout = TimeSpan.FromSeconds(4) }, Healthy("pve-slow", "pve1"));
+        var results = await ReadAsync(Options(), Healthy("pve-slow", "pve1"));
 
         Assert.False(results[0].IsSuccess);
-        Assert.Contains("gave no complete answer within 4 s (command timeout)", results[0].Error);
+        Assert.Contains($"gave no complete answer within {ServerTimeouts.AnswerSeconds} s (command timeout)", results[0].Error);
         AssertServes(results[1], "pve1");
     }
 

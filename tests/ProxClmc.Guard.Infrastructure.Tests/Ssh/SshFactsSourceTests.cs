@@ -24,13 +24,13 @@ public sealed class SshFactsSourceTests(SshClusterFixture cluster) : IClassFixtu
             Port = ssh.Port,
             IdentityFile = ssh.ClientKeyRsaOpenSsh,
             KnownHostsFiles = [ssh.KnownHostsHashed],
-            ConnectTimeout = TimeSpan.FromSeconds(5),
-            CommandTimeout = TimeSpan.FromSeconds(5),
+            ConnectTimeout = ServerTimeouts.Answer,
+            CommandTimeout = ServerTimeouts.Answer,
         };
         var time = NSubstitute.Substitute.For<TimeProvider>();
         NSubstitute.SubstituteExtensions.Returns(time.GetUtcNow(), Noon);
         using var source = new SshFactsSource(options, time);
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var cts = new CancellationTokenSource(ServerTimeouts.Run);
 
         var facts = await source.GetFactsAsync(membership, cts.Token);
 
@@ -92,12 +92,12 @@ public sealed class SshScaleTests : IAsyncLifetime
             Port = _ssh.Port,
             IdentityFile = _ssh.ClientKeyEd25519,
             KnownHostsFiles = [_ssh.KnownHostsPlain],
-            ConnectTimeout = TimeSpan.FromSeconds(10),
-            CommandTimeout = TimeSpan.FromSeconds(10),
+            ConnectTimeout = ServerTimeouts.Answer,
+            CommandTimeout = ServerTimeouts.Answer,
             Parallelism = int.TryParse(Environment.GetEnvironmentVariable("PROXCLMC_SSH_SCALE_PARALLELISM"), out var p) && p > 0 ? p : 8,
         };
         using var source = new SshFactsSource(options);
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        using var cts = new CancellationTokenSource(ServerTimeouts.Run);
 
         var results = await source.ReadAllAsync(_ssh.Membership.Nodes, cts.Token);
 

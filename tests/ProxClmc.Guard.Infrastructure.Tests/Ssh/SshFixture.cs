@@ -13,6 +13,9 @@ public sealed record FakeSshNodeSpec(string Name, string CpuInfoFile)
     /// <summary>Seconds the forced command waits before printing (a slow node).</summary>
     public double DelaySeconds { get; init; }
 
+    /// <summary>The forced command never prints anything (a hung node): it waits until the client gives up.</summary>
+    public bool NeverAnswers { get; init; }
+
     /// <summary>Listen on ::1 instead of a 127.x.y.z address of its own (only one such node per fixture).</summary>
     public bool Ipv6 { get; init; }
 
@@ -331,7 +334,8 @@ public sealed class SshFixture : IAsyncDisposable
         }
 
         node.HostPublicKeys = keys.Select(k => PublicKey(k + ".pub")).ToList();
-        var delay = spec.DelaySeconds > 0 ? $"sleep {spec.DelaySeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}; " : "";
+        var delay = spec.NeverAnswers ? "exec sleep 86400; "
+            : spec.DelaySeconds > 0 ? $"sleep {spec.DelaySeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}; " : "";
         var authorizedKeys = Path.Combine(Directory, "client", "authorized_keys");
         if (!spec.AuthorizesClient)
         {
@@ -354,6 +358,10 @@ public sealed class SshFixture : IAsyncDisposable
             .AppendLine("UseDNS no")
             .AppendLine("MaxStartups 100:30:200")
             .AppendLine("LogLevel VERBOSE")
+            // sshd runs the forced command through root's login shell, and bash reads ~/.bashrc when sshd starts it
+            // unless SHLVL says it is already nested: a slow ~/.bashrc (pyenv init, about 1 s) would otherwise be
+            // part of every connection, in the tests and in the scale harness alike.
+            .AppendLine("SetEnv SHLVL=1")
             .AppendLine($"ForceCommand {delay}{(spec.StderrBytes > 0 ? $"head -c {spec.StderrBytes.ToString(System.Globalization.CultureInfo.InvariantCulture)} /dev/zero >&2; " : "")}exec cat {cpuinfo}")
             .ToString();
         var configPath = Path.Combine(dir, "sshd_config");
