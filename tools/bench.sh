@@ -5,11 +5,14 @@
 #   tools/bench.sh [--fuzz] [--profile DIR] [harness options: --proxclmc PATH, --format json, --cases ssh,hook, --runs N, ...]
 #
 # Builds the NativeAOT binary when missing (tools/publish-aot.sh) and the Release build, then runs the scale harness
-# with the parameters of README "Measured speed" (64 nodes, 10,000 VMs, 2 ms per API request, parallelism 8; 32 SSH nodes at 200 ms; one
-# SSH node; one hook decision against --version), every row on the shipped NativeAOT binary (`--cli PATH` measures the
+# with the parameters of README "Measured speed" (64 nodes, 10,000 VMs, 2 ms per API request, [api] parallelism 8; one SSH
+# node, 32 SSH nodes, 32 SSH nodes at 200 ms, a silent node and a refused port at the default [ssh] parallelism; one hook
+# decision against --version), every row on the shipped NativeAOT binary (`--cli PATH` measures the
 # API and table rows on another build, such as the JIT one in src/ProxClmc.Guard/bin/Release), counting instructions with valgrind where it is installed (a ratio
 # that load on the machine does not move), then the BenchmarkDotNet suite (allocations of evaluation, table rendering
-# and the parsers). ProxCLMC is compared only when --proxclmc gives a binary built elsewhere.
+# and the parsers). ProxCLMC is compared only when --proxclmc gives a binary built elsewhere
+# (../shared/peers/build-proxclmc.sh builds one): each SSH case then runs ours and ProxCLMC interleaved, run by run, on
+# the same sshd nodes listening on port 22, and prints minimum and median of wall and CPU time with the load average.
 # --profile DIR keeps the callgrind profiles (--version, hook decision, baseline over SSH of one node) and prints the
 # top inclusive functions of each. --fuzz also runs every fuzzer with 10,000 cases.
 # Needs root and openssh-server for the SSH rows (skipped otherwise), python3 for CPU times.

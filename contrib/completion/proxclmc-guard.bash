@@ -115,7 +115,7 @@ _proxclmc_guard()
 
     local opts=''
     case $verb in
-        baseline) opts='--list-only' ;;
+        baseline) opts='--list-only --custom-model --phys-bits --apply --replace' ;;
         scan) opts='--vmid --node --tag --write-reports' ;;
         check)
             opts='--target --evacuate'

@@ -15,7 +15,7 @@ namespace ProxClmc.Guard.Benchmarks;
 /// <summary>What <c>scale</c> runs: the parameters of README "Measured speed" by default, a small cluster with <c>--smoke</c>.</summary>
 public sealed record ScaleOptions
 {
-    public const string Usage = "scale [--smoke] [--nodes N] [--vms N] [--latency-ms N] [--ssh-nodes N] [--ssh-delay-ms N] [--parallelism N] [--runs N] [--in-process] [--cli PATH] [--aot PATH] [--proxclmc PATH] [--instructions] [--profile-dir DIR] [--cases in-process,api,table,ssh,hook] [--format table|json]";
+    public const string Usage = "scale [--smoke] [--nodes N] [--vms N] [--latency-ms N] [--ssh-nodes N] [--ssh-delay-ms N] [--parallelism N] [--ssh-parallelism N] [--runs N] [--kill-after S] [--in-process] [--cli PATH] [--aot PATH] [--proxclmc PATH] [--instructions] [--profile-dir DIR] [--cases in-process,api,table,ssh,hook] [--format table|json]";
 
     public int Nodes { get; init; } = 64;
 
@@ -27,8 +27,14 @@ public sealed record ScaleOptions
 
     public int SshDelayMs { get; init; } = 200;
 
-    /// <summary>[api] and [ssh] parallelism; null keeps the tool's defaults.</summary>
+    /// <summary>[api] parallelism; null keeps the tool's default.</summary>
     public int? Parallelism { get; init; }
+
+    /// <summary>[ssh] parallelism; null keeps the tool's default (what users get).</summary>
+    public int? SshParallelism { get; init; }
+
+    /// <summary>A run of the SSH comparison still going after this long is killed (ProxCLMC waits forever on a silent node).</summary>
+    public TimeSpan KillAfter { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>How often each short run (one SSH node, one hook decision, --version) is repeated; the median counts.</summary>
     public int Runs { get; init; } = 7;
@@ -84,6 +90,8 @@ public sealed record ScaleOptions
                 "--ssh-nodes" => options with { SshNodes = NextInt() },
                 "--ssh-delay-ms" => options with { SshDelayMs = NextInt() },
                 "--parallelism" => options with { Parallelism = Math.Max(1, NextInt()) },
+                "--ssh-parallelism" => options with { SshParallelism = Math.Max(1, NextInt()) },
+                "--kill-after" => options with { KillAfter = TimeSpan.FromSeconds(Math.Max(1, NextInt())) },
                 "--runs" => options with { Runs = Math.Max(1, NextInt()) },
                 "--in-process" => options with { InProcess = true },
                 "--cli" => options with { CliPath = Next() },
@@ -182,7 +190,8 @@ public static class ScaleHarness
 
         var native = cli is null ? null : aot ?? cli;
         var header = $"scale: {options.Nodes} nodes, {options.Vms} VMs, {options.LatencyMs} ms per API request, {options.SshNodes} SSH nodes at {options.SshDelayMs} ms"
-            + (options.Parallelism is { } p ? $", parallelism {p}" : ", default parallelism (8)")
+            + (options.Parallelism is { } p ? $", [api] parallelism {p}" : ", default [api] parallelism")
+            + (options.SshParallelism is { } sp ? $", [ssh] parallelism {sp}" : ", default [ssh] parallelism")
             + (cli is null ? ", CLI in-process" : $", CLI {cli}") + (native is not null && native != cli ? $", NativeAOT {native}" : "")
             + $"; load average {LoadAverage()} on {Environment.ProcessorCount} cores";
 
@@ -751,6 +760,12 @@ public static class ScaleHarness
 
     // ---------------------------------------------------------------- SSH cases
 
+    /// <summary>
+    /// The SSH rows: one node, many nodes answering at once, many nodes answering after a delay, a silent node and a
+    /// refused port. With <c>--proxclmc</c> every case runs ours and ProxCLMC interleaved, run by run, against the same
+    /// sshd nodes, which then listen on port 22 (ProxCLMC has no port option); each case prints the load average it
+    /// started at, and minimum and median of wall and CPU time of both.
+    /// </summary>
     private static async Task RunSshCasesAsync(ScaleOptions options, string work, string? native, List<ScaleFigure> figures, List<string> errors, List<string> notes,
         CancellationToken cancellationToken)
     {
@@ -767,71 +782,198 @@ public static class ScaleHarness
             proxclmc = null;
         }
 
-        var runs = options.Runs;
-        var parallelism = options.Parallelism ?? 8;
-        var binary = native is null ? "in-process" : Path.GetFileName(Path.GetDirectoryName(native)) == "aot" ? "NativeAOT" : "JIT";
+        if (native is null)
+        {
+            proxclmc = null;
+        }
 
-        var handshake = TimeSpan.Zero;
+        var runs = options.Runs;
+        var parallelism = options.SshParallelism ?? new ProxClmc.Guard.Configuration.SshSettings().Parallelism;
+        var binary = native is null ? "in-process" : Path.GetFileName(Path.GetDirectoryName(native)) == "aot" ? "NativeAOT" : "JIT";
+        var port = proxclmc is null ? 0 : 22;
+        var setting = options.SshParallelism is { } sp ? $"[ssh] parallelism {sp}" : $"[ssh] parallelism default ({parallelism})";
+        var how = proxclmc is null ? $"median of {runs}" : $"ours and ProxCLMC interleaved run by run, {runs} runs each";
+        var goalsApply = !options.Smoke;
+        // --kill-after bounds the silent node's case (ProxCLMC waits there forever); the others only against a hang.
+        var patience = options.KillAfter > TimeSpan.FromMinutes(10) ? options.KillAfter : TimeSpan.FromMinutes(10);
+
         // One node answering at once: what a single-node run waits on, against OpenSSH's client and ProxCLMC.
-        var one = await SshNodesAsync(work, "one", 1, 0, parallelism, cancellationToken);
+        var handshake = TimeSpan.Zero;
+        var load = LoadAverageValues();
+        var one = await SshNodesAsync(work, "one", 1, 0, options.SshParallelism, port, null, cancellationToken);
         await using (one.Fixture)
         {
-            var ours = await RunCliRepeatedAsync(native, ["baseline", "--config", one.Config], runs, cancellationToken);
+            var (ours, theirs) = await CompareAsync(native, ["baseline", "--config", one.Config], proxclmc, one.Fixture, work, runs, patience, cancellationToken);
             var ssh = await RunChildAsync([.. OpenSshCommand(one.Fixture, one.Fixture.Nodes[0].Address)], runs, null, cancellationToken);
-            var theirs = proxclmc is null ? null : await RunProxClmcAsync(proxclmc, one.Fixture, work, runs, cancellationToken);
             CheckExit("baseline via SSH (1 node)", ours, errors);
+            CheckExit("ssh (1 node)", ssh, errors);
+            CheckProxClmc("ProxCLMC (1 node)", theirs, errors);
             var instructions = options.Instructions && native is not null && File.Exists("/usr/bin/valgrind")
                 ? await CallgrindInstructionsAsync(options.ProfileDir ?? work, "ssh-baseline-1-node", [native, "baseline", "--config", one.Config], null, cancellationToken)
                 : 0;
-            CheckExit("ssh (1 node)", ssh, errors);
             handshake = ssh.Wall;
-            var ratio = theirs is { Exit: 0 } ? theirs.Wall / ours.Wall : (double?)null;
+            var (ratio, cpuRatio) = Ratios(ours, theirs);
             figures.Add(new ScaleFigure($"baseline via SSH (1 node, {binary})", ours.Wall, ours.PeakRssKiB, 1,
-                options.Smoke ? "(smoke: no goal)" : ">= 1.2x faster than ProxCLMC", options.Smoke || ratio is null ? null : ratio >= 1.2,
-                $"median of {runs}" + (theirs is { Exit: not 0 } ? $"; ProxCLMC exit {theirs.Exit}: {FirstLine(theirs.Error)}" : ""))
+                goalsApply ? ">= 1.2x faster than ProxCLMC, CPU <= 1.5x ProxCLMC's" : "(smoke: no goal)",
+                !goalsApply || ratio is null || cpuRatio is null ? null : ratio >= 1.2 && cpuRatio <= 1.5,
+                $"{how}; {LoadText(load)}")
             {
                 Cpu = ours.Cpu,
                 Figure = ratio is { } x ? new("faster than ProxCLMC", x, "x") : new("", ours.Wall.TotalMilliseconds, "ms"),
-                Reference = $"ours {Ms(ours.Wall)} wall, {Ms(ours.Cpu)} CPU" + (instructions > 0 ? $" ({instructions / 1e6:0} M instructions)" : "") + $"; OpenSSH ssh {Ms(ssh.Wall)} wall, {Ms(ssh.Cpu)} CPU"
-                    + (theirs is null ? "; ProxCLMC not run (--proxclmc PATH)" : $"; ProxCLMC {Ms(theirs.Wall)} wall, {Ms(theirs.Cpu)} CPU"),
-                Values = [
-                    new("ssh_wall", ssh.Wall.TotalMilliseconds, "ms"), new("ssh_cpu", (ssh.Cpu ?? TimeSpan.Zero).TotalMilliseconds, "ms"),
-                    .. theirs is null ? Array.Empty<ScaleValue>() : [new("proxclmc_wall", theirs.Wall.TotalMilliseconds, "ms"), new("proxclmc_cpu", (theirs.Cpu ?? TimeSpan.Zero).TotalMilliseconds, "ms")],
-                ],
+                Reference = Compared(ours, theirs) + (instructions > 0 ? $"; ours {instructions / 1e6:0} M instructions" : "")
+                    + $"; OpenSSH ssh {Ms(ssh.Wall)} wall, {Ms(ssh.Cpu)} CPU",
+                Values = [.. PairValues(ours, theirs, load), new("ssh_wall", ssh.Wall.TotalMilliseconds, "ms"), new("ssh_cpu", (ssh.Cpu ?? TimeSpan.Zero).TotalMilliseconds, "ms")],
             });
         }
 
+        // Many nodes answering at once (ProxCLMC only): the handshakes alone.
+        if (proxclmc is not null)
+        {
+            load = LoadAverageValues();
+            var fast = await SshNodesAsync(work, "fast", options.SshNodes, 0, options.SshParallelism, port, null, cancellationToken);
+            await using (fast.Fixture)
+            {
+                var (ours, theirs) = await CompareAsync(native, ["baseline", "--config", fast.Config], proxclmc, fast.Fixture, work, runs, patience, cancellationToken);
+                CheckExit($"baseline via SSH ({options.SshNodes} nodes)", ours, errors);
+                CheckProxClmc($"ProxCLMC ({options.SshNodes} nodes)", theirs, errors);
+                var (ratio, _) = Ratios(ours, theirs);
+                figures.Add(new ScaleFigure($"baseline via SSH ({options.SshNodes} nodes, {binary})", ours.Wall, ours.PeakRssKiB, options.SshNodes, "(no goal)", null,
+                    $"{setting}; {how}; {LoadText(load)}")
+                {
+                    Cpu = ours.Cpu,
+                    Figure = ratio is { } x ? new("faster than ProxCLMC", x, "x") : new("", ours.Wall.TotalMilliseconds, "ms"),
+                    Reference = Compared(ours, theirs),
+                    Values = PairValues(ours, theirs, load),
+                });
+            }
+        }
+
         // Many nodes answering after a delay: the parallel collector against ssh in parallel and ProxCLMC (one by one).
-        var many = await SshNodesAsync(work, "many", options.SshNodes, options.SshDelayMs, parallelism, cancellationToken);
+        load = LoadAverageValues();
+        var many = await SshNodesAsync(work, "many", options.SshNodes, options.SshDelayMs, options.SshParallelism, port, null, cancellationToken);
         await using (many.Fixture)
         {
-            var ours = await RunCliRepeatedAsync(native, ["baseline", "--config", many.Config], 1, cancellationToken);
+            var (ours, theirs) = await CompareAsync(native, ["baseline", "--config", many.Config], proxclmc, many.Fixture, work, proxclmc is null ? 1 : runs, patience, cancellationToken);
             var list = Path.Combine(work, "many-addresses");
             await File.WriteAllLinesAsync(list, many.Fixture.Nodes.Select(n => n.Address), cancellationToken);
             var ssh = await RunChildAsync(["xargs", "-a", list, "-P", parallelism.ToString(CultureInfo.InvariantCulture), "-I{}", .. OpenSshCommand(many.Fixture, "{}")],
                 1, null, cancellationToken);
-            var theirs = proxclmc is null ? null : await RunProxClmcAsync(proxclmc, many.Fixture, work, 1, cancellationToken);
-            CheckExit($"baseline via SSH ({options.SshNodes} nodes)", ours, errors);
+            CheckExit($"baseline via SSH ({options.SshNodes} nodes at {options.SshDelayMs} ms)", ours, errors);
             CheckExit($"ssh in parallel ({options.SshNodes} nodes)", ssh, errors);
-            var ratio = theirs is { Exit: 0 } ? theirs.Wall / ours.Wall : (double?)null;
+            CheckProxClmc($"ProxCLMC ({options.SshNodes} nodes at {options.SshDelayMs} ms)", theirs, errors);
+            var (ratio, _) = Ratios(ours, theirs);
             var limit = TimeSpan.FromMilliseconds(Math.Ceiling(options.SshNodes / (double)parallelism) * options.SshDelayMs) + handshake;
             figures.Add(new ScaleFigure($"baseline via SSH ({options.SshNodes} nodes at {options.SshDelayMs} ms)", ours.Wall, ours.PeakRssKiB, options.SshNodes,
-                options.Smoke ? "(smoke: no goal)" : ">= 8x faster than ProxCLMC", options.Smoke || ratio is null ? null : ratio >= 8,
-                $"parallelism {parallelism}; limit = ceil({options.SshNodes}/{parallelism}) x {options.SshDelayMs} ms + one OpenSSH handshake (the 1-node ssh run)")
+                goalsApply ? ">= 8x faster than ProxCLMC" : "(smoke: no goal)", !goalsApply || ratio is null ? null : ratio >= 8,
+                $"{setting}; {how}; limit = ceil({options.SshNodes}/{parallelism}) x {options.SshDelayMs} ms + one OpenSSH handshake (the 1-node ssh run); {LoadText(load)}")
             {
                 Cpu = ours.Cpu,
                 Figure = ratio is { } x ? new("faster than ProxCLMC", x, "x") : new("", ours.Wall.TotalMilliseconds, "ms"),
-                Reference = $"ours {Ms(ours.Wall)} wall, {Ms(ours.Cpu)} CPU; limit {Ms(limit)}; OpenSSH ssh x{options.SshNodes} at parallelism {parallelism} {Ms(ssh.Wall)} wall, {Ms(ssh.Cpu)} CPU"
-                    + (theirs is null ? "; ProxCLMC not run (--proxclmc PATH)" : $"; ProxCLMC {Ms(theirs.Wall)} wall, {Ms(theirs.Cpu)} CPU"),
-                Values = [
-                    new("limit", limit.TotalMilliseconds, "ms"), new("ssh_wall", ssh.Wall.TotalMilliseconds, "ms"), new("ssh_cpu", (ssh.Cpu ?? TimeSpan.Zero).TotalMilliseconds, "ms"),
-                    .. theirs is null ? Array.Empty<ScaleValue>() : [new("proxclmc_wall", theirs.Wall.TotalMilliseconds, "ms"), new("proxclmc_cpu", (theirs.Cpu ?? TimeSpan.Zero).TotalMilliseconds, "ms")],
-                ],
+                Reference = Compared(ours, theirs) + $"; limit {Ms(limit)}; OpenSSH ssh x{options.SshNodes} at parallelism {parallelism} {Ms(ssh.Wall)} wall, {Ms(ssh.Cpu)} CPU",
+                Values = [.. PairValues(ours, theirs, load), new("limit", limit.TotalMilliseconds, "ms"),
+                    new("ssh_wall", ssh.Wall.TotalMilliseconds, "ms"), new("ssh_cpu", (ssh.Cpu ?? TimeSpan.Zero).TotalMilliseconds, "ms")],
             });
+        }
+
+        // A node that accepts TCP and never speaks, and a node whose port refuses: one live node beside each.
+        foreach (var (fault, name) in new[] { ("silent", "a silent node"), ("refused", "a refused port") })
+        {
+            if (native is null)
+            {
+                break;
+            }
+
+            load = LoadAverageValues();
+            var faultRuns = fault == "silent" ? Math.Min(runs, 2) : runs;
+            var nodes = await SshNodesAsync(work, fault, 1, 0, options.SshParallelism, port, fault, cancellationToken);
+            await using (nodes.Fixture)
+            {
+                var (ours, theirs) = await CompareAsync(native, ["baseline", "--config", nodes.Config], proxclmc, nodes.Fixture, work, faultRuns, fault == "silent" ? options.KillAfter : patience, cancellationToken,
+                    nodes.Corosync);
+                if (ours.Exit != 3)
+                {
+                    errors.Add($"baseline via SSH with {name}: exit {ours.Exit} instead of 3: {FirstLine(ours.Error)}");
+                }
+
+                var theirsText = theirs is null ? "ProxCLMC not run (--proxclmc PATH)"
+                    : theirs.Killed ? $"ProxCLMC killed after {options.KillAfter.TotalSeconds:0} s (still waiting)"
+                    : $"ProxCLMC exit {theirs.Exit} after {Ms(theirs.Wall)}";
+                figures.Add(new ScaleFigure($"baseline via SSH, 1 node and {name} ({binary})", ours.Wall, ours.PeakRssKiB, 2, "exit 3 (a node unreadable)", ours.Exit == 3,
+                    $"ours exit {ours.Exit}: {FirstLine(ours.Error)}; {(proxclmc is null ? "" : "interleaved with ProxCLMC, ")}{faultRuns} runs; {LoadText(load)}")
+                {
+                    Cpu = ours.Cpu,
+                    Figure = new($"to exit {ours.Exit}", ours.Wall.TotalMilliseconds, "ms"),
+                    Reference = $"ours {MinMedian(ours.MinWall, ours.Wall)} wall, {MinMedian(ours.MinCpu, ours.Cpu)} CPU; {theirsText}",
+                    Values = [.. PairValues(ours, theirs, load), new("exit", ours.Exit, "code"),
+                        .. theirs is null ? Array.Empty<ScaleValue>() : [new ScaleValue("proxclmc_exit", theirs.Exit, "code"), new ScaleValue("proxclmc_killed", theirs.Killed ? 1 : 0, "bool")]],
+                });
+            }
         }
     }
 
     private static string Ms(TimeSpan? t) => t is { } v ? $"{v.TotalMilliseconds:0} ms" : "-";
+
+    private static string MinMedian(TimeSpan? min, TimeSpan? median) => min is { } a && median is { } b ? $"{a.TotalMilliseconds:0}/{b.TotalMilliseconds:0} ms" : Ms(median);
+
+    /// <summary>"ours 150/160 ms wall, 20/22 ms CPU; ProxCLMC ..." (minimum/median).</summary>
+    private static string Compared(ChildRun ours, ChildRun? theirs) =>
+        $"ours {MinMedian(ours.MinWall, ours.Wall)} wall, {MinMedian(ours.MinCpu, ours.Cpu)} CPU (min/median)"
+        + (theirs is null ? "; ProxCLMC not run (--proxclmc PATH)"
+            : $"; ProxCLMC {MinMedian(theirs.MinWall, theirs.Wall)} wall, {MinMedian(theirs.MinCpu, theirs.Cpu)} CPU"
+              + (Ratios(ours, theirs) is ({ } w, { } c) ? $"; ProxCLMC/ours {w:0.00}x wall, ours/ProxCLMC {c:0.00}x CPU" : ""));
+
+    /// <summary>ProxCLMC's median wall over ours (how many times faster ours is), and our median CPU over ProxCLMC's.</summary>
+    private static (double? Wall, double? Cpu) Ratios(ChildRun ours, ChildRun? theirs) =>
+        theirs is { Exit: 0, Killed: false } && ours.Wall > TimeSpan.Zero
+            ? (theirs.Wall / ours.Wall, ours.Cpu is { } oc && theirs.Cpu is { } tc && tc > TimeSpan.Zero ? oc / tc : null)
+            : (null, null);
+
+    private static ScaleValue[] PairValues(ChildRun ours, ChildRun? theirs, double[] load)
+    {
+        var values = new List<ScaleValue>
+        {
+            new("load_1m", load[0], "avg"), new("load_5m", load[1], "avg"), new("load_15m", load[2], "avg"),
+            new("ours_wall_min", ours.MinWall.TotalMilliseconds, "ms"), new("ours_wall_median", ours.Wall.TotalMilliseconds, "ms"),
+        };
+        if (ours.Cpu is { } cpu)
+        {
+            values.Add(new("ours_cpu_min", (ours.MinCpu ?? cpu).TotalMilliseconds, "ms"));
+            values.Add(new("ours_cpu_median", cpu.TotalMilliseconds, "ms"));
+        }
+
+        if (theirs is not null)
+        {
+            values.Add(new("proxclmc_wall_min", theirs.MinWall.TotalMilliseconds, "ms"));
+            values.Add(new("proxclmc_wall_median", theirs.Wall.TotalMilliseconds, "ms"));
+            values.Add(new("proxclmc_cpu_min", (theirs.MinCpu ?? TimeSpan.Zero).TotalMilliseconds, "ms"));
+            values.Add(new("proxclmc_cpu_median", (theirs.Cpu ?? TimeSpan.Zero).TotalMilliseconds, "ms"));
+            if (Ratios(ours, theirs) is ({ } w, var c))
+            {
+                values.Add(new("ratio_wall", w, "x"));
+                if (c is { } cr)
+                {
+                    values.Add(new("ratio_cpu", cr, "x"));
+                }
+            }
+        }
+
+        return [.. values];
+    }
+
+    private static string LoadText(double[] load) => $"load average {load[0]:0.00} {load[1]:0.00} {load[2]:0.00}";
+
+    private static double[] LoadAverageValues()
+    {
+        try
+        {
+            var fields = File.ReadAllText("/proc/loadavg").Split(' ');
+            return [.. fields.Take(3).Select(f => double.Parse(f, CultureInfo.InvariantCulture))];
+        }
+        catch (Exception e) when (e is IOException or FormatException)
+        {
+            return [double.NaN, double.NaN, double.NaN];
+        }
+    }
 
     private static void CheckExit(string name, ChildRun run, List<string> errors)
     {
@@ -841,15 +983,37 @@ public static class ScaleHarness
         }
     }
 
-    private static async Task<(SshFixture Fixture, string Config)> SshNodesAsync(string work, string name, int count, int delayMs, int parallelism, CancellationToken cancellationToken)
+    private static void CheckProxClmc(string name, ChildRun? run, List<string> errors)
+    {
+        if (run is { } r && (r.Exit != 0 || r.Killed))
+        {
+            errors.Add($"{name}: " + (r.Killed ? "killed" : $"exit {r.Exit}") + $": {FirstLine(r.Error)}");
+        }
+    }
+
+    /// <summary>
+    /// Nodes on <paramref name="port"/> (0: a free one) and our config for them; <paramref name="fault"/> "silent" adds a
+    /// node that accepts TCP and never speaks, "refused" one whose address refuses the port (both listed after the live node).
+    /// </summary>
+    private static async Task<(SshFixture Fixture, string Config, string Corosync)> SshNodesAsync(string work, string name, int count, int delayMs, int? parallelism, int port,
+        string? fault, CancellationToken cancellationToken)
     {
         var cpuinfos = ScaleInputs.NodeCpuInfoPaths;
         var specs = Enumerable.Range(1, count)
             .Select(n => new FakeSshNodeSpec($"pve{n:00}", cpuinfos[(n - 1) % cpuinfos.Count]) { DelaySeconds = delayMs / 1000.0, RsaHostKey = false })
             .ToList();
-        var ssh = await SshFixture.StartAsync(specs, cancellationToken);
+        var ssh = await SshFixture.StartAsync(specs, port, cancellationToken);
         var corosync = Path.Combine(work, $"ssh-{name}-corosync.conf");
-        await File.WriteAllTextAsync(corosync, ssh.CorosyncConf(), cancellationToken);
+        var text = ssh.CorosyncConf();
+        if (fault is not null)
+        {
+            var address = fault == "silent" ? ssh.StartSilentServer() : ssh.AllocateAddress();
+            var extra = $"  node {{\n    name: pve{count + 1:00}\n    nodeid: {count + 1}\n    quorum_votes: 1\n    ring0_addr: {address}\n  }}\n";
+            var end = text.IndexOf("}\n\nquorum", StringComparison.Ordinal);
+            text = text[..end] + extra + text[end..];
+        }
+
+        await File.WriteAllTextAsync(corosync, text, cancellationToken);
         var config = Path.Combine(work, $"ssh-{name}.toml");
         await File.WriteAllTextAsync(config, $"""
             [cluster]
@@ -865,9 +1029,8 @@ public static class ScaleHarness
             port = {ssh.Port}
             identity_file = "{ssh.ClientKeyEd25519}"
             known_hosts = ["{ssh.KnownHostsPlain}"]
-            parallelism = {parallelism}
-            """, cancellationToken);
-        return (ssh, config);
+            """ + (parallelism is { } p ? $"\nparallelism = {p}\n" : "\n"), cancellationToken);
+        return (ssh, config, corosync);
     }
 
     /// <summary>OpenSSH's client with the tool's settings: same key, same known_hosts, strict host keys, no prompts, no user config.</summary>
@@ -879,68 +1042,147 @@ public static class ScaleHarness
     ];
 
     /// <summary>
-    /// ProxCLMC reads /etc/pve/corosync.conf and connects to port 22: it runs in its own mount namespace with an
-    /// overlay over /etc that holds the nodes' corosync.conf, and a relay on each node address's port 22 forwards to
-    /// the node's sshd. It checks no host key (it has no option for it).
+    /// Ours (<c>native args</c>) and, when given, ProxCLMC on the same nodes, interleaved run by run. ProxCLMC always
+    /// reads /etc/pve/corosync.conf: the runner then runs in its own mount namespace with an overlay over /etc that holds
+    /// the nodes' corosync.conf, so both tools are its direct children (timed alike, no wrapper in either's figures).
+    /// ProxCLMC checks no host key (it has no option for it). Without a binary, ours runs in-process.
     /// </summary>
-    private static async Task<ChildRun> RunProxClmcAsync(string proxclmc, SshFixture fixture, string work, int runs, CancellationToken cancellationToken)
+    private static async Task<(ChildRun Ours, ChildRun? Theirs)> CompareAsync(string? native, string[] args, string? proxclmc, SshFixture fixture, string work, int runs,
+        TimeSpan killAfter, CancellationToken cancellationToken, string? corosync = null)
     {
-        var dir = Directory.CreateTempSubdirectory("proxclmc-etc-").FullName;
-        foreach (var sub in (string[])["upper/pve", "work"])
+        if (native is null)
         {
-            Directory.CreateDirectory(Path.Combine(dir, sub));
-        }
-
-        await File.WriteAllTextAsync(Path.Combine(dir, "upper", "pve", "corosync.conf"), fixture.CorosyncConf(), cancellationToken);
-        using var relays = new CancellationTokenSource();
-        var listeners = new List<System.Net.Sockets.TcpListener>();
-        try
-        {
-            foreach (var node in fixture.Nodes)
+            var times = new List<ChildRun>();
+            for (var i = 0; i < runs; i++)
             {
-                var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Parse(node.Address), 22);
-                listener.Start();
-                listeners.Add(listener);
-                _ = RelayAsync(listener, node.Address, fixture.Port, relays.Token);
+                times.Add(await RunCliRepeatedAsync(null, args, 1, cancellationToken));
             }
 
-            var script = $"mount -t overlay overlay -o lowerdir=/etc,upperdir={dir}/upper,workdir={dir}/work /etc && exec \"$0\" --ssh-file \"$1\"";
-            return await RunChildAsync(["unshare", "--mount", "--propagation", "private", "sh", "-c", script, proxclmc, fixture.ClientKeyEd25519], runs, null, cancellationToken);
+            var walls = times.Select(t => t.Wall).Order().ToList();
+            return (times[^1] with { Wall = walls[walls.Count / 2], MinWall = walls[0] }, null);
         }
-        catch (System.Net.Sockets.SocketException e)
+
+        if (proxclmc is null)
         {
-            return new ChildRun(-1, TimeSpan.Zero, null, null, "", $"port 22 relay: {e.Message}");
+            return ((await RunInterleavedAsync([[native, .. args]], runs, killAfter, null, cancellationToken))[0], null);
+        }
+
+        var etc = corosync is null ? fixture.CorosyncConf() : await File.ReadAllTextAsync(corosync, cancellationToken);
+        var both = await RunInterleavedAsync([[native, .. args], [proxclmc, "--ssh-file", fixture.ClientKeyEd25519]], runs, killAfter, etc, cancellationToken);
+        return (both[0], both[1]);
+    }
+
+    // Runs each command of spec["commands"] once per round, spec["runs"] rounds (interleaved), each with its stdout and
+    // stderr in files and killed (with its process group) after spec["timeout"] seconds; writes per command one list of
+    // [wall s, user s, system s, maxrss KiB, exit, killed] per run to argv[2].
+    private const string InterleavedRunnerScript = """
+        import json, os, signal, sys, threading, time
+        spec = json.load(open(sys.argv[1]))
+        rows = [[] for _ in spec["commands"]]
+        for _ in range(spec["runs"]):
+            for i, c in enumerate(spec["commands"]):
+                flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+                actions = [(os.POSIX_SPAWN_OPEN, 1, c["out"], flags, 0o600), (os.POSIX_SPAWN_OPEN, 2, c["err"], flags, 0o600)]
+                t = time.monotonic()
+                pid = os.posix_spawn(c["argv"][0], c["argv"], os.environ, file_actions=actions, setpgroup=0)
+                killed = []
+                def kill(pid=pid, killed=killed):
+                    killed.append(1)
+                    try:
+                        os.killpg(pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+                timer = threading.Timer(spec["timeout"], kill)
+                timer.start()
+                _, status, ru = os.wait4(pid, 0)
+                timer.cancel()
+                rows[i].append([time.monotonic() - t, ru.ru_utime, ru.ru_stime, ru.ru_maxrss, os.waitstatus_to_exitcode(status), len(killed)])
+        with open(sys.argv[2], "w") as f:
+            json.dump(rows, f)
+        """;
+
+    /// <summary>
+    /// Runs the commands interleaved under the python3 runner: median and minimum wall and CPU of each, the last run's
+    /// output. <paramref name="etcCorosync"/>: the runner runs in a mount namespace whose /etc/pve/corosync.conf is that text.
+    /// </summary>
+    private static async Task<IReadOnlyList<ChildRun>> RunInterleavedAsync(IReadOnlyList<string[]> commands, int runs, TimeSpan killAfter, string? etcCorosync,
+        CancellationToken cancellationToken)
+    {
+        var dir = Directory.CreateTempSubdirectory("proxclmc-runner-").FullName;
+        try
+        {
+            var script = Path.Combine(dir, "runner.py");
+            var spec = Path.Combine(dir, "spec.json");
+            var figures = Path.Combine(dir, "figures.json");
+            await File.WriteAllTextAsync(script, InterleavedRunnerScript, cancellationToken);
+            using (var stream = File.Create(spec))
+            using (var json = new System.Text.Json.Utf8JsonWriter(stream))
+            {
+                json.WriteStartObject();
+                json.WriteNumber("runs", runs);
+                json.WriteNumber("timeout", killAfter.TotalSeconds);
+                json.WriteStartArray("commands");
+                for (var i = 0; i < commands.Count; i++)
+                {
+                    json.WriteStartObject();
+                    json.WriteStartArray("argv");
+                    commands[i].ToList().ForEach(json.WriteStringValue);
+                    json.WriteEndArray();
+                    json.WriteString("out", Path.Combine(dir, $"{i}.out"));
+                    json.WriteString("err", Path.Combine(dir, $"{i}.err"));
+                    json.WriteEndObject();
+                }
+
+                json.WriteEndArray();
+                json.WriteEndObject();
+            }
+
+            string[] runner = [Python, script, spec, figures];
+            if (etcCorosync is not null)
+            {
+                Directory.CreateDirectory(Path.Combine(dir, "etc", "upper", "pve"));
+                Directory.CreateDirectory(Path.Combine(dir, "etc", "work"));
+                await File.WriteAllTextAsync(Path.Combine(dir, "etc", "upper", "pve", "corosync.conf"), etcCorosync, cancellationToken);
+                var mount = $"mount -t overlay overlay -o lowerdir=/etc,upperdir={dir}/etc/upper,workdir={dir}/etc/work /etc && exec \"$@\"";
+                runner = ["unshare", "--mount", "--propagation", "private", "sh", "-c", mount, "sh", .. runner];
+            }
+
+            var start = new ProcessStartInfo(runner[0]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            runner[1..].ToList().ForEach(start.ArgumentList.Add);
+            using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start " + runner[0]);
+            var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
+            var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+            await process.WaitForExitAsync(cancellationToken);
+            if (!File.Exists(figures))
+            {
+                var why = $"the runner wrote no figures (exit {process.ExitCode}): {FirstLine(await stderr + await stdout)}";
+                return [.. commands.Select(_ => new ChildRun(-1, TimeSpan.Zero, null, null, "", why))];
+            }
+
+            using var document = System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(figures, cancellationToken));
+            var result = new List<ChildRun>();
+            var index = 0;
+            foreach (var command in document.RootElement.EnumerateArray())
+            {
+                var rows = command.EnumerateArray().Select(r => r.EnumerateArray().Select(v => v.GetDouble()).ToArray()).ToList();
+                TimeSpan Median(Func<double[], double> pick) => TimeSpan.FromSeconds(rows.Select(pick).Order().ElementAt(rows.Count / 2));
+                TimeSpan Min(Func<double[], double> pick) => TimeSpan.FromSeconds(rows.Min(pick));
+                var output = await File.ReadAllTextAsync(Path.Combine(dir, $"{index}.out"), cancellationToken);
+                var error = await File.ReadAllTextAsync(Path.Combine(dir, $"{index}.err"), cancellationToken);
+                result.Add(new ChildRun((int)rows[^1][4], Median(r => r[0]), Median(r => r[1] + r[2]), (long)rows.Max(r => r[3]), output, error)
+                {
+                    MinWall = Min(r => r[0]),
+                    MinCpu = Min(r => r[1] + r[2]),
+                    Killed = rows.Any(r => r[5] > 0),
+                });
+                index++;
+            }
+
+            return result;
         }
         finally
         {
-            await relays.CancelAsync();
-            listeners.ForEach(l => l.Stop());
             Directory.Delete(dir, recursive: true);
-        }
-    }
-
-    private static async Task RelayAsync(System.Net.Sockets.TcpListener listener, string address, int port, CancellationToken cancellationToken)
-    {
-        try
-        {
-            while (!cancellationToken.IsCancellationRequested)
-            {
-                var client = await listener.AcceptTcpClientAsync(cancellationToken);
-                _ = Task.Run(async () =>
-                {
-                    using (client)
-                    using (var server = new System.Net.Sockets.TcpClient())
-                    {
-                        await server.ConnectAsync(System.Net.IPAddress.Parse(address), port, cancellationToken);
-                        var a = client.GetStream();
-                        var b = server.GetStream();
-                        await Task.WhenAny(a.CopyToAsync(b, cancellationToken), b.CopyToAsync(a, cancellationToken));
-                    }
-                }, cancellationToken);
-            }
-        }
-        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or System.Net.Sockets.SocketException)
-        {
         }
     }
 
@@ -1122,7 +1364,17 @@ public static class ScaleHarness
     // ---------------------------------------------------------------- running children
 
     /// <summary>Median wall and CPU of the runs (the last run's output), peak RSS the highest.</summary>
-    private sealed record ChildRun(int Exit, TimeSpan Wall, TimeSpan? Cpu, long? PeakRssKiB, string Out, string Error);
+    private sealed record ChildRun(int Exit, TimeSpan Wall, TimeSpan? Cpu, long? PeakRssKiB, string Out, string Error)
+    {
+        /// <summary>The fastest run's wall time (the median is <see cref="Wall"/>).</summary>
+        public TimeSpan MinWall { get; init; } = Wall;
+
+        /// <summary>The least CPU time of a run (the median is <see cref="Cpu"/>).</summary>
+        public TimeSpan? MinCpu { get; init; } = Cpu;
+
+        /// <summary>A run was killed after the harness's time limit (ProxCLMC waits forever on a silent node).</summary>
+        public bool Killed { get; init; }
+    }
 
     private static async Task<ChildRun> RunCliRepeatedAsync(string? cli, string[] args, int runs, CancellationToken cancellationToken)
     {
@@ -1177,7 +1429,11 @@ public static class ScaleHarness
             }
 
             TimeSpan Median(Func<double[], double> pick) => TimeSpan.FromSeconds(rows.Select(pick).Order().ElementAt(rows.Count / 2));
-            return new ChildRun((int)rows[^1][4], Median(r => r[0]), Median(r => r[1] + r[2]), (long)rows.Max(r => r[3]), await stdout, await stderr);
+            return new ChildRun((int)rows[^1][4], Median(r => r[0]), Median(r => r[1] + r[2]), (long)rows.Max(r => r[3]), await stdout, await stderr)
+            {
+                MinWall = TimeSpan.FromSeconds(rows.Min(r => r[0])),
+                MinCpu = TimeSpan.FromSeconds(rows.Min(r => r[1] + r[2])),
+            };
         }
         catch (System.Text.Json.JsonException)
         {

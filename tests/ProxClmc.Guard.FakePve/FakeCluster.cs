@@ -58,7 +58,7 @@ internal sealed class FakeCluster
 
     public SortedDictionary<int, FakeGuest> Guests { get; } = [];
 
-    public string? CpuModelsConf { get; private set; }
+    public string? CpuModelsConf { get; set; }
 
     /// <summary>No corosync.conf: a node never joined to a cluster (no cluster entry in /cluster/status, nodeid 0).</summary>
     public bool IsStandalone { get; private set; }

@@ -536,6 +536,8 @@ public sealed class FakeProxmox : IAsyncDisposable
                 ("GET", ["cluster", "resources"]) => Resources(query["type"].ToString()),
                 ("GET", ["cluster", "qemu", "cpu-flags"]) when HasClusterQemu => CpuFlags(query),
                 ("GET", ["cluster", "qemu", "custom-cpu-models"]) when HasClusterQemu => CustomModels(),
+                ("POST", ["cluster", "qemu", "custom-cpu-models"]) when HasClusterQemu => CreateCustomModel(Form(body)),
+                ("PUT", ["cluster", "qemu", "custom-cpu-models", var model]) when HasClusterQemu => UpdateCustomModel(model, Form(body)),
                 (_, ["nodes", var node, .. var rest]) => NodeRoute(method, node, rest, query, body, principal),
                 (_, ["cluster", "ha", ..]) when Require("/", FakeHa.Privilege(method)) is { } denied => denied,
                 (_, ["cluster", "ha", ..]) when _ha.Route(method, segments, _options.Release.VersionString, key => body?[key].FirstOrDefault() ?? (method == "DELETE" ? query[key].FirstOrDefault() : null)) is { } ha =>
@@ -1157,6 +1159,132 @@ public sealed class FakeProxmox : IAsyncDisposable
         }
 
         return Answer.Data(list);
+    }
+
+    /// <summary>The CPU model options a POST or PUT may carry (qemu-server CPUConfig.pm, the cpu format), sorted as SectionConfig writes them.</summary>
+    private static readonly string[] CpuModelKeys = ["flags", "guest-phys-bits", "hidden", "hv-vendor-id", "level", "phys-bits", "reported-model"];
+
+    private static Dictionary<string, string> Form(IFormCollection? body) =>
+        body is null ? [] : body.ToDictionary(p => p.Key, p => p.Value.ToString(), StringComparer.Ordinal);
+
+    /// <summary>Replaces cpu-models.conf as another administrator would (its digest changes).</summary>
+    public void SetCpuModelsConf(string? text)
+    {
+        lock (_lock)
+        {
+            _cluster.CpuModelsConf = text;
+        }
+    }
+
+    public string? GetCpuModelsConf()
+    {
+        lock (_lock)
+        {
+            return _cluster.CpuModelsConf;
+        }
+    }
+
+    /// <summary>
+    /// pve-manager PVE/API2/Cluster/Qemu/CustomCPUModels.pm 'create' (commits db32d51e, 013e8d41): Mapping.Modify on
+    /// /mapping/cpu, 'custom-' prefix optional, 'reported-model' required, no digest, refused when the name exists;
+    /// the file is written back whole the way SectionConfig write_config does.
+    /// </summary>
+    private Answer CreateCustomModel(Dictionary<string, string> form)
+    {
+        if (Require("/mapping/cpu", "Mapping.Modify") is { } denied)
+        {
+            return denied;
+        }
+
+        var name = form.GetValueOrDefault("cputype") ?? "";
+        name = name.StartsWith("custom-", StringComparison.Ordinal) ? name["custom-".Length..] : name;
+        if (!System.Text.RegularExpressions.Regex.IsMatch(name, "^[a-z][a-z0-9_-]+$", System.Text.RegularExpressions.RegexOptions.IgnoreCase))
+        {
+            return Answer.Error(400, "Parameter verification failed.", new JsonObject { ["cputype"] = $"invalid configuration ID '{name}'" });
+        }
+
+        if (!form.ContainsKey("reported-model"))
+        {
+            return Answer.Error(400, "Parameter verification failed.", new JsonObject { ["reported-model"] = "property is missing and it is not optional" });
+        }
+
+        if (form.Keys.FirstOrDefault(k => k != "cputype" && !CpuModelKeys.Contains(k)) is { } unknown)
+        {
+            return Answer.Error(400, "Parameter verification failed.", new JsonObject { [unknown] = "property is not defined in schema and the schema does not allow additional properties" });
+        }
+
+        var models = FakeCluster.ParseCpuModels(_cluster.CpuModelsConf ?? "");
+        if (models.Exists(m => m.Name == name))
+        {
+            return Answer.Error(500, $"custom CPU model '{name}' already exists");
+        }
+
+        models.Add((name, form.Where(p => p.Key != "cputype").Select(p => new KeyValuePair<string, string>(p.Key, p.Value)).ToList()));
+        _cluster.CpuModelsConf = WriteCpuModels(models);
+        return Answer.Data(null);
+    }
+
+    /// <summary>
+    /// 'update' (PUT {cputype}): Mapping.Modify on /mapping/cpu/{cputype}; an optional digest of the whole file that
+    /// must match (PVE::SectionConfig::assert_if_modified); 'delete' drops properties (never reported-model); the model
+    /// must exist; given properties replace the old ones.
+    /// </summary>
+    private Answer UpdateCustomModel(string model, Dictionary<string, string> form)
+    {
+        var name = model.StartsWith("custom-", StringComparison.Ordinal) ? model["custom-".Length..] : model;
+        if (Require($"/mapping/cpu/{name}", "Mapping.Modify") is { } denied)
+        {
+            return denied;
+        }
+
+        var text = _cluster.CpuModelsConf ?? "";
+        if (form.TryGetValue("digest", out var digest) && digest.Length > 0
+            && !string.Equals(digest, Convert.ToHexStringLower(SHA1.HashData(Encoding.UTF8.GetBytes(text))), StringComparison.Ordinal))
+        {
+            return Answer.Error(500, "detected modified configuration - file changed by other user? Try again.");
+        }
+
+        var delete = form.TryGetValue("delete", out var d) ? d.Split([',', ';', ' '], StringSplitOptions.RemoveEmptyEntries) : [];
+        if (delete.Contains("reported-model"))
+        {
+            return Answer.Error(500, "cannot delete 'reported-model'");
+        }
+
+        var models = FakeCluster.ParseCpuModels(text);
+        var index = models.FindIndex(m => m.Name == name);
+        if (index < 0)
+        {
+            return Answer.Error(500, $"custom CPU model '{name}' does not exist");
+        }
+
+        var properties = models[index].Properties.Where(p => !delete.Contains(p.Key) && !form.ContainsKey(p.Key)).ToList();
+        properties.AddRange(form.Where(p => p.Key is not ("cputype" or "digest" or "delete")).Select(p => new KeyValuePair<string, string>(p.Key, p.Value)));
+        models[index] = (name, properties);
+        _cluster.CpuModelsConf = WriteCpuModels(models);
+        return Answer.Data(null);
+    }
+
+    /// <summary>SectionConfig write_config: each section as 'cpu-model: name', its properties sorted, reported-model defaulting to kvm64, then a blank line.</summary>
+    private static string WriteCpuModels(List<(string Name, List<KeyValuePair<string, string>> Properties)> models)
+    {
+        var text = new StringBuilder();
+        foreach (var (name, properties) in models)
+        {
+            text.Append("cpu-model: ").Append(name).Append('\n');
+            var values = properties.GroupBy(p => p.Key).ToDictionary(g => g.Key, g => g.Last().Value, StringComparer.Ordinal);
+            values.TryAdd("reported-model", "kvm64");
+            foreach (var key in values.Keys.Order(StringComparer.Ordinal))
+            {
+                if (values[key].Length > 0)
+                {
+                    text.Append('\t').Append(key).Append(' ').Append(values[key]).Append('\n');
+                }
+            }
+
+            text.Append('\n');
+        }
+
+        return text.ToString();
     }
 
     /// <summary>Integer-typed options come back as JSON numbers, the rest as strings, as Proxmox's schema makes them.</summary>

@@ -13,6 +13,12 @@ public enum FixTargetKind
 
     /// <summary>An explicit model, which must itself be within the baseline.</summary>
     Model,
+
+    /// <summary>
+    /// Per guest, the richest CPU type every node it may run on can run: levels, named models and the custom models
+    /// already defined, never below the cluster's level (<c>--to best</c>).
+    /// </summary>
+    Best,
 }
 
 public sealed record FixTarget(FixTargetKind Kind, string? ModelName = null)
@@ -22,6 +28,8 @@ public sealed record FixTarget(FixTargetKind Kind, string? ModelName = null)
     public static FixTarget Named { get; } = new(FixTargetKind.Named);
 
     public static FixTarget Model(string name) => new(FixTargetKind.Model, name);
+
+    public static FixTarget Best { get; } = new(FixTargetKind.Best);
 
     /// <summary>The <c>fix.target</c> spelling: "level", "named", or a model name.</summary>
     public static FixTarget Parse(string value) => value switch
@@ -35,6 +43,7 @@ public sealed record FixTarget(FixTargetKind Kind, string? ModelName = null)
     {
         FixTargetKind.Level => "level",
         FixTargetKind.Named => "named",
+        FixTargetKind.Best => "best",
         _ => ModelName ?? "",
     };
 }

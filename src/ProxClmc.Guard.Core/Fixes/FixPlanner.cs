@@ -3,6 +3,7 @@ using ProxClmc.Guard.Core.Catalog;
 using ProxClmc.Guard.Core.Compliance;
 using ProxClmc.Guard.Core.Cpu;
 using ProxClmc.Guard.Core.Guests;
+using ProxClmc.Guard.Core.Ha;
 
 namespace ProxClmc.Guard.Core.Fixes;
 
@@ -18,14 +19,26 @@ public sealed class FixPlanner
     private readonly FixOptions _options;
 
     /// <exception cref="FixTargetException">The target cannot be used in this cluster.</exception>
-    public FixPlanner(ComplianceEvaluator evaluator, ClusterBaseline baseline, CpuCatalog catalog, FixOptions options)
+    public FixPlanner(ComplianceEvaluator evaluator, ClusterBaseline baseline, CpuCatalog catalog, FixOptions options, CustomCpuModels? customModels = null, HaPlacement? ha = null)
     {
         _evaluator = evaluator;
         _baseline = baseline;
         _catalog = catalog;
         _options = options;
+        _ha = ha ?? HaPlacement.None;
         TargetModel = ResolveTarget();
+        _best = options.Target.Kind == FixTargetKind.Best ? BestCandidates(customModels ?? CustomCpuModels.Empty) : [];
     }
+
+    private readonly HaPlacement _ha;
+
+    /// <summary>With <c>--to best</c>: every candidate CPU type, richest first.</summary>
+    private readonly List<BestCandidate> _best;
+
+    private readonly Dictionary<string, BestCandidate?> _bestByScope = new(StringComparer.Ordinal);
+
+    /// <summary>A CPU type <c>--to best</c> may choose, with the guest-visible features it gives (QEMU names) and how rich it is.</summary>
+    private sealed record BestCandidate(string Value, string? Vendor, IReadOnlySet<string> Features, int Richness);
 
     /// <summary>The model unsafe guests are rewritten to.</summary>
     public string TargetModel { get; }
@@ -148,7 +161,17 @@ public sealed class FixPlanner
             return stays with { Reason = $"{guest.Status}: not rewritten without --include-running (the change would wait in [PENDING] until the next cold start)" + cause };
         }
 
-        var (candidate, dropped) = unsafe_ ? Rewrite(guest, parsed) : (parsed, Array.Empty<string>());
+        BestCandidate? best = null;
+        if (unsafe_ && _options.Target.Kind == FixTargetKind.Best)
+        {
+            best = BestFor(guest);
+            if (best is null)
+            {
+                return stays with { Reason = "no CPU type every node it may run on can run, at or above the cluster's level" + cause };
+            }
+        }
+
+        var (candidate, dropped) = unsafe_ ? Rewrite(guest, parsed, best?.Value) : (parsed, Array.Empty<string>());
         if (_options.FixPhysBits && string.Equals(candidate.PhysBits, "host", StringComparison.Ordinal) && _baseline.MinPhysBits is { } bits)
         {
             candidate = candidate with { PhysBits = bits.ToString(CultureInfo.InvariantCulture) };
@@ -175,6 +198,17 @@ public sealed class FixPlanner
         if (dropped.Count > 0)
         {
             what.Add("drops " + string.Join(", ", dropped.Select(f => "+" + f)));
+        }
+
+        if (best is not null)
+        {
+            what.Add($"the richest CPU type every node it may run on can run: {best.Value}");
+            if (parsedOrNull?.CpuType is "host" or "max" && LostFeatures(guest, best) is { Count: > 0 } lost)
+            {
+                what.Add($"loses {string.Join(", ", lost)} (what {guest.Node} gives a {parsedOrNull.CpuType} guest beyond {best.Value})");
+            }
+
+            what.Add("takes effect at the next full stop and start of the VM (a reboot inside the guest is not enough)");
         }
 
         if (running)
@@ -237,13 +271,14 @@ public sealed class FixPlanner
     }
 
     /// <summary>The target model, keeping every option and every <c>+flag</c> the whole cluster can run; <c>-flags</c> always stay.</summary>
-    private (GuestCpu Cpu, IReadOnlyList<string> Dropped) Rewrite(GuestConfig guest, GuestCpu cpu)
+    private (GuestCpu Cpu, IReadOnlyList<string> Dropped) Rewrite(GuestConfig guest, GuestCpu cpu, string? target = null)
     {
+        target ??= TargetModel;
         var kept = new List<GuestCpuFlag>();
         var dropped = new List<string>();
         foreach (var flag in cpu.Flags)
         {
-            if (!flag.Enabled || FlagFitsEverywhere(guest, flag))
+            if (!flag.Enabled || FlagFitsEverywhere(guest, flag, target))
             {
                 kept.Add(flag);
             }
@@ -253,25 +288,130 @@ public sealed class FixPlanner
             }
         }
 
-        return (cpu with { CpuType = TargetModel, Flags = kept }, dropped);
+        return (cpu with { CpuType = target, Flags = kept }, dropped);
     }
 
     /// <summary>Judged like a guest with just the target and this flag, so the rules stay those of <see cref="ComplianceEvaluator"/>.</summary>
-    private bool FlagFitsEverywhere(GuestConfig guest, GuestCpuFlag flag)
+    private bool FlagFitsEverywhere(GuestConfig guest, GuestCpuFlag flag, string target)
     {
         if (_catalog.MapQemuFlag(flag.Name) is { ProvidedByKvm: true })
         {
             return true;
         }
 
-        var probe = new GuestCpu { CpuType = TargetModel, Flags = [flag] }.Format();
+        var probe = new GuestCpu { CpuType = target, Flags = [flag] }.Format();
         return _evaluator.EvaluateCpuValue(guest, probe).Verdict == Verdict.Ok;
+    }
+
+    /// <summary>
+    /// The candidates of <c>--to best</c>, richest first: Proxmox's levels, every 64-bit named model of a vendor the
+    /// cluster has, and the custom models defined in cpu-models.conf (so a model written by
+    /// <c>baseline --custom-model --apply</c> is used). None gives less than the cluster's level.
+    /// </summary>
+    private List<BestCandidate> BestCandidates(CustomCpuModels customModels)
+    {
+        var features = ClusterCpuModel.Candidates(_catalog);
+        var vendors = _baseline.Nodes.Where(n => n.IsReadable).Select(n => n.Facts.Cpu!.VendorId).ToHashSet(StringComparer.Ordinal);
+        var level = _catalog.ModelForLevel(_baseline.Level);
+        var levelFeatures = level is null ? new HashSet<string>(StringComparer.Ordinal) : FeaturesOf(level, [], features);
+        var list = new List<BestCandidate>();
+        foreach (var model in _catalog.Models)
+        {
+            var eligible = model.IsLevelModel || (model.Vendor is { } vendor && vendors.Contains(vendor) && model.RequiredFlags.Contains("lm"));
+            if (eligible)
+            {
+                list.Add(new BestCandidate(model.Name, model.Vendor, FeaturesOf(model, [], features), model.RequiredFlags.Count + model.NotCheckable.Count));
+            }
+        }
+
+        foreach (var custom in customModels.Models.Where(m => m.Error is null))
+        {
+            if (!_catalog.TryGetModel(custom.ReportedModel, out var reported) || (reported.Vendor is { } v && !vendors.Contains(v)))
+            {
+                continue;
+            }
+
+            var added = custom.Flags.Where(f => f.Enabled).Select(f => f.Name).ToList();
+            var removed = custom.Flags.Where(f => !f.Enabled).Select(f => f.Name).ToHashSet(StringComparer.Ordinal);
+            var set = FeaturesOf(reported, added, features);
+            set.ExceptWith(removed);
+            var cpuinfo = new HashSet<string>(reported.RequiredFlags, StringComparer.Ordinal);
+            foreach (var name in added)
+            {
+                cpuinfo.UnionWith(_catalog.MapQemuFlag(name)?.CpuinfoFlags ?? []);
+            }
+
+            list.Add(new BestCandidate("custom-" + custom.Name, reported.Vendor, set, cpuinfo.Count + reported.NotCheckable.Count));
+        }
+
+        return list
+            .Where(c => c.Features.IsSupersetOf(levelFeatures))
+            .OrderByDescending(c => c.Richness)
+            .ThenByDescending(c => c.Features.Count)
+            .ThenBy(c => c.Value.StartsWith("custom-", StringComparison.Ordinal) ? 0 : 1)
+            .ThenBy(c => c.Value.Contains("-v", StringComparison.Ordinal) ? 1 : 0)
+            .ThenBy(c => c.Value, StringComparer.Ordinal)
+            .ToList();
+    }
+
+    private static HashSet<string> FeaturesOf(CpuModel model, IReadOnlyList<string> added, IReadOnlyList<QemuFlagMapping> features)
+    {
+        var set = features.Where(f => ClusterCpuModel.ModelHas(model, f)).Select(f => f.QemuName).ToHashSet(StringComparer.Ordinal);
+        set.UnionWith(added);
+        return set;
+    }
+
+    /// <summary>The first candidate, richest first, that is ok on every node the guest may run on and names no vendor those nodes lack.</summary>
+    private BestCandidate? BestFor(GuestConfig guest)
+    {
+        var strict = _ha.For(guest)?.StrictNodes;
+        var nodes = _baseline.Nodes.Where(n => n.IsReadable && (strict is null || strict.Contains(n.Node))).ToList();
+        var key = string.Join(',', nodes.Select(n => n.Node)) + "|" + guest.Node + "|" + guest.OsType;
+        if (_bestByScope.TryGetValue(key, out var known))
+        {
+            return known;
+        }
+
+        BestCandidate? found = null;
+        foreach (var candidate in _best)
+        {
+            if (candidate.Vendor is { } vendor && !nodes.TrueForAll(n => n.Facts.Cpu!.VendorId == vendor))
+            {
+                continue;
+            }
+
+            if (_evaluator.EvaluateCpuValue(guest, candidate.Value).Verdict == Verdict.Ok)
+            {
+                found = candidate;
+                break;
+            }
+        }
+
+        _bestByScope[key] = found;
+        return found;
+    }
+
+    /// <summary>What the guest's node gives a host/max guest (guest-visible features) that the new type does not.</summary>
+    private List<string> LostFeatures(GuestConfig guest, BestCandidate best)
+    {
+        var node = _baseline.Nodes.FirstOrDefault(n => n.Node == guest.Node && n.IsReadable);
+        if (node is null)
+        {
+            return [];
+        }
+
+        return ClusterCpuModel.Candidates(_catalog)
+            .Where(f => !best.Features.Contains(f.QemuName) && ClusterCpuModel.OfferedBy(node, f) is not null)
+            .Select(f => f.QemuName)
+            .ToList();
     }
 
     private string ResolveTarget()
     {
         switch (_options.Target.Kind)
         {
+            case FixTargetKind.Best:
+                return "best";
             case FixTargetKind.Named:
                 return _baseline.NamedModel?.Name ?? throw new FixTargetException(
                     _baseline.VendorMix

@@ -48,6 +48,27 @@ public enum WriteOutcome
 
 public sealed record WriteResult(WriteOutcome Outcome, string? Message = null, bool Pending = false);
 
+/// <summary>The cluster's cpu-models.conf as a writer sees it: its digest (empty when it cannot be known) and its text.</summary>
+public sealed record CustomModelsFile(string Digest, string Text);
+
+/// <summary>
+/// Where <c>baseline --custom-model --apply</c> writes a model: the Proxmox API (9.1.15+) or cpu-models.conf on a node.
+/// Every write names the digest the plan was made against and writes nothing when the file changed since.
+/// </summary>
+public interface ICustomModelTarget
+{
+    /// <summary>For messages: "the Proxmox API at ..." or the file's path.</summary>
+    string Description { get; }
+
+    Task<CustomModelsFile> ReadAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Adds the model (<paramref name="replace"/> false) or replaces the model of that name, only while the file's
+    /// digest is still <paramref name="digest"/>. <paramref name="properties"/> are the section's keys and values.
+    /// </summary>
+    Task<WriteResult> WriteAsync(string name, IReadOnlyList<KeyValuePair<string, string>> properties, bool replace, string digest, CancellationToken cancellationToken);
+}
+
 /// <summary>Changes one VM's <c>cpu</c>, always with the digest it was planned against.</summary>
 public interface IGuestWriter
 {

@@ -172,6 +172,16 @@ public sealed class ProxmoxClient : IDisposable
     }
 
     /// <summary>
+    /// <c>POST /cluster/qemu/custom-cpu-models</c> (create) or <c>PUT /cluster/qemu/custom-cpu-models/{name}</c>
+    /// (update, with the file's digest): pve-manager 9.1.15+, PVE/API2/Cluster/Qemu/CustomCPUModels.pm. Never retried.
+    /// </summary>
+    public async Task WriteCustomCpuModelAsync(HttpMethod method, string? name, IReadOnlyList<KeyValuePair<string, string>> form, CancellationToken cancellationToken)
+    {
+        var path = "cluster/qemu/custom-cpu-models" + (name is null ? "" : "/" + Segment(name));
+        await SendAsync(method, path, form, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
     /// <c>GET /cluster/ha/{kind}</c> (<c>resources</c>, <c>groups</c>, <c>rules</c>): each entry's scalar properties as
     /// Proxmox would write them to ha/{kind}.cfg; null when this release has no such endpoint (rules before PVE 9).
     /// </summary>

@@ -241,6 +241,9 @@ public sealed record ClusterCpuFlag(string Name, IReadOnlyList<string> Supported
 /// <summary>One model of <c>GET /cluster/qemu/custom-cpu-models</c> (9.1.15+): the keys of its cpu-models.conf section.</summary>
 public sealed record CustomCpuModelEntry(string Name, IReadOnlyList<KeyValuePair<string, string>> Properties)
 {
+    /// <summary>The digest of the whole cpu-models.conf, which Proxmox adds to every entry (for a later PUT).</summary>
+    public string? Digest { get; init; }
+
     internal static CustomCpuModelEntry Parse(JsonElement item)
     {
         var name = item.GetStringLenient("cputype") ?? item.GetRequiredString("name", "custom CPU model entry");
@@ -263,7 +266,7 @@ public sealed record CustomCpuModelEntry(string Name, IReadOnlyList<KeyValuePair
             }
         }
 
-        return new(name, properties);
+        return new(name, properties) { Digest = item.GetStringLenient("digest") };
     }
 }
 

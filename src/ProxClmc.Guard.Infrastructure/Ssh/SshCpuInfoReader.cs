@@ -30,12 +30,18 @@ public sealed class SshCpuInfoReader : IDisposable
     private readonly Func<string, KnownHosts> _knownHostsFor;
     private readonly KnownHostsFiles? _files;
 
+    // Parsed key sets not in use: a connection takes one (or parses a new one) and gives it back when done, so no key
+    // object signs for two sessions at once, and the set parsed to check the keys at start serves the first connection
+    // (parsing an ED25519 key derives its public key, as costly as a signature).
+    private readonly System.Collections.Concurrent.ConcurrentBag<PrivateKeyFile[]> _idleKeys = [];
+
     /// <summary>Loads the identity files now: a missing, unreadable or passphrase-protected key is a configuration error.</summary>
     /// <param name="knownHostsFor">known_hosts for a node name; by default the files of <see cref="SshOptions.KnownHostsFilesFor"/>.</param>
     public SshCpuInfoReader(SshOptions options, Func<string, KnownHosts>? knownHostsFor = null)
     {
         _options = options;
-        (_keys, _identityDescription) = LoadKeys(options);
+        (_keys, _identityDescription, var parsed) = LoadKeys(options);
+        _idleKeys.Add(parsed);
         if (knownHostsFor is null)
         {
             _files = new KnownHostsFiles(options);
@@ -86,15 +92,33 @@ public sealed class SshCpuInfoReader : IDisposable
         {
             Array.Clear(key);
         }
+
+        while (_idleKeys.TryTake(out var set))
+        {
+            DisposeKeys(set);
+        }
+    }
+
+    private static void DisposeKeys(PrivateKeyFile[] keys)
+    {
+        foreach (var key in keys)
+        {
+            key.Dispose();
+        }
     }
 
     private async Task<(string? Text, string? Error)> TryAddressAsync(string node, string address, KnownHosts knownHosts, CancellationToken cancellationToken)
     {
         var port = _options.Port;
         var host = address.StartsWith('[') && address.EndsWith(']') ? address[1..^1] : address;
-        // Each connection gets its own key objects: the library does not promise that one key may sign for several sessions at once.
-        var keys = _keys.Select(k => new PrivateKeyFile(new MemoryStream(k, writable: false))).ToArray();
-        using var disposeKeys = new KeyDisposer(keys);
+        // Each connection has key objects of its own while it runs: the library does not promise that one key may sign for
+        // several sessions at once.
+        if (!_idleKeys.TryTake(out var keys))
+        {
+            keys = _keys.Select(k => new PrivateKeyFile(new MemoryStream(k, writable: false))).ToArray();
+        }
+
+        using var returnKeys = new KeyReturner(_idleKeys, keys);
         var info = new ConnectionInfo(host, port, _options.User, new PrivateKeyAuthenticationMethod(_options.User, keys))
         {
             Timeout = _options.ConnectTimeout,
@@ -292,24 +316,19 @@ public sealed class SshCpuInfoReader : IDisposable
         }
     }
 
-    private sealed class KeyDisposer(PrivateKeyFile[] keys) : IDisposable
+    private sealed class KeyReturner(System.Collections.Concurrent.ConcurrentBag<PrivateKeyFile[]> idle, PrivateKeyFile[] keys) : IDisposable
     {
-        public void Dispose()
-        {
-            foreach (var key in keys)
-            {
-                key.Dispose();
-            }
-        }
+        public void Dispose() => idle.Add(keys);
     }
 
-    private static (List<byte[]> Keys, string Description) LoadKeys(SshOptions options)
+    private static (List<byte[]> Keys, string Description, PrivateKeyFile[] Parsed) LoadKeys(SshOptions options)
     {
         var explicitFile = options.IdentityFile is { Length: > 0 };
         var candidates = explicitFile
             ? [SshOptions.ExpandHome(options.IdentityFile!)]
             : SshOptions.DefaultIdentityFiles.Select(p => SshOptions.ExpandHome(p)).ToList();
         var keys = new List<byte[]>();
+        var parsed = new List<PrivateKeyFile>();
         var used = new List<string>();
         foreach (var path in candidates)
         {
@@ -331,8 +350,8 @@ public sealed class SshCpuInfoReader : IDisposable
                     throw new GuardConfigurationException($"ssh.identity_file: {path} is larger than 64 KiB; not a private key");
                 }
 
-                // Parsed once here so a bad key is a configuration error before any node is contacted.
-                new PrivateKeyFile(new MemoryStream(bytes, writable: false)).Dispose();
+                // Parsed here so a bad key is a configuration error before any node is contacted; the first connection uses it.
+                parsed.Add(new PrivateKeyFile(new MemoryStream(bytes, writable: false)));
                 keys.Add(bytes);
                 used.Add(path);
             }
@@ -352,7 +371,7 @@ public sealed class SshCpuInfoReader : IDisposable
                 $"ssh.identity_file: no private key found (tried {string.Join(", ", candidates)}); set [ssh] identity_file");
         }
 
-        return (keys, string.Join(", ", used));
+        return (keys, string.Join(", ", used), [.. parsed]);
     }
 
     private static string Seconds(TimeSpan t) => $"{t.TotalSeconds:0.###} s";

@@ -39,11 +39,30 @@ public sealed class SshFactsSource : INodeFactsSource, IDisposable
     public async Task<IReadOnlyList<RemoteCpuInfo>> ReadAllAsync(IReadOnlyList<ClusterNode> nodes, CancellationToken cancellationToken)
     {
         var results = new RemoteCpuInfo[nodes.Count];
+        EnsurePoolThreads(Math.Min(nodes.Count, _parallelism));
         await Parallel.ForEachAsync(
             Enumerable.Range(0, nodes.Count),
             new ParallelOptions { MaxDegreeOfParallelism = _parallelism, CancellationToken = cancellationToken },
             async (i, ct) => results[i] = await _reader.ReadAsync(nodes[i], ct).ConfigureAwait(false)).ConfigureAwait(false);
         return results;
+    }
+
+    /// <summary>
+    /// SSH.NET's <c>ConnectAsync</c> waits for the key exchange, the server's service acceptance and authentication on
+    /// the pool thread that runs it (blocking waits inside <c>Session.ConnectAsync</c>), and opening the command's
+    /// channel waits the same way. With the pool at its start size (one thread per core), connections in flight beyond
+    /// the cores would queue behind each other and wait for the pool's slow thread injection (about two threads a
+    /// second) instead of running as one wave. So the pool may grow at once to one thread per connection in flight plus
+    /// the cores; threads are still created only when needed, and the number is bounded by <c>[ssh] parallelism</c>.
+    /// </summary>
+    private static void EnsurePoolThreads(int connections)
+    {
+        ThreadPool.GetMinThreads(out var workers, out var completionPorts);
+        var wanted = connections + Environment.ProcessorCount;
+        if (workers < wanted)
+        {
+            ThreadPool.SetMinThreads(wanted, completionPorts);
+        }
     }
 
     public static NodeFacts ToFacts(RemoteCpuInfo raw, DateTimeOffset at)

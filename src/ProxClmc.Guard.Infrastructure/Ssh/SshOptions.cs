@@ -30,8 +30,11 @@ public sealed record SshOptions
 
     public TimeSpan CommandTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>The default of <see cref="Parallelism"/>: a whole cluster of up to 64 nodes in one wave.</summary>
+    public const int DefaultParallelism = 64;
+
     /// <summary>How many nodes are read at the same time.</summary>
-    public int Parallelism { get; init; } = 8;
+    public int Parallelism { get; init; } = DefaultParallelism;
 
     public static IReadOnlyList<string> DefaultKnownHostsFiles { get; } =
     [

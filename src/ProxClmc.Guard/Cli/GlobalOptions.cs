@@ -23,9 +23,9 @@ public sealed class GlobalOptions
 
     public Option<string?> Format { get; } = new("--format")
     {
-        Description = "Output format: table (default), json, or prometheus",
+        Description = "Output format: table (default), json, prometheus, or html (scan: one self-contained page)",
         Recursive = true,
-        HelpName = "table|json|prometheus",
+        HelpName = "table|json|prometheus|html",
     };
 
     public Option<string[]> AssumeNode { get; } = new("--assume-node")

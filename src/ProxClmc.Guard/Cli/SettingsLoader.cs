@@ -44,8 +44,13 @@ public static class SettingsLoader
             null or "table" => OutputFormat.Table,
             "json" => OutputFormat.Json,
             "prometheus" => OutputFormat.Prometheus,
-            _ => throw new UsageException($"--format {format}: expected table, json or prometheus"),
+            "html" => OutputFormat.Html,
+            _ => throw new UsageException($"--format {format}: expected table, json, prometheus or html"),
         };
+        if (outputFormat == OutputFormat.Html && VerbOf(parse) is var verb && verb != "scan")
+        {
+            throw new UsageException($"{verb} --format html: only scan has a page (scan --format html, or [report] html_file)");
+        }
 
         var assumed = (parse.GetValue(global.AssumeNode) ?? []).Select(ParseAssumed).ToList();
         var without = (parse.GetValue(global.WithoutNode) ?? []).ToList();
@@ -63,6 +68,18 @@ public static class SettingsLoader
             AllowPartial = parse.GetValue(global.AllowPartial) || settings.AllowPartial,
             Verbose = parse.GetValue(global.Verbose),
         };
+    }
+
+    /// <summary>The verb as typed ("scan", "hook attach"), without the program's name.</summary>
+    private static string VerbOf(ParseResult parse)
+    {
+        var names = new List<string>();
+        for (var result = parse.CommandResult; result is not null && result.Parent is not null; result = result.Parent as System.CommandLine.Parsing.CommandResult)
+        {
+            names.Insert(0, result.Command.Name);
+        }
+
+        return string.Join(' ', names);
     }
 
     private static AssumedNode ParseAssumed(string value)

@@ -15,9 +15,51 @@ public static class BaselineCommand
         {
             Description = "Print only the cluster CPU type (drop-in for ProxCLMC's --list-only in scripts)",
         };
+        var customModel = new Option<string?>("--custom-model")
+        {
+            Description = "Print the richest CPU every node runs as a cpu-models.conf section named NAME (a plan; --apply writes it)",
+            HelpName = "name",
+        };
+        var physBits = new Option<bool>("--phys-bits") { Description = "With --custom-model: also set phys-bits to the narrowest node's address width" };
+        var apply = new Option<string?>("--apply")
+        {
+            Description = "With --custom-model: write exactly the saved plan <plan-id>; without an id, plan and write in one step",
+            HelpName = "plan-id",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var replace = new Option<bool>("--replace") { Description = "With --custom-model: replace a model of that name that differs" };
         var command = new Command("baseline", "Show each node's CPU and the CPU type every node of the cluster can run");
-        command.Options.Add(listOnly);
-        command.SetAction((parse, ct) => cli.RunAsync(parse, ctx => ExecuteAsync(ctx, parse.GetValue(listOnly), ct)));
+        foreach (var option in new Option[] { listOnly, customModel, physBits, apply, replace })
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction((parse, ct) => cli.RunAsync(parse, ctx =>
+        {
+            if (parse.GetValue(customModel) is { } name)
+            {
+                if (parse.GetValue(listOnly))
+                {
+                    throw new UsageException("--custom-model and --list-only: choose one");
+                }
+
+                return CustomModelCommand.ExecuteAsync(ctx, new CustomModelRequest
+                {
+                    Name = name,
+                    PhysBits = parse.GetValue(physBits),
+                    Apply = parse.GetResult(apply) is not null && parse.GetValue(apply) is null,
+                    ApplyPlanId = parse.GetValue(apply),
+                    Replace = parse.GetValue(replace),
+                }, ct);
+            }
+
+            if (parse.GetResult(apply) is not null || parse.GetValue(physBits) || parse.GetValue(replace))
+            {
+                throw new UsageException("--apply, --phys-bits and --replace go with --custom-model <name>");
+            }
+
+            return ExecuteAsync(ctx, parse.GetValue(listOnly), ct);
+        }));
         return command;
     }
 

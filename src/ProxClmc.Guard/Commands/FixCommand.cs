@@ -164,17 +164,19 @@ public static class FixCommand
 
         var options = new FixOptions
         {
-            Target = request.To is { } model ? FixTarget.Model(model) : FixTarget.Parse(ctx.Settings.Config.Fix.Target),
+            Target = request.To is { } model ? (model == "best" ? FixTarget.Best : FixTarget.Model(model)) : FixTarget.Parse(ctx.Settings.Config.Fix.Target),
             RewriteCustomModels = request.To is not null,
             IncludeRunning = request.IncludeRunning || ctx.Settings.Config.Fix.IncludeRunning,
             FixPhysBits = request.FixPhysBits,
             VmIds = request.VmIds,
         };
-        var evaluator = new ComplianceEvaluator(baseline, pipeline.Catalog, ctx.Settings.Policy, result.CustomModels);
+        // --to best judges each guest on the nodes HA lets it run on, as scan does; the other targets fit every node.
+        var best = options.Target.Kind == FixTargetKind.Best;
+        var evaluator = new ComplianceEvaluator(baseline, pipeline.Catalog, ctx.Settings.Policy, result.CustomModels, best ? result.Ha : null);
         FixPlanner planner;
         try
         {
-            planner = new FixPlanner(evaluator, baseline, pipeline.Catalog, options);
+            planner = new FixPlanner(evaluator, baseline, pipeline.Catalog, options, result.CustomModels, best ? result.Ha : null);
         }
         catch (FixTargetException e) when (request.To is not null)
         {

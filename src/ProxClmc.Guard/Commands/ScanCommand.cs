@@ -16,7 +16,7 @@ public static class ScanCommand
         var tag = new Option<string[]>("--tag") { Description = "Only guests with one of these tags (repeatable)", HelpName = "tag" };
         var writeReports = new Option<bool>("--write-reports")
         {
-            Description = "Also replace the [report] json_file and prometheus_textfile (as the timer unit does)",
+            Description = "Also replace the [report] json_file, prometheus_textfile and html_file (as the timer unit does)",
         };
         var oncePerCluster = new Option<bool>("--once-per-cluster")
         {
@@ -76,7 +76,8 @@ public static class ScanCommand
 
     public static async Task<int> ExecuteAsync(CommandContext ctx, ScanFilter filter, CancellationToken cancellationToken, bool writeReports = false)
     {
-        var result = await ctx.CreatePipeline().ScanAsync(cancellationToken).ConfigureAwait(false);
+        var pipeline = ctx.CreatePipeline();
+        var result = await pipeline.ScanAsync(cancellationToken).ConfigureAwait(false);
         filter.Validate(result);
         foreach (var warning in result.Inventory.Warnings)
         {
@@ -108,6 +109,9 @@ public static class ScanCommand
                 break;
             case OutputFormat.Prometheus:
                 ctx.Out.Write(PrometheusReport.Render(result.Cluster, report, now));
+                break;
+            case OutputFormat.Html:
+                HtmlReport.Write(ctx.Out, result, report, NodeMatrix.Compute(result, pipeline.Catalog, ctx.Settings.Policy), changes: null, now);
                 break;
             default:
                 var table = new TableRenderer(ctx.Out, ctx.Environment.OutputWidth, shorten: !ctx.Settings.Verbose);

@@ -209,7 +209,8 @@ internal static partial class ConfigKeys
         Key("ssh", "parallelism", Integer(1, 256), c => c.Ssh.Parallelism, (c, v) => c with { Ssh = c.Ssh with { Parallelism = v } },
             "Nodes read at once.",
             """
-            How many nodes are contacted at the same time (1 to 256).
+            How many nodes are contacted at the same time (1 to 256). The default reads a cluster of up to 64 nodes
+            in one wave: each connection mostly waits for its node and holds one socket.
             """),
 
         // [api]
@@ -433,6 +434,15 @@ internal static partial class ConfigKeys
             Prometheus metrics for node_exporter's textfile collector (the directory Debian's
             prometheus-node-exporter reads; the name must end in .prom). Set to "" to write no file.
             """),
+        Key("report", "html_file", OutputPath, c => c.Report.HtmlFile, (c, v) => c with { Report = c.Report with { HtmlFile = v } },
+            "Each scan writes the self-contained HTML page here; unset or \"\" writes none.",
+            """
+            Each scan also writes the self-contained HTML page here (the same page as `scan --format html`:
+            node matrix, guests, changes since the last scan). Not set: no page.
+            """) with
+        {
+            Example = "\"/var/lib/proxclmc-guard/report.html\"",
+        },
 
         // [hook]
         Key("hook", "block_unsafe_start", Boolean, c => c.Hook.BlockUnsafeStart, (c, v) => c with { Hook = c.Hook with { BlockUnsafeStart = v } },

@@ -126,7 +126,12 @@ public sealed record SshSettings
 
     public int CommandTimeoutSeconds { get; init; } = 10;
 
-    public int Parallelism { get; init; } = 8;
+    /// <summary>
+    /// Nodes read at once: 64, so a cluster of up to 64 nodes (corosync's practical size) is read in one wave. Each
+    /// connection is idle most of its life (waiting for the node), holds one socket, and its memory is bounded by the
+    /// output and stderr limits.
+    /// </summary>
+    public int Parallelism { get; init; } = 64;
 
     public TimeSpan ConnectTimeout => TimeSpan.FromSeconds(ConnectTimeoutSeconds);
 
@@ -250,6 +255,9 @@ public sealed record ReportSettings
     public string? JsonFile { get; init; } = "/var/lib/proxclmc-guard/report.json";
 
     public string? PrometheusTextfile { get; init; } = "/var/lib/prometheus/node-exporter/proxclmc_guard.prom";
+
+    /// <summary>The HTML page; off unless set.</summary>
+    public string? HtmlFile { get; init; }
 }
 
 /// <summary><c>[hook]</c>: the hookscript's behaviour.</summary>

@@ -53,8 +53,9 @@ public sealed class GuardScanRunner(
         return new ScanRunSummary(report.Baseline.ClusterCpuType, report.Verdicts.Count, report.UnsafeCount, report.WarningCount, clock.GetUtcNow(), exitCode);
     }
 
-    /// <summary>Writes [report] json_file and prometheus_textfile (temporary file and rename: never half a file).</summary>
-    public static async Task WriteReportsAsync(RunSettings settings, ScanResult result, int exitCode, CancellationToken cancellationToken)
+    /// <summary>Writes [report] json_file, prometheus_textfile and html_file (temporary file and rename: never half a file).</summary>
+    /// <param name="changes">The changes since the last scan for the HTML page; null when no earlier scan is recorded.</param>
+    public static async Task WriteReportsAsync(RunSettings settings, ScanResult result, int exitCode, CancellationToken cancellationToken, IReadOnlyList<ReportChange>? changes = null)
     {
         var now = result.Report.GeneratedAt;
         if (settings.Config.Report.JsonFile is { Length: > 0 } json)
@@ -67,6 +68,12 @@ public sealed class GuardScanRunner(
         if (settings.Config.Report.PrometheusTextfile is { Length: > 0 } prom)
         {
             await AtomicFile.WriteAllTextAsync(prom, PrometheusReport.Render(result.Cluster, result.Report, now), cancellationToken).ConfigureAwait(false);
+        }
+
+        if (settings.Config.Report.HtmlFile is { Length: > 0 } html)
+        {
+            var matrix = NodeMatrix.Compute(result, Core.Catalog.CpuCatalog.Default, settings.Policy);
+            await AtomicFile.WriteAllTextAsync(html, HtmlReport.Render(result, result.Report, matrix, changes, now), cancellationToken).ConfigureAwait(false);
         }
     }
 

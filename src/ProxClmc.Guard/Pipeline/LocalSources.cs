@@ -215,7 +215,11 @@ public sealed class DefaultSourceFactory(CliEnvironmentAccess access, Func<RunSe
         }
 
         var pve = new PveTree(settings.PveRoot, fs);
-        return new ClusterSources(membership, Cached(settings, local), pve, $"{settings.PveRoot} on {localNode}") { FactsWarnings = () => local.Warnings };
+        return new ClusterSources(membership, Cached(settings, local), pve, $"{settings.PveRoot} on {localNode}")
+        {
+            CustomModelTarget = new FileCustomModelTarget(settings.PveRoot, access.Clock),
+            FactsWarnings = () => local.Warnings,
+        };
     }
 
     /// <summary>Nodes, guests and (with facts.source auto or api) CPUs through the Proxmox API.</summary>
@@ -250,6 +254,7 @@ public sealed class DefaultSourceFactory(CliEnvironmentAccess access, Func<RunSe
             Resources = client,
             FactsNotes = kvmFlags is null ? null : () => kvmFlags.Notes,
             FactsWarnings = facts is LayeredFactsSource layered ? () => layered.Warnings : null,
+            CustomModelTarget = new ApiCustomModelTarget(client),
         };
     }
 

@@ -8,6 +8,9 @@ public enum OutputFormat
     Table,
     Json,
     Prometheus,
+
+    /// <summary>One self-contained page (scan only).</summary>
+    Html,
 }
 
 /// <summary>A what-if node: "what if I add a node with this /proc/cpuinfo?"</summary>

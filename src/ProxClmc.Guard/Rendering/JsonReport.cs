@@ -18,10 +18,10 @@ public static class JsonReport
 {
     public const int SchemaVersion = 1;
 
-    public static string Render(ClusterAnalysis cluster, ComplianceReport? report, int exitCode, DateTimeOffset generatedAt)
+    public static string Render(ClusterAnalysis cluster, ComplianceReport? report, int exitCode, DateTimeOffset generatedAt, Action<Utf8JsonWriter>? extra = null)
     {
         using var stream = new MemoryStream();
-        Write(stream, cluster, report, exitCode, generatedAt);
+        Write(stream, cluster, report, exitCode, generatedAt, extra);
         return Encoding.UTF8.GetString(stream.GetBuffer(), 0, (int)stream.Length);
     }
 
@@ -29,7 +29,7 @@ public static class JsonReport
     /// Writes the document straight to a stream: a cluster of 10,000 guests makes a document of ~150 MB, which
     /// should not also be held in memory as a string.
     /// </summary>
-    public static void Write(Stream stream, ClusterAnalysis cluster, ComplianceReport? report, int exitCode, DateTimeOffset generatedAt)
+    public static void Write(Stream stream, ClusterAnalysis cluster, ComplianceReport? report, int exitCode, DateTimeOffset generatedAt, Action<Utf8JsonWriter>? extra = null)
     {
         using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
@@ -46,6 +46,7 @@ public static class JsonReport
                 WriteSummary(json, report);
             }
 
+            extra?.Invoke(json);
             json.WriteNumber("exitCode", exitCode);
             json.WriteEndObject();
 

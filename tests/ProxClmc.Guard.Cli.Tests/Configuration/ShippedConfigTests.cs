@@ -23,14 +23,14 @@ public sealed class ShippedConfigTests
         { "policy", "baseline" }, { "policy", "strict_vendor" }, { "policy", "ignore_tags" }, { "policy", "ignore_vmids" }, { "policy", "host_cpu" },
         { "fix", "target" }, { "fix", "strategy" }, { "fix", "include_running" }, { "fix", "undo_dir" }, { "fix", "plan_max_age_seconds" },
         { "daemon", "interval_seconds" },
-        { "report", "json_file" }, { "report", "prometheus_textfile" },
+        { "report", "json_file" }, { "report", "prometheus_textfile" }, { "report", "html_file" },
         { "hook", "block_unsafe_start" }, { "hook", "fail_closed" }, { "hook", "chain" },
     };
 
     // Keys that are unset by default; the file shows an example for them instead of a default.
     private static readonly HashSet<string> UnsetByDefault =
     [
-        "corosync_conf", "local_node", "token_id", "token_secret_file", "username", "password_file", "fingerprint", "chain", "proxy", "qemu_binary",
+        "corosync_conf", "local_node", "token_id", "token_secret_file", "username", "password_file", "fingerprint", "chain", "proxy", "qemu_binary", "html_file",
     ];
 
     [Fact]

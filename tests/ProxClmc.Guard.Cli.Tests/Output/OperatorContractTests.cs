@@ -155,7 +155,13 @@ public sealed class OperatorContractTests
     [InlineData("baseline --list-only --format prometheus", "baseline --list-only prints the CPU type (or, with --format json, the baseline JSON); --format prometheus has no such form")]
     [InlineData("daemon --format json", "daemon writes its reports to the [report] files (JSON and Prometheus); --format does not apply to it")]
     [InlineData("snapshot --out /nonexistent/x --format prometheus", "snapshot --format prometheus: a snapshot has no metrics; use table or json (the manifest)")]
-    [InlineData("scan --format yaml", "--format yaml: expected table, json or prometheus")]
+    [InlineData("scan --format yaml", "--format yaml: expected table, json, prometheus or html")]
+    [InlineData("baseline --format html", "baseline --format html: only scan has a page (scan --format html, or [report] html_file)")]
+    [InlineData("check 103 --format html", "check --format html: only scan has a page (scan --format html, or [report] html_file)")]
+    [InlineData("fix --format html", "fix --format html: only scan has a page (scan --format html, or [report] html_file)")]
+    [InlineData("facts --format html", "facts --format html: only scan has a page (scan --format html, or [report] html_file)")]
+    [InlineData("daemon --format html", "daemon --format html: only scan has a page (scan --format html, or [report] html_file)")]
+    [InlineData("snapshot --out /nonexistent/x --format html", "snapshot --format html: only scan has a page (scan --format html, or [report] html_file)")]
     [InlineData("facts --format prometheus", "facts --format prometheus: a node's facts have no metrics; use table or json")]
     public void A_format_a_verb_cannot_honour_is_refused_with_64(string command, string message)
     {

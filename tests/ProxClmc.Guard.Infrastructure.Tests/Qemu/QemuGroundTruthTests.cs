@@ -107,6 +107,41 @@ public sealed class QemuGroundTruthTests(ITestOutputHelper output)
         Assert.True(mismatches.Count == 0, string.Join('\n', mismatches));
     }
 
+    /// <summary>
+    /// The cluster CPU model (<c>baseline --custom-model</c>) of this machine alone: with KVM, built from QEMU's own
+    /// answer, QEMU must start its <c>-cpu</c> with enforce; without KVM, built from cpuinfo, every flag must be one this
+    /// CPU shows, and the model must say it is unverified against KVM here.
+    /// </summary>
+    [Fact]
+    public async Task The_cluster_model_of_this_machine_starts_with_enforce_or_says_it_is_unverified()
+    {
+        var cpuinfo = CpuInfoParser.Parse(await File.ReadAllTextAsync("/proc/cpuinfo"), "/proc/cpuinfo").GetValueOrThrow();
+        var probe = new QemuProbe(new QemuProbeOptions());
+        var result = await probe.ProbeAsync(CancellationToken.None);
+        var facts = NodeFacts.Readable("this", cpuinfo, FactsSource.Local) with { Qemu = result.Answer };
+        var baseline = ClusterBaseline.Compute([facts], CpuCatalog.Default, new Core.Sources.GuardPolicy());
+        var model = ClusterCpuModel.Build("here", baseline, CpuCatalog.Default, withPhysBits: false)
+            .Verified(baseline, CpuCatalog.Default, new Core.Sources.GuardPolicy(), out var verdict);
+        output.WriteLine(model.Section);
+
+        Assert.Equal(Core.Compliance.Verdict.Ok, verdict.Verdict);
+        if (result.Answer is not { } answer)
+        {
+            output.WriteLine($"No KVM or no QEMU on this machine ({result.Error}): checking the cpuinfo-only model instead");
+            Assert.Equal(["this"], model.UnverifiedNodes);
+            Assert.All(model.Flags, f => Assert.Equal("cpuinfo", f.Sources["this"]));
+            Assert.All(model.Flags, f => Assert.All(CpuCatalog.Default.MapQemuFlag(f.Name)!.CpuinfoFlags, c => Assert.Contains(c, cpuinfo.Flags)));
+            Assert.DoesNotContain(model.Flags, f => f.Name is "invtsc" or "x2apic" or "hypervisor");
+            return;
+        }
+
+        Assert.Empty(model.UnverifiedNodes);
+        Assert.All(model.Flags, f => Assert.Equal("qemu", f.Sources["this"]));
+        var cpu = string.Join(',', new[] { model.ReportedModel }.Concat(model.Flags.Select(f => "+" + f.Name)));
+        var (outcome, stderr) = await StartWithEnforceAsync(answer.Binary, cpu);
+        Assert.True(outcome == Outcome.Started, $"{cpu}: {stderr}");
+    }
+
     [Fact]
     public async Task Without_dev_kvm_there_is_no_answer_and_the_error_says_why()
     {

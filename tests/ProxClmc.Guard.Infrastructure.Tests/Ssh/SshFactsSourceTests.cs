@@ -105,6 +105,28 @@ public sealed class SshScaleTests : IAsyncLifetime
         Assert.Equal(_ssh.Nodes.Select(n => File.ReadAllText(n.Spec.CpuInfoFile)), results.Select(r => r.Text));
         // Wall time is measured by the scale harness (tests/ProxClmc.Guard.Benchmarks), not here.
     }
+
+    [Fact]
+    public async Task At_the_default_parallelism_the_whole_cluster_is_one_wave_and_every_node_answers_with_its_own_file()
+    {
+        var options = new SshOptions
+        {
+            Port = _ssh.Port,
+            IdentityFile = _ssh.ClientKeyEd25519,
+            KnownHostsFiles = [_ssh.KnownHostsPlain],
+            ConnectTimeout = TimeSpan.FromSeconds(20),
+            CommandTimeout = TimeSpan.FromSeconds(20),
+        };
+        using var source = new SshFactsSource(options);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+
+        var results = await source.ReadAllAsync(_ssh.Membership.Nodes, cts.Token);
+
+        Assert.True(options.Parallelism >= 64, $"default [ssh] parallelism {options.Parallelism}");
+        Assert.All(results, r => Assert.True(r.IsSuccess, r.Error));
+        Assert.Equal(_ssh.Nodes.Select(n => File.ReadAllText(n.Spec.CpuInfoFile)), results.Select(r => r.Text));
+        Assert.Equal(_ssh.Nodes.Select(n => n.Address), results.Select(r => r.Address));
+    }
 }
 
 /// <summary>The fixture's corosync.conf is what Proxmox's parser reads back as the fixture cluster.</summary>

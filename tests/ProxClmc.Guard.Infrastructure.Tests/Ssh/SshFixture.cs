@@ -119,7 +119,14 @@ public sealed class SshFixture : IAsyncDisposable
     public ClusterMembership Membership =>
         new("fixture", _nodes.Select((n, i) => new ClusterNode(n.Name, i + 1, [new NodeLink(0, n.Address)])).ToList());
 
-    public static async Task<SshFixture> StartAsync(IReadOnlyList<FakeSshNodeSpec> nodes, CancellationToken cancellationToken = default)
+    public static Task<SshFixture> StartAsync(IReadOnlyList<FakeSshNodeSpec> nodes, CancellationToken cancellationToken = default) =>
+        StartAsync(nodes, 0, cancellationToken);
+
+    /// <summary>
+    /// Like <see cref="StartAsync(IReadOnlyList{FakeSshNodeSpec}, CancellationToken)"/> with every node's sshd on
+    /// <paramref name="port"/> (0: a free port), for a client that can only connect to port 22.
+    /// </summary>
+    public static async Task<SshFixture> StartAsync(IReadOnlyList<FakeSshNodeSpec> nodes, int port, CancellationToken cancellationToken = default)
     {
         if (!File.Exists(Sshd))
         {
@@ -137,7 +144,7 @@ public sealed class SshFixture : IAsyncDisposable
 
         var subnet = Interlocked.Increment(ref _nextSubnet);
         var prefix = $"127.{20 + subnet / 250 % 200}.{subnet % 250}.";
-        var fixture = new SshFixture(dir, prefix, FreePort(prefix + "2"));
+        var fixture = new SshFixture(dir, prefix, port > 0 ? port : FreePort(prefix + "2"));
         try
         {
             await fixture.CreateClientKeysAsync(cancellationToken);
