@@ -171,9 +171,15 @@ public sealed record NodeCapability
 
         if (Facts.Qemu is { } qemu && requirement.QemuModel is { } qemuModel)
         {
-            return JudgeByQemu(requirement, qemu, qemuModel, cpu, vendorMismatch, unverified);
+            var byQemu = JudgeByQemu(requirement, qemu, qemuModel, cpu, vendorMismatch, unverified);
+            return Facts.QemuCappedByCpuInfo && byQemu.CanRun ? CappedByCpuInfo(byQemu, JudgeByCpuInfo(requirement, cpu, vendorMismatch, [])) : byQemu;
         }
 
+        return JudgeByCpuInfo(requirement, cpu, vendorMismatch, unverified);
+    }
+
+    private SupportCheck JudgeByCpuInfo(CpuRequirement requirement, CpuInfo cpu, bool vendorMismatch, List<string> unverified)
+    {
         // Proxmox's KVM flag list, where it names the node, sharpens cpuinfo: a flag the CPU shows but KVM does not
         // give is missing, and a feature cpuinfo cannot show is given or not. It never makes up for a flag cpuinfo lacks.
         var kvm = Facts.KvmFlags;
@@ -264,6 +270,15 @@ public sealed record NodeCapability
         offered = new OfferedFlags(index, cpu, kvm, bits);
         return bits;
     }
+
+    /// <summary>
+    /// A QEMU answer from a document any node's root could have written (pmxcfs) is held to the cpuinfo in the same
+    /// document: it may refuse a model, but a flag the node's own cpuinfo lacks stays missing, whatever it claims.
+    /// </summary>
+    private static SupportCheck CappedByCpuInfo(SupportCheck byQemu, SupportCheck byCpuInfo) =>
+        byCpuInfo.MissingFlags.Count == 0
+            ? byQemu
+            : byQemu with { State = SupportState.Unsupported, MissingFlags = byCpuInfo.MissingFlags };
 
     /// <summary>
     /// QEMU's answer decides, as <c>enforce</c> will when the VM starts: the base model's unavailable features must all

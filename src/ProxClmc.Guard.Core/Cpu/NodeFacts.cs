@@ -48,6 +48,12 @@ public sealed record NodeFacts
     public QemuCpuAnswer? Qemu { get; init; }
 
     /// <summary>
+    /// True when <see cref="Qemu"/> came from a document another node could have written (pmxcfs, a snapshot): it may
+    /// then refuse a model <see cref="Cpu"/> allows, but never allow one whose flags <see cref="Cpu"/> lacks.
+    /// </summary>
+    public bool QemuCappedByCpuInfo { get; init; }
+
+    /// <summary>
     /// What Proxmox's cluster-wide KVM flag list says about this node (<c>/cluster/qemu/cpu-flags?accel=kvm</c>, 9.1.15+),
     /// when it was read and names the node. A partial source: it only sharpens the cpuinfo judgement (see
     /// <see cref="KvmFlagList"/>); <see cref="Qemu"/>, when present, replaces both.

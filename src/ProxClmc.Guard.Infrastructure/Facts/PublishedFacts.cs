@@ -27,7 +27,7 @@ public static class PublishedFacts
     /// Writes the facts atomically (a reader sees the old file or the new one). Creates only its own
     /// <c>proxclmc-guard</c> folder: the node's folder must already exist (pmxcfs makes it when the node joins).
     /// </summary>
-    public static async Task<string> PublishAsync(string root, NodeFactsDocument facts, CancellationToken cancellationToken)
+    public static async Task<string> PublishAsync(string root, NodeFactsDocument facts, CancellationToken cancellationToken, string? ownWriteFile = null)
     {
         ArgumentNullException.ThrowIfNull(facts);
         if (!IsSafeNodeName(facts.Node))
@@ -53,9 +53,74 @@ public static class PublishedFacts
         }
 
         var path = Path.Combine(folder, FileName);
-        await AtomicFile.WriteAllTextAsync(path, facts.ToJson(), cancellationToken).ConfigureAwait(false);
+        var text = facts.ToJson();
+        await AtomicFile.WriteAllTextAsync(path, text, cancellationToken).ConfigureAwait(false);
+        RememberOwnWrite(ownWriteFile, text);
         return path;
     }
+
+    /// <summary>
+    /// Where this node keeps the hash of the document it last published (root-only, beside <c>facts.cache_file</c>):
+    /// any root of any node can write this node's folder in pmxcfs, so the copy there is this node's own reading only
+    /// when it is byte for byte what this node wrote. Null when no cache file is configured.
+    /// </summary>
+    public static string? OwnWritePath(string? cacheFile) =>
+        cacheFile is { Length: > 0 } ? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(cacheFile))!, "published-facts.sha256") : null;
+
+    /// <summary>One freshness rule for every published document: not older than <paramref name="maxAge"/>, not more than 5 minutes ahead.</summary>
+    public static bool IsFresh(DateTimeOffset collectedAt, DateTimeOffset now, TimeSpan maxAge) =>
+        now - collectedAt <= maxAge && collectedAt - now <= MaxClockSkew;
+
+    /// <summary>How far a node's clock may run ahead of ours before its document counts as dated in the future.</summary>
+    public static readonly TimeSpan MaxClockSkew = TimeSpan.FromMinutes(5);
+
+    /// <summary>True when the node's published document is exactly what this node last wrote (<see cref="OwnWritePath"/>).</summary>
+    public static bool IsOwnWrite(IFileSystem fs, string root, string node, string? ownWriteFile)
+    {
+        ArgumentNullException.ThrowIfNull(fs);
+        if (ownWriteFile is null || !IsSafeNodeName(node))
+        {
+            return false;
+        }
+
+        try
+        {
+            var path = PathFor(root, node);
+            if (!fs.FileExists(path) || !fs.FileExists(ownWriteFile))
+            {
+                return false;
+            }
+
+            var remembered = fs.ReadAllText(ownWriteFile, 256).Trim();
+            var published = Hash(fs.ReadAllText(path, NodeFactsDocument.MaxBytes));
+            return string.Equals(remembered, published, StringComparison.Ordinal);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    private static void RememberOwnWrite(string? ownWriteFile, string text)
+    {
+        if (ownWriteFile is null)
+        {
+            return;
+        }
+
+        try
+        {
+            AtomicFile.WriteAllBytes(ownWriteFile, System.Text.Encoding.UTF8.GetBytes(Hash(text) + "\n"), AtomicFile.Mode0600, durable: false);
+        }
+        catch (DirectoryNotFoundException)
+        {
+            // No state folder (not installed by the package): nothing remembered, so the copy in pmxcfs is never
+            // taken for this node's own reading; it reads itself instead.
+        }
+    }
+
+    private static string Hash(string text) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)));
 
     /// <summary>The published document of a node, or null with the reason (missing, unreadable, not for this node).</summary>
     public static NodeFactsDocument? TryReadDocument(IFileSystem fs, string root, string node, out string? problem)
@@ -117,9 +182,11 @@ public static class PublishedFacts
             return null;
         }
 
-        if (maxAge is { } age && (now - document.CollectedAt > age || document.CollectedAt - now > TimeSpan.FromMinutes(5)))
+        if (maxAge is { } age && !IsFresh(document.CollectedAt, now, age))
         {
-            problem = $"published facts of {node.Name} are from {document.CollectedAt:u}, older than facts.max_age_seconds ({age.TotalSeconds:0})";
+            problem = document.CollectedAt - now > MaxClockSkew
+                ? $"published facts of {node.Name} are dated {document.CollectedAt:u}, in the future"
+                : $"published facts of {node.Name} are from {document.CollectedAt:u}, older than facts.max_age_seconds ({age.TotalSeconds:0})";
             return null;
         }
 
@@ -140,10 +207,12 @@ public static class PublishedFacts
 
         problem = null;
         // The kernel and microcode the node read itself, so that a change of either shows beside the flags it moved.
+        // A peer's QEMU answer may refuse what its cpuinfo allows, never allow a flag its own cpuinfo lacks.
         var cpuInfo = cpu.Value.Microcode is null && document.Microcode.Length is > 0 and <= 64 ? cpu.Value with { Microcode = document.Microcode } : cpu.Value;
         return NodeFacts.Readable(document.Node, cpuInfo, source, address, document.CollectedAt) with
         {
             Qemu = document.Qemu,
+            QemuCappedByCpuInfo = true,
             Kernel = document.Kernel.Length is > 0 and <= 256 ? document.Kernel : null,
         };
     }

@@ -88,12 +88,13 @@ public static class AtomicFile
     }
 
     /// <summary>
-    /// Opens <paramref name="directory"/> for writing files into it, refusing one that is group- or world-writable
-    /// without the sticky bit (any local user could rename, replace or plant names there).
+    /// Opens <paramref name="directory"/> for writing files into it, from <c>/</c> down without following a symlink at
+    /// any component, refusing one that is group- or world-writable without the sticky bit (any local user could
+    /// rename, replace or plant names there). <paramref name="create"/> makes missing folders with that mode.
     /// </summary>
-    public static SafeFileHandle OpenWritableDirectory(string directory)
+    public static SafeFileHandle OpenWritableDirectory(string directory, UnixFileMode? create = null)
     {
-        var handle = Posix.OpenDirectory(directory);
+        var handle = Posix.OpenDirectoryWithoutLinks(directory, create);
         try
         {
             RequireNotWritableByOthers(handle, directory);

@@ -122,6 +122,117 @@ public static partial class Posix
             : Check(fd, path);
     }
 
+    /// <summary>
+    /// Opens a folder root will write into by walking from <c>/</c> one component at a time with
+    /// O_NOFOLLOW|O_DIRECTORY, so no symlink anywhere in the path (not only the last one) can redirect the write: the
+    /// owner of an ancestor folder (Debian's <c>/var/lib/prometheus</c> belongs to <c>prometheus</c>) can at most
+    /// swap in another real folder, never point root at a folder of their choice. A symlink in the path is an
+    /// <see cref="UnsafeLocationException"/> naming it. <paramref name="create"/> makes missing folders with that mode
+    /// (mkdirat relative to the opened parent).
+    /// </summary>
+    public static SafeFileHandle OpenDirectoryWithoutLinks(string path, UnixFileMode? create = null)
+    {
+        var full = Path.GetFullPath(path);
+        var current = Check(OpenAtRetry(AtFdCwd, "/", ORdOnly | ODirectory | OCloExec, 0), "/");
+        var shown = "";
+        try
+        {
+            foreach (var segment in full.Split('/', StringSplitOptions.RemoveEmptyEntries))
+            {
+                shown += "/" + segment;
+                var fd = OpenAtRetry(Fd(current), segment, ORdOnly | ODirectory | OCloExec | ONoFollow, 0);
+                if (fd < 0 && Marshal.GetLastPInvokeError() == Enoent && create is { } mode)
+                {
+                    _ = MakeDirectoryAt(current, segment, mode, shown);
+                    fd = OpenAtRetry(Fd(current), segment, ORdOnly | ODirectory | OCloExec | ONoFollow, 0);
+                }
+
+                if (fd < 0)
+                {
+                    var errno = Marshal.GetLastPInvokeError();
+                    if (errno is Eloop or Enotdir && LStatAt(current, segment) is { IsSymlink: true })
+                    {
+                        throw new UnsafeLocationException(
+                            $"{shown}: is a symbolic link; root writes only into real folders, never through a link (name the real folder in the configuration instead of {full})");
+                    }
+
+                    throw errno == Enoent ? new DirectoryNotFoundException($"{shown}: no such directory") : Error(errno, shown);
+                }
+
+                var next = new SafeFileHandle(fd, ownsHandle: true);
+                current.Dispose();
+                current = next;
+            }
+
+            return current;
+        }
+        catch
+        {
+            current.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Opens the folder of a file root trusts (the configuration, a chained hookscript) from <c>/</c> down without
+    /// following a symlink, requiring each folder on the way to be owned by root (or this process's user) and not
+    /// writable by group or others (a sticky folder such as /tmp excepted): nobody else can swap what is opened next.
+    /// </summary>
+    public static SafeFileHandle OpenTrustedDirectory(string path)
+    {
+        var full = Path.GetFullPath(path);
+        var current = Check(OpenAtRetry(AtFdCwd, "/", ORdOnly | ODirectory | OCloExec, 0), "/");
+        var shown = "";
+        try
+        {
+            RequireTrusted(current, "/");
+            foreach (var segment in full.Split('/', StringSplitOptions.RemoveEmptyEntries))
+            {
+                shown += "/" + segment;
+                var fd = OpenAtRetry(Fd(current), segment, ORdOnly | ODirectory | OCloExec | ONoFollow, 0);
+                if (fd < 0)
+                {
+                    var errno = Marshal.GetLastPInvokeError();
+                    if (errno is Eloop or Enotdir && LStatAt(current, segment) is { IsSymlink: true })
+                    {
+                        throw new UnsafeLocationException($"{shown} is a symbolic link; a file root trusts must be reached without one");
+                    }
+
+                    throw errno == Enoent ? new DirectoryNotFoundException($"{shown}: no such directory") : Error(errno, shown);
+                }
+
+                var next = new SafeFileHandle(fd, ownsHandle: true);
+                current.Dispose();
+                current = next;
+                RequireTrusted(current, shown);
+            }
+
+            return current;
+        }
+        catch
+        {
+            current.Dispose();
+            throw;
+        }
+    }
+
+    private static void RequireTrusted(SafeFileHandle directory, string shown)
+    {
+        var status = Stat(directory, shown);
+        if (Untrusted(shown, status, isFile: false) is { } problem)
+        {
+            throw new UnsafeLocationException(problem);
+        }
+    }
+
+    private static unsafe FileStatus? LStatAt(SafeFileHandle directory, string name)
+    {
+        StatxBuffer buffer = default;
+        return Statx(Fd(directory), name, AtSymlinkNoFollow, StatxBasicStats, &buffer) == 0
+            ? new FileStatus(buffer.Mode, buffer.Uid, buffer.Gid, (long)buffer.Size)
+            : null;
+    }
+
     /// <summary>Opens <paramref name="name"/> inside <paramref name="directory"/> as a directory, never through a symlink.</summary>
     public static SafeFileHandle OpenDirectoryAt(SafeFileHandle directory, string name, string display) =>
         Check(OpenAtRetry(Fd(directory), name, ORdOnly | ODirectory | OCloExec | ONoFollow, 0), display);

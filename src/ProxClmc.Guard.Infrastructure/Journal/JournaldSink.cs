@@ -183,7 +183,13 @@ public sealed class JournaldSink : ILogEventSink, IDisposable
                 && logEvent.Properties.TryGetValue(property.PropertyName, out var value)
                 && value is ScalarValue { Value: string or Verdict })
             {
-                writer.Write(RenderValue(value));
+                writer.Write(Visible(RenderValue(value)));
+            }
+            else if (token is PropertyToken)
+            {
+                using var rendered = new StringWriter(CultureInfo.InvariantCulture);
+                token.Render(logEvent.Properties, rendered, CultureInfo.InvariantCulture);
+                writer.Write(Visible(rendered.ToString()));
             }
             else
             {
@@ -193,6 +199,32 @@ public sealed class JournaldSink : ILogEventSink, IDisposable
 
         return text.ToString();
     }
+
+    /// <summary>
+    /// Values from configs and API answers (a VM name) never bring a line break, an escape sequence or a
+    /// bidirectional override into MESSAGE: shown as \xNN or \uNNNN, as the tables show them. The structured fields
+    /// keep the value as it is (the native protocol carries any byte there).
+    /// </summary>
+    private static string Visible(string text)
+    {
+        if (!text.Any(IsHidden))
+        {
+            return text;
+        }
+
+        var result = new StringBuilder(text.Length + 8);
+        foreach (var c in text)
+        {
+            _ = !IsHidden(c) ? result.Append(c)
+                : c < 0x100 ? result.Append("\\x").Append(((int)c).ToString("X2", CultureInfo.InvariantCulture))
+                : result.Append("\\u").Append(((int)c).ToString("X4", CultureInfo.InvariantCulture));
+        }
+
+        return result.ToString();
+    }
+
+    private static bool IsHidden(char c) =>
+        (char.IsControl(c) && c != '\t') || c is '\u2028' or '\u2029' or (>= '\u202A' and <= '\u202E') or (>= '\u2066' and <= '\u2069');
 
     private static string RenderValue(LogEventPropertyValue value) => value switch
     {

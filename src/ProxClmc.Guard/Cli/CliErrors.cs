@@ -60,7 +60,7 @@ public static partial class IoErrors
         {
             return write();
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is (IOException and not Infrastructure.IO.UnsafeLocationException) or UnauthorizedAccessException)
         {
             throw new UsageException($"{option} {path}: cannot write there ({Reason(e)})");
         }

@@ -106,6 +106,11 @@ public sealed class GuardCli
         {
             return Fail(ExitCodes.Unknown, "cancelled before an answer was reached");
         }
+        catch (Infrastructure.IO.UnsafeLocationException e)
+        {
+            // A symlink in a path root writes into, or a folder others can write: the installation must change.
+            return Fail(ExitCodes.Configuration, e.Message);
+        }
         catch (IOException e)
         {
             return Fail(ExitCodes.Unknown, IoErrors.Message(e));

@@ -59,7 +59,7 @@ public static class FactsCommand
         string? publishedTo = null;
         if (publish)
         {
-            publishedTo = await PublishedFacts.PublishAsync(settings.PveRoot, facts, cancellationToken).ConfigureAwait(false);
+            publishedTo = await PublishedFacts.PublishAsync(settings.PveRoot, facts, cancellationToken, PublishedFacts.OwnWritePath(settings.CacheFile)).ConfigureAwait(false);
             ctx.Log.Information("Published the facts of {Node} to {Path}", node, publishedTo);
         }
 

@@ -31,7 +31,7 @@ public sealed class ConfigFileReader : IConfigFileReader
             }
 
             using var stream = Infrastructure.IO.Posix.IsSupported
-                ? new FileStream(Infrastructure.IO.Posix.OpenRegularForRead(path, followLinks: true), FileAccess.Read, bufferSize: 1)
+                ? new FileStream(OpenTrusted(path), FileAccess.Read, bufferSize: 1)
                 : new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan);
             RequireTrustedOwner(stream, path);
             // Read at most one byte past the limit rather than trusting Length (pipes and /proc files report 0).
@@ -72,6 +72,10 @@ public sealed class ConfigFileReader : IConfigFileReader
         {
             throw new GuardConfigurationException($"{path}: not UTF-8 text (TOML files must be UTF-8)");
         }
+        catch (Infrastructure.IO.UnsafeLocationException e)
+        {
+            throw new GuardConfigurationException($"{path}: {e.Message}; the configuration decides what root runs and writes", e);
+        }
         catch (UnauthorizedAccessException e)
         {
             throw new GuardConfigurationException($"{path}: cannot read: {OneLine(e.Message)}", e);
@@ -80,6 +84,17 @@ public sealed class ConfigFileReader : IConfigFileReader
         {
             throw new GuardConfigurationException($"{path}: cannot read: {OneLine(e.Message)}", e);
         }
+    }
+
+    /// <summary>
+    /// The file through its folder, opened from <c>/</c> down: no symlink on the way or as the file, and every folder
+    /// above it owned by root and writable by nobody else, so nobody can swap the file between check and read.
+    /// </summary>
+    private static Microsoft.Win32.SafeHandles.SafeFileHandle OpenTrusted(string path)
+    {
+        var full = Path.GetFullPath(path);
+        using var folder = Infrastructure.IO.Posix.OpenTrustedDirectory(Path.GetDirectoryName(full)!);
+        return Infrastructure.IO.Posix.OpenRegularForRead(Path.GetFileName(full), folder, full);
     }
 
     /// <summary>

@@ -87,6 +87,7 @@ public static partial class GuardConfigLoader
             }
         }
 
+        RequireOneSpellingOfFailClosed(text, path);
         var builder = new Builder(path, isKnownModel);
         foreach (var keyValue in document.KeyValues)
         {
@@ -100,6 +101,43 @@ public static partial class GuardConfigLoader
 
         return builder.Build();
     }
+
+    /// <summary>
+    /// <c>[hook] fail_closed</c> is also read line by line, by the hook's fallback when the file does not load and by
+    /// the shell hookscript when the binary dies: TOML's other spellings (a dotted <c>hook.fail_closed</c>, a quoted
+    /// key, an inline table <c>hook = { ... }</c>) would be read as false there. Only the one form all three read
+    /// alike is accepted.
+    /// </summary>
+    private static void RequireOneSpellingOfFailClosed(string text, string path)
+    {
+        var inHook = false;
+        var lines = text.Split('\n');
+        for (var i = 0; i < lines.Length; i++)
+        {
+            var trimmed = lines[i].Trim();
+            if (trimmed.StartsWith('#'))
+            {
+                continue;
+            }
+
+            if (trimmed.StartsWith('['))
+            {
+                inHook = Hook.HookFailurePolicy.IsHookSection(trimmed);
+            }
+
+            var hash = lines[i].IndexOf('#', StringComparison.Ordinal);
+            var at = (hash < 0 ? lines[i] : lines[i][..hash]).IndexOf("fail_closed", StringComparison.Ordinal);
+            if (at >= 0 && !(inHook && IsPlainFailClosedKey(trimmed)))
+            {
+                throw new GuardConfigurationException(new ParseError(path, i + 1, at + 1,
+                    "write hook.fail_closed as 'fail_closed = true' (or false) on its own line under [hook]; the hookscript's fallbacks read only that form").ToString());
+            }
+        }
+    }
+
+    // The key itself at the start of its line; a value of the wrong type is the typed loader's to report.
+    private static bool IsPlainFailClosedKey(string trimmed) =>
+        trimmed.StartsWith("fail_closed", StringComparison.Ordinal) && trimmed[11..].TrimStart().StartsWith('=');
 
     internal static GuardConfigurationException Error(string path, TextPosition position, string message) =>
         new(new ParseError(path, position.Line + 1, position.Column + 1, message).ToString());

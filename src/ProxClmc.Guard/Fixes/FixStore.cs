@@ -58,17 +58,30 @@ public sealed class FileFixStore(string directory) : IFixStore
         var bytes = JsonSerializer.SerializeToUtf8Bytes(plan, FixJson.Plan.FixPlan);
         try
         {
-            Infrastructure.IO.AtomicFile.WriteAllBytesAsync(Path.GetFullPath(file), (byte[])[.. bytes, (byte)'\n']).GetAwaiter().GetResult();
+            // Like the stored plans: VM names and configs, root only, whatever the umask.
+            AtomicFile.WriteAllBytes(Path.GetFullPath(file), (byte[])[.. bytes, (byte)'\n'], AtomicFile.Mode0600);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is (IOException and not UnsafeLocationException) or UnauthorizedAccessException)
         {
             var reason = e is DirectoryNotFoundException ? $"no such directory {Path.GetDirectoryName(Path.GetFullPath(file))}" : Cli.IoErrors.Reason(e);
             throw new Cli.UsageException($"--save-plan {file}: cannot write it ({reason})");
         }
     }
 
-    private void CreateDirectory() =>
-        Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+    private void CreateDirectory() => CreateFolder(directory);
+
+    /// <summary>Makes the folder (0700) when missing, from <c>/</c> down, never through a symlink.</summary>
+    private static void CreateFolder(string folder)
+    {
+        const UnixFileMode Mode0700 = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+        if (!Posix.IsSupported)
+        {
+            Directory.CreateDirectory(folder, Mode0700);
+            return;
+        }
+
+        AtomicFile.OpenWritableDirectory(folder, Mode0700).Dispose();
+    }
 
     public FixPlan? LoadPlan(string planId)
     {
@@ -105,7 +118,7 @@ public sealed class FileFixStore(string directory) : IFixStore
     /// <summary>An undo file of this store's folder (created root-only when missing), opened to append.</summary>
     internal static FileStream OpenForAppend(string path)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        CreateFolder(Path.GetDirectoryName(Path.GetFullPath(path))!);
         return OpenUndoForAppend(path);
     }
 

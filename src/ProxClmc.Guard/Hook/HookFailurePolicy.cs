@@ -105,6 +105,9 @@ public static partial class HookFailurePolicy
         return failClosed;
     }
 
+    /// <summary>The <c>[hook]</c> header as the fallback and the hookscript recognise it.</summary>
+    internal static bool IsHookSection(string trimmedLine) => HookSection().IsMatch(trimmedLine);
+
     [GeneratedRegex(@"^\[\s*hook\s*\]\s*(#.*)?$")]
     private static partial Regex HookSection();
 

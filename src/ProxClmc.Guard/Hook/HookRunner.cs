@@ -317,9 +317,11 @@ public sealed class HookRunner(
             throw new InvalidDataException(parsed.Error.ToString());
         }
 
-        // This node's own published QEMU answer, when fresh: host guests are then compared by KVM's host expansions.
-        var qemu = Infrastructure.Facts.PublishedFacts.TryReadDocument(fileSystem, settings.PveRoot, localNode, out _) is { Qemu: { } answer } published
-            && clock.GetUtcNow() - published.CollectedAt <= settings.CacheMaxAge
+        // This node's own published QEMU answer, when fresh and exactly what this node last wrote (any node's root can
+        // write its folder in pmxcfs): host guests are then compared by KVM's host expansions. Otherwise cpuinfo alone.
+        var qemu = Infrastructure.Facts.PublishedFacts.IsOwnWrite(fileSystem, settings.PveRoot, localNode, Infrastructure.Facts.PublishedFacts.OwnWritePath(settings.CacheFile))
+            && Infrastructure.Facts.PublishedFacts.TryReadDocument(fileSystem, settings.PveRoot, localNode, out _) is { Qemu: { } answer } published
+            && Infrastructure.Facts.PublishedFacts.IsFresh(published.CollectedAt, clock.GetUtcNow(), settings.CacheMaxAge)
             ? answer
             : null;
         return NodeFacts.Readable(localNode, parsed.Value, FactsSource.Local, "", clock.GetUtcNow()) with { Qemu = qemu };

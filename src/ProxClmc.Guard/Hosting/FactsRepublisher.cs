@@ -13,7 +13,7 @@ namespace ProxClmc.Guard.Hosting;
 public sealed class FactsRepublisher(NodeFactsCollector collector, IFileSystem fileSystem, TimeProvider clock, ILogger log)
 {
     /// <summary>True when it wrote the file.</summary>
-    public async Task<bool> RepublishIfNeededAsync(string pveRoot, string node, TimeSpan maxAge, CancellationToken cancellationToken)
+    public async Task<bool> RepublishIfNeededAsync(string pveRoot, string node, TimeSpan maxAge, CancellationToken cancellationToken, string? ownWriteFile = null)
     {
         try
         {
@@ -22,25 +22,34 @@ public sealed class FactsRepublisher(NodeFactsCollector collector, IFileSystem f
                 return false;
             }
 
+            if (ownWriteFile is not null && !fileSystem.DirectoryExists(Path.GetDirectoryName(ownWriteFile)!))
+            {
+                // No state folder to remember the last write in: compare by content alone, as before.
+                ownWriteFile = null;
+            }
+
             var fresh = await collector.CollectAsync(node, cancellationToken).ConfigureAwait(false);
             var published = PublishedFacts.TryReadDocument(fileSystem, pveRoot, node, out _);
+            var own = published is not null && PublishedFacts.IsOwnWrite(fileSystem, pveRoot, node, ownWriteFile);
+            var current = published is not null && PublishedFacts.IsFresh(published.CollectedAt, clock.GetUtcNow(), maxAge);
             var why = published is null ? "none published yet"
+                : ownWriteFile is not null && !own ? "the published copy is not the one this node wrote"
                 : !SameFacts(published, fresh) ? "changed"
-                : clock.GetUtcNow() - published.CollectedAt > maxAge ? "older than facts.max_age_seconds"
+                : !current ? (published.CollectedAt > clock.GetUtcNow() ? "dated in the future" : "older than facts.max_age_seconds")
                 : null;
             if (why is null)
             {
                 return false;
             }
 
-            if (fresh.Qemu is null && published?.Qemu is not null && clock.GetUtcNow() - published.CollectedAt <= maxAge)
+            if (fresh.Qemu is null && published?.Qemu is not null && current && (ownWriteFile is null || own))
             {
                 // A QEMU that failed this once must not replace a good answer with none.
                 log.Warning("No QEMU answer on {Node} ({QemuError}); keeping the published facts of {CollectedAt:u}", node, fresh.QemuError, published.CollectedAt);
                 return false;
             }
 
-            var path = await PublishedFacts.PublishAsync(pveRoot, fresh, cancellationToken).ConfigureAwait(false);
+            var path = await PublishedFacts.PublishAsync(pveRoot, fresh, cancellationToken, ownWriteFile).ConfigureAwait(false);
             log.Information("Published the facts of {Node} to {Path} ({Why})", node, path, why);
             return true;
         }

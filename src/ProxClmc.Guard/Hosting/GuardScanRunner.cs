@@ -30,7 +30,7 @@ public sealed class GuardScanRunner(
         if (current.From is null && current.FactsSource == "auto" && current.LocalNode is { } node && republisher?.Invoke(current) is { } facts)
         {
             // This node's own facts first, so that this scan and every other node's judge it by its current QEMU.
-            await facts.RepublishIfNeededAsync(current.PveRoot, node, current.CacheMaxAge, cancellationToken).ConfigureAwait(false);
+            await facts.RepublishIfNeededAsync(current.PveRoot, node, current.CacheMaxAge, cancellationToken, Infrastructure.Facts.PublishedFacts.OwnWritePath(current.CacheFile)).ConfigureAwait(false);
         }
 
         using var chosen = sources(current);

@@ -55,6 +55,11 @@ public sealed class GuardPipeline(RunSettings settings, ClusterSources sources, 
             Debug?.Invoke(note);
         }
 
+        foreach (var warning in sources.FactsWarnings?.Invoke() ?? [])
+        {
+            Warn?.Invoke(warning);
+        }
+
         var ordered = membership.Nodes
             .Select(n => facts.FirstOrDefault(f => f.Node == n.Name) ?? NodeFacts.Unreadable(n.Name, "no facts returned", FactsSource.Local))
             .ToList();

@@ -16,6 +16,9 @@ public sealed record ClusterSources(
     /// <summary>What the facts sources can tell after a run without it being a warning (which optional source was used, or why not).</summary>
     public Func<IReadOnlyList<string>>? FactsNotes { get; init; }
 
+    /// <summary>What the facts source found wrong after reading (a published document this node did not write), logged as warnings.</summary>
+    public Func<IReadOnlyList<string>>? FactsWarnings { get; init; }
+
     /// <summary>Where <c>baseline --custom-model --apply</c> writes (the API on 9.1.15+, or cpu-models.conf on a node); null when read-only.</summary>
     public ICustomModelTarget? CustomModelTarget { get; init; }
 

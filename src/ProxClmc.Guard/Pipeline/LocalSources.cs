@@ -43,8 +43,14 @@ public sealed class LayeredFactsSource(
     TimeProvider clock,
     string? publishedRoot = null,
     TimeSpan? publishedMaxAge = null,
-    INodeQemuProbe? localProbe = null) : INodeFactsSource
+    INodeQemuProbe? localProbe = null,
+    string? ownWriteFile = null) : INodeFactsSource
 {
+    private readonly List<string> _warnings = [];
+
+    /// <summary>Published documents for this node that it did not write, one line each (reported, never used).</summary>
+    public IReadOnlyList<string> Warnings => [.. _warnings];
+
     public async Task<IReadOnlyList<NodeFacts>> GetFactsAsync(ClusterMembership membership, CancellationToken cancellationToken)
     {
         var result = new Dictionary<string, NodeFacts>(StringComparer.Ordinal);
@@ -63,13 +69,21 @@ public sealed class LayeredFactsSource(
                 result[node.Name] = carried;
             }
             else if (!isSnapshot && publishedRoot is not null && publishedMaxAge is { } maxAge
+                && (!IsLocal(node) || PublishedFacts.IsOwnWrite(fileSystem, publishedRoot, node.Name, ownWriteFile))
                 && PublishedFacts.TryRead(fileSystem, publishedRoot, node, clock.GetUtcNow(), maxAge, FactsSource.Published, out _) is { } published)
             {
-                result[node.Name] = published;
+                // This node's own copy is its own reading (the hash of its last write matches); a peer's is capped by its cpuinfo.
+                result[node.Name] = IsLocal(node) ? published with { QemuCappedByCpuInfo = false } : published;
             }
-            else if (!isSnapshot && string.Equals(node.Name, localNode, StringComparison.Ordinal))
+            else if (!isSnapshot && IsLocal(node))
             {
-                result[node.Name] = await WithLocalQemuAsync(ReadLocal(node), cancellationToken).ConfigureAwait(false);
+                var own = await WithLocalQemuAsync(ReadLocal(node), cancellationToken).ConfigureAwait(false);
+                if (publishedRoot is not null && PublishedFacts.TryReadDocument(fileSystem, publishedRoot, node.Name, out _) is { } foreign)
+                {
+                    _warnings.Add(ForeignDocument(foreign, own));
+                }
+
+                result[node.Name] = own;
             }
             else
             {
@@ -103,6 +117,30 @@ public sealed class LayeredFactsSource(
         return membership.Nodes.Select(n => result[n.Name]).ToList();
     }
 
+    private bool IsLocal(ClusterNode node) => string.Equals(node.Name, localNode, StringComparison.Ordinal);
+
+    /// <summary>The line that reports a published document for this node that this node did not write.</summary>
+    private string ForeignDocument(Core.Facts.NodeFactsDocument foreign, NodeFacts own)
+    {
+        var where = Path.Combine("nodes", foreign.Node, PublishedFacts.FolderName, PublishedFacts.FileName);
+        var line = $"{where}: not the facts {localNode} last published itself; ignored, {localNode} is judged by its own reading ({localCpuInfo})";
+        var theirs = CpuInfoParser.Parse(foreign.CpuInfo, where);
+        if (own.Cpu is { } cpu && theirs.IsSuccess)
+        {
+            var added = theirs.Value.Flags.Where(f => !cpu.Flags.Contains(f)).Order(StringComparer.Ordinal).ToList();
+            var lacking = cpu.Flags.Where(f => !theirs.Value.Flags.Contains(f)).Order(StringComparer.Ordinal).ToList();
+            if (added.Count > 0 || lacking.Count > 0 || theirs.Value.ModelName != cpu.ModelName)
+            {
+                line += $"; its cpuinfo disagrees with this node's ('{theirs.Value.ModelName}'"
+                    + (added.Count > 0 ? $", claims {string.Join(' ', added.Take(8))}{(added.Count > 8 ? $" and {added.Count - 8} more" : "")}" : "")
+                    + (lacking.Count > 0 ? $", lacks {string.Join(' ', lacking.Take(8))}{(lacking.Count > 8 ? $" and {lacking.Count - 8} more" : "")}" : "")
+                    + ")";
+            }
+        }
+
+        return line;
+    }
+
     /// <summary>
     /// A snapshot's cpuinfo judged by the QEMU answer the node published, when the snapshot carries it, with the
     /// kernel the node published (what a change of its CPU is shown beside).
@@ -115,7 +153,7 @@ public sealed class LayeredFactsSource(
         }
 
         var kernel = document.Kernel.Length is > 0 and <= 256 ? document.Kernel : facts.Kernel;
-        return document.Qemu is { } qemu ? facts with { Qemu = qemu, Kernel = kernel } : facts with { Kernel = kernel };
+        return document.Qemu is { } qemu ? facts with { Qemu = qemu, QemuCappedByCpuInfo = true, Kernel = kernel } : facts with { Kernel = kernel };
     }
 
     /// <summary>This node's own QEMU under KVM, asked directly when no fresh published facts exist.</summary>
@@ -179,7 +217,7 @@ public sealed class DefaultSourceFactory(CliEnvironmentAccess access, Func<RunSe
         }
 
         var membership = new CorosyncFileMembership(settings.CorosyncConf, fs, localNode);
-        var local = new LayeredFactsSource(null, localNode, settings.LocalCpuInfo, fs, RemoteFacts(settings, null), access.Clock, Published(settings), settings.CacheMaxAge, LocalQemu(settings));
+        var local = new LayeredFactsSource(null, localNode, settings.LocalCpuInfo, fs, RemoteFacts(settings, null), access.Clock, Published(settings), settings.CacheMaxAge, LocalQemu(settings), PublishedFacts.OwnWritePath(settings.CacheFile));
         if (!IsProxmoxNode(settings))
         {
             // Not a Proxmox VE node: nodes and CPUs can still be read (corosync.conf, SSH), but there are no guests to
@@ -195,6 +233,7 @@ public sealed class DefaultSourceFactory(CliEnvironmentAccess access, Func<RunSe
         return new ClusterSources(membership, Cached(settings, local), pve, $"{settings.PveRoot} on {localNode}")
         {
             CustomModelTarget = new FileCustomModelTarget(settings.PveRoot, access.Clock),
+            FactsWarnings = () => local.Warnings,
         };
     }
 
@@ -221,7 +260,7 @@ public sealed class DefaultSourceFactory(CliEnvironmentAccess access, Func<RunSe
             "api" => apiFacts,
             _ when remote => apiFacts,
             "local" => new LayeredFactsSource(null, localNode, settings.LocalCpuInfo, access.FileSystem, null, access.Clock),
-            _ => new LayeredFactsSource(null, localNode, settings.LocalCpuInfo, access.FileSystem, RemoteFacts(settings, apiFacts), access.Clock, Published(settings), settings.CacheMaxAge, LocalQemu(settings)),
+            _ => new LayeredFactsSource(null, localNode, settings.LocalCpuInfo, access.FileSystem, RemoteFacts(settings, apiFacts), access.Clock, Published(settings), settings.CacheMaxAge, LocalQemu(settings), PublishedFacts.OwnWritePath(settings.CacheFile)),
         };
 
         // Nodes without a QEMU answer of their own get Proxmox's KVM flags (9.1.15+) on top of cpuinfo, where offered.
@@ -231,6 +270,7 @@ public sealed class DefaultSourceFactory(CliEnvironmentAccess access, Func<RunSe
             Warnings = client.InsecureWarning is { } warning ? [warning] : [],
             Resources = client,
             FactsNotes = kvmFlags is null ? null : () => kvmFlags.Notes,
+            FactsWarnings = facts is LayeredFactsSource layered ? () => layered.Warnings : null,
             CustomModelTarget = new ApiCustomModelTarget(client),
         };
     }

@@ -100,7 +100,10 @@ public static class PrometheusReport
         sb.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n')
           .Append("# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
 
-    /// <summary>Label values escape backslash, double quote and line feed, as the exposition format requires.</summary>
+    /// <summary>
+    /// Label values escape backslash, double quote and line feed, as the exposition format requires; other control
+    /// characters and bidirectional overrides (from VM names) are shown as \xNN and \uNNNN, as the tables show them.
+    /// </summary>
     private static string Label(string name, string value) =>
-        name + "=\"" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal) + "\"";
+        name + "=\"" + Names.VisibleKeepingLines(value).Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal) + "\"";
 }

@@ -36,6 +36,11 @@ public sealed class HookPublishedFactsTests : IDisposable
         }
 
         _tree.Write(text, "pve", "nodes", node, "proxclmc-guard", "facts.json");
+        if (node == Target)
+        {
+            // This node's own copy counts only as what it last published itself: the hash `facts --publish` keeps.
+            _tree.Write(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text))) + "\n", "published-facts.sha256");
+        }
     }
 
     private CliResult MigrateHostGuest()

@@ -244,4 +244,26 @@ public sealed class HookHardeningTests : IDisposable
         Assert.False(HookFailurePolicy.ProbeFailClosed(_tree.Write("[report]\nfail_closed = true\n", "other-section.toml")));
         Assert.False(HookFailurePolicy.ProbeFailClosed(_tree.PathOf("missing.toml")));
     }
+
+    [Theory]
+    [InlineData("hook.fail_closed = true\n", 1, 6)]
+    [InlineData("[hook]\n\"fail_closed\" = true\n", 2, 2)]
+    [InlineData("hook = { fail_closed = true }\n", 1, 10)]
+    public void Fail_closed_has_one_spelling_so_the_loader_the_fallback_and_the_hookscript_agree(string spelling, int line, int column)
+    {
+        var config = _tree.Write(
+            $"{spelling}\n[cluster]\npve_root = \"{_tree.PathOf("pve")}\"\nlocal_node = \"{Target}\"\n\n[facts]\nlocal_cpuinfo = \"{HaswellCpuInfo}\"\n",
+            "proxclmc-guard.toml");
+
+        var scan = GuardRun.Run("baseline", "--from", GuardRun.Lab, "--config", config);
+        Assert.True(scan.Exit == 78, scan.ToString());
+        Assert.Equal(
+            $"proxclmc-guard: {config}:{line}:{column}: write hook.fail_closed as 'fail_closed = true' (or false) on its own line under [hook]; the hookscript's fallbacks read only that form",
+            Assert.Single(scan.ErrorLines));
+
+        // The hook, its fallback and the shell wrapper now all read this file as fail_closed = false.
+        var hook = Hook(100, Source, config);
+        Assert.True(hook.Exit == 0, hook.ToString());
+        Assert.EndsWith("(hook.fail_closed = false)", Assert.Single(hook.ErrorLines), StringComparison.Ordinal);
+    }
 }

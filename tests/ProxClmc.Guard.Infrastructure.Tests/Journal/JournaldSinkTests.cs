@@ -40,6 +40,20 @@ public sealed class JournaldSinkTests : IDisposable
     }
 
     [Fact]
+    public void A_name_from_a_hostile_API_cannot_put_a_line_break_or_an_escape_sequence_into_MESSAGE()
+    {
+        using (var log = Logger())
+        {
+            log.Warning("VM {VmId} ({Name}) exceeds the baseline", 103, "web\nPRIORITY=0\u001b[2J\u202Eevil");
+        }
+
+        var fields = JournalDatagram.Decode(journal.Receive());
+
+        Assert.Equal("VM 103 (web\\x0APRIORITY=0\\x1B[2J\\u202Eevil) exceeds the baseline", fields.Single("MESSAGE"));
+        Assert.Equal("4", fields.Single("PRIORITY"));
+    }
+
+    [Fact]
     public void A_verdict_is_written_by_its_report_name()
     {
         using (var log = Logger())
