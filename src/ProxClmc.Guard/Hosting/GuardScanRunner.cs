@@ -92,7 +92,7 @@ public sealed class GuardScanRunner(
         {
             await write().ConfigureAwait(false);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is (IOException and not UnsafeLocationException) or UnauthorizedAccessException)
         {
             var folder = Path.GetDirectoryName(Path.GetFullPath(path)) ?? path;
             var why = e is DirectoryNotFoundException || !Directory.Exists(folder)
