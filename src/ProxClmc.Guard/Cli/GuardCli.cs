@@ -52,8 +52,35 @@ public sealed class GuardCli
             return ExitCodes.Usage;
         }
 
+        if (parse.Action is System.CommandLine.Help.HelpAction && IsHookAttach(parse.CommandResult))
+        {
+            // System.CommandLine puts a parent's arguments into a subcommand's usage ("hook <vmid> <phase> attach"),
+            // but <vmid> and <phase> belong to the hookscript entry point: attach takes neither.
+            var help = new StringWriter { NewLine = "\n" };
+            var exit = await parse.InvokeAsync(new InvocationConfiguration { Output = help, Error = _environment.Error, EnableDefaultExceptionHandler = false }, cancellationToken).ConfigureAwait(false);
+            await _environment.Out.WriteAsync(WithoutParentArguments(help.ToString())).ConfigureAwait(false);
+            return exit;
+        }
+
         var config = new InvocationConfiguration { Output = _environment.Out, Error = _environment.Error, EnableDefaultExceptionHandler = false };
         return await parse.InvokeAsync(config, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static bool IsHookAttach(System.CommandLine.Parsing.CommandResult result) =>
+        result.Command.Name == "attach" && result.Parent is System.CommandLine.Parsing.CommandResult { Command.Name: "hook" };
+
+    /// <summary><c>hook attach --help</c> as attach is typed: no "hook &lt;vmid&gt; &lt;phase&gt;" usage, no Arguments section.</summary>
+    internal static string WithoutParentArguments(string help)
+    {
+        var lines = help.Replace("hook <vmid> <phase> attach", "hook attach", StringComparison.Ordinal).Split('\n').ToList();
+        var start = lines.FindIndex(l => l == "Arguments:");
+        if (start >= 0)
+        {
+            var end = lines.FindIndex(start, l => l.Length == 0);
+            lines.RemoveRange(start, (end < 0 ? lines.Count : end + 1) - start);
+        }
+
+        return string.Join('\n', lines);
     }
 
     /// <summary>Runs a verb with the effective settings, mapping exceptions to exit codes and one line on stderr.</summary>

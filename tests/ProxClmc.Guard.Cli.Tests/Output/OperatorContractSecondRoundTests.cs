@@ -338,6 +338,21 @@ public sealed class OperatorContractSecondRoundTests : FakePveTest
 
     // ---- 14: messages -----------------------------------------------------------------------------------
 
+    [Fact]
+    public void Hook_attach_help_shows_attach_as_it_is_typed()
+    {
+        var help = GuardRun.Run("hook", "attach", "--help");
+        var entry = GuardRun.Run("hook", "--help");
+
+        Assert.Equal(0, help.Exit);
+        Assert.Contains(help.OutLines, l => l.EndsWith(" hook attach [options]", StringComparison.Ordinal));
+        Assert.DoesNotContain("<vmid>", help.Out, StringComparison.Ordinal);
+        Assert.DoesNotContain("Arguments:", help.OutLines);
+        Assert.Contains("  --snippets-dir <dir>", help.Out, StringComparison.Ordinal);
+        // The entry point Proxmox calls keeps its arguments.
+        Assert.Contains(entry.OutLines, l => l.EndsWith(" hook <vmid> <phase> [command] [options]", StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData("fix --strategy placment", "--strategy: 'placment' is not one of cpu, placement; did you mean placement?")]
     [InlineData("scan --form json", "unknown option '--form' for scan; did you mean --format or --from?")]
@@ -414,8 +429,9 @@ public sealed class OperatorContractSecondRoundTests : FakePveTest
             }
         }
 
-        // The first scan ends with its summary; the daemon then waits an hour, so it is stopped here.
-        for (var i = 0; i < 1200 && !Text().Contains("Scan finished", StringComparison.Ordinal) && !run.IsCompleted; i++)
+        // The first scan ends with its summary and its reports; the daemon then waits an hour, so it is stopped here.
+        var report = Path.Combine(Dir, "report.json");
+        for (var i = 0; i < 1200 && !(Text().Contains("Scan finished", StringComparison.Ordinal) && File.Exists(report)) && !run.IsCompleted; i++)
         {
             await Task.Delay(100);
         }
@@ -426,7 +442,7 @@ public sealed class OperatorContractSecondRoundTests : FakePveTest
         var lines = Text().Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal("proxclmc-guard: info: Daemon started, scanning every 3600 s", lines[0]);
         Assert.Contains(lines, l => l.StartsWith("proxclmc-guard: info: Scan finished: cluster baseline x86-64-v2-AES; 25 guests: ", StringComparison.Ordinal));
-        Assert.True(File.Exists(Path.Combine(Dir, "report.json")));
+        Assert.True(File.Exists(report));
     }
 
     // ---- 17: small things -----------------------------------------------------------------------------------
