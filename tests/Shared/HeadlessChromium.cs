@@ -35,7 +35,7 @@ internal static class HeadlessChromium
     public static string Url(string file) => new Uri(Path.GetFullPath(file)).AbsoluteUri;
 
     /// <summary>Runs chromium headless with <paramref name="args"/>; throws with its stderr when it fails or times out.</summary>
-    public static (string Out, string Error, TimeSpan Wall) Run(IReadOnlyList<string> args, TimeSpan? timeout = null)
+    public static (string Out, string Error) Run(IReadOnlyList<string> args, TimeSpan? timeout = null)
     {
         var profile = Directory.CreateTempSubdirectory("proxclmc-chromium-");
         try
@@ -58,7 +58,6 @@ internal static class HeadlessChromium
                 start.ArgumentList.Add(arg);
             }
 
-            var clock = Stopwatch.StartNew();
             using var process = Process.Start(start) ?? throw new InvalidOperationException("chromium did not start");
             var stdout = process.StandardOutput.ReadToEndAsync();
             var stderr = process.StandardError.ReadToEndAsync();
@@ -69,9 +68,8 @@ internal static class HeadlessChromium
             }
 
             process.WaitForExit();
-            clock.Stop();
             return process.ExitCode == 0
-                ? (stdout.Result, stderr.Result, clock.Elapsed)
+                ? (stdout.Result, stderr.Result)
                 : throw new InvalidOperationException($"chromium exited {process.ExitCode}: {stderr.Result}");
         }
         finally
