@@ -1,7 +1,6 @@
 using ProxClmc.Guard.FakePve;
-using ProxClmc.Guard.Testing;
 
-namespace ProxClmc.Guard.Cli.Tests.Support;
+namespace ProxClmc.Guard.Testing;
 
 /// <summary>
 /// The one way CLI tests start the fake Proxmox: over a snapshot folder, as one release, with nodes down if asked, and
@@ -13,7 +12,7 @@ public static class FakePveFixture
     public static Task<FakeProxmox> StartAsync(string? snapshot = null, PveRelease? release = null, IReadOnlyList<FakeOffline>? offline = null, TimeSpan? slowHang = null) =>
         FakeProxmox.StartAsync(new FakeProxmoxOptions
         {
-            SnapshotDir = snapshot ?? GuardRun.Lab,
+            SnapshotDir = snapshot ?? RepoPaths.LabCluster,
             Release = release ?? PveRelease.Latest,
             Offline = offline ?? [],
             SlowOfflineHang = slowHang ?? TimeSpan.FromSeconds(30),
@@ -41,32 +40,4 @@ public static class FakePveFixture
             """);
         return path;
     }
-}
-
-/// <summary>A CLI test class served by one fake Proxmox per test (see <see cref="FakePveFixture"/>).</summary>
-public abstract class FakePveTest : IAsyncLifetime
-{
-    protected FakeProxmox Pve { get; private set; } = null!;
-
-    /// <summary>A private temp folder, removed after the test.</summary>
-    protected string Dir { get; private set; } = null!;
-
-    protected virtual string Snapshot => GuardRun.Lab;
-
-    protected virtual PveRelease Release => PveRelease.Latest;
-
-    public async Task InitializeAsync()
-    {
-        Pve = await FakePveFixture.StartAsync(Snapshot, Release);
-        Dir = Directory.CreateTempSubdirectory($"proxclmc-{GetType().Name}-").FullName;
-    }
-
-    public async Task DisposeAsync()
-    {
-        await Pve.DisposeAsync();
-        Directory.Delete(Dir, recursive: true);
-    }
-
-    protected string WriteConfig(string apiExtra = "", string factsExtra = "", string extra = "") =>
-        FakePveFixture.WriteConfig(Pve, Dir, apiExtra, factsExtra, extra);
 }

@@ -7,7 +7,7 @@ namespace ProxClmc.Guard.Testing;
 /// Seeded, deterministic input generation for parser robustness tests: random byte soup and mutations of real files.
 /// The case count comes from PROXCLMC_FUZZ_CASES (the benchmark run sets 10,000 or more; CI uses the default).
 /// </summary>
-internal static class Fuzz
+public static class Fuzz
 {
     public const int Seed = 20261123;
 

@@ -6,7 +6,7 @@ namespace ProxClmc.Guard.Testing;
 /// Debian's chromium, headless, as the HTML page's tests and the page-load benchmark run it (tools/test-deps.sh
 /// installs it). Each run has its own profile folder, no network services, and a time limit.
 /// </summary>
-internal static class HeadlessChromium
+public static class HeadlessChromium
 {
     public static string Binary => new[] { "/usr/bin/chromium", "/usr/bin/chromium-browser" }.FirstOrDefault(File.Exists)
         ?? throw new InvalidOperationException("chromium is not installed (tools/test-deps.sh installs it: apt-get install chromium)");

@@ -16,7 +16,7 @@ namespace ProxClmc.Guard.Testing;
 /// not come up, <see cref="Start"/> throws: a broken journald is a failure, not a reason to skip.
 /// </para>
 /// </summary>
-internal sealed class JournaldFixture : IDisposable
+public sealed class JournaldFixture : IDisposable
 {
     private static readonly string[] JournaldCandidates = ["/lib/systemd/systemd-journald", "/usr/lib/systemd/systemd-journald"];
 

@@ -7,7 +7,7 @@ namespace ProxClmc.Guard.Testing;
 /// administrator's shell): created with useradd for one test and removed with userdel afterwards. The tests run as
 /// root (tools/test.sh), as the tool does on a Proxmox node.
 /// </summary>
-internal sealed class LocalUser : IDisposable
+public sealed class LocalUser : IDisposable
 {
     private LocalUser(string name, int uid, int gid)
     {

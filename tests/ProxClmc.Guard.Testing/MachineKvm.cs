@@ -8,7 +8,7 @@ namespace ProxClmc.Guard.Testing;
 /// namespace). The tests that ask the real QEMU check its answer where KVM works, and the one-line <c>qemuError</c>
 /// a user then sees where it does not; the probe itself never looks at this class.
 /// </summary>
-internal static class MachineKvm
+public static class MachineKvm
 {
     public const string Device = "/dev/kvm";
 

@@ -1,7 +1,7 @@
 namespace ProxClmc.Guard.Testing;
 
 /// <summary>Paths inside the repository, found from the test binary's location (tests never read ../shared).</summary>
-internal static class RepoPaths
+public static class RepoPaths
 {
     private static readonly Lazy<string> LazyRoot = new(FindRoot);
 

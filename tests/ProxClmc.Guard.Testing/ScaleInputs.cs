@@ -4,9 +4,8 @@ using ProxClmc.Guard.Core.Catalog;
 using ProxClmc.Guard.Core.Cpu;
 using ProxClmc.Guard.Core.Guests;
 using ProxClmc.Guard.Core.Sources;
-using ProxClmc.Guard.Testing;
 
-namespace ProxClmc.Guard.Benchmarks;
+namespace ProxClmc.Guard.Testing;
 
 /// <summary>
 /// Large inputs in the real formats, built from the corpus and the lab cluster (never invented text): the benchmarks
@@ -33,7 +32,7 @@ public static class ScaleInputs
         "host,hidden=1,flags=+pdpe1gb", "custom-lab-sandy", "Broadwell-noTSX-IBRS,phys-bits=host", "SapphireRapids",
     ];
 
-    public static string CorpusCpuInfo(string file) => Path.Combine(RepoPaths.Corpus, "cpuinfo", file);
+    public static string CorpusCpuInfo(string file) => Corpus.CpuInfo(file);
 
     public static IReadOnlyList<string> NodeCpuInfoPaths => NodeCpuInfoFiles.Select(CorpusCpuInfo).ToList();
 

@@ -6,7 +6,7 @@ namespace ProxClmc.Guard.Testing;
 /// that checks a timeout itself makes its server silent instead of shortening the limit: a silent server never answers,
 /// however long the limit, while the healthy servers beside it keep the whole minute.
 /// </summary>
-internal static class ServerTimeouts
+public static class ServerTimeouts
 {
     public const int AnswerSeconds = 60;
 

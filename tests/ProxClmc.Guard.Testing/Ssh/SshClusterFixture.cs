@@ -1,7 +1,4 @@
-using ProxClmc.Guard.Testing;
-using ProxClmc.Guard.Testing.Ssh;
-
-namespace ProxClmc.Guard.Infrastructure.Tests.Ssh;
+namespace ProxClmc.Guard.Testing.Ssh;
 
 /// <summary>A fixture cluster shared by the SSH tests: four healthy nodes, an IPv6 node, one that refuses our key, one that never answers.</summary>
 public sealed class SshClusterFixture : IAsyncLifetime
@@ -16,7 +13,7 @@ public sealed class SshClusterFixture : IAsyncLifetime
 
     public SshFixture Ssh { get; private set; } = null!;
 
-    public static string CpuInfo(string file) => Path.Combine(RepoPaths.Corpus, "cpuinfo", file);
+    public static string CpuInfo(string file) => Corpus.CpuInfo(file);
 
     public async Task InitializeAsync()
     {

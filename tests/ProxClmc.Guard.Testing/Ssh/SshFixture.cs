@@ -7,61 +7,11 @@ using ProxClmc.Guard.Core.Cluster;
 
 namespace ProxClmc.Guard.Testing.Ssh;
 
-/// <summary>One fake Proxmox node: a name and the /proc/cpuinfo its sshd serves.</summary>
-public sealed record FakeSshNodeSpec(string Name, string CpuInfoFile)
-{
-    /// <summary>Seconds the forced command waits before printing (a slow node).</summary>
-    public double DelaySeconds { get; init; }
-
-    /// <summary>The forced command never prints anything (a hung node): it waits until the client gives up.</summary>
-    public bool NeverAnswers { get; init; }
-
-    /// <summary>Listen on ::1 instead of a 127.x.y.z address of its own (only one such node per fixture).</summary>
-    public bool Ipv6 { get; init; }
-
-    /// <summary>Also generate an RSA host key (Proxmox's cluster known_hosts records RSA keys).</summary>
-    public bool RsaHostKey { get; init; } = true;
-
-    /// <summary>False: this node's authorized_keys is empty, so the client key is refused.</summary>
-    public bool AuthorizesClient { get; init; } = true;
-
-    /// <summary>Bytes the forced command writes to stderr before the cpuinfo (a node flooding stderr).</summary>
-    public long StderrBytes { get; init; }
-}
-
-/// <summary>A running sshd of the fixture.</summary>
-public sealed class FakeSshNode
-{
-    internal FakeSshNode(FakeSshNodeSpec spec, string address, string directory)
-    {
-        Spec = spec;
-        Address = address;
-        Directory = directory;
-    }
-
-    public FakeSshNodeSpec Spec { get; }
-
-    public string Name => Spec.Name;
-
-    /// <summary>The address sshd listens on (127.x.y.z or ::1).</summary>
-    public string Address { get; }
-
-    public string Directory { get; }
-
-    /// <summary>Host public keys as "type base64" (ed25519 first).</summary>
-    public IReadOnlyList<string> HostPublicKeys { get; internal set; } = [];
-
-    public string SshdLog => Path.Combine(Directory, "sshd.log");
-
-    internal Process? Process { get; set; }
-}
-
 /// <summary>
 /// Real OpenSSH servers (Debian's openssh-server, /usr/sbin/sshd), one per fake node, each on a loopback address of its own
 /// with a port chosen by the fixture, serving one cpuinfo file through a forced command. Host keys and client keys are
 /// generated at start (ssh-keygen); known_hosts files for the nodes are written in plain, hashed and by-name forms.
 /// Must run as root. Disposing stops every sshd and deletes the temporary folder.
-/// Self-contained (BCL and Core only) so CLI tests and benchmarks can link this file.
 /// </summary>
 public sealed class SshFixture : IAsyncDisposable
 {
