@@ -6,14 +6,16 @@ namespace ProxClmc.Guard.Testing;
 /// A fixture folder (a snapshot or /etc/pve-like tree) whose real-world files are not copied into it but named in its
 /// <see cref="ManifestName"/>: one line per file, the path inside the tree, a tab, and the corpus file it is (relative
 /// to tests/corpus, e.g. <c>nodes/pve1/cpuinfo	cpuinfo/intel-xeon-e5-2680v3-haswell.txt</c>). <see cref="Of"/> gives
-/// the tree as the product reads it: a copy with those files in place (once per test process, under a temporary folder
-/// removed at exit). Symbolic links would not do: the product refuses to follow them inside a snapshot.
+/// the tree as the product reads it: a copy with those files in place (once per test process, in a temporary folder of
+/// its own). Symbolic links would not do: the product refuses to follow them inside a snapshot.
 /// </summary>
 public static class CorpusTree
 {
     public const string ManifestName = "CORPUS.tsv";
 
     private static readonly ConcurrentDictionary<string, Lazy<string>> Trees = new(StringComparer.Ordinal);
+    private const string ScratchPrefix = "proxclmc-corpus-trees-";
+
     private static readonly Lazy<string> Scratch = new(CreateScratch);
 
     /// <summary>
@@ -76,20 +78,39 @@ public static class CorpusTree
         File.Copy(source, target);
     }
 
+    /// <summary>
+    /// This process's folder for the copies, named after its id. The test host is often ended without running exit
+    /// handlers, so each process first removes the folders of processes that are gone.
+    /// </summary>
     private static string CreateScratch()
     {
-        var scratch = Directory.CreateTempSubdirectory("proxclmc-corpus-trees-").FullName;
-        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        foreach (var stale in Directory.EnumerateDirectories(Path.GetTempPath(), ScratchPrefix + "*"))
         {
-            try
+            if (int.TryParse(Path.GetFileName(stale)[ScratchPrefix.Length..], out var pid) && pid != Environment.ProcessId && !Directory.Exists($"/proc/{pid}"))
             {
-                Directory.Delete(scratch, recursive: true);
+                Remove(stale);
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                // A test process killed mid-run leaves its copy in the temporary folder; nothing else depends on it.
-            }
-        };
+        }
+
+        var scratch = Path.Combine(Path.GetTempPath(), ScratchPrefix + Environment.ProcessId);
+        Remove(scratch);
+        Directory.CreateDirectory(scratch, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => Remove(scratch);
         return scratch;
+    }
+
+    private static void Remove(string folder)
+    {
+        try
+        {
+            if (Directory.Exists(folder))
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Another process removing the same stale folder, or it is still in use: the next run removes it.
+        }
     }
 }
