@@ -77,6 +77,53 @@ internal static class FakeCpuFlags
             .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
     }
 
+    /// <summary>
+    /// <paramref name="answer"/> as a whole <c>{"data": [...]}</c> body, followed by flags <c>x-pad-000001</c>, ... each
+    /// supported on <paramref name="nodes"/> named 64 times over, until the body is just under <paramref name="size"/>
+    /// bytes: what a hostile API could send (see <see cref="FakeProxmoxOptions.CpuFlagsAnswerBytes"/>).
+    /// </summary>
+    public static byte[] Inflated(JsonArray answer, IReadOnlyList<string> nodes, int size)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(size);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WritePropertyName("data");
+            writer.WriteStartArray();
+            foreach (var item in answer)
+            {
+                item?.WriteTo(writer);
+            }
+
+            // One made-up entry is 64 node names plus a little: stop while the next one and the closing brackets fit.
+            var entry = 64 * (nodes.Max(n => n.Length) + 3) + 64;
+            for (var i = 1; ; i++)
+            {
+                writer.Flush();
+                if (buffer.WrittenCount + entry + 8 > size)
+                {
+                    break;
+                }
+
+                writer.WriteStartObject();
+                writer.WriteString("name", $"x-pad-{i:D6}");
+                writer.WriteStartArray("supported-on");
+                for (var k = 0; k < 64; k++)
+                {
+                    writer.WriteStringValue(nodes[k % nodes.Count]);
+                }
+
+                writer.WriteEndArray();
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
     /// <summary>The answer's <c>data</c> for <paramref name="accel"/> and <paramref name="arch"/> (both already validated).</summary>
     public static JsonArray Answer(IEnumerable<FakeNode> nodes, string accel, string arch)
     {

@@ -49,6 +49,13 @@ public sealed record FakeProxmoxOptions
     /// connection). Tests shorten it together with <c>api.timeout_seconds</c>.
     /// </summary>
     public TimeSpan SlowOfflineHang { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// A hostile API (<c>--cpu-flags-bytes &lt;n&gt;</c>): <c>/cluster/qemu/cpu-flags</c> answers, after its parameter
+    /// and permission checks, Proxmox's own list followed by made-up flags, each supported on the cluster's nodes
+    /// named over and over, until the answer is about this many bytes (valid JSON of the real shape).
+    /// </summary>
+    public int? CpuFlagsAnswerBytes { get; init; }
 }
 
 /// <summary>A node that is down: <see cref="Slow"/> drops packets (the proxied request hangs, then 595), otherwise it refuses at once.</summary>
@@ -483,6 +490,13 @@ public sealed class FakeProxmox : IAsyncDisposable
         context.Response.StatusCode = answer.Status;
         context.Features.Get<IHttpResponseFeature>()!.ReasonPhrase = answer.Reason;
         context.Response.ContentType = "application/json;charset=UTF-8";
+        if (answer.Bytes is { } bytesBody)
+        {
+            context.Response.ContentLength = bytesBody.Length;
+            await context.Response.Body.WriteAsync(bytesBody, context.RequestAborted).ConfigureAwait(false);
+            return;
+        }
+
         await context.Response.WriteAsync(answer.Body, context.RequestAborted).ConfigureAwait(false);
     }
 
@@ -1187,7 +1201,15 @@ public sealed class FakeProxmox : IAsyncDisposable
         }
 
         var allowed = Allowed("/nodes", "Sys.Audit") || Allowed("/mapping/cpu", "Mapping.Audit") || Allowed("/mapping/cpu", "Mapping.Use") || Allowed("/mapping/cpu", "Mapping.Modify");
-        return allowed ? Answer.Data(FakeCpuFlags.Answer(_cluster.Nodes, accel, arch)) : Answer.Error(403, "Permission check failed");
+        if (!allowed)
+        {
+            return Answer.Error(403, "Permission check failed");
+        }
+
+        var answer = FakeCpuFlags.Answer(_cluster.Nodes, accel, arch);
+        return _options.CpuFlagsAnswerBytes is { } size
+            ? Answer.Data(null) with { Bytes = FakeCpuFlags.Inflated(answer, _cluster.Nodes.Select(n => n.Name).ToList(), size) }
+            : Answer.Data(answer);
     }
 
     private bool SeesMapping(string model) =>
@@ -1485,6 +1507,9 @@ public sealed class FakeProxmox : IAsyncDisposable
 
     private sealed record Answer(int Status, string Reason, string Body)
     {
+        /// <summary>A body too large for a string: sent as these bytes instead of <see cref="Body"/>.</summary>
+        public byte[]? Bytes { get; init; }
+
         private static readonly JsonSerializerOptions Json = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
         /// <summary>No answer at all: the connection is cut (logged with status 0).</summary>

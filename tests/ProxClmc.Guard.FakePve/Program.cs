@@ -2,14 +2,15 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using ProxClmc.Guard.FakePve;
 
-// dotnet run --project tests/ProxClmc.Guard.FakePve -- --snapshot <dir> [--port <n>] [--latency-ms <n>] [--certificate valid|other-name|unknown-ca|expired] [--pve-version 7.4|8.4|9.0|9.1.14|9.1.15|9.2] [--offline <node>[:slow]]...
+// dotnet run --project tests/ProxClmc.Guard.FakePve -- --snapshot <dir> [--port <n>] [--latency-ms <n>] [--certificate valid|other-name|unknown-ca|expired] [--pve-version 7.4|8.4|9.0|9.1.14|9.1.15|9.2] [--offline <node>[:slow]]... [--cpu-flags-bytes <n>]
 string? snapshot = null;
 var port = 8006;
 var latencyMs = 0;
 var certificate = FakeCertificateKind.Valid;
 var release = PveRelease.Latest;
 var offline = new List<FakeOffline>();
-const string Usage = "usage: fake-pve --snapshot <dir> [--port <n>] [--latency-ms <n>] [--certificate valid|other-name|unknown-ca|expired] [--pve-version 7.4|8.4|9.0|9.1.14|9.1.15|9.2] [--offline <node>[:slow]]...";
+int? cpuFlagsBytes = null;
+const string Usage = "usage: fake-pve --snapshot <dir> [--port <n>] [--latency-ms <n>] [--certificate valid|other-name|unknown-ca|expired] [--pve-version 7.4|8.4|9.0|9.1.14|9.1.15|9.2] [--offline <node>[:slow]]... [--cpu-flags-bytes <n>]";
 for (var i = 0; i < args.Length; i++)
 {
     var value = i + 1 < args.Length ? args[i + 1] : null;
@@ -36,6 +37,10 @@ for (var i = 0; i < args.Length; i++)
             release = PveRelease.Parse(value);
             i++;
             break;
+        case "--cpu-flags-bytes" when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var b) && b > 0:
+            cpuFlagsBytes = b;
+            i++;
+            break;
         case "--offline" when value is not null:
             offline.Add(FakeOffline.Parse(value));
             i++;
@@ -53,14 +58,14 @@ for (var i = 0; i < args.Length; i++)
             break;
         default:
             Console.Error.WriteLine($"fake-pve: unexpected argument {args[i]}");
-            Console.Error.WriteLine("usage: fake-pve --snapshot <dir> [--port <n>] [--latency-ms <n>] [--certificate valid|other-name|unknown-ca|expired] [--pve-version 7.4|8.4|9.0|9.1.14|9.1.15|9.2] [--offline <node>[:slow]]...");
+            Console.Error.WriteLine("usage: fake-pve --snapshot <dir> [--port <n>] [--latency-ms <n>] [--certificate valid|other-name|unknown-ca|expired] [--pve-version 7.4|8.4|9.0|9.1.14|9.1.15|9.2] [--offline <node>[:slow]]... [--cpu-flags-bytes <n>]");
             return 64;
     }
 }
 
 if (snapshot is null)
 {
-    Console.Error.WriteLine("usage: fake-pve --snapshot <dir> [--port <n>] [--latency-ms <n>] [--certificate valid|other-name|unknown-ca|expired] [--pve-version 7.4|8.4|9.0|9.1.14|9.1.15|9.2] [--offline <node>[:slow]]...");
+    Console.Error.WriteLine("usage: fake-pve --snapshot <dir> [--port <n>] [--latency-ms <n>] [--certificate valid|other-name|unknown-ca|expired] [--pve-version 7.4|8.4|9.0|9.1.14|9.1.15|9.2] [--offline <node>[:slow]]... [--cpu-flags-bytes <n>]");
     return 64;
 }
 
@@ -75,6 +80,7 @@ try
         Certificate = certificate,
         Release = release,
         Offline = offline,
+        CpuFlagsAnswerBytes = cpuFlagsBytes,
     });
 }
 catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException or ArgumentException)

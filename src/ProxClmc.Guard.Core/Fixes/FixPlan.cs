@@ -187,6 +187,12 @@ public sealed record FixUndoRecord
     public required DateTimeOffset Time { get; init; }
 
     /// <summary>
+    /// The cluster the write went to (the plan's, corosync's cluster name); <c>fix --undo</c> refuses another
+    /// cluster's records. Null in undo files written before it was recorded.
+    /// </summary>
+    public string? Cluster { get; init; }
+
+    /// <summary>
     /// Null on the record written before a write. False on the record that follows a write that was refused
     /// (digest mismatch, lock) or failed: that attempt changed nothing, and undo has nothing to put back for it.
     /// </summary>

@@ -423,6 +423,60 @@ public static partial class Posix
         return new FileStatus(buffer.Mode, buffer.Uid, buffer.Gid, (long)buffer.Size);
     }
 
+    /// <summary>
+    /// Opens a file only root may have written (a saved fix plan, an undo file: they decide what root writes to VMs)
+    /// inside an opened folder: never through a symlink, and only a regular file owned by root (or this process's
+    /// user) that group and others can neither read nor write (0600, or 0400), checked on the opened handle. Null when
+    /// there is no such file; anything else is an <see cref="UnsafeLocationException"/> naming the file.
+    /// </summary>
+    public static SafeFileHandle? OpenPrivateFile(SafeFileHandle directory, string name, string display)
+    {
+        var fd = OpenAtRetry(Fd(directory), name, ORdOnly | ONoFollow | ONonBlock | ONoCtty | OCloExec, 0);
+        if (fd < 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno == Enoent)
+            {
+                return null;
+            }
+
+            throw errno == Eloop && LStatAt(directory, name) is { IsSymlink: true }
+                ? new UnsafeLocationException($"{display}: is a symbolic link; refusing to follow it")
+                : Error(errno, display);
+        }
+
+        var handle = new SafeFileHandle(fd, ownsHandle: true);
+        try
+        {
+            RequirePrivate(Stat(handle, display), display);
+            return handle;
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The checks of <see cref="OpenPrivateFile"/> on a file already opened (to append to it, say).</summary>
+    public static void RequirePrivate(FileStatus status, string display)
+    {
+        if (!status.IsRegular)
+        {
+            throw new UnsafeLocationException($"{display}: is a {status.TypeName}, not a regular file; refusing it");
+        }
+
+        if (status.Uid != 0 && status.Uid != EffectiveUserId)
+        {
+            throw new UnsafeLocationException($"{display}: owned by uid {status.Uid}, not root; refusing it (only root writes plans and undo files)");
+        }
+
+        if ((status.Permissions & 0x3F) != 0)
+        {
+            throw new UnsafeLocationException($"{display}: mode {status.OctalPermissions}, open to group or others; refusing it (plans and undo files are root's, 0600: if you trust its content, chmod 600 {display})");
+        }
+    }
+
     /// <summary>Reads an opened file to its end, refusing more than <paramref name="maxBytes"/>.</summary>
     public static byte[] ReadAll(SafeFileHandle handle, int maxBytes, string display)
     {

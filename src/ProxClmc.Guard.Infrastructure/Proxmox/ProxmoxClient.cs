@@ -152,12 +152,22 @@ public sealed class ProxmoxClient : IDisposable
         return data is { } d ? Shape(path, () => ProxmoxJson.ArrayItems(d, "CPU models").Select(QemuCpuModelEntry.Parse).ToList()) : null;
     }
 
-    /// <summary><c>GET /cluster/qemu/cpu-flags?accel=kvm</c> (pve-manager 9.1.15+, commit 6ed37d55); null when this Proxmox has no such endpoint (501).</summary>
+    /// <summary>
+    /// <c>GET /cluster/qemu/cpu-flags?accel=kvm</c> (pve-manager 9.1.15+, commit 6ed37d55); null when this Proxmox has
+    /// no such endpoint (501). Read with its own size limit (<see cref="ClusterCpuFlag.MaxAnswerBytes"/>) and token by
+    /// token: an answer a thousand times a real one costs no more memory than that limit.
+    /// </summary>
     public async Task<IReadOnlyList<ClusterCpuFlag>?> GetClusterCpuFlagsAsync(CancellationToken cancellationToken)
     {
         const string path = "cluster/qemu/cpu-flags?accel=kvm";
-        var data = await GetOptionalAsync(path, cancellationToken).ConfigureAwait(false);
-        return data is { } d ? Shape(path, () => ClusterCpuFlag.ParseList(d)) : null;
+        try
+        {
+            return await GetAsync(path, ClusterCpuFlag.ReadList, cancellationToken, ClusterCpuFlag.MaxAnswerBytes).ConfigureAwait(false);
+        }
+        catch (SourceUnavailableException e) when (ProxmoxApiException.From(e) is { IsNotImplemented: true })
+        {
+            return null;
+        }
     }
 
     /// <summary>
@@ -341,9 +351,9 @@ public sealed class ProxmoxClient : IDisposable
     }
 
     /// <summary>A GET whose data is read by <paramref name="read"/> straight from the pooled answer; a wrong shape names the call.</summary>
-    private async Task<T> GetAsync<T>(string path, DataReader<T> read, CancellationToken cancellationToken)
+    private async Task<T> GetAsync<T>(string path, DataReader<T> read, CancellationToken cancellationToken, int maxBytes = BoundedBody.MaxBytes)
     {
-        using var answer = await GetAnswerAsync(path, cancellationToken).ConfigureAwait(false);
+        using var answer = await GetAnswerAsync(path, cancellationToken, maxBytes).ConfigureAwait(false);
         try
         {
             return Data(answer, read);
@@ -361,7 +371,7 @@ public sealed class ProxmoxClient : IDisposable
         return Data(answer, ProxmoxReader.Element);
     }
 
-    private async Task<Answer> GetAnswerAsync(string path, CancellationToken cancellationToken)
+    private async Task<Answer> GetAnswerAsync(string path, CancellationToken cancellationToken, int maxBytes = BoundedBody.MaxBytes)
     {
         var node = NodeSegment(path);
         if (node is not null && _unreachableNodes.TryGetValue(node, out var given))
@@ -375,7 +385,7 @@ public sealed class ProxmoxClient : IDisposable
         {
             try
             {
-                return await SendAnswerAsync(HttpMethod.Get, path, null, cancellationToken).ConfigureAwait(false);
+                return await SendAnswerAsync(HttpMethod.Get, path, null, cancellationToken, maxBytes).ConfigureAwait(false);
             }
             catch (RetryableException e) when (node is not null && e.InnerException is OperationCanceledException)
             {
@@ -415,7 +425,7 @@ public sealed class ProxmoxClient : IDisposable
         Data(answer, static (ref Utf8JsonReader r) => 0);
     }
 
-    private async Task<Answer> SendAnswerAsync(HttpMethod method, string path, IReadOnlyList<KeyValuePair<string, string>>? form, CancellationToken cancellationToken)
+    private async Task<Answer> SendAnswerAsync(HttpMethod method, string path, IReadOnlyList<KeyValuePair<string, string>>? form, CancellationToken cancellationToken, int maxBytes = BoundedBody.MaxBytes)
     {
         var start = _activeEndpoint;
         var failures = new List<string>();
@@ -425,7 +435,7 @@ public sealed class ProxmoxClient : IDisposable
             var endpoint = _endpoints[index];
             try
             {
-                var data = await SendToAsync(endpoint, method, path, form, cancellationToken).ConfigureAwait(false);
+                var data = await SendToAsync(endpoint, method, path, form, maxBytes, cancellationToken).ConfigureAwait(false);
                 _activeEndpoint = index;
                 return data;
             }
@@ -444,7 +454,7 @@ public sealed class ProxmoxClient : IDisposable
         throw new SourceUnavailableException(message);
     }
 
-    private async Task<Answer> SendToAsync(Endpoint endpoint, HttpMethod method, string path, IReadOnlyList<KeyValuePair<string, string>>? form, CancellationToken cancellationToken)
+    private async Task<Answer> SendToAsync(Endpoint endpoint, HttpMethod method, string path, IReadOnlyList<KeyValuePair<string, string>>? form, int maxBytes, CancellationToken cancellationToken)
     {
         var ticketRenewed = false;
         while (true)
@@ -475,7 +485,7 @@ public sealed class ProxmoxClient : IDisposable
                     throw await ErrorFromAsync(display, method, path, response, timeout.Token).ConfigureAwait(false);
                 }
 
-                return new Answer(await ReadBodyAsync(display, response, timeout.Token).ConfigureAwait(false), display);
+                return new Answer(await ReadBodyAsync(display, response, maxBytes, timeout.Token).ConfigureAwait(false), display);
             }
             catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
             {
@@ -558,7 +568,7 @@ public sealed class ProxmoxClient : IDisposable
                 throw new SourceUnavailableException(error.Message + hint, error);
             }
 
-            using var answer = new Answer(await ReadBodyAsync(display, response, cancellationToken).ConfigureAwait(false), display);
+            using var answer = new Answer(await ReadBodyAsync(display, response, BoundedBody.MaxBytes, cancellationToken).ConfigureAwait(false), display);
             var data = Data(answer, ProxmoxReader.Element);
             if (data.ValueKind != JsonValueKind.Object || data.GetStringLenient("ticket") is not { } value ||
                 data.GetStringLenient("CSRFPreventionToken") is not { } csrf)
@@ -648,15 +658,17 @@ public sealed class ProxmoxClient : IDisposable
     }
 
     /// <summary>The whole answer, bounded (<see cref="BoundedBody"/>), in a pooled buffer.</summary>
-    private static async Task<PooledBody> ReadBodyAsync(string display, HttpResponseMessage response, CancellationToken cancellationToken)
+    private static async Task<PooledBody> ReadBodyAsync(string display, HttpResponseMessage response, int maxBytes, CancellationToken cancellationToken)
     {
         try
         {
-            return await BoundedBody.ReadPooledAsync(response, BoundedBody.MaxBytes, cancellationToken).ConfigureAwait(false);
+            return await BoundedBody.ReadPooledAsync(response, maxBytes, cancellationToken).ConfigureAwait(false);
         }
         catch (AnswerTooLargeException e)
         {
-            throw new SourceUnavailableException($"{display}: {e.Message}", e);
+            // An endpoint with a limit of its own says so (the display names the endpoint).
+            var own = maxBytes == BoundedBody.MaxBytes ? "" : " (this endpoint's own limit)";
+            throw new SourceUnavailableException($"{display}: {e.Message}{own}", e);
         }
     }
 

@@ -305,7 +305,19 @@ public static class FixCommand
             FixTables.WritePlan(ctx.Out, ctx.Environment.OutputWidth, plan, store.Location, shorten: !ctx.Settings.Verbose);
         }
 
-        var applier = new FixApplier(writer, store, planner: null, ctx.Environment.Clock, ctx.Log);
+        // Every planned value is judged again against the cluster as it is now, as the plan run judged it.
+        var pipeline = ctx.CreatePipeline();
+        var now = await pipeline.ScanAsync(cancellationToken).ConfigureAwait(false);
+        if (now.Cluster.Baseline.IsPartial && !ctx.Settings.AllowPartial)
+        {
+            throw new GuardExitException(ExitCodes.Unknown, $"could not read {string.Join(", ", now.Cluster.Baseline.UnreadableNodes)}: judging the plan's values again needs every node's CPU (use --allow-partial to judge against the others)");
+        }
+
+        var applier = new FixApplier(writer, store, planner: null, ctx.Environment.Clock, ctx.Log)
+        {
+            Judge = new ComplianceEvaluator(now.Cluster.Baseline, pipeline.Catalog, ctx.Settings.Policy, now.CustomModels, plan.Target == "best" ? now.Ha : null),
+            Guests = now.Report.Verdicts.Select(v => v.Guest).GroupBy(g => g.VmId).ToDictionary(g => g.Key, g => g.First()),
+        };
         var results = await applier.ApplyAsync(plan, cancellationToken).ConfigureAwait(false);
         return Report(ctx, plan, results, plan.UnsafeSkips().Select(e => e.VmId).ToList());
     }
@@ -361,6 +373,12 @@ public static class FixCommand
         {
             ctx.Out.Write(ctx.Settings.Format == OutputFormat.Json ? FixUndoReport.Render(planId, [], ExitCodes.Ok) : $"Plan {planId} wrote nothing: nothing to undo.\n");
             return ExitCodes.Ok;
+        }
+
+        var membership = await ctx.Sources.Membership.GetMembershipAsync(cancellationToken).ConfigureAwait(false);
+        if (FixUndoer.OtherCluster(records, records.Any(r => r.Cluster is not null) ? null : store.LoadPlan(planId)?.Cluster, membership.ClusterName) is { } other)
+        {
+            throw new UsageException($"--undo {planId}: {other}");
         }
 
         // VMs may have migrated since the fix: write where each one is now.

@@ -1,4 +1,5 @@
 using System.Net.Http;
+using ProxClmc.Guard.Core.Compliance;
 using ProxClmc.Guard.Core.Fixes;
 using ProxClmc.Guard.Core.Guests;
 using ProxClmc.Guard.Core.Sources;
@@ -40,8 +41,21 @@ public sealed record ApplyResult(FixPlanEntry Entry, ApplyOutcome Outcome, strin
 /// </summary>
 public sealed class FixApplier(IGuestWriter writer, IFixStore store, FixPlanner? planner, TimeProvider clock, ILogger log)
 {
+    private string? _cluster;
+
+    /// <summary>
+    /// For a saved plan: the cluster as it is now. Every planned value is judged again against it before it is
+    /// written, as the planner judged it: one that is not safe now (the baseline went down, or the file says
+    /// something no plan run would have written) is a conflict, left alone.
+    /// </summary>
+    public ComplianceEvaluator? Judge { get; init; }
+
+    /// <summary>Each guest as the run read it now (with <see cref="Judge"/>).</summary>
+    public IReadOnlyDictionary<int, GuestConfig> Guests { get; init; } = new Dictionary<int, GuestConfig>();
+
     public async Task<IReadOnlyList<ApplyResult>> ApplyAsync(FixPlan plan, CancellationToken cancellationToken)
     {
+        _cluster = plan.Cluster;
         var results = new List<ApplyResult>();
         var failed = false;
         foreach (var entry in plan.ChangeEntries())
@@ -72,6 +86,11 @@ public sealed class FixApplier(IGuestWriter writer, IFixStore store, FixPlanner?
         if (entry.Digest is null)
         {
             return new ApplyResult(entry, ApplyOutcome.Failed, "no config digest to guard the write (plans from --from snapshots cannot be applied)");
+        }
+
+        if (Judge is not null && NotSafeNow(Judge, entry) is { } why)
+        {
+            return new ApplyResult(entry, ApplyOutcome.Conflict, why);
         }
 
         var first = await WriteAsync(planId, entry, entry.OldCpu, entry.Digest, cancellationToken).ConfigureAwait(false);
@@ -138,6 +157,19 @@ public sealed class FixApplier(IGuestWriter writer, IFixStore store, FixPlanner?
         };
     }
 
+    private string? NotSafeNow(ComplianceEvaluator judge, FixPlanEntry entry)
+    {
+        if (!Guests.TryGetValue(entry.VmId, out var guest))
+        {
+            return "no longer in the cluster; review a new plan";
+        }
+
+        var verdict = judge.EvaluateCpuValue(guest, entry.NewCpu);
+        return verdict.Verdict == Verdict.Ok
+            ? null
+            : $"the planned value {entry.NewCpu} is not safe in this cluster now ({verdict.Verdict.Name()}: {verdict.Reason}); not written, review a new plan";
+    }
+
     private async Task<WriteResult> WriteAsync(string planId, FixPlanEntry entry, string? oldCpu, string digest, CancellationToken cancellationToken)
     {
         store.AppendUndo(planId, new FixUndoRecord
@@ -147,6 +179,7 @@ public sealed class FixApplier(IGuestWriter writer, IFixStore store, FixPlanner?
             OldCpu = oldCpu,
             NewCpu = entry.NewCpu!,
             Time = clock.GetUtcNow(),
+            Cluster = _cluster,
         });
         WriteResult result;
         try
@@ -168,6 +201,7 @@ public sealed class FixApplier(IGuestWriter writer, IFixStore store, FixPlanner?
                 OldCpu = oldCpu,
                 NewCpu = entry.NewCpu!,
                 Time = clock.GetUtcNow(),
+                Cluster = _cluster,
                 Written = false,
             });
         }

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using ProxClmc.Guard.Core.Fixes;
 using ProxClmc.Guard.Core.Parsing;
+using Microsoft.Win32.SafeHandles;
 using ProxClmc.Guard.Infrastructure.IO;
 
 namespace ProxClmc.Guard.Fixes;
@@ -86,14 +87,14 @@ public sealed class FileFixStore(string directory) : IFixStore
     public FixPlan? LoadPlan(string planId)
     {
         var path = PlanPath(planId);
-        if (!File.Exists(path))
+        if (ReadPrivate(path) is not { } bytes)
         {
             return null;
         }
 
         try
         {
-            return JsonSerializer.Deserialize(ReadLimited(path), FixJson.Plan.FixPlan)
+            return JsonSerializer.Deserialize(bytes, FixJson.Plan.FixPlan)
                 ?? throw new ParseException(new ParseError(path, 0, 0, "empty plan"));
         }
         catch (JsonException e)
@@ -130,20 +131,24 @@ public sealed class FileFixStore(string directory) : IFixStore
         }
 
         // Relative to the checked folder, never through a symlink, mode 0600 on the handle.
+        // An existing file must be root's own (0600 was set on it when it was made): one planted by another account is
+        // refused, not appended to.
         using var folder = AtomicFile.OpenWritableDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        var existing = Posix.OpenPrivateFile(folder, Path.GetFileName(path), path);
+        existing?.Dispose();
         return new FileStream(Posix.OpenAppend(folder, Path.GetFileName(path), AtomicFile.Mode0600, path), FileAccess.Write, bufferSize: 1);
     }
 
     public IReadOnlyList<FixUndoRecord>? ReadUndo(string planId)
     {
         var path = UndoPath(planId);
-        if (!File.Exists(path))
+        if (ReadPrivate(path) is not { } bytes)
         {
             return null;
         }
 
         var records = new List<FixUndoRecord>();
-        var lines = Encoding.UTF8.GetString(ReadLimited(path)).Split('\n');
+        var lines = Encoding.UTF8.GetString(bytes).Split('\n');
         for (var i = 0; i < lines.Length; i++)
         {
             var line = lines[i].TrimEnd('\r');
@@ -173,6 +178,35 @@ public sealed class FileFixStore(string directory) : IFixStore
 
     private static string CheckedId(string planId) =>
         FixPlan.IsValidId(planId) ? planId : throw new ArgumentException($"'{planId}' is not a plan id (like 20261123-130501-ab12)", nameof(planId));
+
+    /// <summary>
+    /// A plan or undo file of this store, or null when there is none: the folder is reached from <c>/</c> down without
+    /// a symlink and must not be writable by others, the file is opened O_NOFOLLOW and must be root's and 0600
+    /// (<see cref="Posix.OpenPrivateFile"/>); anything else is refused (exit 78), never read.
+    /// </summary>
+    private static byte[]? ReadPrivate(string path)
+    {
+        if (!Posix.IsSupported)
+        {
+            return File.Exists(path) ? ReadLimited(path) : null;
+        }
+
+        SafeFileHandle folder;
+        try
+        {
+            folder = AtomicFile.OpenWritableDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return null;
+        }
+
+        using (folder)
+        {
+            using var file = Posix.OpenPrivateFile(folder, Path.GetFileName(path), path);
+            return file is null ? null : Posix.ReadAll(file, MaxFileBytes, path);
+        }
+    }
 
     private static byte[] ReadLimited(string path)
     {

@@ -47,6 +47,25 @@ public sealed class FixUndoer(IGuestWriter writer, ILogger log, Func<string, str
             ? $"Proxmox refuses the old value ({why}), so it cannot be written back; before the plan Proxmox ignored it and ran kvm64, which `qm set {vmId} --delete cpu` brings back"
             : null;
 
+    /// <summary>
+    /// Why these records must not be undone in cluster <paramref name="cluster"/>, or null: records name the cluster
+    /// they were written in, and one of another cluster is refused, as <c>fix --apply</c> refuses another cluster's
+    /// plan. Records written before the cluster was recorded name none: the plan's cluster stands in for them when the
+    /// plan file is still there (<paramref name="planCluster"/>), else they are undone as before.
+    /// </summary>
+    public static string? OtherCluster(IReadOnlyList<FixUndoRecord> records, string? planCluster, string? cluster)
+    {
+        var named = records.Select(r => r.Cluster).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
+        if (named.Count == 0 && planCluster is not null)
+        {
+            named.Add(planCluster);
+        }
+
+        return named.FirstOrDefault(c => !string.Equals(c, cluster, StringComparison.Ordinal)) is { } other
+            ? $"the undo file holds writes to cluster '{other}', this is cluster '{cluster ?? "(none)"}'"
+            : null;
+    }
+
     /// <param name="records">The plan's undo records in the order they were written.</param>
     /// <param name="currentNodes">Where each VM is now (VMs migrate); the recorded node is used for the others.</param>
     public async Task<IReadOnlyList<UndoResult>> UndoAsync(string planId, IReadOnlyList<FixUndoRecord> records, IReadOnlyDictionary<int, string> currentNodes, CancellationToken cancellationToken)

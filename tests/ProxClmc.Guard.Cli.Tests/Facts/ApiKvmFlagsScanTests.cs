@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json;
 using ProxClmc.Guard.Cli.Tests.Support;
 using ProxClmc.Guard.FakePve;
@@ -186,5 +188,61 @@ public sealed class ApiKvmFlagsScanTests : IDisposable
         Assert.Equal(offline.Exit, live.Exit);
         Assert.Equal(Answers(offlineDoc), Answers(liveDoc));
         Assert.DoesNotContain("Exception", live.Error, StringComparison.Ordinal);
+    }
+
+    // Runs argv[2:] with stdout and stderr to argv[1].out / .err and prints "<ru_maxrss KiB> <exit>": the peak RSS
+    // of that child alone, the kernel's high-water mark that /proc/<pid>/status shows as VmHWM while it runs.
+    private const string PeakRunner = """
+        import os, sys
+        base, cmd = sys.argv[1], sys.argv[2:]
+        out, err = os.open(base + ".out", os.O_WRONLY | os.O_CREAT, 0o600), os.open(base + ".err", os.O_WRONLY | os.O_CREAT, 0o600)
+        pid = os.posix_spawnp(cmd[0], cmd, os.environ, file_actions=[(os.POSIX_SPAWN_DUP2, out, 1), (os.POSIX_SPAWN_DUP2, err, 2)])
+        _, status, ru = os.wait4(pid, 0)
+        print(ru.ru_maxrss, os.waitstatus_to_exitcode(status))
+        """;
+
+    /// <summary>The real CLI in a process of its own: what it printed, its exit code and its peak memory in KiB.</summary>
+    private (CliResult Result, long PeakKiB) ScanInProcessOfItsOwn(FakeProxmox pve, string name)
+    {
+        var config = FakePveFixture.WriteConfig(pve, _dir);
+        var start = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var arg in new[] { "-c", PeakRunner, Path.Combine(_dir, name), "dotnet", "exec", Path.Combine(AppContext.BaseDirectory, "proxclmc-guard.dll"), "scan", "--config", config, "--format", "json", "-v" })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start)!;
+        var figures = process.StandardOutput.ReadToEnd().Split(' ', StringSplitOptions.TrimEntries);
+        process.WaitForExit();
+        var result = new CliResult(int.Parse(figures[1], CultureInfo.InvariantCulture), File.ReadAllText(Path.Combine(_dir, name + ".out")), File.ReadAllText(Path.Combine(_dir, name + ".err")));
+        return (result, long.Parse(figures[0], CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public async Task A_64_MiB_answer_from_a_hostile_API_is_refused_in_one_line_and_costs_no_memory()
+    {
+        const int Size = 64 * 1024 * 1024 - 4096;
+        await using var honest = await FakePveFixture.StartAsync(Cluster, PveRelease.Latest);
+        await using var hostile = await FakeProxmox.StartAsync(new FakeProxmoxOptions { SnapshotDir = Cluster, CpuFlagsAnswerBytes = Size });
+
+        var (control, controlPeak) = ScanInProcessOfItsOwn(honest, "honest");
+        var (attacked, attackedPeak) = ScanInProcessOfItsOwn(hostile, "hostile");
+        var offline = ScanWithoutFactsFile();
+
+        // The endpoint fails as any broken facts source does: the nodes are judged from cpuinfo, the exit code is
+        // that of the cpuinfo answer, and -v says why in one line naming the endpoint and its limit.
+        Assert.True(control.Exit is 1 or 2, control.ToString());
+        using var attackedDoc = JsonDocument.Parse(attacked.Out);
+        using var offlineDoc = JsonDocument.Parse(offline.Out);
+        Assert.Equal(offline.Exit, attacked.Exit);
+        Assert.Equal(Answers(offlineDoc), Answers(attackedDoc));
+        var line = Assert.Single(attacked.ErrorLines, l => l.Contains("/cluster/qemu/cpu-flags", StringComparison.Ordinal));
+        Assert.Matches($@"^proxclmc-guard: debug: KVM flags not used, nodes judged from cpuinfo alone: API GET /cluster/qemu/cpu-flags on {new Uri(hostile.Url).Authority}: answer of 6710\d{{4}} bytes, over the limit of 4194304 bytes; refused \(this endpoint's own limit\)$", line);
+        Assert.DoesNotContain("Exception", attacked.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", attacked.Error, StringComparison.Ordinal);
+
+        // Memory: the answer is 64 MiB (read whole into a document, it once took 1.55 GB); the process that was sent
+        // it peaks within 16 MiB of the one that got Proxmox's own 30 KB answer.
+        Assert.True(attackedPeak < controlPeak + 16 * 1024, $"peak RSS {attackedPeak} KiB with the 64 MiB answer, {controlPeak} KiB with the real one");
     }
 }

@@ -218,6 +218,79 @@ public sealed class ApiKvmFlagsTests : IDisposable
     }
 
     [Fact]
+    public async Task A_64_MiB_answer_is_refused_at_the_endpoints_own_limit_with_one_line()
+    {
+        await using var pve = await FakeProxmox.StartAsync(new FakeProxmoxOptions
+        {
+            SnapshotDir = Cluster("node pve2 kvm-flags cpuinfo -avx2\n"),
+            CpuFlagsAnswerBytes = 64 * 1024 * 1024 - 4096,
+        });
+        using (var http = Http(pve))
+        {
+            // The fake really sends that much, of the real shape (the API client stops reading at 4 MiB).
+            var body = await http.GetByteArrayAsync("cluster/qemu/cpu-flags");
+            Assert.InRange(body.Length, 64 * 1024 * 1024 - 8192, 64 * 1024 * 1024 - 4096);
+            Assert.Equal(JsonValueKind.Array, JsonDocument.Parse(body).RootElement.GetProperty("data").ValueKind);
+        }
+
+        var (facts, notes) = await ReadAsync(pve);
+
+        Assert.All(facts, f => Assert.Equal("cpuinfo", f.JudgedBy));
+        var note = Assert.Single(notes);
+        // The fake declares its Content-Length, so the answer is refused before a byte of it is read.
+        Assert.Matches($@"^KVM flags not used, nodes judged from cpuinfo alone: API GET /cluster/qemu/cpu-flags on {new Uri(pve.Url).Authority}: answer of 6710\d{{4}} bytes, over the limit of {ClusterCpuFlag.MaxAnswerBytes} bytes; refused \(this endpoint's own limit\)$", note);
+        Assert.DoesNotContain('\n', note);
+    }
+
+    /// <summary>An answer of <paramref name="flags"/> flags, the last supported on <paramref name="nodes"/> node names.</summary>
+    private static string Answer(int flags, int nodes)
+    {
+        var list = new StringBuilder("{\"data\": [");
+        for (var i = 0; i < flags; i++)
+        {
+            list.Append(i == 0 ? "" : ",").Append("{\"name\": \"x-flag-").Append(i).Append("\", \"supported-on\": [\"pve1\"]}");
+        }
+
+        list.Append(",{\"name\": \"pni\", \"supported-on\": [");
+        list.AppendJoin(',', Enumerable.Range(0, nodes).Select(i => $"\"pve{(i % 3) + 1}\""));
+        return list.Append("]}]}").ToString();
+    }
+
+    [Theory]
+    [InlineData(1023, 1024, null)]
+    [InlineData(1024, 3, "API GET /cluster/qemu/cpu-flags on {0}: unexpected answer: more than 1024 flags, the limit for /cluster/qemu/cpu-flags; refused")]
+    [InlineData(10, 1025, "API GET /cluster/qemu/cpu-flags on {0}: unexpected answer: flag pni: supported-on lists more than 1024 nodes, the limit for /cluster/qemu/cpu-flags; refused")]
+    public async Task Many_flags_or_a_long_supported_on_list_are_read_up_to_their_limits(int flags, int nodes, string? refusal)
+    {
+        await using var pve = await Start(Cluster("node pve2 kvm-flags cpuinfo -avx2\n"));
+        pve.ServeRawNext("cluster/qemu/cpu-flags", 3, Answer(flags, nodes));
+
+        var (facts, notes) = await ReadAsync(pve);
+
+        if (refusal is null)
+        {
+            // At the limits the list is used: pve1 and pve2 are in pni's list, pve3 too (its names repeat).
+            Assert.Contains(facts, f => f.JudgedBy == "cpuinfo+kvm-flags");
+            Assert.StartsWith("KVM flags from", Assert.Single(notes), StringComparison.Ordinal);
+        }
+        else
+        {
+            Assert.All(facts, f => Assert.Equal("cpuinfo", f.JudgedBy));
+            Assert.Equal("KVM flags not used, nodes judged from cpuinfo alone: " + string.Format(System.Globalization.CultureInfo.InvariantCulture, refusal, new Uri(pve.Url).Authority), Assert.Single(notes));
+        }
+    }
+
+    [Fact]
+    public void A_node_named_in_every_list_is_kept_once()
+    {
+        var flags = ClusterCpuFlag.ParseList(Encoding.UTF8.GetBytes("""[{"name":"pni","supported-on":["pve1","pve2"]},{"name":"aes","supported-on":"pve1 pve2"}]"""));
+
+        Assert.Equal(["pve1", "pve2"], flags[1].SupportedOn);
+        Assert.Same(flags[0].SupportedOn[0], flags[1].SupportedOn[0]);
+        Assert.Same(flags[0].SupportedOn[1], flags[1].SupportedOn[1]);
+    }
+
+    [Fact]
     public void Arbitrary_bytes_never_break_the_reader()
     {
         var seeds = new[]
@@ -244,7 +317,7 @@ public sealed class ApiKvmFlagsTests : IDisposable
             {
                 try
                 {
-                    var flags = ClusterCpuFlag.ParseList(document.RootElement);
+                    var flags = ClusterCpuFlag.ParseList(Encoding.UTF8.GetBytes(input));
                     var list = KvmFlagList.ForNode("pve1", flags.Select(f => new KvmFlagEntry(f.Name, f.SupportedOn)), cpuinfo, CpuCatalog.Default.QemuFlags, "fuzz");
                     Assert.True(list is null || list.GivenCount > 0);
                 }
