@@ -186,10 +186,10 @@ public sealed class OncePerClusterTests : IDisposable
 
         var lost = first.Finish!(true);
 
-        Assert.Contains($"the cluster scan lock {LockDir} was taken over by another node", lost, StringComparison.Ordinal);
         Assert.True(Directory.Exists(LockDir), "the late scan removed the next holder's lock");
-        Assert.StartsWith("pve2 ", File.ReadAllText(Holder), StringComparison.Ordinal);
         Assert.False(File.Exists(Marker), "a scan that lost its lock recorded its turn");
+        Assert.StartsWith("pve2 ", File.ReadAllText(Holder), StringComparison.Ordinal);
+        Assert.Contains($"the cluster scan lock {LockDir} was taken over by another node", lost, StringComparison.Ordinal);
 
         Assert.Null(second.Finish!(true));
         Assert.False(Directory.Exists(LockDir));
