@@ -100,12 +100,18 @@ public static class ClusterScanTurn
                     return $"the cluster scan lock {lockPath} was taken over by another node while this scan ran (pmxcfs lets another node take a lock older than 120 s); the scan is not recorded and the lock is left to its holder";
                 }
 
-                if (answered)
+                try
                 {
-                    WriteMarker(markerPath, localNode, clock.GetUtcNow());
+                    if (answered)
+                    {
+                        WriteMarker(markerPath, localNode, clock.GetUtcNow());
+                    }
+                }
+                finally
+                {
+                    holder.Release();
                 }
 
-                holder.Release();
                 return null;
             }
             finally
