@@ -77,9 +77,10 @@ public static class ScanCommand
 
         ctx.Log.Debug("Scanning on {Node}: {Reason}", localNode, turn.Reason);
         var answered = false;
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, turn.Bound);
         try
         {
-            var exitCode = await ExecuteAsync(ctx, filter, cancellationToken, writeReports, stateFile ?? ctx.Settings.StateFile, holdsLock: turn.Finish is not null).ConfigureAwait(false);
+            var exitCode = await ExecuteAsync(ctx, filter, bounded.Token, writeReports, stateFile ?? ctx.Settings.StateFile, holdsLock: turn.Finish is not null).ConfigureAwait(false);
             answered = true;
             return exitCode;
         }
@@ -88,9 +89,17 @@ public static class ScanCommand
             answered = true;
             throw;
         }
+        catch (OperationCanceledException) when (turn.Bound.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            // As Proxmox's cfs_lock stops its locked commands after 60 s: pmxcfs lets another node take the lock at 120 s.
+            throw new GuardExitException(ExitCodes.Unknown, $"the scan held the cluster scan lock for {ClusterScanTurn.LockBound.TotalSeconds:0} s and was stopped (pmxcfs lets another node take a lock older than 120 s); the next turn scans again");
+        }
         finally
         {
-            turn.Finish?.Invoke(answered);
+            if (turn.Finish?.Invoke(answered) is { } lost)
+            {
+                ctx.Log.Warning("{Warning}", lost);
+            }
         }
     }
 

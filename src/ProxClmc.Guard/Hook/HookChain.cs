@@ -14,11 +14,11 @@ public static partial class HookChain
     private const int MaxStorageCfgBytes = 1024 * 1024;
 
     /// <summary>
-    /// The absolute path of the chained hookscript. Throws <see cref="GuardConfigurationException"/> (exit 78) naming
-    /// <c>hook.chain</c> when the volume cannot be resolved, or the file (or a folder above it) is not owned by root or is
-    /// writable by group or others.
+    /// The chained hookscript, opened to be run as that very file (<see cref="TrustedExecutable"/>). Throws
+    /// <see cref="GuardConfigurationException"/> (exit 78) naming <c>hook.chain</c> when the volume cannot be resolved,
+    /// or the file (or a folder above it) is a symbolic link, is not owned by root or is writable by group or others.
     /// </summary>
-    public static string Resolve(string chain, string pveRoot, IFileSystem fileSystem)
+    public static TrustedExecutable Resolve(string chain, string pveRoot, IFileSystem fileSystem)
     {
         string path;
         if (chain.StartsWith('/'))
@@ -45,12 +45,14 @@ public static partial class HookChain
             throw new GuardConfigurationException($"hook.chain {chain}: resolves to '{path}', not an absolute path");
         }
 
-        if (Posix.WhyNotTrusted(path) is { } why)
+        try
         {
-            throw new GuardConfigurationException($"hook.chain {chain}: {why}; root runs it in every VM start, so it must be owned by root and writable by root only");
+            return TrustedExecutable.Open(path);
         }
-
-        return path;
+        catch (IOException e)
+        {
+            throw new GuardConfigurationException($"hook.chain {chain}: {e.Message}; root runs it in every VM start, so it must be owned by root and writable by root only");
+        }
     }
 
     /// <summary>

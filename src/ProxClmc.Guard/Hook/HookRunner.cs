@@ -45,7 +45,8 @@ public sealed class HookRunner(
     {
         // Resolved before anything else: a chain that cannot be run safely is a configuration error (78), which the
         // hook verb turns into allow or refuse by hook.fail_closed like every failure outside the decision.
-        var chain = settings.HookChain is { } configured ? HookChain.Resolve(configured, settings.PveRoot, fileSystem) : null;
+        // It is opened here and run later as that very file, so a swap of the path in between changes nothing.
+        using var chain = settings.HookChain is { } configured ? HookChain.Resolve(configured, settings.PveRoot, fileSystem) : null;
         var migratedFrom = environment("PVE_MIGRATED_FROM");
         var verdict = phase == "pre-start"
             ? await DecideAsync(vmId, migratedFrom, cancellationToken).ConfigureAwait(false)
@@ -340,22 +341,22 @@ public sealed class HookRunner(
         return HookVerdict.Allow;
     }
 
-    private async Task<int> RunChainAsync(string chain, int vmId, string phase, CancellationToken cancellationToken)
+    private async Task<int> RunChainAsync(TrustedExecutable chain, int vmId, string phase, CancellationToken cancellationToken)
     {
         // The chained hookscript sees exactly what Proxmox gave us: the same arguments and environment.
-        var start = new ProcessStartInfo(chain) { UseShellExecute = false };
+        var start = new ProcessStartInfo(chain.ExecPath) { UseShellExecute = false };
         start.ArgumentList.Add(vmId.ToString(System.Globalization.CultureInfo.InvariantCulture));
         start.ArgumentList.Add(phase);
         try
         {
-            using var process = Process.Start(start) ?? throw new InvalidOperationException($"hook.chain {chain}: could not start");
+            using var process = Process.Start(start) ?? throw new InvalidOperationException($"hook.chain {chain.Path}: could not start");
             await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
             return process.ExitCode;
         }
         catch (System.ComponentModel.Win32Exception e)
         {
-            await error.WriteLineAsync($"proxclmc-guard: hook.chain {chain}: {e.Message}").ConfigureAwait(false);
-            log.Error("hook.chain {Chain} could not be run: {Message}", chain, e.Message);
+            await error.WriteLineAsync($"proxclmc-guard: hook.chain {chain.Path}: {e.Message}").ConfigureAwait(false);
+            log.Error("hook.chain {Chain} could not be run: {Message}", chain.Path, e.Message);
             return settings.HookFailClosed ? Refused : 0;
         }
     }

@@ -8,8 +8,11 @@ namespace ProxClmc.Guard.Pipeline;
 
 /// <summary>Whether this node runs the scheduled scan, and why.</summary>
 /// <param name="Finish">Called after the scan with whether it reached an answer: records the scan for the period
-/// (only then: a node that cannot read the cluster leaves the turn to the others) and releases the lock.</param>
-public sealed record ScanTurn(bool Mine, string Reason, Action<bool>? Finish = null);
+/// (only then: a node that cannot read the cluster leaves the turn to the others) and releases the lock, both only
+/// while this run still holds the lock. Returns a warning when it no longer did, else null.</param>
+/// <param name="Bound">Cancelled when the scan has held the lock for <see cref="ClusterScanTurn.LockBound"/>: the
+/// scan stops there, as Proxmox's own locked commands do.</param>
+public sealed record ScanTurn(bool Mine, string Reason, Func<bool, string?>? Finish = null, CancellationToken Bound = default);
 
 /// <summary>
 /// One scanner per cluster. The timer runs on every node (each publishes its own facts); the cluster-wide scan runs
@@ -23,12 +26,29 @@ public sealed record ScanTurn(bool Mine, string Reason, Action<bool>? Finish = n
 /// rmdir; a waiter asks for a stale lock to be dropped by setting its mtime to 0 (utime 0, 0), which pmxcfs honours
 /// once the lock has existed unchanged for more than 120 seconds. Without /etc/pve/priv/lock (pmxcfs not mounted),
 /// the lowest online node id scans: online as /etc/pve/.members says, else every node of corosync.conf.
+/// <para>
+/// The lock's lifetime follows the same sources. pmxcfs drops a lock on request once it has existed unchanged for
+/// more than CFS_LOCK_TIMEOUT (120 s; src/pmxcfs/memdb.c memdb_lock_expired, checked when cfs-plug-memdb.c
+/// cfs_plug_memdb_utimens or dcdb.c dcdb_deliver sees the utime-0 request), so a holder that runs longer can lose the
+/// lock to another node. Proxmox does not renew its locks: cfs_lock bounds the locked code with alarm(60) ("cfs locks
+/// have a timeout of 120, using 60 gives us another 60 seconds to abort") and always rmdirs afterwards. The scan
+/// does the same: it is stopped after <see cref="LockBound"/> (60 s), it writes which run holds the lock
+/// (<see cref="HolderName"/>: node, a token of its own, time) right after taking it, and at the end it records the
+/// scan and removes the lock only if that holder file is still its own, so a scan that outlived its lock never
+/// removes the next holder's. A last-scan record naming a node that is not in corosync.conf does not hold the turn.
+/// </para>
 /// </remarks>
 public static class ClusterScanTurn
 {
     public const string LockName = "proxclmc-guard-scan";
 
     public const string MarkerName = "proxclmc-guard-last-scan";
+
+    /// <summary>Who holds the lock now: "&lt;node&gt; &lt;token&gt; &lt;unix time&gt;", beside the lock (pmxcfs removes a stale lock with rmdir, so the lock folder itself stays empty).</summary>
+    public const string HolderName = "proxclmc-guard-scan-holder";
+
+    /// <summary>How long a scan may hold the lock: cfs_lock's alarm(60), half of pmxcfs's 120 s.</summary>
+    public static readonly TimeSpan LockBound = TimeSpan.FromSeconds(60);
 
     private const int MaxMarkerBytes = 4096;
 
@@ -51,28 +71,54 @@ public static class ClusterScanTurn
             }
         }
 
+        // First of all, say who holds it: the end of the scan checks this before it records or removes anything.
+        var holder = Holder.Write(pveRoot, localNode, lockPath, clock);
         var markerPath = Path.Combine(pveRoot, "priv", MarkerName);
         var now = clock.GetUtcNow();
-        if (ReadMarker(markerPath) is { } last && last.Node != localNode && last.At <= now && now - last.At < MinimumGap(period))
+        var last = ReadMarker(markerPath);
+        var note = "";
+        if (last is { } stranger && membership.Nodes.All(n => n.Name != stranger.Node))
         {
-            Release(lockPath);
-            return new ScanTurn(false, $"{last.Node} scanned the cluster {(int)(now - last.At).TotalMinutes} minutes ago");
+            // Not a node of this cluster (removed, or written by someone else): it cannot have scanned for us.
+            note = $"; the last scan record names {stranger.Node}, which is not a node of this cluster, and is ignored";
+            last = null;
         }
 
-        return new ScanTurn(true, $"holds the cluster scan lock {lockPath}", answered =>
+        if (last is { } recent && recent.Node != localNode && recent.At <= now && now - recent.At < MinimumGap(period))
+        {
+            holder.Release();
+            return new ScanTurn(false, $"{recent.Node} scanned the cluster {(int)(now - recent.At).TotalMinutes} minutes ago");
+        }
+
+        var bound = new CancellationTokenSource(LockBound, clock);
+        return new ScanTurn(true, $"holds the cluster scan lock {lockPath}{note}", answered =>
         {
             try
             {
-                if (answered)
+                if (!holder.StillHeld())
                 {
-                    WriteMarker(markerPath, localNode, clock.GetUtcNow());
+                    return $"the cluster scan lock {lockPath} was taken over by another node while this scan ran (pmxcfs lets another node take a lock older than 120 s); the scan is not recorded and the lock is left to its holder";
                 }
+
+                try
+                {
+                    if (answered)
+                    {
+                        WriteMarker(markerPath, localNode, clock.GetUtcNow());
+                    }
+                }
+                finally
+                {
+                    holder.Release();
+                }
+
+                return null;
             }
             finally
             {
-                Release(lockPath);
+                bound.Dispose();
             }
-        });
+        }, bound.Token);
     }
 
     /// <summary>
@@ -103,7 +149,14 @@ public static class ClusterScanTurn
             Thread.Sleep(step);
         }
 
-        return () => Release(lockPath);
+        var holder = Holder.Write(pveRoot, Environment.MachineName, lockPath, TimeProvider.System);
+        return () =>
+        {
+            if (holder.StillHeld())
+            {
+                holder.Release();
+            }
+        };
     }
 
     /// <summary>The timer fires hourly with up to 10 minutes' random delay: a scan less than period - 10 min ago counts for this period.</summary>
@@ -169,6 +222,67 @@ public static class ClusterScanTurn
         }
     }
 
+    /// <summary>This run's entry in <see cref="HolderName"/>, written right after the lock was taken.</summary>
+    private sealed class Holder
+    {
+        private readonly string _path;
+        private readonly string _lockPath;
+        private readonly string _line;
+
+        private Holder(string path, string lockPath, string line)
+        {
+            _path = path;
+            _lockPath = lockPath;
+            _line = line;
+        }
+
+        public static Holder Write(string pveRoot, string node, string lockPath, TimeProvider clock)
+        {
+            var path = Path.Combine(pveRoot, "priv", HolderName);
+            var line = $"{node} {Guid.NewGuid():N} {clock.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)}\n";
+            try
+            {
+                WriteFile(path, line);
+            }
+            catch
+            {
+                ClusterScanTurn.Release(lockPath);
+                throw;
+            }
+
+            return new Holder(path, lockPath, line);
+        }
+
+        /// <summary>The lock is still there and the holder file is still this run's own.</summary>
+        public bool StillHeld()
+        {
+            try
+            {
+                var info = new FileInfo(_path);
+                return Directory.Exists(_lockPath) && info.Exists && info.Length <= MaxMarkerBytes
+                    && Encoding.UTF8.GetString(File.ReadAllBytes(_path)) == _line;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return false;
+            }
+        }
+
+        public void Release()
+        {
+            try
+            {
+                File.Delete(_path);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Left behind: the next holder overwrites it.
+            }
+
+            ClusterScanTurn.Release(_lockPath);
+        }
+    }
+
     private static void Release(string lockPath)
     {
         try
@@ -203,10 +317,13 @@ public static class ClusterScanTurn
     }
 
     /// <summary>Temporary file and rename (pmxcfs allows both; it refuses chmod to anything but 0600 under priv/).</summary>
-    private static void WriteMarker(string path, string node, DateTimeOffset at)
+    private static void WriteMarker(string path, string node, DateTimeOffset at) =>
+        WriteFile(path, $"{node} {at.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)}\n");
+
+    private static void WriteFile(string path, string text)
     {
         var temporary = path + ".tmp." + Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
-        File.WriteAllText(temporary, $"{node} {at.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)}\n");
+        File.WriteAllText(temporary, text);
         File.Move(temporary, path, overwrite: true);
     }
 }

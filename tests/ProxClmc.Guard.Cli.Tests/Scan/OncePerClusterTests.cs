@@ -1,3 +1,4 @@
+using ProxClmc.Guard.Cli.Tests.Hosting;
 using ProxClmc.Guard.Cli.Tests.Support;
 using ProxClmc.Guard.Core.Cluster;
 using ProxClmc.Guard.Pipeline;
@@ -19,6 +20,8 @@ public sealed class OncePerClusterTests : IDisposable
     private string LockDir => _pve.PathOf("priv", "lock", ClusterScanTurn.LockName);
 
     private string Marker => _pve.PathOf("priv", ClusterScanTurn.MarkerName);
+
+    private string Holder => _pve.PathOf("priv", ClusterScanTurn.HolderName);
 
     private ClusterMembership Lab => CorosyncConfig.Parse(File.ReadAllText(_pve.PathOf("corosync.conf")), "corosync.conf").GetValueOrThrow();
 
@@ -163,5 +166,65 @@ public sealed class OncePerClusterTests : IDisposable
         Assert.Contains("proxclmc_guard_changes{kind=\"node-lost-flags\"} 1\n", File.ReadAllText(textfile), StringComparison.Ordinal);
         Assert.Contains("proxclmc_guard_node_level{node=\"pve2\"} 3\n", File.ReadAllText(textfile), StringComparison.Ordinal);
         Assert.False(Directory.Exists(LockDir), "the lock is released after the scan");
+    }
+
+    [Fact]
+    public void A_scan_that_outlives_its_lock_leaves_the_next_holders_lock_and_turn_alone()
+    {
+        Directory.CreateDirectory(_pve.PathOf("priv", "lock"));
+        var clock = new ManualTimeProvider(GuardRun.Now);
+
+        var first = ClusterScanTurn.Take(_pve.Root, "pve1", Lab, Hour, clock);
+        Assert.True(first.Mine, first.Reason);
+        Assert.StartsWith("pve1 ", File.ReadAllText(Holder), StringComparison.Ordinal); // written first, before the scan
+
+        // The scan hangs past pmxcfs's 120 s: pve2 asks for the stale lock, pmxcfs drops it (rmdir), pve2 takes it.
+        clock.Advance(TimeSpan.FromSeconds(121));
+        Directory.Delete(LockDir);
+        var second = ClusterScanTurn.Take(_pve.Root, "pve2", Lab, Hour, clock);
+        Assert.True(second.Mine, second.Reason);
+
+        var lost = first.Finish!(true);
+
+        Assert.True(Directory.Exists(LockDir), "the late scan removed the next holder's lock");
+        Assert.False(File.Exists(Marker), "a scan that lost its lock recorded its turn");
+        Assert.StartsWith("pve2 ", File.ReadAllText(Holder), StringComparison.Ordinal);
+        Assert.Contains($"the cluster scan lock {LockDir} was taken over by another node", lost, StringComparison.Ordinal);
+
+        Assert.Null(second.Finish!(true));
+        Assert.False(Directory.Exists(LockDir));
+        Assert.Equal($"pve2 {GuardRun.Now.AddSeconds(121).ToUnixTimeSeconds()}\n", File.ReadAllText(Marker));
+    }
+
+    [Fact]
+    public void The_locked_scan_is_bounded_to_60_seconds_as_cfs_lock_bounds_its_own()
+    {
+        Directory.CreateDirectory(_pve.PathOf("priv", "lock"));
+        var clock = new ManualTimeProvider(GuardRun.Now);
+
+        var turn = ClusterScanTurn.Take(_pve.Root, "pve1", Lab, Hour, clock);
+        clock.Advance(TimeSpan.FromSeconds(59));
+        var within = turn.Bound.IsCancellationRequested;
+        clock.Advance(TimeSpan.FromSeconds(1));
+
+        Assert.False(within, "stopped before 60 s");
+        Assert.True(turn.Bound.IsCancellationRequested, "a scan holding the lock for 60 s goes on");
+        Assert.Null(turn.Finish!(false)); // stopped well inside pmxcfs's 120 s: the lock is still its own, and released
+        Assert.False(Directory.Exists(LockDir));
+        Assert.False(File.Exists(Marker));
+    }
+
+    [Fact]
+    public void A_last_scan_record_naming_a_node_outside_the_cluster_does_not_stop_scanning()
+    {
+        Directory.CreateDirectory(_pve.PathOf("priv", "lock"));
+        File.WriteAllText(Marker, $"ghost {GuardRun.Now.AddMinutes(-5).ToUnixTimeSeconds()}\n");
+
+        var result = GuardRun.Run("scan", "--config", Config("pve4"), "--once-per-cluster", "--allow-partial", "-v");
+
+        Assert.Contains("Cluster CPU type:", result.Out, StringComparison.Ordinal);
+        Assert.Contains("the last scan record names ghost, which is not a node of this cluster, and is ignored", result.Error, StringComparison.Ordinal);
+        Assert.Equal($"pve4 {GuardRun.Now.ToUnixTimeSeconds()}\n", File.ReadAllText(Marker));
+        Assert.False(Directory.Exists(LockDir));
     }
 }

@@ -107,6 +107,77 @@ public sealed class HookHardeningTests : IDisposable
     }
 
     [Fact]
+    public void A_chain_reached_through_a_folder_a_user_flips_is_never_run_as_root_and_ends_with_78_naming_the_link()
+    {
+        // The administrator linked a hooks folder to "current" in a folder a local user owns; the real current is a
+        // root-owned folder with a root-owned script, so every file and folder the path names passes a check that
+        // follows links. The user flips current between that folder and one of her own, whose script leaves a mark.
+        using var user = LocalUser.Create();
+        var safe = _tree.PathOf("safe");
+        Directory.CreateDirectory(safe);
+        File.SetUnixFileMode(_tree.Write("#!/bin/sh\nexit 0\n", "safe", "hook.sh"), (UnixFileMode)0x1ED);
+        var home = _tree.PathOf("home");
+        Directory.CreateDirectory(home);
+        user.Owns(home);
+        user.Shell($"mkdir {home}/evil && printf '#!/bin/sh\\ntouch {Marker}\\n' > {home}/evil/hook.sh && chmod 755 {home}/evil/hook.sh && ln -s {safe} {home}/current");
+        File.CreateSymbolicLink(_tree.PathOf("hooks"), Path.Combine(home, "current"));
+        var config = Config($"\n[hook]\nfail_closed = true\nchain = \"{_tree.PathOf("hooks", "hook.sh")}\"\n");
+
+        var flip = new ProcessStartInfo("setpriv") { UseShellExecute = false };
+        foreach (var argument in new[] { $"--reuid={user.Uid}", $"--regid={user.Gid}", "--clear-groups", "--no-new-privs", "sh", "-c",
+            $"cd {home} && while :; do ln -s {safe} a && mv -T a current; ln -s {home}/evil b && mv -T b current; done" })
+        {
+            flip.ArgumentList.Add(argument);
+        }
+
+        var results = new List<CliResult>();
+        var ranAsRoot = new List<int>();
+        using var flipper = Process.Start(flip)!;
+        try
+        {
+            for (var run = 0; run < 100; run++)
+            {
+                results.Add(Hook(100, Source, config));
+                if (File.Exists(Marker))
+                {
+                    ranAsRoot.Add(run);
+                    File.Delete(Marker);
+                }
+            }
+        }
+        finally
+        {
+            flipper.Kill(entireProcessTree: true);
+            flipper.WaitForExit();
+        }
+
+        Assert.True(ranAsRoot.Count == 0, $"the user's script ran as root in {ranAsRoot.Count} of 100 hook runs");
+        Assert.All(results, result =>
+        {
+            Assert.True(result.Exit == 78, result.ToString());
+            Assert.Contains($"hook.chain {_tree.PathOf("hooks", "hook.sh")}: {_tree.PathOf("hooks")} is a symbolic link", Assert.Single(result.ErrorLines), StringComparison.Ordinal);
+        });
+    }
+
+    [Fact]
+    public void A_chain_that_is_itself_a_symlink_or_not_executable_is_refused_naming_it()
+    {
+        var script = ChainScript();
+        var link = _tree.PathOf("store", "snippets", "link.sh");
+        File.CreateSymbolicLink(link, script);
+
+        var linked = Hook(100, Source, Config("\n[hook]\nfail_closed = true\nchain = \"scripts:snippets/link.sh\"\n"));
+        File.SetUnixFileMode(script, (UnixFileMode)0x1A4);
+        var plain = Hook(100, Source, Config("\n[hook]\nfail_closed = true\nchain = \"scripts:snippets/old-hook.sh\"\n"));
+
+        Assert.True(linked.Exit == 78, linked.ToString());
+        Assert.Contains($"{link} is a symbolic link; a file root trusts must be reached without one", Assert.Single(linked.ErrorLines), StringComparison.Ordinal);
+        Assert.True(plain.Exit == 78, plain.ToString());
+        Assert.Contains($"{script} is not executable (mode 0644)", Assert.Single(plain.ErrorLines), StringComparison.Ordinal);
+        Assert.False(File.Exists(Marker), "the chained script ran");
+    }
+
+    [Fact]
     public void A_chain_on_a_storage_without_a_path_is_a_configuration_error()
     {
         _tree.Write("lvmthin: local-lvm\n\tthinpool data\n\tvgname pve\n\tcontent rootdir,images\n", "pve", "storage.cfg");
