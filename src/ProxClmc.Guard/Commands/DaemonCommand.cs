@@ -1,4 +1,7 @@
 using System.CommandLine;
+using ProxClmc.Guard.Application.Configuration;
+using ProxClmc.Guard.Application.Errors;
+using ProxClmc.Guard.Application.Ports;
 using ProxClmc.Guard.Cli;
 using ProxClmc.Guard.Core.Sources;
 using ProxClmc.Guard.Hosting;
@@ -17,7 +20,7 @@ public static class DaemonCommand
         var command = new Command("daemon", "Run as a long-lived worker: scan every daemon.interval_seconds, log to the journal, write the reports");
         command.SetAction((parse, ct) => cli.RunAsync(parse, ctx =>
         {
-            if (ctx.Settings.Format != Pipeline.OutputFormat.Table)
+            if (ctx.Settings.Format != OutputFormat.Table)
             {
                 throw new UsageException("daemon writes its reports to the [report] files (JSON and Prometheus); --format does not apply to it");
             }
@@ -62,6 +65,11 @@ public static class DaemonCommand
                 return false;
             }
             catch (UsageException e)
+            {
+                error = e.Message;
+                return false;
+            }
+            catch (InvalidRequestException e)
             {
                 error = e.Message;
                 return false;

@@ -1,4 +1,6 @@
+using ProxClmc.Guard.Application.Configuration;
 using ProxClmc.Guard.Cli;
+using ProxClmc.Guard.Composition;
 using ProxClmc.Guard.Core.Cluster;
 using ProxClmc.Guard.Core.Cpu;
 using ProxClmc.Guard.Infrastructure.Facts;
@@ -41,7 +43,7 @@ public static class CacheThenSshLookup
             return NodeFacts.Unreadable(node, "not a member in corosync.conf", FactsSource.Ssh);
         }
 
-        using var ssh = new SshFactsSource(GuardCli.SshOptionsFrom(settings), environment.Clock);
+        using var ssh = new SshFactsSource(CompositionRoot.SshOptions(settings), environment.Clock);
         var facts = await ssh.GetFactsAsync(new ClusterMembership(membership.ClusterName, [member]), cancellationToken).ConfigureAwait(false);
         return facts.FirstOrDefault();
     };

@@ -1,3 +1,6 @@
+using ProxClmc.Guard.Application.Configuration;
+using ProxClmc.Guard.Application.Pipeline;
+using ProxClmc.Guard.Application.Ports;
 using ProxClmc.Guard.Cli;
 using ProxClmc.Guard.Commands;
 using ProxClmc.Guard.Core.Cluster;
@@ -27,7 +30,7 @@ public sealed class GuardScanRunner(
     public async Task<ScanRunSummary> RunOnceAsync(CancellationToken cancellationToken)
     {
         var current = settings();
-        if (current.From is null && current.FactsSource == "auto" && current.LocalNode is { } node && republisher?.Invoke(current) is { } facts)
+        if (current.From is null && current.FactsSource == FactsSourceMode.Auto && current.LocalNode is { } node && republisher?.Invoke(current) is { } facts)
         {
             // This node's own facts first, so that this scan and every other node's judge it by its current QEMU.
             await facts.RepublishIfNeededAsync(current.PveRoot, node, current.CacheMaxAge, cancellationToken, Infrastructure.Facts.PublishedFacts.OwnWritePath(current.CacheFile)).ConfigureAwait(false);

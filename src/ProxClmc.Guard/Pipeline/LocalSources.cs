@@ -1,3 +1,5 @@
+using ProxClmc.Guard.Application.Configuration;
+using ProxClmc.Guard.Application.Ports;
 using ProxClmc.Guard.Core.Cluster;
 using ProxClmc.Guard.Core.Cpu;
 using ProxClmc.Guard.Core.Sources;
@@ -257,14 +259,14 @@ public sealed class DefaultSourceFactory(CliEnvironmentAccess access, Func<RunSe
         var remote = settings.IsRemote;
         INodeFactsSource facts = settings.FactsSource switch
         {
-            "api" => apiFacts,
+            FactsSourceMode.Api => apiFacts,
             _ when remote => apiFacts,
-            "local" => new LayeredFactsSource(null, localNode, settings.LocalCpuInfo, access.FileSystem, null, access.Clock),
+            FactsSourceMode.Local => new LayeredFactsSource(null, localNode, settings.LocalCpuInfo, access.FileSystem, null, access.Clock),
             _ => new LayeredFactsSource(null, localNode, settings.LocalCpuInfo, access.FileSystem, RemoteFacts(settings, apiFacts), access.Clock, Published(settings), settings.CacheMaxAge, LocalQemu(settings), PublishedFacts.OwnWritePath(settings.CacheFile)),
         };
 
         // Nodes without a QEMU answer of their own get Proxmox's KVM flags (9.1.15+) on top of cpuinfo, where offered.
-        var kvmFlags = settings.FactsSource == "local" ? null : new ApiKvmFlagsFactsSource(facts, client);
+        var kvmFlags = settings.FactsSource == FactsSourceMode.Local ? null : new ApiKvmFlagsFactsSource(facts, client);
         return new ClusterSources(new ApiMembershipSource(client), Cached(settings, kvmFlags ?? facts), new ApiGuestSource(client, () => remote ? null : LocalCustomModels(settings)), $"the Proxmox API at {client.ActiveUrl}", new ApiGuestWriter(client))
         {
             Warnings = client.InsecureWarning is { } warning ? [warning] : [],
@@ -315,10 +317,10 @@ public sealed class DefaultSourceFactory(CliEnvironmentAccess access, Func<RunSe
             : live;
 
     /// <summary>facts.source = auto prefers each node's own published facts under pve_root (fresh within facts.max_age_seconds).</summary>
-    private static string? Published(RunSettings settings) => settings.FactsSource == "auto" ? settings.PveRoot : null;
+    private static string? Published(RunSettings settings) => settings.FactsSource == FactsSourceMode.Auto ? settings.PveRoot : null;
 
     /// <summary>facts.source = auto asks this node's own QEMU when its published facts are missing or old.</summary>
-    private INodeQemuProbe? LocalQemu(RunSettings settings) => settings.FactsSource == "auto" ? qemuProbe?.Invoke(settings.QemuBinary) : null;
+    private INodeQemuProbe? LocalQemu(RunSettings settings) => settings.FactsSource == FactsSourceMode.Auto ? qemuProbe?.Invoke(settings.QemuBinary) : null;
 
     /// <summary>
     /// Which machine a node name stands for now, known without reaching it: the host key Proxmox keeps for it in
@@ -356,8 +358,8 @@ public sealed class DefaultSourceFactory(CliEnvironmentAccess access, Func<RunSe
     /// <summary>Where the other nodes' CPUs come from: facts.source = ssh, or auto without API credentials, is SSH.</summary>
     private INodeFactsSource? RemoteFacts(RunSettings settings, INodeFactsSource? api) => settings.FactsSource switch
     {
-        "local" => null,
-        "api" => api,
+        FactsSourceMode.Local => null,
+        FactsSourceMode.Api => api,
         _ => api ?? sshFactory?.Invoke(settings),
     };
 }
