@@ -3,6 +3,7 @@ using ProxClmc.Guard.Application.Configuration;
 using ProxClmc.Guard.Application.Errors;
 using ProxClmc.Guard.Application.Ports;
 using ProxClmc.Guard.Cli;
+using ProxClmc.Guard.Composition;
 using ProxClmc.Guard.Core.Sources;
 using ProxClmc.Guard.Hosting;
 using ProxClmc.Guard.Pipeline;
@@ -33,11 +34,8 @@ public static class DaemonCommand
                 s => sourceFactory(s).Create(s),
                 env.Clock,
                 ctx.Log,
-                s => new FactsRepublisher(
-                    new Infrastructure.Facts.NodeFactsCollector(env.FileSystem, env.LocalPaths with { CpuInfo = s.LocalCpuInfo }, env.QemuProbe?.Invoke(s.QemuBinary), env.Clock),
-                    env.FileSystem,
-                    env.Clock,
-                    ctx.Log));
+                CompositionRoot.ReportSink,
+                s => CompositionRoot.FactsRepublisher(s, env, ctx.Log));
             return DaemonHost.RunAsync(
                 runner,
                 reloader,
