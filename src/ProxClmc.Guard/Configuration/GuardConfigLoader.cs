@@ -123,7 +123,7 @@ public static partial class GuardConfigLoader
 
             if (trimmed.StartsWith('['))
             {
-                inHook = Hook.HookFailurePolicy.IsHookSection(trimmed);
+                inHook = HookSectionHeader.IsMatch(trimmed);
             }
 
             var hash = lines[i].IndexOf('#', StringComparison.Ordinal);
@@ -200,7 +200,7 @@ public static partial class GuardConfigLoader
             return int.MaxValue;
         }
 
-        return Cli.CommandLineErrors.Distance(a, b);
+        return Configuration.EditDistance.Between(a, b);
     }
 
     private sealed class Builder(string path, Func<string, bool>? isKnownModel)
