@@ -46,13 +46,16 @@ public static class FactsCommand
         }
 
         var node = settings.LocalNode ?? ctx.Environment.HostName();
-        var result = await CompositionRoot.Facts(settings, ctx.Environment).RunAsync(new FactsRequest(node, publish), cancellationToken).ConfigureAwait(false);
-        var (facts, publishedTo) = (result.Facts, result.PublishedTo);
+        var useCase = CompositionRoot.Facts(settings, ctx.Environment);
+        var request = new FactsRequest(node, publish);
+        var read = await useCase.ReadAsync(request, cancellationToken).ConfigureAwait(false);
+        var facts = read.Facts;
         if (facts.Qemu is null)
         {
             ctx.Log.Warning("No QEMU answer on {Node}: {QemuError}; this node is judged from /proc/cpuinfo", node, facts.QemuError);
         }
 
+        var publishedTo = (await useCase.PublishAsync(request, read, cancellationToken).ConfigureAwait(false)).PublishedTo;
         if (publishedTo is not null)
         {
             ctx.Log.Information("Published the facts of {Node} to {Path}", node, publishedTo);

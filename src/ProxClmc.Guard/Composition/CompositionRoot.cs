@@ -20,6 +20,10 @@ internal static partial class CompositionRoot
         settings => new DeferredFactsSource(() => new SshFactsSource(SshOptions(settings), environment.Clock)),
         environment.QemuProbe);
 
+    /// <summary>This node's QEMU under KVM ([facts] qemu_binary, or null for /usr/bin/kvm, then PATH).</summary>
+    public static Infrastructure.Qemu.INodeQemuProbe QemuProbe(string? binary) =>
+        new Infrastructure.Qemu.QemuProbe(new Infrastructure.Qemu.QemuProbeOptions { Binary = binary });
+
     /// <summary>The [ssh] section as the collector takes it.</summary>
     public static SshOptions SshOptions(RunSettings settings)
     {
