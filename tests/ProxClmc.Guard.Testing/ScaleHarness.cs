@@ -660,7 +660,7 @@ public static class ScaleHarness
         }
 
         var runs = options.Runs;
-        var parallelism = options.SshParallelism ?? new ProxClmc.Guard.Configuration.SshSettings().Parallelism;
+        var parallelism = options.SshParallelism ?? new ProxClmc.Guard.Application.Configuration.SshSettings().Parallelism;
         var binary = native is null ? "in-process" : Path.GetFileName(Path.GetDirectoryName(native)) == "aot" ? "NativeAOT" : "JIT";
         var port = proxclmc is null ? 0 : 22;
         var setting = options.SshParallelism is { } sp ? $"[ssh] parallelism {sp}" : $"[ssh] parallelism default ({parallelism})";

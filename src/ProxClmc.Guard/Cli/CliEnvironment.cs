@@ -49,6 +49,6 @@ public sealed class CliEnvironment
         Error = Infrastructure.IO.StandardStreams.Writer(Infrastructure.IO.StandardStreams.Error),
         OutputWidth = Rendering.TableWidth.ForConsole(),
         OpenStandardOutput = () => Infrastructure.IO.StandardStreams.Open(Infrastructure.IO.StandardStreams.Output),
-        QemuProbe = binary => new Infrastructure.Qemu.QemuProbe(new Infrastructure.Qemu.QemuProbeOptions { Binary = binary }),
+        QemuProbe = Composition.CompositionRoot.QemuProbe,
     };
 }

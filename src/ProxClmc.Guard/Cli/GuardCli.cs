@@ -1,9 +1,12 @@
 using System.CommandLine;
+using ProxClmc.Guard.Application.Configuration;
+using ProxClmc.Guard.Application.Errors;
+using ProxClmc.Guard.Application.Ports;
 using ProxClmc.Guard.Commands;
+using ProxClmc.Guard.Composition;
 using ProxClmc.Guard.Core.Compliance;
 using ProxClmc.Guard.Core.Parsing;
 using ProxClmc.Guard.Core.Sources;
-using ProxClmc.Guard.Infrastructure.Ssh;
 using ProxClmc.Guard.Pipeline;
 using Serilog;
 
@@ -22,11 +25,8 @@ public sealed class GuardCli
     public GuardCli(CliEnvironment environment, Func<RunSettings, ISourceFactory>? sourceFactory = null, Func<string, Hook.IHookscriptSetter>? hookscriptSetter = null)
     {
         _environment = environment;
-        _hookscriptSetter = hookscriptSetter ?? (localNode => new Hook.PveHookscriptSetter(localNode));
-        _sourceFactory = sourceFactory ?? (_ => new DefaultSourceFactory(
-            new CliEnvironmentAccess(environment.FileSystem, environment.Clock, environment.HostName),
-            settings => new DeferredFactsSource(() => new SshFactsSource(SshOptionsFrom(settings), environment.Clock)),
-            environment.QemuProbe));
+        _hookscriptSetter = hookscriptSetter ?? CompositionRoot.HookscriptSetter;
+        _sourceFactory = sourceFactory ?? (_ => CompositionRoot.SourceFactory(environment));
         Root = BuildRoot();
     }
 
@@ -117,6 +117,14 @@ public sealed class GuardCli
         {
             return Fail(ExitCodes.Usage, e.Message);
         }
+        catch (InvalidRequestException e)
+        {
+            return Fail(ExitCodes.Usage, e.Message);
+        }
+        catch (NoAnswerException e)
+        {
+            return Fail(ExitCodes.Unknown, e.Message);
+        }
         catch (GuardConfigurationException e)
         {
             return Fail(ExitCodes.Configuration, e.Message);
@@ -164,22 +172,6 @@ public sealed class GuardCli
         }
     }
 
-    /// <summary>The [ssh] section as the collector takes it.</summary>
-    public static SshOptions SshOptionsFrom(RunSettings settings)
-    {
-        var ssh = settings.Config.Ssh;
-        return new SshOptions
-        {
-            User = ssh.User,
-            Port = ssh.Port,
-            IdentityFile = ssh.IdentityFile,
-            KnownHostsFiles = ssh.KnownHosts,
-            ConnectTimeout = ssh.ConnectTimeout,
-            CommandTimeout = ssh.CommandTimeout,
-            Parallelism = ssh.Parallelism,
-        };
-    }
-
     private int Fail(int exitCode, string message)
     {
         // Messages quote names from configs, snapshots and the API: their control characters are shown, not obeyed.
@@ -198,7 +190,7 @@ public sealed class GuardCli
         root.Subcommands.Add(BaselineCommand.Create(this));
         root.Subcommands.Add(ScanCommand.Create(this));
         root.Subcommands.Add(CheckCommand.Create(this));
-        root.Subcommands.Add(HookCommand.Create(this, ctx => Hook.CacheThenSshLookup.Create(ctx.Settings, ctx.Environment), _hookscriptSetter));
+        root.Subcommands.Add(HookCommand.Create(this, ctx => CompositionRoot.HookSourceFacts(ctx.Settings, ctx.Environment), _hookscriptSetter));
         root.Subcommands.Add(DaemonCommand.Create(this, _sourceFactory));
         root.Subcommands.Add(FixCommand.Create(this));
         root.Subcommands.Add(SnapshotCommand.Create(this));

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using ProxClmc.Guard.Application.Configuration;
 using ProxClmc.Guard.Configuration;
 using ProxClmc.Guard.Core.Catalog;
 using ProxClmc.Guard.Pipeline;
@@ -24,7 +25,7 @@ public static class SettingsLoader
         CorosyncConf = config.Cluster.CorosyncConfCandidates,
         PveRoot = config.Cluster.PveRoot,
         LocalNode = config.Cluster.LocalNode,
-        FactsSource = config.Facts.Source.ToString().ToLowerInvariant(),
+        FactsSource = config.Facts.Source,
         LocalCpuInfo = config.Facts.LocalCpuinfo,
         QemuBinary = config.Facts.QemuBinary,
         CacheFile = config.Facts.CacheFile,

@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using ProxClmc.Guard.Application.Configuration;
+using ProxClmc.Guard.Application.Pipeline;
 using ProxClmc.Guard.Cli;
 using ProxClmc.Guard.Core.Compliance;
 using ProxClmc.Guard.Core.Cpu;

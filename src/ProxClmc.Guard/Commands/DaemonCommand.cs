@@ -1,5 +1,9 @@
 using System.CommandLine;
+using ProxClmc.Guard.Application.Configuration;
+using ProxClmc.Guard.Application.Errors;
+using ProxClmc.Guard.Application.Ports;
 using ProxClmc.Guard.Cli;
+using ProxClmc.Guard.Composition;
 using ProxClmc.Guard.Core.Sources;
 using ProxClmc.Guard.Hosting;
 using ProxClmc.Guard.Pipeline;
@@ -17,7 +21,7 @@ public static class DaemonCommand
         var command = new Command("daemon", "Run as a long-lived worker: scan every daemon.interval_seconds, log to the journal, write the reports");
         command.SetAction((parse, ct) => cli.RunAsync(parse, ctx =>
         {
-            if (ctx.Settings.Format != Pipeline.OutputFormat.Table)
+            if (ctx.Settings.Format != OutputFormat.Table)
             {
                 throw new UsageException("daemon writes its reports to the [report] files (JSON and Prometheus); --format does not apply to it");
             }
@@ -30,11 +34,8 @@ public static class DaemonCommand
                 s => sourceFactory(s).Create(s),
                 env.Clock,
                 ctx.Log,
-                s => new FactsRepublisher(
-                    new Infrastructure.Facts.NodeFactsCollector(env.FileSystem, env.LocalPaths with { CpuInfo = s.LocalCpuInfo }, env.QemuProbe?.Invoke(s.QemuBinary), env.Clock),
-                    env.FileSystem,
-                    env.Clock,
-                    ctx.Log));
+                CompositionRoot.ReportSink,
+                s => CompositionRoot.FactsRepublisher(s, env, ctx.Log));
             return DaemonHost.RunAsync(
                 runner,
                 reloader,
@@ -62,6 +63,11 @@ public static class DaemonCommand
                 return false;
             }
             catch (UsageException e)
+            {
+                error = e.Message;
+                return false;
+            }
+            catch (InvalidRequestException e)
             {
                 error = e.Message;
                 return false;

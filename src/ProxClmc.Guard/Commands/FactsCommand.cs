@@ -1,10 +1,12 @@
 using System.CommandLine;
+using ProxClmc.Guard.Application.Configuration;
+using ProxClmc.Guard.Application.OwnFacts;
 using ProxClmc.Guard.Cli;
+using ProxClmc.Guard.Composition;
 using ProxClmc.Guard.Core.Catalog;
 using ProxClmc.Guard.Core.Compliance;
 using ProxClmc.Guard.Core.Cpu;
 using ProxClmc.Guard.Core.Facts;
-using ProxClmc.Guard.Infrastructure.Facts;
 using ProxClmc.Guard.Pipeline;
 
 namespace ProxClmc.Guard.Commands;
@@ -43,23 +45,19 @@ public static class FactsCommand
             throw new UsageException($"facts --from {from}: facts describes this node only; for the nodes of a snapshot use `proxclmc-guard baseline --from {from}` (-v for every flag)");
         }
 
-        var env = ctx.Environment;
-        var node = settings.LocalNode ?? env.HostName();
-        var collector = new NodeFactsCollector(
-            env.FileSystem,
-            env.LocalPaths with { CpuInfo = settings.LocalCpuInfo },
-            env.QemuProbe?.Invoke(settings.QemuBinary),
-            env.Clock);
-        var facts = await collector.CollectAsync(node, cancellationToken).ConfigureAwait(false);
+        var node = settings.LocalNode ?? ctx.Environment.HostName();
+        var useCase = CompositionRoot.Facts(settings, ctx.Environment);
+        var request = new FactsRequest(node, publish);
+        var read = await useCase.ReadAsync(request, cancellationToken).ConfigureAwait(false);
+        var facts = read.Facts;
         if (facts.Qemu is null)
         {
             ctx.Log.Warning("No QEMU answer on {Node}: {QemuError}; this node is judged from /proc/cpuinfo", node, facts.QemuError);
         }
 
-        string? publishedTo = null;
-        if (publish)
+        var publishedTo = (await useCase.PublishAsync(request, read, cancellationToken).ConfigureAwait(false)).PublishedTo;
+        if (publishedTo is not null)
         {
-            publishedTo = await PublishedFacts.PublishAsync(settings.PveRoot, facts, cancellationToken, PublishedFacts.OwnWritePath(settings.CacheFile)).ConfigureAwait(false);
             ctx.Log.Information("Published the facts of {Node} to {Path}", node, publishedTo);
         }
 

@@ -1,5 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
+using ProxClmc.Guard.Application.Configuration;
+using ProxClmc.Guard.Application.Pipeline;
 using ProxClmc.Guard.Cli;
 using ProxClmc.Guard.Core.Catalog;
 using ProxClmc.Guard.Core.Compliance;
@@ -173,7 +175,7 @@ public static class FixCommand
             VmIds = request.VmIds,
         };
         // --to best judges each guest on the nodes HA lets it run on, as scan does; the other targets fit every node.
-        var best = options.Target.Kind == FixTargetKind.Best;
+        var best = options.Target.Kind == Core.Fixes.FixTargetKind.Best;
         var evaluator = new ComplianceEvaluator(baseline, pipeline.Catalog, ctx.Settings.Policy, result.CustomModels, best ? result.Ha : null);
         FixPlanner planner;
         try

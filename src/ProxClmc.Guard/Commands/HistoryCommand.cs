@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using ProxClmc.Guard.Application.Configuration;
 using ProxClmc.Guard.Cli;
 using ProxClmc.Guard.Core.Compliance;
 using ProxClmc.Guard.Core.History;

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using ProxClmc.Guard.Application.Configuration;
 using ProxClmc.Guard.Cli;
 using ProxClmc.Guard.Core.Compliance;
 using ProxClmc.Guard.Hook;

@@ -1,5 +1,8 @@
 using System.CommandLine;
+using ProxClmc.Guard.Application.Configuration;
+using ProxClmc.Guard.Application.Pipeline;
 using ProxClmc.Guard.Cli;
+using ProxClmc.Guard.Composition;
 using ProxClmc.Guard.Core.Compliance;
 using ProxClmc.Guard.Core.Guests;
 using ProxClmc.Guard.Pipeline;
@@ -120,10 +123,10 @@ public static class ScanCommand
 
         // The whole cluster's state is recorded whatever the filters show: the next scan compares with all of it.
         var changes = CpuStateRecorder.Record(ctx.Settings with { StateFile = stateFile }, result, Core.Catalog.CpuCatalog.Default, now, warning => ctx.Log.Warning("{Warning}", warning), holdsLock);
-        var exitCode = WithChanges(report.ExitCode(ctx.Settings.AllowPartial), changes);
+        var exitCode = CpuChanges.WithChanges(report.ExitCode(ctx.Settings.AllowPartial), changes);
         if (writeReports)
         {
-            await Hosting.GuardScanRunner.WriteReportsAsync(ctx.Settings, result with { Report = report }, exitCode, cancellationToken, changes).ConfigureAwait(false);
+            await CompositionRoot.ReportSink(ctx.Settings).WriteAsync(result with { Report = report }, exitCode, changes, cancellationToken).ConfigureAwait(false);
         }
 
         switch (ctx.Settings.Format)
@@ -172,10 +175,6 @@ public static class ScanCommand
 
         return exitCode == ExitCodes.Ok ? exitCode : throw new GuardExitException(exitCode, WhyLine(result.Cluster, report, exitCode, changes));
     }
-
-    /// <summary>A level that went down, or a lost flag some guest uses, is at least a warning (1) even while every guest is ok.</summary>
-    public static int WithChanges(int exitCode, CpuChanges? changes) =>
-        changes is { HasWarning: true } && exitCode == ExitCodes.Ok ? ExitCodes.Warning : exitCode;
 
     /// <summary>How many unsafe guests the exit line names before "and N more".</summary>
     public const int MaxListedGuests = 20;
@@ -285,44 +284,4 @@ public sealed record ScanFilter(IReadOnlyList<int> VmIds, IReadOnlyList<string> 
                 (Nodes.Count == 0 || Nodes.Contains(v.Guest.Node)) &&
                 (Tags.Count == 0 || v.Guest.Tags.Any(t => Tags.Contains(t, StringComparer.OrdinalIgnoreCase)))).ToList(),
         };
-}
-
-/// <summary>
-/// One warning per unsafe guest and one summary line. Property names become journal fields
-/// (VmId → PROXCLMC_VMID, Node, Verdict, Cpu, Baseline), so <c>journalctl PROXCLMC_VERDICT=host-cpu</c> finds them.
-/// </summary>
-public static class ScanLog
-{
-    public static void Write(Serilog.ILogger log, ComplianceReport report)
-    {
-        var baseline = report.Baseline.ClusterCpuType;
-        foreach (var verdict in report.Verdicts.Where(v => v.Verdict.IsUnsafe() || v.Verdict.IsWarning()))
-        {
-            log.Warning(
-                "VM {VmId} ({Name}) on {Node}: {Verdict}, cpu {Cpu}, cluster baseline {Baseline}: {Reason}",
-                verdict.Guest.VmId,
-                verdict.Guest.Name ?? "-",
-                verdict.Guest.Node,
-                verdict.Verdict.Name(),
-                verdict.Cpu,
-                baseline,
-                verdict.Reason);
-        }
-
-        // Every ignored VM, at notice level: a tag any VM administrator could set must leave a trace (see README,
-        // "registered-tags", for keeping proxclmc-ignore to privileged users).
-        var notice = log.ForContext(Infrastructure.Journal.JournaldSink.PriorityProperty, 5);
-        foreach (var verdict in report.Verdicts.Where(v => v.Verdict == Verdict.Ignored))
-        {
-            notice.Information(
-                "VM {VmId} ({Name}) on {Node}: {Verdict}, not checked: {Reason}",
-                verdict.Guest.VmId,
-                verdict.Guest.Name ?? "-",
-                verdict.Guest.Node,
-                verdict.Verdict.Name(),
-                verdict.Reason);
-        }
-
-        log.Information("Scan finished: cluster baseline {Baseline}; {Summary}", baseline, TableRenderer.Summary(report));
-    }
 }

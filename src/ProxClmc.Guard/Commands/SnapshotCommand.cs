@@ -1,5 +1,7 @@
 using System.CommandLine;
+using ProxClmc.Guard.Application.Configuration;
 using ProxClmc.Guard.Cli;
+using ProxClmc.Guard.Composition;
 using ProxClmc.Guard.Pipeline;
 using ProxClmc.Guard.Core.Cluster;
 using ProxClmc.Guard.Core.Compliance;
@@ -310,7 +312,7 @@ public static class SnapshotCommand
             var remote = new List<ClusterNode>();
             foreach (var node in membership.Nodes)
             {
-                if (source != "api" && string.Equals(node.Name, LocalNode, StringComparison.Ordinal))
+                if (source != FactsSourceMode.Api && string.Equals(node.Name, LocalNode, StringComparison.Ordinal))
                 {
                     results[node.Name] = ReadLocal(node);
                 }
@@ -324,12 +326,12 @@ public static class SnapshotCommand
                 }
             }
 
-            var useSsh = source == "ssh" || (source == "auto" && api is null);
-            var useApi = api is not null && source is "auto" or "api";
+            var useSsh = source == FactsSourceMode.Ssh || (source == FactsSourceMode.Auto && api is null);
+            var useApi = api is not null && source is FactsSourceMode.Auto or FactsSourceMode.Api;
             if (remote.Count > 0 && useSsh)
             {
                 Sources.Add("cpuinfo over ssh");
-                using var ssh = new SshFactsSource(GuardCli.SshOptionsFrom(ctx.Settings), ctx.Environment.Clock);
+                using var ssh = new SshFactsSource(CompositionRoot.SshOptions(ctx.Settings), ctx.Environment.Clock);
                 foreach (var raw in await ssh.ReadAllAsync(remote, cancellationToken).ConfigureAwait(false))
                 {
                     var node = remote.First(n => n.Name == raw.Node);
@@ -366,7 +368,8 @@ public static class SnapshotCommand
             {
                 foreach (var node in remote)
                 {
-                    results[node.Name] = new SnapshotNode(node.Name, source, node.Addresses.FirstOrDefault(), $"facts.source = \"{source}\" reads no other node's cpuinfo here");
+                    var name = source.ToString().ToLowerInvariant();
+                    results[node.Name] = new SnapshotNode(node.Name, name, node.Addresses.FirstOrDefault(), $"facts.source = \"{name}\" reads no other node's cpuinfo here");
                 }
             }
 

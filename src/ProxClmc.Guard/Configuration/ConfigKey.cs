@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using ProxClmc.Guard.Application.Configuration;
 
 namespace ProxClmc.Guard.Configuration;
 

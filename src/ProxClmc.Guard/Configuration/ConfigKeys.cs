@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using ProxClmc.Guard.Application.Configuration;
 using ProxClmc.Guard.Core.Sources;
 
 namespace ProxClmc.Guard.Configuration;

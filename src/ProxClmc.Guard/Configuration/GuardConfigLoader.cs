@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.RegularExpressions;
+using ProxClmc.Guard.Application.Configuration;
 using ProxClmc.Guard.Core.Parsing;
 using ProxClmc.Guard.Core.Sources;
 using Tomlyn;
@@ -122,7 +123,7 @@ public static partial class GuardConfigLoader
 
             if (trimmed.StartsWith('['))
             {
-                inHook = Hook.HookFailurePolicy.IsHookSection(trimmed);
+                inHook = HookSectionHeader.IsMatch(trimmed);
             }
 
             var hash = lines[i].IndexOf('#', StringComparison.Ordinal);
@@ -199,7 +200,7 @@ public static partial class GuardConfigLoader
             return int.MaxValue;
         }
 
-        return Cli.CommandLineErrors.Distance(a, b);
+        return Configuration.EditDistance.Between(a, b);
     }
 
     private sealed class Builder(string path, Func<string, bool>? isKnownModel)

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net.Http;
 using System.Text;
 using System.Text.Json;
+using ProxClmc.Guard.Application.Configuration;
 using ProxClmc.Guard.Cli;
 using ProxClmc.Guard.Commands;
 using ProxClmc.Guard.Core.Compliance;

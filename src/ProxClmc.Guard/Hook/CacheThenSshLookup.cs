@@ -1,9 +1,9 @@
-using ProxClmc.Guard.Cli;
+using ProxClmc.Guard.Application.Configuration;
 using ProxClmc.Guard.Core.Cluster;
 using ProxClmc.Guard.Core.Cpu;
+using ProxClmc.Guard.Core.Sources;
 using ProxClmc.Guard.Infrastructure.Facts;
 using ProxClmc.Guard.Infrastructure.IO;
-using ProxClmc.Guard.Infrastructure.Ssh;
 using ProxClmc.Guard.Pipeline;
 
 namespace ProxClmc.Guard.Hook;
@@ -16,24 +16,25 @@ namespace ProxClmc.Guard.Hook;
 /// </summary>
 public static class CacheThenSshLookup
 {
-    public static SourceFactsLookup Create(RunSettings settings, CliEnvironment environment) => async (node, cancellationToken) =>
+    /// <param name="ssh">Builds the SSH reader, only when neither published facts nor the cache answer.</param>
+    public static SourceFactsLookup Create(RunSettings settings, IFileSystem fileSystem, TimeProvider clock, Func<string> hostName, Func<INodeFactsSource> ssh) => async (node, cancellationToken) =>
     {
         // The source node's own published facts in pmxcfs: local, no SSH, and with QEMU's host expansion.
-        if (PublishedFacts.TryRead(environment.FileSystem, settings.PveRoot, new ClusterNode(node, null, []), environment.Clock.GetUtcNow(), settings.CacheMaxAge, FactsSource.Published, out _) is { } published)
+        if (PublishedFacts.TryRead(fileSystem, settings.PveRoot, new ClusterNode(node, null, []), clock.GetUtcNow(), settings.CacheMaxAge, FactsSource.Published, out _) is { } published)
         {
             return published;
         }
 
-        if (settings.CacheFile is { Length: > 0 } cacheFile && environment.FileSystem.FileExists(cacheFile))
+        if (settings.CacheFile is { Length: > 0 } cacheFile && fileSystem.FileExists(cacheFile))
         {
             var cache = FactsCache.Load(cacheFile);
-            if (cache.TryGet(node, settings.CacheMaxAge, environment.Clock.GetUtcNow(), out var cached))
+            if (cache.TryGet(node, settings.CacheMaxAge, clock.GetUtcNow(), out var cached))
             {
                 return cached;
             }
         }
 
-        var membership = await new CorosyncFileMembership(settings.CorosyncConf, environment.FileSystem, settings.LocalNode ?? environment.HostName())
+        var membership = await new CorosyncFileMembership(settings.CorosyncConf, fileSystem, settings.LocalNode ?? hostName())
             .GetMembershipAsync(cancellationToken).ConfigureAwait(false);
         var member = membership.Nodes.FirstOrDefault(n => n.Name == node);
         if (member is null)
@@ -41,8 +42,9 @@ public static class CacheThenSshLookup
             return NodeFacts.Unreadable(node, "not a member in corosync.conf", FactsSource.Ssh);
         }
 
-        using var ssh = new SshFactsSource(GuardCli.SshOptionsFrom(settings), environment.Clock);
-        var facts = await ssh.GetFactsAsync(new ClusterMembership(membership.ClusterName, [member]), cancellationToken).ConfigureAwait(false);
+        var reader = ssh();
+        using var owned = reader as IDisposable;
+        var facts = await reader.GetFactsAsync(new ClusterMembership(membership.ClusterName, [member]), cancellationToken).ConfigureAwait(false);
         return facts.FirstOrDefault();
     };
 }

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using ProxClmc.Guard.Application.Configuration;
 using ProxClmc.Guard.Cli;
 using ProxClmc.Guard.Configuration;
 using ProxClmc.Guard.Core.Compliance;
@@ -91,7 +92,7 @@ public static partial class HookFailurePolicy
             var trimmed = line.Trim();
             if (trimmed.StartsWith('['))
             {
-                inHook = HookSection().IsMatch(trimmed);
+                inHook = HookSectionHeader.IsMatch(trimmed);
                 continue;
             }
 
@@ -104,12 +105,6 @@ public static partial class HookFailurePolicy
 
         return failClosed;
     }
-
-    /// <summary>The <c>[hook]</c> header as the fallback and the hookscript recognise it.</summary>
-    internal static bool IsHookSection(string trimmedLine) => HookSection().IsMatch(trimmedLine);
-
-    [GeneratedRegex(@"^\[\s*hook\s*\]\s*(#.*)?$")]
-    private static partial Regex HookSection();
 
     [GeneratedRegex(@"^fail_closed\s*=\s*(true|false)\s*(#.*)?$")]
     private static partial Regex FailClosedLine();

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using ProxClmc.Guard.Application.Configuration;
 using ProxClmc.Guard.Core.Catalog;
 using ProxClmc.Guard.Core.Compliance;
 using ProxClmc.Guard.Core.Cpu;

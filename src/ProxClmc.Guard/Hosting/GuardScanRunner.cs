@@ -1,9 +1,9 @@
-using ProxClmc.Guard.Cli;
-using ProxClmc.Guard.Commands;
+using ProxClmc.Guard.Application.Configuration;
+using ProxClmc.Guard.Application.Pipeline;
+using ProxClmc.Guard.Application.Ports;
 using ProxClmc.Guard.Core.Cluster;
 using ProxClmc.Guard.Core.Cpu;
 using ProxClmc.Guard.Core.Sources;
-using ProxClmc.Guard.Infrastructure.IO;
 using ProxClmc.Guard.Pipeline;
 using ProxClmc.Guard.Rendering;
 using Serilog;
@@ -20,6 +20,7 @@ public sealed class GuardScanRunner(
     Func<RunSettings, ClusterSources> sources,
     TimeProvider clock,
     ILogger log,
+    Func<RunSettings, IReportSink> reports,
     Func<RunSettings, FactsRepublisher?>? republisher = null) : IScanRunner
 {
     private readonly LastGoodFacts _lastGood = new();
@@ -27,7 +28,7 @@ public sealed class GuardScanRunner(
     public async Task<ScanRunSummary> RunOnceAsync(CancellationToken cancellationToken)
     {
         var current = settings();
-        if (current.From is null && current.FactsSource == "auto" && current.LocalNode is { } node && republisher?.Invoke(current) is { } facts)
+        if (current.From is null && current.FactsSource == FactsSourceMode.Auto && current.LocalNode is { } node && republisher?.Invoke(current) is { } facts)
         {
             // This node's own facts first, so that this scan and every other node's judge it by its current QEMU.
             await facts.RepublishIfNeededAsync(current.PveRoot, node, current.CacheMaxAge, cancellationToken, Infrastructure.Facts.PublishedFacts.OwnWritePath(current.CacheFile)).ConfigureAwait(false);
@@ -52,54 +53,13 @@ public sealed class GuardScanRunner(
         if (changes is not null)
         {
             ChangeLog.Write(log, changes);
-            exitCode = ScanCommand.WithChanges(exitCode, changes);
+            exitCode = CpuChanges.WithChanges(exitCode, changes);
         }
 
         ScanLog.Write(log, report);
 
-        await WriteReportsAsync(current, result, exitCode, cancellationToken, changes).ConfigureAwait(false);
+        await reports(current).WriteAsync(result, exitCode, changes, cancellationToken).ConfigureAwait(false);
         return new ScanRunSummary(report.Baseline.ClusterCpuType, report.Verdicts.Count, report.UnsafeCount, report.WarningCount, clock.GetUtcNow(), exitCode);
-    }
-
-    /// <summary>Writes [report] json_file, prometheus_textfile and html_file (temporary file and rename: never half a file).</summary>
-    /// <param name="changes">The changes since the recorded state; null when this run compared with none.</param>
-    public static async Task WriteReportsAsync(RunSettings settings, ScanResult result, int exitCode, CancellationToken cancellationToken, CpuChanges? changes = null)
-    {
-        var now = result.Report.GeneratedAt;
-        if (settings.Config.Report.JsonFile is { Length: > 0 } json)
-        {
-            using var document = new MemoryStream();
-            JsonReport.Write(document, result.Cluster, result.Report, exitCode, now, changes);
-            await ReportFile("json_file", json, () => AtomicFile.WriteAllBytesAsync(json, document.GetBuffer().AsMemory(0, (int)document.Length), cancellationToken)).ConfigureAwait(false);
-        }
-
-        if (settings.Config.Report.PrometheusTextfile is { Length: > 0 } prom)
-        {
-            await ReportFile("prometheus_textfile", prom, () => AtomicFile.WriteAllTextAsync(prom, PrometheusReport.Render(result.Cluster, result.Report, now, changes), cancellationToken)).ConfigureAwait(false);
-        }
-
-        if (settings.Config.Report.HtmlFile is { Length: > 0 } html)
-        {
-            var matrix = NodeMatrix.Compute(result, Core.Catalog.CpuCatalog.Default, settings.Policy);
-            await ReportFile("html_file", html, () => AtomicFile.WriteAllTextAsync(html, HtmlReport.Render(result, result.Report, matrix, ReportChanges.Of(changes), now), cancellationToken)).ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>A report that cannot be written names its key and file, as a configuration error does.</summary>
-    private static async Task ReportFile(string key, string path, Func<Task> write)
-    {
-        try
-        {
-            await write().ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is (IOException and not UnsafeLocationException) or UnauthorizedAccessException)
-        {
-            var folder = Path.GetDirectoryName(Path.GetFullPath(path)) ?? path;
-            var why = e is DirectoryNotFoundException || !Directory.Exists(folder)
-                ? $"folder {folder} does not exist"
-                : Cli.IoErrors.Reason(e);
-            throw new IOException($"[report] {key} = \"{path}\": {why}", e);
-        }
     }
 
     private sealed class LastGoodFacts

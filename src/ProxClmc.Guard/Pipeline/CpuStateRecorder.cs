@@ -1,18 +1,10 @@
+using ProxClmc.Guard.Application.Configuration;
+using ProxClmc.Guard.Application.Pipeline;
 using ProxClmc.Guard.Core.Catalog;
 using ProxClmc.Guard.Core.History;
 using ProxClmc.Guard.Infrastructure.History;
 
 namespace ProxClmc.Guard.Pipeline;
-
-/// <summary>
-/// What a scan found against the recorded state: the state file, when the state compared with was recorded (null on
-/// the first scan, or when the state could not be used), and the changes since then.
-/// </summary>
-public sealed record CpuChanges(string StateFile, DateTimeOffset? Since, IReadOnlyList<CpuChange> Changes)
-{
-    /// <summary>A level went down, or a node lost a flag some guest uses: the run exits at least 1.</summary>
-    public bool HasWarning => Changes.Any(c => c.IsWarning);
-}
 
 /// <summary>
 /// Compares a scan with the recorded state and records the new one (DESIGN.md "history"): under the cluster lock

@@ -1,3 +1,4 @@
+using ProxClmc.Guard.Application.Configuration;
 using ProxClmc.Guard.Cli;
 using ProxClmc.Guard.Configuration;
 using ProxClmc.Guard.Core.Catalog;
@@ -57,7 +58,7 @@ public static class RemoteCluster
         return Remote(local, section.Name) with
         {
             Config = local.Config with { Api = api },
-            FactsSource = "api",
+            FactsSource = FactsSourceMode.Api,
             HasApi = true,
         };
     }
@@ -72,7 +73,7 @@ public static class RemoteCluster
             {
                 // Nodes, CPUs (cpuinfo and Proxmox's KVM flags) and custom models through that cluster's API.
                 Config = local.Config with { Api = config.Api },
-                FactsSource = "api",
+                FactsSource = FactsSourceMode.Api,
                 HasApi = true,
             };
         }
@@ -92,7 +93,7 @@ public static class RemoteCluster
         IsRemote = true,
         RemoteName = name,
         LocalNode = null,
-        FactsSource = "api",
+        FactsSource = FactsSourceMode.Api,
         CacheFile = null,
         // This cluster's recorded CPU state is never compared with, or replaced by, another cluster's.
         StateFile = null,

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using ProxClmc.Guard.Application.Pipeline;
 using ProxClmc.Guard.Core.Catalog;
 using ProxClmc.Guard.Core.Compliance;
 using ProxClmc.Guard.Core.History;

@@ -1,3 +1,4 @@
+using ProxClmc.Guard.Application.Pipeline;
 using ProxClmc.Guard.Core.History;
 using ProxClmc.Guard.Pipeline;
 

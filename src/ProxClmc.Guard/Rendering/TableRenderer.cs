@@ -1,3 +1,4 @@
+using ProxClmc.Guard.Application.Pipeline;
 using ProxClmc.Guard.Core.Catalog;
 using ProxClmc.Guard.Core.Compliance;
 using ProxClmc.Guard.Pipeline;

@@ -1,5 +1,6 @@
 using System.Text;
 using NSubstitute;
+using ProxClmc.Guard.Application.Configuration;
 using ProxClmc.Guard.Configuration;
 using ProxClmc.Guard.Core.Parsing;
 using ProxClmc.Guard.Core.Sources;

@@ -1,3 +1,4 @@
+using ProxClmc.Guard.Application.Configuration;
 using ProxClmc.Guard.Configuration;
 using ProxClmc.Guard.Core.Parsing;
 using ProxClmc.Guard.Core.Sources;

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using ProxClmc.Guard.Application.Configuration;
 using ProxClmc.Guard.Configuration;
 using ProxClmc.Guard.Testing;
 

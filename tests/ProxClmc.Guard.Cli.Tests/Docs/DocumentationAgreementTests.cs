@@ -1,5 +1,6 @@
 using System.Reflection;
 using System.Text.RegularExpressions;
+using ProxClmc.Guard.Application.Configuration;
 using ProxClmc.Guard.Cli.Tests.Support;
 using ProxClmc.Guard.Configuration;
 using ProxClmc.Guard.Core.Compliance;

@@ -1,4 +1,6 @@
 using NSubstitute;
+using ProxClmc.Guard.Application.Configuration;
+using ProxClmc.Guard.Application.Ports;
 using ProxClmc.Guard.Cli;
 using ProxClmc.Guard.Commands;
 using ProxClmc.Guard.Configuration;

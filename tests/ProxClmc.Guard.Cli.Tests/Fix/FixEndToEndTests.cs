@@ -1,5 +1,7 @@
 using System.Text.RegularExpressions;
 using NSubstitute;
+using ProxClmc.Guard.Application.Configuration;
+using ProxClmc.Guard.Application.Ports;
 using ProxClmc.Guard.Cli;
 using ProxClmc.Guard.Cli.Tests.Support;
 using ProxClmc.Guard.Commands;

@@ -1,3 +1,4 @@
+using ProxClmc.Guard.Application.Configuration;
 using ProxClmc.Guard.Cli.Tests.Support;
 using ProxClmc.Guard.Core.Cpu;
 using ProxClmc.Guard.Hook;

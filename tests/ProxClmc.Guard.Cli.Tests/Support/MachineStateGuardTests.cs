@@ -35,8 +35,8 @@ public sealed class MachineStateGuardTests : IDisposable
     public void The_suite_watches_the_tools_default_paths()
     {
         Assert.Contains("/var/lib/proxclmc-guard", MachineState.DefaultPaths);
-        Assert.Contains(global::ProxClmc.Guard.Configuration.GuardConfig.DefaultPath[..global::ProxClmc.Guard.Configuration.GuardConfig.DefaultPath.LastIndexOf('/')], MachineState.DefaultPaths);
-        Assert.StartsWith("/var/lib/proxclmc-guard/", global::ProxClmc.Guard.Configuration.GuardConfig.Default.Facts.CacheFile, StringComparison.Ordinal);
-        Assert.StartsWith("/var/lib/proxclmc-guard/", global::ProxClmc.Guard.Configuration.GuardConfig.Default.Fix.UndoDir, StringComparison.Ordinal);
+        Assert.Contains(global::ProxClmc.Guard.Application.Configuration.GuardConfig.DefaultPath[..global::ProxClmc.Guard.Application.Configuration.GuardConfig.DefaultPath.LastIndexOf('/')], MachineState.DefaultPaths);
+        Assert.StartsWith("/var/lib/proxclmc-guard/", global::ProxClmc.Guard.Application.Configuration.GuardConfig.Default.Facts.CacheFile, StringComparison.Ordinal);
+        Assert.StartsWith("/var/lib/proxclmc-guard/", global::ProxClmc.Guard.Application.Configuration.GuardConfig.Default.Fix.UndoDir, StringComparison.Ordinal);
     }
 }

@@ -1,6 +1,6 @@
 using ProxClmc.Guard.Core.Sources;
 
-namespace ProxClmc.Guard.Pipeline;
+namespace ProxClmc.Guard.Application.Ports;
 
 /// <summary>The adapters one run reads from, chosen from the settings. A seam for verb tests.</summary>
 public sealed record ClusterSources(
@@ -26,9 +26,4 @@ public sealed record ClusterSources(
     public IDisposable? Resources { get; init; }
 
     public void Dispose() => Resources?.Dispose();
-}
-
-public interface ISourceFactory
-{
-    ClusterSources Create(RunSettings settings);
 }

@@ -1,20 +1,6 @@
-using ProxClmc.Guard.Configuration;
 using ProxClmc.Guard.Core.Sources;
 
-namespace ProxClmc.Guard.Pipeline;
-
-public enum OutputFormat
-{
-    Table,
-    Json,
-    Prometheus,
-
-    /// <summary>One self-contained page (scan only).</summary>
-    Html,
-}
-
-/// <summary>A what-if node: "what if I add a node with this /proc/cpuinfo?"</summary>
-public sealed record AssumedNode(string Name, string CpuInfoFile);
+namespace ProxClmc.Guard.Application.Configuration;
 
 /// <summary>
 /// The effective settings of one run: the configuration file with the command line's overrides applied.
@@ -38,8 +24,8 @@ public sealed record RunSettings
 
     public string? LocalNode { get; init; }
 
-    /// <summary>auto | ssh | api | local.</summary>
-    public string FactsSource { get; init; } = "auto";
+    /// <summary>facts.source: auto, ssh, api or local.</summary>
+    public FactsSourceMode FactsSource { get; init; } = FactsSourceMode.Auto;
 
     public string LocalCpuInfo { get; init; } = "/proc/cpuinfo";
 

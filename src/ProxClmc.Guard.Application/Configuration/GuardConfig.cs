@@ -1,6 +1,6 @@
 using ProxClmc.Guard.Core.Sources;
 
-namespace ProxClmc.Guard.Configuration;
+namespace ProxClmc.Guard.Application.Configuration;
 
 /// <summary>
 /// Everything in proxclmc-guard.toml. Every property has the default a fresh Proxmox node needs, so a node

@@ -1,7 +1,7 @@
 using System.Collections;
 using System.Runtime.CompilerServices;
 
-namespace ProxClmc.Guard.Configuration;
+namespace ProxClmc.Guard.Application.Configuration;
 
 /// <summary>
 /// An immutable list that compares by its items, so that two configurations with the same settings are equal

@@ -1,3 +1,6 @@
+using ProxClmc.Guard.Application.Configuration;
+using ProxClmc.Guard.Application.Errors;
+using ProxClmc.Guard.Application.Ports;
 using ProxClmc.Guard.Core.Catalog;
 using ProxClmc.Guard.Core.Cluster;
 using ProxClmc.Guard.Core.Compliance;
@@ -6,21 +9,7 @@ using ProxClmc.Guard.Core.Guests;
 using ProxClmc.Guard.Core.Ha;
 using ProxClmc.Guard.Core.Sources;
 
-namespace ProxClmc.Guard.Pipeline;
-
-/// <summary>Steps 2–4 of a run: who is in the cluster, what each node's CPU is, and the baseline.</summary>
-public sealed record ClusterAnalysis(
-    ClusterMembership Membership,
-    IReadOnlyList<NodeFacts> Facts,
-    ClusterBaseline Baseline,
-    string SourceDescription);
-
-/// <summary>Steps 5–6: the guests and their verdicts.</summary>
-public sealed record ScanResult(ClusterAnalysis Cluster, GuestInventory Inventory, CustomCpuModels CustomModels, ComplianceReport Report)
-{
-    /// <summary>Where the HA manager may put each HA guest.</summary>
-    public HaPlacement Ha { get; init; } = HaPlacement.None;
-}
+namespace ProxClmc.Guard.Application.Pipeline;
 
 /// <summary>
 /// The one pipeline every verb runs (DESIGN.md "The way data flows"): sources differ only in adapters.
@@ -66,8 +55,7 @@ public sealed class GuardPipeline(RunSettings settings, ClusterSources sources, 
         // No node read is no answer at all, whatever --allow-partial says: a baseline of nothing would call every guest safe.
         if (!ordered.Any(f => f.Cpu is not null))
         {
-            throw new Cli.GuardExitException(
-                ExitCodes.Unknown,
+            throw new NoAnswerException(
                 ordered.Count == 0
                     ? "no node could be read: --without-node left out every node of the cluster"
                     : $"no node could be read ({string.Join("; ", ordered.Select(f => $"{f.Node}: {f.Error ?? "no facts"}"))})");
@@ -112,7 +100,7 @@ public sealed class GuardPipeline(RunSettings settings, ClusterSources sources, 
         {
             if (membership.Nodes.All(n => n.Name != gone))
             {
-                throw new Cli.UsageException($"--without-node {gone}: no such node in the cluster ({string.Join(", ", membership.Nodes.Select(n => n.Name))})");
+                throw new InvalidRequestException($"--without-node {gone}: no such node in the cluster ({string.Join(", ", membership.Nodes.Select(n => n.Name))})");
             }
         }
 

@@ -1,7 +1,8 @@
+using ProxClmc.Guard.Application.Pipeline;
 using ProxClmc.Guard.Core.History;
 using ProxClmc.Guard.Pipeline;
 
-namespace ProxClmc.Guard.Commands;
+namespace ProxClmc.Guard.Rendering;
 
 /// <summary>
 /// One journal entry per change of the cluster's CPU: a warning for each loss (a node that lost flags, a node level or

@@ -1,0 +1,24 @@
+using ProxClmc.Guard.Application.Ports;
+using ProxClmc.Guard.Core.Cluster;
+using ProxClmc.Guard.Pipeline;
+
+namespace ProxClmc.Guard.Composition;
+
+/// <summary>The cluster-lock port over pmxcfs's lock folder (<see cref="ClusterScanTurn"/>).</summary>
+internal sealed class PmxcfsClusterLock(string pveRoot, TimeProvider clock) : IClusterLock
+{
+    public ClusterTurn TakeTurn(string localNode, ClusterMembership membership, TimeSpan period)
+    {
+        var turn = ClusterScanTurn.Take(pveRoot, localNode, membership, period, clock);
+        return new ClusterTurn(turn.Mine, turn.Reason, turn.Finish);
+    }
+
+    public IDisposable? Hold(TimeSpan wait) => ClusterScanTurn.HoldLock(pveRoot, wait) is { } release ? new Release(release) : null;
+
+    private sealed class Release(Action release) : IDisposable
+    {
+        private Action? _release = release;
+
+        public void Dispose() => Interlocked.Exchange(ref _release, null)?.Invoke();
+    }
+}
