@@ -3,6 +3,9 @@ using System.Net.Http;
 using System.Text;
 using System.Text.Json;
 using ProxClmc.Guard.Application.Configuration;
+using ProxClmc.Guard.Application.Fix;
+using ProxClmc.Guard.Application.Ports;
+using ProxClmc.Guard.Composition;
 using ProxClmc.Guard.Cli;
 using ProxClmc.Guard.Commands;
 using ProxClmc.Guard.Core.Compliance;
@@ -131,10 +134,10 @@ public static class PlacementFix
 
         // Only a plan read through the API carries the digests that guard its writes; a dry run from --from, or a
         // plan from /etc/pve without [api], writes nothing unless --save-plan asks for the file.
-        var saved = changes.Count > 0 && writer is not null && FixCommand.Save(ctx, store, plan, mustSucceed: request.Apply);
+        var saved = changes.Count > 0 && writer is not null && FixPlanning.Save(store, plan, mustSucceed: request.Apply, ctx.Log);
         if (request.SavePlan is { } file)
         {
-            FileFixStore.WritePlanFile(file, plan);
+            store.ExportPlan(file, plan);
         }
 
         if (ctx.Settings.Format != OutputFormat.Json)
