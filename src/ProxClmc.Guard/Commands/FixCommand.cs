@@ -101,8 +101,17 @@ public static class FixCommand
             return ApplySavedAsync(ctx, applyId, request.Strategy, store, cancellationToken);
         }
 
+        if (request.Placement && (request.To is not null || request.IncludeRunning || request.FixPhysBits))
+        {
+            throw new UsageException("fix --strategy placement changes no cpu: --to, --include-running and --fix-phys-bits do not apply");
+        }
+
         return request.Placement
-            ? PlacementFix.PlanAsync(ctx, request, store, cancellationToken)
+            ? PlacementFix.PlanAsync(
+                ctx,
+                new PlacementRequest { VmIds = request.VmIds, Apply = request.Apply, SavePlan = request.SavePlan, Description = request.Description, AllowSingleNode = request.AllowSingleNode },
+                store,
+                cancellationToken)
             : PlanAsync(ctx, request, store, cancellationToken);
     }
 
@@ -371,8 +380,7 @@ public static class FixCommand
         return string.Join(' ', parts);
     }
 
-    public static string Duration(TimeSpan span) =>
-        span.TotalHours >= 2 ? $"{(int)span.TotalHours} hours" : span.TotalMinutes >= 2 ? $"{(int)span.TotalMinutes} minutes" : $"{Math.Max(0, (int)span.TotalSeconds)} seconds";
+    private static string Duration(TimeSpan span) => Durations.Text(span);
 
     private static string Guests(int count) => Rendering.Names.Count(count, "guest");
 

@@ -1,5 +1,6 @@
 using ProxClmc.Guard.Application.Configuration;
 using ProxClmc.Guard.Application.Ports;
+using ProxClmc.Guard.Infrastructure.Proxmox;
 
 namespace ProxClmc.Guard.Composition;
 
@@ -8,4 +9,7 @@ internal static partial class CompositionRoot
 {
     /// <summary>Plans and undo records under <c>fix.undo_dir</c>.</summary>
     public static IFixStore FixStore(RunSettings settings) => new FileFixStore(settings.Config.Fix.UndoDir);
+
+    /// <summary>Writes HA rules or groups through the Proxmox API (<c>fix --strategy placement</c>).</summary>
+    public static ApiHaWriter HaWriter(ProxmoxClient client) => new(client);
 }
