@@ -187,7 +187,7 @@ public static class CustomModelCommand
             if (ctx.Settings.Format != OutputFormat.Json)
             {
                 notes.WriteLine($"# Plan {plan.Id}: {(plan.Action == "create" ? "add" : "replace")} custom-{name} in {target!.Description}.");
-                notes.WriteLine($"# Run `proxclmc-guard baseline --custom-model {name} --apply {plan.Id}` to write exactly this (within {FixCommand.Duration(ctx.Settings.Config.Fix.PlanMaxAge)}).");
+                notes.WriteLine($"# Run `proxclmc-guard baseline --custom-model {name} --apply {plan.Id}` to write exactly this (within {Durations.Text(ctx.Settings.Config.Fix.PlanMaxAge)}).");
             }
 
             return Finish(cluster, exitCode);
@@ -224,7 +224,7 @@ public static class CustomModelCommand
         var age = ctx.Environment.Clock.GetUtcNow() - plan.CreatedAt;
         if (age > ctx.Settings.Config.Fix.PlanMaxAge || age < -TimeSpan.FromMinutes(5))
         {
-            throw new UsageException($"--apply {planId}: the plan is {FixCommand.Duration(age)} old, outside fix.plan_max_age_seconds ({FixCommand.Duration(ctx.Settings.Config.Fix.PlanMaxAge)}); make a new plan");
+            throw new UsageException($"--apply {planId}: the plan is {Durations.Text(age)} old, outside fix.plan_max_age_seconds ({Durations.Text(ctx.Settings.Config.Fix.PlanMaxAge)}); make a new plan");
         }
 
         if (File.Exists(DonePath(store, planId)))

@@ -1,6 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
 using ProxClmc.Guard.Application.Configuration;
+using ProxClmc.Guard.Application.Fix;
+using ProxClmc.Guard.Application.Ports;
+using ProxClmc.Guard.Composition;
 using ProxClmc.Guard.Application.Pipeline;
 using ProxClmc.Guard.Cli;
 using ProxClmc.Guard.Core.Catalog;
@@ -12,43 +15,6 @@ using ProxClmc.Guard.Pipeline;
 using ProxClmc.Guard.Rendering;
 
 namespace ProxClmc.Guard.Commands;
-
-/// <summary>What the administrator asked <c>fix</c> for.</summary>
-public sealed record FixRequest
-{
-    public IReadOnlyList<int> VmIds { get; init; } = [];
-
-    /// <summary><c>--to</c>: an explicit target model (also allows rewriting custom models).</summary>
-    public string? To { get; init; }
-
-    /// <summary><c>--apply</c> without a plan id: plan with the filters given, show the plan, then write it.</summary>
-    public bool Apply { get; init; }
-
-    /// <summary><c>--apply &lt;plan-id&gt;</c>: write exactly that saved plan.</summary>
-    public string? ApplyPlanId { get; init; }
-
-    /// <summary><c>--save-plan &lt;file&gt;</c>: also write the plan there (the only thing a dry run from --from writes).</summary>
-    public string? SavePlan { get; init; }
-
-    /// <summary>The options as typed, recorded in the plan for its reader.</summary>
-    public string? Description { get; init; }
-
-    public bool IncludeRunning { get; init; }
-
-    public bool FixPhysBits { get; init; }
-
-    /// <summary><c>--undo &lt;plan-id&gt;</c>.</summary>
-    public string? Undo { get; init; }
-
-    /// <summary><c>--strategy placement</c>: pin HA guests with strict rules instead of lowering their cpu.</summary>
-    public bool Placement { get; init; }
-
-    /// <summary><c>--strategy</c> as typed (null when taken from <c>fix.strategy</c>); with a plan id it must match the plan.</summary>
-    public string? Strategy { get; init; }
-
-    /// <summary><c>--allow-single-node</c>: a placement rule may have a single node.</summary>
-    public bool AllowSingleNode { get; init; }
-}
 
 /// <summary>
 /// <c>fix</c>: plans (default) or applies the rewrite of unsafe guests to a CPU type every node can run;
@@ -100,7 +66,7 @@ public static class FixCommand
                 Strategy = parse.GetValue(strategy),
                 AllowSingleNode = parse.GetValue(allowSingleNode),
             },
-            new FileFixStore(ctx.Settings.Config.Fix.UndoDir),
+            CompositionRoot.FixStore(ctx.Settings),
             ct)));
         return command;
     }
@@ -135,8 +101,17 @@ public static class FixCommand
             return ApplySavedAsync(ctx, applyId, request.Strategy, store, cancellationToken);
         }
 
+        if (request.Placement && (request.To is not null || request.IncludeRunning || request.FixPhysBits))
+        {
+            throw new UsageException("fix --strategy placement changes no cpu: --to, --include-running and --fix-phys-bits do not apply");
+        }
+
         return request.Placement
-            ? PlacementFix.PlanAsync(ctx, request, store, cancellationToken)
+            ? PlacementFix.PlanAsync(
+                ctx,
+                new PlacementRequest { VmIds = request.VmIds, Apply = request.Apply, SavePlan = request.SavePlan, Description = request.Description, AllowSingleNode = request.AllowSingleNode },
+                store,
+                cancellationToken)
             : PlanAsync(ctx, request, store, cancellationToken);
     }
 
@@ -153,19 +128,6 @@ public static class FixCommand
             throw new UsageException("fix --apply " + NeedsApi);
         }
 
-        var result = await pipeline.ScanAsync(cancellationToken).ConfigureAwait(false);
-        var baseline = result.Cluster.Baseline;
-        if (baseline.IsPartial && !ctx.Settings.AllowPartial)
-        {
-            throw new GuardExitException(ExitCodes.Unknown, $"could not read {string.Join(", ", baseline.UnreadableNodes)}: a fix needs every node's CPU (use --allow-partial to plan against the others)");
-        }
-
-        var unknownIds = request.VmIds.Where(id => result.Report.Verdicts.All(v => v.Guest.VmId != id)).ToList();
-        if (unknownIds.Count > 0)
-        {
-            throw new UsageException($"--vmid {string.Join(", ", unknownIds)}: no such guest in the cluster");
-        }
-
         var options = new FixOptions
         {
             Target = request.To is { } model ? (model == "best" ? FixTarget.Best : FixTarget.Model(model)) : FixTarget.Parse(ctx.Settings.Config.Fix.Target),
@@ -174,13 +136,19 @@ public static class FixCommand
             FixPhysBits = request.FixPhysBits,
             VmIds = request.VmIds,
         };
-        // --to best judges each guest on the nodes HA lets it run on, as scan does; the other targets fit every node.
-        var best = options.Target.Kind == Core.Fixes.FixTargetKind.Best;
-        var evaluator = new ComplianceEvaluator(baseline, pipeline.Catalog, ctx.Settings.Policy, result.CustomModels, best ? result.Ha : null);
-        FixPlanner planner;
+
+        // Only a plan of the live cluster can be applied later; a dry run from --from writes nothing unless asked to.
+        var dryRun = ctx.Settings.From is not null;
+        FixPlanResult planned;
         try
         {
-            planner = new FixPlanner(evaluator, baseline, pipeline.Catalog, options, result.CustomModels, best ? result.Ha : null);
+            planned = await FixPlanning.PlanAsync(
+                pipeline,
+                new FixPlanRequest { Options = options, Description = request.Description, Apply = request.Apply, DryRun = dryRun, SavePlan = request.SavePlan, AllowPartial = ctx.Settings.AllowPartial },
+                store,
+                ctx.Environment.Clock,
+                ctx.Log,
+                cancellationToken).ConfigureAwait(false);
         }
         catch (FixTargetException e) when (request.To is not null)
         {
@@ -192,31 +160,28 @@ public static class FixCommand
             throw new GuardExitException(ExitCodes.Configuration, "fix.target: " + e.Message);
         }
 
-        var now = ctx.Environment.Clock.GetUtcNow();
-        var plan = planner.Plan(result.Report, FixPlan.NewId(now, Random.Shared.Next(0x10000)), now) with
+        if (planned.UnreadableNodes.Count > 0)
         {
-            Cluster = result.Cluster.Membership.ClusterName,
-            Source = result.Cluster.SourceDescription,
-            Request = request.Description,
-        };
-        var changes = plan.ChangeEntries().ToList();
-
-        // Only a plan of the live cluster can be applied later; a dry run from --from writes nothing unless asked to.
-        var dryRun = ctx.Settings.From is not null;
-        var saved = changes.Count > 0 && !dryRun && Save(ctx, store, plan, mustSucceed: request.Apply);
-        if (request.SavePlan is { } file)
-        {
-            FileFixStore.WritePlanFile(file, plan);
+            throw new GuardExitException(ExitCodes.Unknown, $"could not read {string.Join(", ", planned.UnreadableNodes)}: a fix needs every node's CPU (use --allow-partial to plan against the others)");
         }
 
+        if (planned.UnknownVmIds.Count > 0)
+        {
+            throw new UsageException($"--vmid {string.Join(", ", planned.UnknownVmIds)}: no such guest in the cluster");
+        }
+
+        var result = planned.Scan;
+        var plan = planned.Plan!;
+        var changes = planned.Changes;
+        var saved = planned.Saved;
         var json = ctx.Settings.Format == OutputFormat.Json;
         if (!json)
         {
             new TableRenderer(ctx.Out, ctx.Environment.OutputWidth, shorten: !ctx.Settings.Verbose).WriteBaseline(result.Cluster);
-            FixTables.WritePlan(ctx.Out, ctx.Environment.OutputWidth, plan, saved ? store.Location : null, shorten: !ctx.Settings.Verbose, OldValueRefusal(pipeline.Catalog, result.CustomModels));
+            FixTables.WritePlan(ctx.Out, ctx.Environment.OutputWidth, plan, saved ? store.Location : null, shorten: !ctx.Settings.Verbose, FixUndoing.OldValueRefusal(pipeline.Catalog, result.CustomModels));
         }
 
-        var unsafeSkips = plan.UnsafeSkips().Select(e => e.VmId).ToList();
+        var unsafeSkips = planned.UnsafeSkips;
         if (!request.Apply || changes.Count == 0)
         {
             var exitCode = changes.Count > 0 || unsafeSkips.Count > 0 ? ExitCodes.Unsafe : ExitCodes.Ok;
@@ -240,9 +205,8 @@ public static class FixCommand
                 : ExitCodes.Ok;
         }
 
-        var applier = new FixApplier(pipeline.Sources.Writer!, store, planner, ctx.Environment.Clock, ctx.Log);
-        var results = await applier.ApplyAsync(plan, cancellationToken).ConfigureAwait(false);
-        return Report(ctx, plan, results, unsafeSkips);
+        var applied = await FixApplying.ApplyAsync(plan, planned.Planner, pipeline.Sources.Writer!, store, ctx.Environment.Clock, ctx.Log, cancellationToken).ConfigureAwait(false);
+        return Report(ctx, applied);
     }
 
     /// <summary>
@@ -315,23 +279,20 @@ public static class FixCommand
             throw new GuardExitException(ExitCodes.Unknown, $"could not read {string.Join(", ", now.Cluster.Baseline.UnreadableNodes)}: judging the plan's values again needs every node's CPU (use --allow-partial to judge against the others)");
         }
 
-        var applier = new FixApplier(writer, store, planner: null, ctx.Environment.Clock, ctx.Log)
-        {
-            Judge = new ComplianceEvaluator(now.Cluster.Baseline, pipeline.Catalog, ctx.Settings.Policy, now.CustomModels, plan.Target == "best" ? now.Ha : null),
-            Guests = now.Report.Verdicts.Select(v => v.Guest).GroupBy(g => g.VmId).ToDictionary(g => g.Key, g => g.First()),
-        };
-        var results = await applier.ApplyAsync(plan, cancellationToken).ConfigureAwait(false);
-        return Report(ctx, plan, results, plan.UnsafeSkips().Select(e => e.VmId).ToList());
+        var judge = new ComplianceEvaluator(now.Cluster.Baseline, pipeline.Catalog, ctx.Settings.Policy, now.CustomModels, plan.Target == "best" ? now.Ha : null);
+        var guests = now.Report.Verdicts.Select(v => v.Guest).GroupBy(g => g.VmId).ToDictionary(g => g.Key, g => g.First());
+        var applied = await FixApplying.ApplyAsync(plan, planner: null, writer, store, ctx.Environment.Clock, ctx.Log, cancellationToken, judge, guests).ConfigureAwait(false);
+        return Report(ctx, applied);
     }
 
-    private static int Report(CommandContext ctx, FixPlan plan, IReadOnlyList<ApplyResult> results, IReadOnlyList<int> unsafeSkips)
+    private static int Report(CommandContext ctx, FixApplyResult applied)
     {
-        var json = ctx.Settings.Format == OutputFormat.Json;
+        var plan = applied.Plan;
+        var results = applied.Results;
         var changes = plan.ChangeEntries().ToList();
-        var applied = results.Count(r => r.Outcome == ApplyOutcome.Applied);
-        var failed = results.FirstOrDefault(r => r.Outcome == ApplyOutcome.Failed);
-        var left = results.Where(r => r.LeavesUnsafe).Select(r => r.Entry.VmId).Concat(unsafeSkips).Distinct().ToList();
-        if (json)
+        var failed = applied.Failed;
+        var left = applied.LeftUnsafe;
+        if (ctx.Settings.Format == OutputFormat.Json)
         {
             ctx.Out.Write(FixReport.Render(plan, results, failed is not null ? ExitCodes.Unknown : left.Count > 0 ? ExitCodes.Unsafe : ExitCodes.Ok));
         }
@@ -340,17 +301,17 @@ public static class FixCommand
             FixTables.WriteApplyResults(ctx.Out, ctx.Environment.OutputWidth, plan, results, shorten: !ctx.Settings.Verbose);
         }
 
-        var undoHint = applied > 0 ? $"; undo with `proxclmc-guard fix --undo {plan.Id}`" : "";
+        var undoHint = applied.Applied > 0 ? $"; undo with `proxclmc-guard fix --undo {plan.Id}`" : "";
         if (failed is not null)
         {
-            throw new GuardExitException(ExitCodes.Unknown, $"VM {failed.Entry.VmId}: {failed.Message}; stopped after {applied} of {Rendering.Names.Count(changes.Count, "change")}{undoHint}");
+            throw new GuardExitException(ExitCodes.Unknown, $"VM {failed.Entry.VmId}: {failed.Message}; stopped after {applied.Applied} of {Rendering.Names.Count(changes.Count, "change")}{undoHint}");
         }
 
         if (left.Count > 0)
         {
-            var conflicts = results.Where(r => r.Outcome == ApplyOutcome.Conflict).Select(r => r.Entry.VmId).ToList();
+            var conflicts = applied.Conflicts;
             var conflictText = conflicts.Count > 0 ? $"; conflicts (changed by someone else): {Ids(conflicts)}" : "";
-            throw new GuardExitException(ExitCodes.Unsafe, $"applied {applied} of {Rendering.Names.Count(changes.Count, "change")}{conflictText}; still unsafe: {Ids(left)}{undoHint}");
+            throw new GuardExitException(ExitCodes.Unsafe, $"applied {applied.Applied} of {Rendering.Names.Count(changes.Count, "change")}{conflictText}; still unsafe: {Ids(left)}{undoHint}");
         }
 
         return ExitCodes.Ok;
@@ -369,29 +330,25 @@ public static class FixCommand
         }
 
         var writer = ctx.Sources.Writer ?? throw new UsageException("fix --undo " + NeedsApi);
-        var records = store.ReadUndo(planId)
+        var membership = await ctx.Sources.Membership.GetMembershipAsync(cancellationToken).ConfigureAwait(false);
+        var undone = await FixUndoing.UndoAsync(planId, membership.ClusterName, ctx.Sources.Guests, writer, store, ctx.Log, cancellationToken).ConfigureAwait(false);
+        if (undone.OtherCluster is { } other)
+        {
+            throw new UsageException($"--undo {planId}: {other}");
+        }
+
+        var results = undone.Results
             ?? throw new UsageException($"--undo {planId}: no undo file for this plan in {store.Location} (was it applied?)");
-        if (records.Count == 0)
+        if (results.Count == 0)
         {
             ctx.Out.Write(ctx.Settings.Format == OutputFormat.Json ? FixUndoReport.Render(planId, [], ExitCodes.Ok) : $"Plan {planId} wrote nothing: nothing to undo.\n");
             return ExitCodes.Ok;
         }
 
-        var membership = await ctx.Sources.Membership.GetMembershipAsync(cancellationToken).ConfigureAwait(false);
-        if (FixUndoer.OtherCluster(records, records.Any(r => r.Cluster is not null) ? null : store.LoadPlan(planId)?.Cluster, membership.ClusterName) is { } other)
-        {
-            throw new UsageException($"--undo {planId}: {other}");
-        }
-
-        // VMs may have migrated since the fix: write where each one is now.
-        var inventory = await ctx.Sources.Guests.GetGuestsAsync(cancellationToken).ConfigureAwait(false);
-        var nodes = inventory.Guests.GroupBy(g => g.VmId).ToDictionary(g => g.Key, g => g.First().Node);
-        var refusal = OldValueRefusal(CpuCatalog.Default, GuardPipeline.ParseCustomModels(inventory));
-        var results = await new FixUndoer(writer, ctx.Log, refusal).UndoAsync(planId, records, nodes, cancellationToken).ConfigureAwait(false);
-        var restored = results.Count(r => r.Outcome is UndoOutcome.Restored or UndoOutcome.AlreadyRestored or UndoOutcome.NotWritten);
-        var failed = results.FirstOrDefault(r => r.Outcome == UndoOutcome.Failed);
-        var leftAlone = results.Where(r => r.Outcome is UndoOutcome.ChangedSince or UndoOutcome.Skipped).Select(r => r.Record.VmId).ToList();
-        var notRestorable = results.Where(r => r.Outcome == UndoOutcome.NotRestorable).ToList();
+        var restored = undone.Restored;
+        var failed = undone.Failed;
+        var leftAlone = undone.LeftAlone;
+        var notRestorable = undone.NotRestorable;
         if (ctx.Settings.Format == OutputFormat.Json)
         {
             ctx.Out.Write(FixUndoReport.Render(planId, results, failed is not null ? ExitCodes.Unknown : leftAlone.Count > 0 ? ExitCodes.Unsafe : notRestorable.Count > 0 ? ExitCodes.Warning : ExitCodes.Ok));
@@ -414,26 +371,6 @@ public static class FixCommand
         return notRestorable.Count > 0
             ? throw new GuardExitException(ExitCodes.Warning, $"{restored} of {Rendering.Names.Count(results.Count, "VM")} restored; not restorable: " + string.Join("; ", notRestorable.Select(r => $"VM {r.Record.VmId}: {r.Message}")))
             : ExitCodes.Ok;
-    }
-
-    /// <summary>Why Proxmox's API refuses a cpu value (null when it accepts it): its validation, with the models it knows.</summary>
-    internal static Func<string, string?> OldValueRefusal(CpuCatalog catalog, CustomCpuModels customModels) =>
-        value => GuestCpu.VmConfigRejection(value, type =>
-            type is "host" or "max"
-            || (type.StartsWith("custom-", StringComparison.Ordinal) ? customModels.TryGet(type["custom-".Length..], out _) : catalog.TryGetModel(type, out _)));
-
-    internal static bool Save(CommandContext ctx, IFixStore store, FixPlan plan, bool mustSucceed)
-    {
-        try
-        {
-            store.SavePlan(plan);
-            return true;
-        }
-        catch (Exception e) when (!mustSucceed && e is IOException or UnauthorizedAccessException)
-        {
-            ctx.Log.Warning("Plan {PlanId} not saved to {UndoDir}: {Error}", plan.Id, store.Location, e.Message);
-            return false;
-        }
     }
 
     /// <summary>The filters and options as typed, kept in the plan for whoever reads it later.</summary>
@@ -459,8 +396,7 @@ public static class FixCommand
         return string.Join(' ', parts);
     }
 
-    public static string Duration(TimeSpan span) =>
-        span.TotalHours >= 2 ? $"{(int)span.TotalHours} hours" : span.TotalMinutes >= 2 ? $"{(int)span.TotalMinutes} minutes" : $"{Math.Max(0, (int)span.TotalSeconds)} seconds";
+    private static string Duration(TimeSpan span) => Durations.Text(span);
 
     private static string Guests(int count) => Rendering.Names.Count(count, "guest");
 

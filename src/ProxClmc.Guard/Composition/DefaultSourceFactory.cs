@@ -74,7 +74,8 @@ internal sealed class DefaultSourceFactory(CliEnvironmentAccess access, Func<Run
             api.Fingerprint,
             api.InsecureSkipVerify,
             api.TimeoutSeconds,
-            api.Parallelism) with { Proxy = api.Proxy };
+            api.Parallelism);
+        options = options with { Proxy = api.Proxy };
         var client = new ProxmoxClient(options, access.Clock);
         var apiFacts = new ApiNodeFactsSource(client, access.Clock);
         var remote = settings.IsRemote;

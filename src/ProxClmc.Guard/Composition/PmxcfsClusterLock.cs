@@ -10,7 +10,7 @@ internal sealed class PmxcfsClusterLock(string pveRoot, TimeProvider clock) : IC
     public ClusterTurn TakeTurn(string localNode, ClusterMembership membership, TimeSpan period)
     {
         var turn = ClusterScanTurn.Take(pveRoot, localNode, membership, period, clock);
-        return new ClusterTurn(turn.Mine, turn.Reason, turn.Finish);
+        return new ClusterTurn(turn.Mine, turn.Reason, turn.Finish, turn.Bound);
     }
 
     public IDisposable? Hold(TimeSpan wait) => ClusterScanTurn.HoldLock(pveRoot, wait) is { } release ? new Release(release) : null;

@@ -1,5 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using ProxClmc.Guard.Application.Fix;
+using ProxClmc.Guard.Composition;
 using ProxClmc.Guard.Core.Fixes;
 
 namespace ProxClmc.Guard.Fixes;

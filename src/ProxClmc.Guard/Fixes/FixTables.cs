@@ -1,4 +1,5 @@
 using System.Globalization;
+using ProxClmc.Guard.Application.Fix;
 using ProxClmc.Guard.Core.Fixes;
 using ProxClmc.Guard.Rendering;
 using Spectre.Console;

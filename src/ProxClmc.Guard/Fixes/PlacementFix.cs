@@ -3,8 +3,10 @@ using System.Net.Http;
 using System.Text;
 using System.Text.Json;
 using ProxClmc.Guard.Application.Configuration;
+using ProxClmc.Guard.Application.Fix;
+using ProxClmc.Guard.Application.Ports;
+using ProxClmc.Guard.Composition;
 using ProxClmc.Guard.Cli;
-using ProxClmc.Guard.Commands;
 using ProxClmc.Guard.Core.Compliance;
 using ProxClmc.Guard.Core.Fixes;
 using ProxClmc.Guard.Core.Ha;
@@ -12,6 +14,7 @@ using ProxClmc.Guard.Core.Parsing;
 using ProxClmc.Guard.Core.Sources;
 using ProxClmc.Guard.Infrastructure.Proxmox;
 using ProxClmc.Guard.Pipeline;
+using ProxClmc.Guard.Rendering;
 
 namespace ProxClmc.Guard.Fixes;
 
@@ -70,20 +73,15 @@ public static class PlacementFix
 
     public static bool HasUndo(string undoDir, string planId) => FixPlan.IsValidId(planId) && File.Exists(UndoPath(undoDir, planId));
 
-    public static async Task<int> PlanAsync(CommandContext ctx, FixRequest request, IFixStore store, CancellationToken cancellationToken)
+    public static async Task<int> PlanAsync(CommandContext ctx, PlacementRequest request, IFixStore store, CancellationToken cancellationToken)
     {
-        if (request.To is not null || request.IncludeRunning || request.FixPhysBits)
-        {
-            throw new UsageException("fix --strategy placement changes no cpu: --to, --include-running and --fix-phys-bits do not apply");
-        }
-
         var client = ctx.Settings.From is null ? ctx.Sources.Resources as ProxmoxClient : null;
         if (request.Apply && client is null)
         {
             throw new UsageException("fix --apply " + NeedsApi);
         }
 
-        var writer = client is null ? null : new ApiHaWriter(client);
+        var writer = client is null ? null : CompositionRoot.HaWriter(client);
         var usesRules = false;
         string? digest = null;
         if (writer is not null)
@@ -130,10 +128,10 @@ public static class PlacementFix
 
         // Only a plan read through the API carries the digests that guard its writes; a dry run from --from, or a
         // plan from /etc/pve without [api], writes nothing unless --save-plan asks for the file.
-        var saved = changes.Count > 0 && writer is not null && FixCommand.Save(ctx, store, plan, mustSucceed: request.Apply);
+        var saved = changes.Count > 0 && writer is not null && FixPlanning.Save(store, plan, mustSucceed: request.Apply, ctx.Log);
         if (request.SavePlan is { } file)
         {
-            FileFixStore.WritePlanFile(file, plan);
+            store.ExportPlan(file, plan);
         }
 
         if (ctx.Settings.Format != OutputFormat.Json)
@@ -156,7 +154,7 @@ public static class PlacementFix
         if (changes.Count > 0)
         {
             var next = saved
-                ? $"run `proxclmc-guard fix --apply {plan.Id}` to write exactly this plan (within {FixCommand.Duration(ctx.Settings.Config.Fix.PlanMaxAge)})"
+                ? $"run `proxclmc-guard fix --apply {plan.Id}` to write exactly this plan (within {Durations.Text(ctx.Settings.Config.Fix.PlanMaxAge)})"
                 : ctx.Settings.From is not null
                     ? "a dry run from --from: nothing saved" + (request.SavePlan is null ? "" : $" but {request.SavePlan}")
                     : writer is null
@@ -204,7 +202,7 @@ public static class PlacementFix
             WritePlan(ctx, placement, store.Location);
         }
 
-        return await ApplyAsync(ctx, plan, new ApiHaWriter(client), cancellationToken).ConfigureAwait(false);
+        return await ApplyAsync(ctx, plan, CompositionRoot.HaWriter(client), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>A plan file is read back from disk: only the rules and groups this version makes are written.</summary>
@@ -338,7 +336,7 @@ public static class PlacementFix
     {
         var client = (ctx.Settings.From is null ? ctx.Sources.Resources as ProxmoxClient : null)
             ?? throw new UsageException("fix --undo " + NeedsApi);
-        var writer = new ApiHaWriter(client);
+        var writer = CompositionRoot.HaWriter(client);
         var records = ReadUndo(UndoPath(ctx.Settings.Config.Fix.UndoDir, planId));
 
         // One rule or group per record: a second record saying "not written" cancels the attempt before it.

@@ -8,7 +8,7 @@ using ProxClmc.Guard.Core.Compliance;
 using ProxClmc.Guard.Core.Fixes;
 using ProxClmc.Guard.Core.Guests;
 using ProxClmc.Guard.Core.Sources;
-using ProxClmc.Guard.Fixes;
+using ProxClmc.Guard.Composition;
 using ProxClmc.Guard.Infrastructure.IO;
 using ProxClmc.Guard.Pipeline;
 using ProxClmc.Guard.Testing;

@@ -10,7 +10,7 @@ using ProxClmc.Guard.Core.Compliance;
 using ProxClmc.Guard.Core.Guests;
 using ProxClmc.Guard.Core.Sources;
 using ProxClmc.Guard.FakePve;
-using ProxClmc.Guard.Fixes;
+using ProxClmc.Guard.Composition;
 using ProxClmc.Guard.Infrastructure.Proxmox;
 using ProxClmc.Guard.Infrastructure.Security;
 using ProxClmc.Guard.Pipeline;

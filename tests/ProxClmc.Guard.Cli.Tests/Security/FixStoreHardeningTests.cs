@@ -1,6 +1,6 @@
 using ProxClmc.Guard.Cli.Tests.Support;
 using ProxClmc.Guard.Core.Fixes;
-using ProxClmc.Guard.Fixes;
+using ProxClmc.Guard.Composition;
 
 namespace ProxClmc.Guard.Cli.Tests.Security;
 

@@ -1,10 +1,11 @@
 using System.Net.Http;
+using ProxClmc.Guard.Application.Ports;
 using ProxClmc.Guard.Core.Fixes;
 using ProxClmc.Guard.Core.Guests;
 using ProxClmc.Guard.Core.Sources;
 using Serilog;
 
-namespace ProxClmc.Guard.Fixes;
+namespace ProxClmc.Guard.Application.Fix;
 
 public enum UndoOutcome
 {

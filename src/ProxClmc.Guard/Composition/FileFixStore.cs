@@ -1,31 +1,14 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using ProxClmc.Guard.Application.Ports;
 using ProxClmc.Guard.Core.Fixes;
 using ProxClmc.Guard.Core.Parsing;
 using Microsoft.Win32.SafeHandles;
+using ProxClmc.Guard.Fixes;
 using ProxClmc.Guard.Infrastructure.IO;
 
-namespace ProxClmc.Guard.Fixes;
-
-/// <summary>Where plans and undo records live (<c>fix.undo_dir</c>): a seam so the verb can be tested on any directory.</summary>
-public interface IFixStore
-{
-    /// <summary>The directory, for messages.</summary>
-    string Location { get; }
-
-    /// <summary>Writes &lt;id&gt;.plan.json (atomically: a reader never sees half a plan).</summary>
-    void SavePlan(FixPlan plan);
-
-    /// <summary>The stored plan, or null when there is none with that id.</summary>
-    FixPlan? LoadPlan(string planId);
-
-    /// <summary>Appends one line to &lt;id&gt;.undo.jsonl and has it on disk before returning: it must survive a crash during the write it precedes.</summary>
-    void AppendUndo(string planId, FixUndoRecord record);
-
-    /// <summary>The undo records in the order they were written, or null when the plan has no undo file.</summary>
-    IReadOnlyList<FixUndoRecord>? ReadUndo(string planId);
-}
+namespace ProxClmc.Guard.Composition;
 
 /// <summary>Plans and undo files under one directory, JSON through source generation (the binary is NativeAOT).</summary>
 public sealed class FileFixStore(string directory) : IFixStore
@@ -33,6 +16,8 @@ public sealed class FileFixStore(string directory) : IFixStore
     private const int MaxFileBytes = 64 * 1024 * 1024;
 
     public string Location => directory;
+
+    public void ExportPlan(string file, FixPlan plan) => WritePlanFile(file, plan);
 
     public string PlanPath(string planId) => Path.Combine(directory, CheckedId(planId) + ".plan.json");
 
