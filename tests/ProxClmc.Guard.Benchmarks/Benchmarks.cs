@@ -5,6 +5,7 @@ using ProxClmc.Guard.Core.Compliance;
 using ProxClmc.Guard.Core.Cpu;
 using ProxClmc.Guard.Core.Guests;
 using ProxClmc.Guard.Core.Sources;
+using ProxClmc.Guard.Testing;
 
 namespace ProxClmc.Guard.Benchmarks;
 

@@ -1,4 +1,4 @@
-using ProxClmc.Guard.Benchmarks;
+using ProxClmc.Guard.Testing;
 using ProxClmc.Guard.Cli.Tests.Support;
 using ProxClmc.Guard.FakePve;
 

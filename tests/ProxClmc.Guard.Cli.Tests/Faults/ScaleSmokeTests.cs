@@ -1,4 +1,4 @@
-using ProxClmc.Guard.Benchmarks;
+using ProxClmc.Guard.Testing;
 
 namespace ProxClmc.Guard.Cli.Tests.Faults;
 

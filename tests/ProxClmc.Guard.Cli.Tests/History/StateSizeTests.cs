@@ -1,4 +1,4 @@
-using ProxClmc.Guard.Benchmarks;
+using ProxClmc.Guard.Testing;
 using ProxClmc.Guard.Core.Catalog;
 using ProxClmc.Guard.Core.Compliance;
 using ProxClmc.Guard.Core.History;

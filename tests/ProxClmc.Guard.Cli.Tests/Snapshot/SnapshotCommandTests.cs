@@ -129,7 +129,7 @@ public sealed class SnapshotCommandTests : FakePveTest
     [Fact]
     public void A_node_name_that_would_leave_the_folder_is_refused_and_nothing_is_written_outside()
     {
-        var tree = Path.Combine(RepoPaths.Root, "tests", "ProxClmc.Guard.Cli.Tests", "Snapshot", "Fixtures", "escaping-node-name");
+        var tree = CorpusTree.Of(Corpus.TestData("ProxClmc.Guard.Cli.Tests", "Snapshot", "Fixtures", "escaping-node-name"));
         var folder = Path.Combine(Dir, "out", "snap");
 
         var result = GuardRun.Run("snapshot", "--from", tree, "--out", folder);

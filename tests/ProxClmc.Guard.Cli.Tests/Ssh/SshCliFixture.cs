@@ -11,21 +11,13 @@ namespace ProxClmc.Guard.Cli.Tests.Ssh;
 /// </summary>
 public sealed class SshCliFixture : IAsyncLifetime
 {
-    public static readonly string[] CpuInfoFiles =
-    [
-        "amd-epyc-7301-zen1.txt",
-        "intel-xeon-e5-2650v2-ivybridge.txt",
-        "intel-core-i7-4500u-haswell.txt",
-        "amd-ryzen9-5950x-zen3.txt",
-    ];
-
     public SshFixture Ssh { get; private set; } = null!;
 
     public string Directory { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {
-        var specs = CpuInfoFiles.Select((f, i) => new FakeSshNodeSpec($"pve{i + 1}", GuardRun.CpuInfo(f)) { DelaySeconds = 0.2 }).ToList();
+        var specs = SshClusterFixture.CpuInfoFiles.Select((f, i) => new FakeSshNodeSpec($"pve{i + 1}", GuardRun.CpuInfo(f)) { DelaySeconds = 0.2 }).ToList();
         using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         Ssh = await SshFixture.StartAsync(specs, cts.Token);
         Directory = System.IO.Directory.CreateTempSubdirectory("proxclmc-ssh-cli-").FullName;

@@ -30,8 +30,9 @@ internal static class GuardRun
 
     public static string CpuInfo(string file) => Corpus("cpuinfo", file);
 
+    /// <summary>A path under Fixtures, its corpus files in place (see <see cref="CorpusTree"/>).</summary>
     public static string Fixture(params string[] parts) =>
-        Path.Combine([RepoPaths.Root, "tests", "ProxClmc.Guard.Cli.Tests", "Fixtures", .. parts]);
+        CorpusTree.Of(Testing.Corpus.TestData("ProxClmc.Guard.Cli.Tests", ["Fixtures", .. parts]));
 
     public static CliResult Run(params string[] args) => RunWith(null, args);
 

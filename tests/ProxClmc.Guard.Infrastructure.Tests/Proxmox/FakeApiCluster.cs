@@ -8,7 +8,7 @@ namespace ProxClmc.Guard.Infrastructure.Tests.Proxmox;
 /// <summary>Starts the fake Proxmox on Fixtures/api-cluster and builds client options the way the CLI maps [api].</summary>
 internal static class FakeApiCluster
 {
-    public static string SnapshotDir => RepoPaths.Combine("tests", "ProxClmc.Guard.Infrastructure.Tests", "Fixtures", "api-cluster");
+    public static string SnapshotDir => CorpusTree.Of(Corpus.TestData("ProxClmc.Guard.Infrastructure.Tests", "Fixtures", "api-cluster"));
 
     public static Task<FakeProxmox> StartAsync(FakeCertificateKind certificate = FakeCertificateKind.Valid, TimeProvider? time = null, bool clusterCpuEndpoints = true) =>
         FakeProxmox.StartAsync(new FakeProxmoxOptions
