@@ -198,12 +198,12 @@ public sealed class FactsCache
         }
 
         // Through AtomicFile: random temporary name, O_EXCL|O_NOFOLLOW, mode 0640 on the handle, rename in the opened folder.
-        // Serialized synchronously into memory (a few KB): the asynchronous serializer's state machines cost more than the
-        // document. Not flushed to disk before the rename: the rename alone keeps readers from ever seeing half a file,
+        // Written synchronously into memory (a few KB) by FactsCacheWriter, the serializer's format without its metadata.
+        // Not flushed to disk before the rename: the rename alone keeps readers from ever seeing half a file,
         // and after a power loss a cache that lost its last write (or reads as corrupt) is ignored and rebuilt by the
         // next run, so the run does not wait for the disk.
         cancellationToken.ThrowIfCancellationRequested();
-        var bytes = JsonSerializer.SerializeToUtf8Bytes(document, FactsCacheJsonContext.Default.FactsCacheDocument);
+        var bytes = FactsCacheWriter.Write(document);
         IO.AtomicFile.WriteAllBytes(full, bytes, IO.AtomicFile.Mode0640, durable: false);
         return Task.CompletedTask;
     }

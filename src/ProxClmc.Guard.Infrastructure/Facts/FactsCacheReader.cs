@@ -4,7 +4,7 @@ namespace ProxClmc.Guard.Infrastructure.Facts;
 
 /// <summary>
 /// Reads <c>facts.cache_file</c> with <see cref="Utf8JsonReader"/> into the same objects the source-generated
-/// serializer (<see cref="FactsCacheJsonContext"/>, still used to write it) would build: the same camelCase names,
+/// serializer (<see cref="FactsCacheJsonContext"/>; <see cref="FactsCacheWriter"/> writes its format) would build: the same camelCase names,
 /// matched case-sensitively; unknown names skipped; the last of duplicate names wins; null where the type allows it;
 /// any other token, a number that is not an Int32 or a time that is not ISO 8601 is a <see cref="JsonException"/>.
 /// The hook reads the cache on every migration, and building the serializer's metadata cost more than the file.
