@@ -1,5 +1,5 @@
 using System.Text.RegularExpressions;
-using ProxClmc.Guard.Core.Sources;
+using ProxClmc.Guard.Core.Policy;
 
 namespace ProxClmc.Guard.Configuration;
 

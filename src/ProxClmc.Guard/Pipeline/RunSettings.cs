@@ -1,5 +1,5 @@
 using ProxClmc.Guard.Configuration;
-using ProxClmc.Guard.Core.Sources;
+using ProxClmc.Guard.Core.Policy;
 
 namespace ProxClmc.Guard.Pipeline;
 

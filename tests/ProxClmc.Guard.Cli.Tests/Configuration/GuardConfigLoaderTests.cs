@@ -1,5 +1,6 @@
 using ProxClmc.Guard.Configuration;
 using ProxClmc.Guard.Core.Parsing;
+using ProxClmc.Guard.Core.Policy;
 using ProxClmc.Guard.Core.Sources;
 using ProxClmc.Guard.Testing;
 
