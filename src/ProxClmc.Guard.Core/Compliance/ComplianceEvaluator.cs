@@ -7,7 +7,8 @@ using ProxClmc.Guard.Core.Policy;
 namespace ProxClmc.Guard.Core.Compliance;
 
 /// <summary>
-/// Judges each guest's CPU type against the cluster baseline (rules of judgement in DESIGN.md).
+/// Judges each guest's CPU type against the cluster baseline (README "How guests are judged"; where each rule lives:
+/// docs/ARCHITECTURE.md).
 /// Pure: the same inputs always give the same verdicts, whichever source the guests and facts came from.
 /// </summary>
 public sealed partial class ComplianceEvaluator

@@ -23,7 +23,7 @@ public sealed record ScanResult(ClusterAnalysis Cluster, GuestInventory Inventor
 }
 
 /// <summary>
-/// The one pipeline every verb runs (DESIGN.md "The way data flows"): sources differ only in adapters.
+/// The one pipeline every verb runs (docs/ARCHITECTURE.md, "One scan, start to end"): sources differ only in adapters.
 /// </summary>
 public sealed class GuardPipeline(RunSettings settings, ClusterSources sources, CpuCatalog catalog, TimeProvider clock, Func<string, string> readAssumedCpuInfo)
 {
