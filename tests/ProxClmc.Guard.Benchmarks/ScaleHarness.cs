@@ -1386,7 +1386,7 @@ public static class ScaleHarness
         var output = new StringWriter();
         var error = new StringWriter();
         var sw = Stopwatch.StartNew();
-        var exit = await new GuardCli(new CliEnvironment { Out = output, Error = error }).InvokeAsync(args);
+        var exit = await new GuardCli(new CliEnvironment { Out = output, Error = error }).InvokeAsync(args, cancellationToken);
         return new ChildRun(exit, sw.Elapsed, null, ReadOwnPeakRss(), output.ToString(), error.ToString());
     }
 

@@ -70,8 +70,7 @@ public sealed partial class ComplianceEvaluator
         }
 
         var cpu = parsed.Value;
-        return ResolveModelName(cpu.CpuType ?? "kvm64", cpu.Flags, cpu.PhysBits, guest.Cpu, notes)
-            with { OsType = guest.OsType, Machine = guest.Machine, StartVendor = StartVendor(guest) };
+        return ResolveModelName(cpu.CpuType ?? "kvm64", cpu.Flags, cpu.PhysBits, guest.Cpu, notes) with { OsType = guest.OsType, Machine = guest.Machine, StartVendor = StartVendor(guest) };
     }
 
     /// <summary>

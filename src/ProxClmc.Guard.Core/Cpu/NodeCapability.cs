@@ -287,7 +287,7 @@ public sealed record NodeCapability
     /// start there at all. Vendor and 32-bit kernel still come from cpuinfo: QEMU does not refuse a foreign vendor,
     /// Proxmox's support does.
     /// </summary>
-    private SupportCheck JudgeByQemu(CpuRequirement requirement, QemuCpuAnswer qemu, string qemuModel, CpuInfo cpu, bool vendorMismatch, List<string> unverified)
+    private static SupportCheck JudgeByQemu(CpuRequirement requirement, QemuCpuAnswer qemu, string qemuModel, CpuInfo cpu, bool vendorMismatch, List<string> unverified)
     {
         if (!TryFindQemuModel(qemu, qemuModel, requirement.Model, out var answer))
         {

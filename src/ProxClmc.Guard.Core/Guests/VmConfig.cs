@@ -468,7 +468,7 @@ public sealed record VmConfig
         for (var i = 0; i < text.Length; i++)
         {
             if (text[i] == '%' && i + 2 < text.Length
-                &&  char.IsAsciiHexDigit(text[i + 1]) && char.IsAsciiHexDigit(text[i + 2]))
+                && char.IsAsciiHexDigit(text[i + 1]) && char.IsAsciiHexDigit(text[i + 2]))
             {
                 bytes.Add((byte)Convert.ToInt32(text.Slice(i + 1, 2).ToString(), 16));
                 i += 2;

@@ -11,7 +11,7 @@ namespace ProxClmc.Guard.Infrastructure.Facts;
 /// </summary>
 internal static class FactsCacheReader
 {
-    private static readonly JsonReaderOptions Options = default;
+    private static readonly JsonReaderOptions Options = new() { MaxDepth = 64 };
 
     /// <summary>The document, or null when the file is the JSON literal <c>null</c>.</summary>
     public static FactsCacheDocument? Read(ReadOnlySpan<byte> json)

@@ -94,7 +94,7 @@ internal readonly struct Scalar
 /// </summary>
 internal static class ProxmoxReader
 {
-    private static readonly JsonReaderOptions Options = default;
+    private static readonly JsonReaderOptions Options = new() { MaxDepth = 64 };
 
     /// <summary>
     /// The bytes of the <c>data</c> value of a <c>{"data": ...}</c> answer (the last one if the name repeats), after

@@ -58,6 +58,7 @@ public static class ScanCommand
     }
 
     /// <summary>The timer's scan: only on the node whose turn it is (see <see cref="ClusterScanTurn"/>).</summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1068", Justification = "writeReports and stateFile follow the token so that the state file stays optional.")]
     public static async Task<int> OncePerClusterAsync(CommandContext ctx, ScanFilter filter, CancellationToken cancellationToken, bool writeReports, string? stateFile = null)
     {
         if (ctx.Settings.From is not null)

@@ -7,6 +7,7 @@ namespace ProxClmc.Guard.Documentation;
 /// </summary>
 public static class ExitStatus
 {
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1720", Justification = "Short and Long are the two lengths of an exit status's description, as the man page shows them.")]
     public sealed record Entry(int Code, string Short, string Long);
 
     public static IReadOnlyList<Entry> All { get; } =

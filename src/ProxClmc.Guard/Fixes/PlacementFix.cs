@@ -113,8 +113,7 @@ public static class PlacementFix
         }
 
         var now = ctx.Environment.Clock.GetUtcNow();
-        var placement = PlacementPlanner.Plan(result.Report, result.Ha, usesRules, request.AllowSingleNode, request.VmIds, FixPlan.NewId(now, Random.Shared.Next(0x10000)), now)
-            with { HaDigest = digest };
+        var placement = PlacementPlanner.Plan(result.Report, result.Ha, usesRules, request.AllowSingleNode, request.VmIds, FixPlan.NewId(now, Random.Shared.Next(0x10000)), now) with { HaDigest = digest };
         var plan = new FixPlan
         {
             Id = placement.Id,

@@ -251,7 +251,8 @@ public sealed class DefaultSourceFactory(CliEnvironmentAccess access, Func<RunSe
             api.Fingerprint,
             api.InsecureSkipVerify,
             api.TimeoutSeconds,
-            api.Parallelism) with { Proxy = api.Proxy };
+            api.Parallelism);
+        options = options with { Proxy = api.Proxy };
         var client = new ProxmoxClient(options, access.Clock);
         var apiFacts = new ApiNodeFactsSource(client, access.Clock);
         var remote = settings.IsRemote;

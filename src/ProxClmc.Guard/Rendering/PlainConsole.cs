@@ -6,6 +6,7 @@ namespace ProxClmc.Guard.Rendering;
 /// Spectre.Console output for pipes, files and the journal: no colour, no terminal control, a fixed width when
 /// given, and without the trailing blanks Spectre pads every line with (they only get in the way of diff and grep).
 /// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The buffer is a StringWriter, which holds no resource to release.")]
 public sealed class PlainConsole
 {
     private readonly StringWriter _buffer = new();

@@ -89,7 +89,7 @@ public sealed class ShippedConfigTests
             return match.Success && !UnsetByDefault.Contains(match.Groups[1].Value) ? line[2..] : line;
         });
         var uncommented = string.Join('\n', lines) + rest;
-        Assert.Equal(DesignKeys.Count - RemoteKeys - UnsetByDefault.Count, Regex.Matches(uncommented, @"(?m)^[a-z_]+ = ").Count);
+        Assert.Equal(DesignKeys.Count - RemoteKeys - UnsetByDefault.Count, Regex.Count(uncommented, @"(?m)^[a-z_]+ = "));
 
         Assert.Equal(GuardConfig.Default, GuardConfigLoader.Load(uncommented, "uncommented.toml"));
     }

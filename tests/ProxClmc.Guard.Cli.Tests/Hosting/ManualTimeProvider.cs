@@ -1,6 +1,7 @@
 namespace ProxClmc.Guard.Cli.Tests.Hosting;
 
 /// <summary>A clock the test moves by hand: the worker's interval passes when the test says so, not with wall time.</summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "A SemaphoreSlim whose AvailableWaitHandle is never read holds no resource to release.")]
 internal sealed class ManualTimeProvider(DateTimeOffset start) : TimeProvider
 {
     private readonly Lock gate = new();

@@ -33,7 +33,7 @@ public sealed class HookHardeningTests : IDisposable
         $"[cluster]\npve_root = \"{_tree.PathOf("pve")}\"\nlocal_node = \"{Target}\"\n\n[facts]\nlocal_cpuinfo = \"{HaswellCpuInfo}\"\n{extra}",
         "proxclmc-guard.toml");
 
-    private CliResult Hook(int vmid, string? migratedFrom, string config, params string[] extra)
+    private static CliResult Hook(int vmid, string? migratedFrom, string config, params string[] extra)
     {
         var environment = new Dictionary<string, string>();
         if (migratedFrom is not null)

@@ -93,7 +93,7 @@ internal sealed class UnixDatagramReceiver : IDisposable
             }
             finally
             {
-                Close(fd);
+                _ = Close(fd);
             }
         }
         finally
