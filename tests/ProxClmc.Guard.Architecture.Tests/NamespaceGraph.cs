@@ -94,13 +94,13 @@ internal sealed class NamespaceGraph
                 if (successors.MoveNext())
                 {
                     var successor = successors.Current;
-                    if (!index.ContainsKey(successor))
+                    if (!index.TryGetValue(successor, out var successorIndex))
                     {
                         Visit(successor);
                     }
                     else if (onStack.Contains(successor))
                     {
-                        low[node] = Math.Min(low[node], index[successor]);
+                        low[node] = Math.Min(low[node], successorIndex);
                     }
                     continue;
                 }
