@@ -4,6 +4,7 @@ using ProxClmc.Guard.Core.Cluster;
 using ProxClmc.Guard.Core.Compliance;
 using ProxClmc.Guard.Core.Cpu;
 using ProxClmc.Guard.Core.Guests;
+using ProxClmc.Guard.Core.Policy;
 using ProxClmc.Guard.Core.Sources;
 using ProxClmc.Guard.Testing;
 

@@ -5,7 +5,7 @@ using ProxClmc.Guard.Cli;
 using ProxClmc.Guard.Core.Catalog;
 using ProxClmc.Guard.Core.Compliance;
 using ProxClmc.Guard.Core.Cpu;
-using ProxClmc.Guard.Core.Sources;
+using ProxClmc.Guard.Core.Policy;
 using ProxClmc.Guard.FakePve;
 using ProxClmc.Guard.Testing.Ssh;
 

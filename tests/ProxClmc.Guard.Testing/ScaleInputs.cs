@@ -3,6 +3,7 @@ using System.Text;
 using ProxClmc.Guard.Core.Catalog;
 using ProxClmc.Guard.Core.Cpu;
 using ProxClmc.Guard.Core.Guests;
+using ProxClmc.Guard.Core.Policy;
 using ProxClmc.Guard.Core.Sources;
 
 namespace ProxClmc.Guard.Testing;

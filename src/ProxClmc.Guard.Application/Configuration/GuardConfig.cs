@@ -1,4 +1,4 @@
-using ProxClmc.Guard.Core.Sources;
+using ProxClmc.Guard.Core.Policy;
 
 namespace ProxClmc.Guard.Application.Configuration;
 

@@ -1,3 +1,4 @@
+using ProxClmc.Guard.Core.Policy;
 using ProxClmc.Guard.Core.Sources;
 
 namespace ProxClmc.Guard.Application.Configuration;

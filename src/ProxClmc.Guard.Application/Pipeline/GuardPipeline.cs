@@ -9,10 +9,12 @@ using ProxClmc.Guard.Core.Guests;
 using ProxClmc.Guard.Core.Ha;
 using ProxClmc.Guard.Core.Sources;
 
+using ProxClmc.Guard.Application.Scan;
+
 namespace ProxClmc.Guard.Application.Pipeline;
 
 /// <summary>
-/// The one pipeline every verb runs (DESIGN.md "The way data flows"): sources differ only in adapters.
+/// The one pipeline every verb runs (docs/ARCHITECTURE.md, "One scan, start to end"): sources differ only in adapters.
 /// </summary>
 public sealed class GuardPipeline(RunSettings settings, ClusterSources sources, CpuCatalog catalog, TimeProvider clock, Func<string, string> readAssumedCpuInfo)
 {

@@ -1,4 +1,4 @@
-using ProxClmc.Guard.Application.Pipeline;
+using ProxClmc.Guard.Application.Scan;
 
 namespace ProxClmc.Guard.Application.Ports;
 

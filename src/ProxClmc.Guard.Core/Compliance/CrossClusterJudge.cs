@@ -3,7 +3,7 @@ using System.Text;
 using ProxClmc.Guard.Core.Catalog;
 using ProxClmc.Guard.Core.Cpu;
 using ProxClmc.Guard.Core.Guests;
-using ProxClmc.Guard.Core.Sources;
+using ProxClmc.Guard.Core.Policy;
 
 namespace ProxClmc.Guard.Core.Compliance;
 

@@ -1,7 +1,7 @@
 using ProxClmc.Guard.Core.Catalog;
 using ProxClmc.Guard.Core.Cpu;
 using ProxClmc.Guard.Core.Guests;
-using ProxClmc.Guard.Core.Sources;
+using ProxClmc.Guard.Core.Policy;
 
 namespace ProxClmc.Guard.Core.Compliance;
 

@@ -1,5 +1,5 @@
 using ProxClmc.Guard.Core.Catalog;
-using ProxClmc.Guard.Core.Sources;
+using ProxClmc.Guard.Core.Policy;
 
 namespace ProxClmc.Guard.Core.Cpu;
 

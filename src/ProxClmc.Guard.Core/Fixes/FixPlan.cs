@@ -154,7 +154,7 @@ public sealed record FixPlan
     /// Placement plans: the HA rules or groups to create, and the digests of the HA configuration they were planned
     /// against. <see cref="Entries"/> is empty then.
     /// </summary>
-    public Ha.PlacementPlan? Placement { get; init; }
+    public Core.Placement.PlacementPlan? Placement { get; init; }
 
     public IEnumerable<FixPlanEntry> ChangeEntries() => Entries.Where(e => e.Action == FixAction.Change);
 

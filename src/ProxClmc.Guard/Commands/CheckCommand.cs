@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using ProxClmc.Guard.Application.Configuration;
 using ProxClmc.Guard.Application.Pipeline;
+using ProxClmc.Guard.Application.Scan;
 using ProxClmc.Guard.Cli;
 using ProxClmc.Guard.Core.Catalog;
 using ProxClmc.Guard.Core.Compliance;

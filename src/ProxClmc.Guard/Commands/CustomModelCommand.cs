@@ -4,6 +4,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using ProxClmc.Guard.Application.Configuration;
 using ProxClmc.Guard.Application.Pipeline;
+using ProxClmc.Guard.Application.Scan;
 using ProxClmc.Guard.Cli;
 using ProxClmc.Guard.Core.Compliance;
 using ProxClmc.Guard.Core.Cpu;

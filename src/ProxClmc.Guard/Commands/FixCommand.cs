@@ -5,6 +5,7 @@ using ProxClmc.Guard.Application.Fix;
 using ProxClmc.Guard.Application.Ports;
 using ProxClmc.Guard.Composition;
 using ProxClmc.Guard.Application.Pipeline;
+using ProxClmc.Guard.Application.Scan;
 using ProxClmc.Guard.Cli;
 using ProxClmc.Guard.Core.Catalog;
 using ProxClmc.Guard.Core.Compliance;

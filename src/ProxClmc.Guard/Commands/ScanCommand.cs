@@ -1,6 +1,7 @@
 using System.CommandLine;
 using ProxClmc.Guard.Application.Configuration;
 using ProxClmc.Guard.Application.Pipeline;
+using ProxClmc.Guard.Application.Scan;
 using ProxClmc.Guard.Cli;
 using ProxClmc.Guard.Composition;
 using ProxClmc.Guard.Core.Compliance;

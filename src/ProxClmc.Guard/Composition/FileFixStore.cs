@@ -221,26 +221,26 @@ public sealed class FixActionJsonConverter : JsonConverter<FixAction>
 }
 
 /// <summary>A placement plan's actions in the plan file: "create-rule", "create-group", "hookscript" and "skip".</summary>
-public sealed class PlacementActionJsonConverter : JsonConverter<Core.Ha.PlacementAction>
+public sealed class PlacementActionJsonConverter : JsonConverter<Core.Placement.PlacementAction>
 {
-    public override Core.Ha.PlacementAction Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+    public override Core.Placement.PlacementAction Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
         reader.GetString() switch
         {
-            "create-rule" => Core.Ha.PlacementAction.CreateRule,
-            "create-group" => Core.Ha.PlacementAction.CreateGroup,
-            "hookscript" => Core.Ha.PlacementAction.Hookscript,
-            "skip" => Core.Ha.PlacementAction.Skip,
+            "create-rule" => Core.Placement.PlacementAction.CreateRule,
+            "create-group" => Core.Placement.PlacementAction.CreateGroup,
+            "hookscript" => Core.Placement.PlacementAction.Hookscript,
+            "skip" => Core.Placement.PlacementAction.Skip,
             var other => throw new JsonException($"action '{other}': expected create-rule, create-group, hookscript or skip"),
         };
 
-    public override void Write(Utf8JsonWriter writer, Core.Ha.PlacementAction value, JsonSerializerOptions options) =>
+    public override void Write(Utf8JsonWriter writer, Core.Placement.PlacementAction value, JsonSerializerOptions options) =>
         writer.WriteStringValue(Name(value));
 
-    public static string Name(Core.Ha.PlacementAction value) => value switch
+    public static string Name(Core.Placement.PlacementAction value) => value switch
     {
-        Core.Ha.PlacementAction.CreateRule => "create-rule",
-        Core.Ha.PlacementAction.CreateGroup => "create-group",
-        Core.Ha.PlacementAction.Hookscript => "hookscript",
+        Core.Placement.PlacementAction.CreateRule => "create-rule",
+        Core.Placement.PlacementAction.CreateGroup => "create-group",
+        Core.Placement.PlacementAction.Hookscript => "hookscript",
         _ => "skip",
     };
 }

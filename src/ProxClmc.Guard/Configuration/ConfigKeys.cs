@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using ProxClmc.Guard.Application.Configuration;
+using ProxClmc.Guard.Core.Policy;
 using ProxClmc.Guard.Core.Sources;
 
 namespace ProxClmc.Guard.Configuration;

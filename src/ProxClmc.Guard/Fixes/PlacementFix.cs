@@ -11,6 +11,7 @@ using ProxClmc.Guard.Core.Compliance;
 using ProxClmc.Guard.Core.Fixes;
 using ProxClmc.Guard.Core.Ha;
 using ProxClmc.Guard.Core.Parsing;
+using ProxClmc.Guard.Core.Placement;
 using ProxClmc.Guard.Core.Sources;
 using ProxClmc.Guard.Infrastructure.Proxmox;
 using ProxClmc.Guard.Pipeline;

@@ -1,4 +1,5 @@
 using ProxClmc.Guard.Application.Pipeline;
+using ProxClmc.Guard.Application.Scan;
 using ProxClmc.Guard.Core.History;
 using ProxClmc.Guard.Pipeline;
 

@@ -1,8 +1,9 @@
 using ProxClmc.Guard.Application.Pipeline;
+using ProxClmc.Guard.Application.Scan;
 using ProxClmc.Guard.Core.Catalog;
 using ProxClmc.Guard.Core.Compliance;
 using ProxClmc.Guard.Core.Guests;
-using ProxClmc.Guard.Core.Sources;
+using ProxClmc.Guard.Core.Policy;
 using ProxClmc.Guard.Pipeline;
 
 namespace ProxClmc.Guard.Rendering;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using ProxClmc.Guard.Application.Pipeline;
+using ProxClmc.Guard.Application.Scan;
 using ProxClmc.Guard.Core.Catalog;
 using ProxClmc.Guard.Core.Compliance;
 using ProxClmc.Guard.Core.History;

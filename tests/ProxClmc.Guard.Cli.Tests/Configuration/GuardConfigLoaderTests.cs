@@ -1,6 +1,7 @@
 using ProxClmc.Guard.Application.Configuration;
 using ProxClmc.Guard.Configuration;
 using ProxClmc.Guard.Core.Parsing;
+using ProxClmc.Guard.Core.Policy;
 using ProxClmc.Guard.Core.Sources;
 using ProxClmc.Guard.Testing;
 

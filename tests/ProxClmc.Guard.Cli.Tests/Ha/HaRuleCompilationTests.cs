@@ -1,5 +1,6 @@
 using System.Text.Json;
 using ProxClmc.Guard.Cli.Tests.Support;
+using ProxClmc.Guard.Core.Compliance;
 using ProxClmc.Guard.Testing;
 
 namespace ProxClmc.Guard.Cli.Tests.Ha;

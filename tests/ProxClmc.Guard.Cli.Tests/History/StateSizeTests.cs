@@ -3,7 +3,7 @@ using ProxClmc.Guard.Core.Catalog;
 using ProxClmc.Guard.Core.Compliance;
 using ProxClmc.Guard.Core.History;
 using ProxClmc.Guard.Cli.Tests.Support;
-using ProxClmc.Guard.Core.Sources;
+using ProxClmc.Guard.Core.Policy;
 using Xunit.Abstractions;
 
 namespace ProxClmc.Guard.Cli.Tests.History;

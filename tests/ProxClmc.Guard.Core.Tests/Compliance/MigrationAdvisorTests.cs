@@ -1,7 +1,7 @@
 using ProxClmc.Guard.Core.Catalog;
 using ProxClmc.Guard.Core.Compliance;
 using ProxClmc.Guard.Core.Cpu;
-using ProxClmc.Guard.Core.Sources;
+using ProxClmc.Guard.Core.Policy;
 using static ProxClmc.Guard.Core.Tests.Compliance.ComplianceFixtures;
 
 namespace ProxClmc.Guard.Core.Tests.Compliance;

@@ -2,7 +2,7 @@ using System.Text;
 using ProxClmc.Guard.Core.Catalog;
 using ProxClmc.Guard.Core.Compliance;
 using ProxClmc.Guard.Core.Guests;
-using ProxClmc.Guard.Core.Sources;
+using ProxClmc.Guard.Core.Policy;
 using ProxClmc.Guard.Testing;
 using static ProxClmc.Guard.Core.Tests.Compliance.ComplianceFixtures;
 

@@ -1,6 +1,6 @@
 using ProxClmc.Guard.Core.Catalog;
 using ProxClmc.Guard.Core.Cpu;
-using ProxClmc.Guard.Core.Sources;
+using ProxClmc.Guard.Core.Policy;
 using ProxClmc.Guard.Testing;
 
 namespace ProxClmc.Guard.Core.Tests.Cpu;

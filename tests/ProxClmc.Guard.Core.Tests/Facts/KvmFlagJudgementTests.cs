@@ -1,7 +1,7 @@
 using ProxClmc.Guard.Core.Catalog;
 using ProxClmc.Guard.Core.Cpu;
 using ProxClmc.Guard.Core.Facts;
-using ProxClmc.Guard.Core.Sources;
+using ProxClmc.Guard.Core.Policy;
 using ProxClmc.Guard.Core.Tests.Cpu;
 
 namespace ProxClmc.Guard.Core.Tests.Facts;

@@ -2,7 +2,7 @@ using ProxClmc.Guard.Core.Catalog;
 using ProxClmc.Guard.Core.Compliance;
 using ProxClmc.Guard.Core.Fixes;
 using ProxClmc.Guard.Core.Guests;
-using ProxClmc.Guard.Core.Sources;
+using ProxClmc.Guard.Core.Policy;
 using ProxClmc.Guard.Testing;
 
 namespace ProxClmc.Guard.Core.Tests.Fixes;

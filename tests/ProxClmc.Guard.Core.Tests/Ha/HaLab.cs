@@ -4,7 +4,7 @@ using ProxClmc.Guard.Core.Compliance;
 using ProxClmc.Guard.Core.Cpu;
 using ProxClmc.Guard.Core.Guests;
 using ProxClmc.Guard.Core.Ha;
-using ProxClmc.Guard.Core.Sources;
+using ProxClmc.Guard.Core.Policy;
 using ProxClmc.Guard.Testing;
 
 namespace ProxClmc.Guard.Core.Tests.Ha;

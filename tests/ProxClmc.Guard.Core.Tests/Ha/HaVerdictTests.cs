@@ -74,7 +74,7 @@ public sealed class HaVerdictTests
         Assert.Equal("if pve4 fails, the HA manager may restart VM 201 on pve3, which cannot start it", verdict.Notes.Single(n => n.Code == GuestNote.HaRecovery).Text);
 
         // An ignored verdict (policy) still carries the recovery warning: HA recovery does not read our policy.
-        var ignored = new ComplianceEvaluator(lab.Baseline, ProxClmc.Guard.Core.Catalog.CpuCatalog.Default, new ProxClmc.Guard.Core.Sources.GuardPolicy { IgnoreVmIds = [201] }, null, lab.Placement)
+        var ignored = new ComplianceEvaluator(lab.Baseline, ProxClmc.Guard.Core.Catalog.CpuCatalog.Default, new ProxClmc.Guard.Core.Policy.GuardPolicy { IgnoreVmIds = [201] }, null, lab.Placement)
             .Evaluate(lab.Guest(201));
         Assert.Equal(Verdict.Ignored, ignored.Verdict);
         Assert.True(ignored.HasWarningNote);

@@ -1,4 +1,5 @@
 using ProxClmc.Guard.Core.Ha;
+using ProxClmc.Guard.Core.Placement;
 
 namespace ProxClmc.Guard.Core.Tests.Ha;
 

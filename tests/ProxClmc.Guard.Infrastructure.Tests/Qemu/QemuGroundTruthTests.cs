@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using ProxClmc.Guard.Core.Catalog;
+using ProxClmc.Guard.Core.Compliance;
 using ProxClmc.Guard.Core.Cpu;
 using ProxClmc.Guard.Core.Facts;
 using ProxClmc.Guard.Infrastructure.Qemu;
@@ -119,9 +120,9 @@ public sealed class QemuGroundTruthTests(ITestOutputHelper output)
         var probe = new QemuProbe(new QemuProbeOptions());
         var result = await probe.ProbeAsync(CancellationToken.None);
         var facts = NodeFacts.Readable("this", cpuinfo, FactsSource.Local) with { Qemu = result.Answer };
-        var baseline = ClusterBaseline.Compute([facts], CpuCatalog.Default, new Core.Sources.GuardPolicy());
+        var baseline = ClusterBaseline.Compute([facts], CpuCatalog.Default, new Core.Policy.GuardPolicy());
         var model = ClusterCpuModel.Build("here", baseline, CpuCatalog.Default, withPhysBits: false)
-            .Verified(baseline, CpuCatalog.Default, new Core.Sources.GuardPolicy(), out var verdict);
+            .Verified(baseline, CpuCatalog.Default, new Core.Policy.GuardPolicy(), out var verdict);
         output.WriteLine(model.Section);
 
         Assert.Equal(Core.Compliance.Verdict.Ok, verdict.Verdict);

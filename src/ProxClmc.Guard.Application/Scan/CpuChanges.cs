@@ -1,7 +1,7 @@
 using ProxClmc.Guard.Core.Compliance;
 using ProxClmc.Guard.Core.History;
 
-namespace ProxClmc.Guard.Application.Pipeline;
+namespace ProxClmc.Guard.Application.Scan;
 
 /// <summary>
 /// What a scan found against the recorded state: the state file, when the state compared with was recorded (null on

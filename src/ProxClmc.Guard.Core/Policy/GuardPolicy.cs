@@ -1,13 +1,4 @@
-namespace ProxClmc.Guard.Core.Sources;
-
-public enum HostCpuPolicy
-{
-    /// <summary><c>host</c>/<c>max</c> is always unsafe, even on identical nodes (the next node you add may differ).</summary>
-    Unsafe,
-
-    /// <summary>The default: <c>host</c>/<c>max</c> is ok (with a note) when every node reports an identical CPU.</summary>
-    AllowIdentical,
-}
+namespace ProxClmc.Guard.Core.Policy;
 
 /// <summary>The <c>[policy]</c> section: how strictly guests are judged.</summary>
 public sealed record GuardPolicy

@@ -2,11 +2,11 @@ using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 using ProxClmc.Guard.Core.Catalog;
-using ProxClmc.Guard.Core.Compliance;
+using ProxClmc.Guard.Core.Cpu;
 using ProxClmc.Guard.Core.Guests;
-using ProxClmc.Guard.Core.Sources;
+using ProxClmc.Guard.Core.Policy;
 
-namespace ProxClmc.Guard.Core.Cpu;
+namespace ProxClmc.Guard.Core.Compliance;
 
 /// <summary>One <c>+flag</c> of a cluster CPU model, and where each node's offer of it came from.</summary>
 /// <param name="Name">The QEMU feature name, as written in <c>flags</c>.</param>

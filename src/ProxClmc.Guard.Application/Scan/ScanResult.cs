@@ -6,7 +6,7 @@ using ProxClmc.Guard.Core.Guests;
 using ProxClmc.Guard.Core.Ha;
 using ProxClmc.Guard.Core.Sources;
 
-namespace ProxClmc.Guard.Application.Pipeline;
+namespace ProxClmc.Guard.Application.Scan;
 
 /// <summary>Steps 5–6: the guests and their verdicts.</summary>
 public sealed record ScanResult(ClusterAnalysis Cluster, GuestInventory Inventory, CustomCpuModels CustomModels, ComplianceReport Report)

@@ -1,7 +1,7 @@
-using ProxClmc.Guard.Core.Compliance;
 using ProxClmc.Guard.Core.Guests;
+using ProxClmc.Guard.Core.Ha;
 
-namespace ProxClmc.Guard.Core.Ha;
+namespace ProxClmc.Guard.Core.Compliance;
 
 /// <summary>The notes an HA guest's verdict carries: which rule places it, and whether HA recovery can start it.</summary>
 public static class HaNotes

@@ -5,9 +5,3 @@ namespace ProxClmc.Guard.Core.Sources;
 /// The message is one line an administrator can act on, naming the file, line and column or the key.
 /// </summary>
 public sealed class GuardConfigurationException(string message, Exception? inner = null) : Exception(message, inner);
-
-/// <summary>
-/// Something outside the tool could not be reached or answered wrongly (node down, API error, TLS refused): exit 3.
-/// The message is one line saying what failed and, where possible, how to fix it.
-/// </summary>
-public sealed class SourceUnavailableException(string message, Exception? inner = null) : Exception(message, inner);

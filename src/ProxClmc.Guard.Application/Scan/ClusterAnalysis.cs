@@ -6,7 +6,7 @@ using ProxClmc.Guard.Core.Guests;
 using ProxClmc.Guard.Core.Ha;
 using ProxClmc.Guard.Core.Sources;
 
-namespace ProxClmc.Guard.Application.Pipeline;
+namespace ProxClmc.Guard.Application.Scan;
 
 /// <summary>Steps 2–4 of a run: who is in the cluster, what each node's CPU is, and the baseline.</summary>
 public sealed record ClusterAnalysis(

@@ -1,7 +1,8 @@
 using ProxClmc.Guard.Core.Compliance;
 using ProxClmc.Guard.Core.Guests;
+using ProxClmc.Guard.Core.Ha;
 
-namespace ProxClmc.Guard.Core.Ha;
+namespace ProxClmc.Guard.Core.Placement;
 
 /// <summary>What <c>fix --strategy placement</c> does with one unsafe guest.</summary>
 public enum PlacementAction

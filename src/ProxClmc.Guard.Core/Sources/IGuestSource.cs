@@ -1,0 +1,6 @@
+namespace ProxClmc.Guard.Core.Sources;
+
+public interface IGuestSource
+{
+    Task<GuestInventory> GetGuestsAsync(CancellationToken cancellationToken);
+}
