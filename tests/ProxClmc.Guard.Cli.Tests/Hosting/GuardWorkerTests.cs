@@ -3,6 +3,7 @@ using NSubstitute;
 using NSubstitute.ExceptionExtensions;
 using ProxClmc.Guard.Hosting;
 using ProxClmc.Guard.Infrastructure.Systemd;
+using ProxClmc.Guard.Testing;
 using Serilog;
 using Serilog.Events;
 
@@ -199,7 +200,7 @@ public sealed class GuardWorkerTests : IAsyncDisposable
             return new ScanRunSummary("x86-64-v3", 0, 0, 0, clock.GetUtcNow(), 0);
         });
         StartDaemon();
-        await scanStarted.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await scanStarted.Task.WaitAsync(ServerTimeouts.Run);
 
         await stop.CancelAsync();
 
@@ -222,7 +223,7 @@ public sealed class GuardWorkerTests : IAsyncDisposable
         await systemd.UntilAsync("READY=1");
         Assert.Equal(0, Kill(Environment.ProcessId, Sighup));
 
-        await reloaded.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await reloaded.Task.WaitAsync(ServerTimeouts.Run);
         Assert.Equal("RELOADING=1", await systemd.NextAsync());
     }
 

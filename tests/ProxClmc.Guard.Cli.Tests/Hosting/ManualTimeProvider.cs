@@ -1,3 +1,5 @@
+using ProxClmc.Guard.Testing;
+
 namespace ProxClmc.Guard.Cli.Tests.Hosting;
 
 /// <summary>A clock the test moves by hand: the worker's interval passes when the test says so, not with wall time.</summary>
@@ -26,7 +28,7 @@ internal sealed class ManualTimeProvider(DateTimeOffset start) : TimeProvider
     }
 
     /// <summary>Waits until the code under test has started waiting on this clock.</summary>
-    public Task WaitForTimerAsync() => created.WaitAsync(TimeSpan.FromSeconds(30)).ContinueWith(t =>
+    public Task WaitForTimerAsync() => created.WaitAsync(ServerTimeouts.Run).ContinueWith(t =>
     {
         if (!t.Result)
         {

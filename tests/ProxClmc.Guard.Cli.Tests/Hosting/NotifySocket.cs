@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using System.Text;
+using ProxClmc.Guard.Testing;
 
 namespace ProxClmc.Guard.Cli.Tests.Hosting;
 
@@ -22,7 +23,7 @@ internal sealed class NotifySocket : IDisposable
 
     public async Task<string> NextAsync()
     {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var timeout = new CancellationTokenSource(ServerTimeouts.Run);
         var buffer = new byte[4096];
         try
         {
