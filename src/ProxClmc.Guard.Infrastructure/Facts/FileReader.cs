@@ -7,7 +7,7 @@ public interface IFileReader
     Task<string> ReadTextAsync(string path, long maxBytes, CancellationToken cancellationToken);
 }
 
-public sealed class PhysicalFileReader : IFileReader
+internal sealed class PhysicalFileReader : IFileReader
 {
     public static PhysicalFileReader Instance { get; } = new();
 

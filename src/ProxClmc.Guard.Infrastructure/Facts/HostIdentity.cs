@@ -13,7 +13,7 @@ public interface IHostIdentity
 }
 
 /// <summary>The real host: <c>hostname</c> and the addresses of every network interface.</summary>
-public sealed class SystemHostIdentity : IHostIdentity
+internal sealed class SystemHostIdentity : IHostIdentity
 {
     private readonly Lazy<IReadOnlyList<IPAddress>> _addresses = new(ReadAddresses);
 

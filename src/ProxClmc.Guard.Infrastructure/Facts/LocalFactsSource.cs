@@ -9,7 +9,7 @@ namespace ProxClmc.Guard.Infrastructure.Facts;
 /// This host's own CPU, from <c>facts.local_cpuinfo</c> (default <c>/proc/cpuinfo</c>), without SSH.
 /// As a source on its own (<c>facts.source = "local"</c>) every other node is unreadable.
 /// </summary>
-public sealed class LocalFactsSource(
+internal sealed class LocalFactsSource(
     string cpuInfoPath,
     IFileReader files,
     IHostIdentity host,
@@ -61,7 +61,7 @@ public sealed class LocalFactsSource(
 /// <c>facts.source = "auto"</c>: this host read from its own file, every other node from <paramref name="remote"/>
 /// (SSH or the API), answers in membership order.
 /// </summary>
-public sealed class LocalFirstFactsSource(LocalFactsSource local, INodeFactsSource remote) : INodeFactsSource
+internal sealed class LocalFirstFactsSource(LocalFactsSource local, INodeFactsSource remote) : INodeFactsSource
 {
     public async Task<IReadOnlyList<NodeFacts>> GetFactsAsync(ClusterMembership membership, CancellationToken cancellationToken)
     {

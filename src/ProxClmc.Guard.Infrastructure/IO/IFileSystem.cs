@@ -21,7 +21,7 @@ public interface IFileSystem
 }
 
 /// <summary>An input file over its limit: refused before it is read into memory.</summary>
-public sealed class InputTooLargeException(string path, long size, int limit)
+internal sealed class InputTooLargeException(string path, long size, int limit)
     : IOException($"{path}: file is {size} bytes, over the limit of {limit} bytes; refusing to read it")
 {
     public string Path { get; } = path;

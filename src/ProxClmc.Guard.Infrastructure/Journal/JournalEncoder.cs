@@ -8,7 +8,7 @@ namespace ProxClmc.Guard.Infrastructure.Journal;
 /// each field either <c>NAME=value\n</c> or, when the value contains a newline, the binary-safe form
 /// <c>NAME\n</c> + 64-bit little-endian length + value + <c>\n</c>.
 /// </summary>
-public static class JournalEncoder
+internal static class JournalEncoder
 {
     /// <summary>journald silently drops fields whose names are longer than this.</summary>
     public const int MaxFieldNameLength = 64;

@@ -8,7 +8,7 @@ namespace ProxClmc.Guard.Infrastructure.Proxmox;
 /// after decompression, so neither a huge body nor a small gzip bomb (2 MB that inflate to 2 GB) can fill memory.
 /// Decompression happens here, not in the HTTP handler, because only here both sizes can be counted.
 /// </summary>
-public static class BoundedBody
+internal static class BoundedBody
 {
     /// <summary>Largest answer accepted, on the wire and decompressed: /cluster/resources of 10,000 guests is ~5 MB.</summary>
     public const int MaxBytes = 64 * 1024 * 1024;
@@ -214,10 +214,10 @@ public static class BoundedBody
 }
 
 /// <summary>An API answer over the size limits (or in an encoding not asked for): the request fails with this message.</summary>
-public sealed class AnswerTooLargeException(string message) : IOException(message);
+internal sealed class AnswerTooLargeException(string message) : IOException(message);
 
 /// <summary>An answer's bytes in a buffer rented from the shared pool; disposing gives it back (once).</summary>
-public sealed class PooledBody(byte[] buffer, int length) : IDisposable
+internal sealed class PooledBody(byte[] buffer, int length) : IDisposable
 {
     private byte[]? _buffer = buffer;
 
