@@ -23,7 +23,7 @@ public sealed class CheckUseCaseTests : IDisposable
     public CheckUseCaseTests()
     {
         var settings = new RunSettings { From = RepoPaths.LabCluster };
-        _sources = CompositionRoot.SourceFactory(new CliEnvironment()).Create(settings);
+        _sources = CompositionRoot.SourceFactory(new CliEnvironment { Out = TextWriter.Null, Error = TextWriter.Null }).Create(settings);
         _pipeline = new GuardPipeline(settings, _sources, CpuCatalog.Default, TimeProvider.System, File.ReadAllText);
     }
 
