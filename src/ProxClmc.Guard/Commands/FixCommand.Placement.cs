@@ -17,7 +17,7 @@ public static partial class FixCommand
 {
     private static async Task<int> PlanPlacementAsync(CommandContext ctx, PlacementRequest request, IFixStore store, CancellationToken cancellationToken)
     {
-        var writer = CompositionRoot.HaWriter(ctx.Settings, ctx.Sources);
+        var writer = CompositionRoot.HaWriter(ctx.Settings, () => ctx.Sources);
         if (request.Apply && writer is null)
         {
             throw new UsageException("fix --apply " + NeedsApi);
@@ -73,7 +73,7 @@ public static partial class FixCommand
     /// </summary>
     private static async Task<int> ApplySavedPlacementAsync(CommandContext ctx, FixPlan plan, IFixStore store, CancellationToken cancellationToken)
     {
-        var writer = CompositionRoot.HaWriter(ctx.Settings, ctx.Sources)
+        var writer = CompositionRoot.HaWriter(ctx.Settings, () => ctx.Sources)
             ?? throw new UsageException("fix --apply " + NeedsApi);
         PlacementApplying.CheckSaved(plan);
         if (ctx.Settings.Format != OutputFormat.Json)
@@ -121,7 +121,7 @@ public static partial class FixCommand
 
     private static async Task<int> UndoPlacementAsync(CommandContext ctx, string planId, CancellationToken cancellationToken)
     {
-        var writer = CompositionRoot.HaWriter(ctx.Settings, ctx.Sources)
+        var writer = CompositionRoot.HaWriter(ctx.Settings, () => ctx.Sources)
             ?? throw new UsageException("fix --undo " + NeedsApi);
         var undone = await PlacementUndoing.UndoAsync(planId, writer, CompositionRoot.PlacementUndoStore(ctx.Settings), ctx.Log, cancellationToken).ConfigureAwait(false);
         var failed = undone.Failed;
