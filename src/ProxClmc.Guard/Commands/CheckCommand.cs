@@ -82,10 +82,10 @@ public static class CheckCommand
 
         return result.Outcome switch
         {
-            CheckOutcome.Refused => OutcomeLine.Exit(ctx, exitCode, $"VM {vmId} cannot run on {string.Join(", ", result.Refused)}"),
-            CheckOutcome.Unknown => OutcomeLine.Exit(ctx, exitCode, $"VM {vmId}: cannot tell for {string.Join(", ", result.Unknown)}"),
-            CheckOutcome.CanRunWithWarnings => OutcomeLine.Exit(ctx, exitCode, $"VM {vmId} can run on {string.Join(", ", result.Warned.Select(a => a.Target))}, but: {result.Warned[0].Warnings[0]}"),
-            CheckOutcome.Unverified => OutcomeLine.Exit(ctx, exitCode, $"VM {vmId} probably runs on {string.Join(", ", result.Unverified)}, but that cannot be verified: {result.Answers.First(a => a.Verdict == Verdict.Unverified).Reason.Replace("probably: ", "", StringComparison.Ordinal)}"),
+            CheckOutcome.Refused => ctx.Exit(exitCode, $"VM {vmId} cannot run on {string.Join(", ", result.Refused)}"),
+            CheckOutcome.Unknown => ctx.Exit(exitCode, $"VM {vmId}: cannot tell for {string.Join(", ", result.Unknown)}"),
+            CheckOutcome.CanRunWithWarnings => ctx.Exit(exitCode, $"VM {vmId} can run on {string.Join(", ", result.Warned.Select(a => a.Target))}, but: {result.Warned[0].Warnings[0]}"),
+            CheckOutcome.Unverified => ctx.Exit(exitCode, $"VM {vmId} probably runs on {string.Join(", ", result.Unverified)}, but that cannot be verified: {result.Answers.First(a => a.Verdict == Verdict.Unverified).Reason.Replace("probably: ", "", StringComparison.Ordinal)}"),
             _ => exitCode,
         };
     }
@@ -113,9 +113,9 @@ public static class CheckCommand
         var stranded = result.Stranded;
         return result.Outcome switch
         {
-            EvacuateOutcome.HaUnsafe => OutcomeLine.Exit(ctx, exitCode, $"maintenance mode on {node}: the HA manager cannot safely move {string.Join(", ", result.HaUnsafe)}"),
-            EvacuateOutcome.Stranded => OutcomeLine.Exit(ctx, exitCode, $"{Names.Count(stranded.Count, "VM")} {(stranded.Count == 1 ? "has" : "have")} nowhere to go from {node}: {string.Join(", ", stranded)}"),
-            EvacuateOutcome.Unknown => OutcomeLine.Exit(ctx, exitCode, $"cannot tell where {string.Join(", ", result.Unknown)} can go (node facts missing)"),
+            EvacuateOutcome.HaUnsafe => ctx.Exit(exitCode, $"maintenance mode on {node}: the HA manager cannot safely move {string.Join(", ", result.HaUnsafe)}"),
+            EvacuateOutcome.Stranded => ctx.Exit(exitCode, $"{Names.Count(stranded.Count, "VM")} {(stranded.Count == 1 ? "has" : "have")} nowhere to go from {node}: {string.Join(", ", stranded)}"),
+            EvacuateOutcome.Unknown => ctx.Exit(exitCode, $"cannot tell where {string.Join(", ", result.Unknown)} can go (node facts missing)"),
             _ => exitCode,
         };
     }

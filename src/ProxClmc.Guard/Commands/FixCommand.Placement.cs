@@ -26,7 +26,7 @@ public static partial class FixCommand
         var planned = await PlacementPlanning.PlanAsync(ctx.CreatePipeline(), request, writer, store, ctx.Environment.Clock, ctx.Log, cancellationToken).ConfigureAwait(false);
         if (planned.GroupsNotMigrated)
         {
-            return OutcomeLine.Exit(ctx, ExitCodes.Unsafe, "the HA groups have not been migrated to rules yet (Proxmox VE 9 does it once every node runs 9): no rule can be created now");
+            return ctx.Exit(ExitCodes.Unsafe, "the HA groups have not been migrated to rules yet (Proxmox VE 9 does it once every node runs 9): no rule can be created now");
         }
 
         var plan = planned.Plan!;
@@ -59,11 +59,11 @@ public static partial class FixCommand
                     : !planned.Writable
                         ? "nothing saved: writing HA rules needs the Proxmox API ([api] url in the config)" + (request.SavePlan is null ? "" : $"; the plan is in {request.SavePlan}")
                         : "the plan could not be saved; run `proxclmc-guard fix --strategy placement --apply` with the same options to plan and write in one step";
-            return OutcomeLine.Exit(ctx, ExitCodes.Unsafe, $"{Names.Count(changes.Count, planned.UsesRules ? "HA rule" : "HA group")} to create (plan {plan.Id}); {next}{OthersText(others)}");
+            return ctx.Exit(ExitCodes.Unsafe, $"{Names.Count(changes.Count, planned.UsesRules ? "HA rule" : "HA group")} to create (plan {plan.Id}); {next}{OthersText(others)}");
         }
 
         return others.Count > 0
-            ? OutcomeLine.Exit(ctx, ExitCodes.Unsafe, $"nothing to place; unsafe guests left as they are: {Ids(others)}")
+            ? ctx.Exit(ExitCodes.Unsafe, $"nothing to place; unsafe guests left as they are: {Ids(others)}")
             : ExitCodes.Ok;
     }
 
@@ -106,16 +106,16 @@ public static partial class FixCommand
         var undoHint = written > 0 ? $"; undo with `proxclmc-guard fix --undo {plan.Id}`" : "";
         if (failed is not null)
         {
-            return OutcomeLine.Exit(ctx, ExitCodes.Unknown, $"VM {failed.Entry.VmId}: {failed.Message}; stopped after {written} of {changes.Count}{undoHint}");
+            return ctx.Exit(ExitCodes.Unknown, $"VM {failed.Entry.VmId}: {failed.Message}; stopped after {written} of {changes.Count}{undoHint}");
         }
 
         if (conflict is not null)
         {
-            return OutcomeLine.Exit(ctx, ExitCodes.Unsafe, $"the HA configuration changed since plan {plan.Id} was made ({applied.ChangedFiles}): wrote {written} of {changes.Count}, nothing more; review a new plan (`proxclmc-guard fix --strategy placement`){undoHint}");
+            return ctx.Exit(ExitCodes.Unsafe, $"the HA configuration changed since plan {plan.Id} was made ({applied.ChangedFiles}): wrote {written} of {changes.Count}, nothing more; review a new plan (`proxclmc-guard fix --strategy placement`){undoHint}");
         }
 
         return others.Count > 0
-            ? OutcomeLine.Exit(ctx, ExitCodes.Unsafe, $"wrote {written} of {changes.Count}; unsafe guests left as they are: {Ids(others)}{undoHint}")
+            ? ctx.Exit(ExitCodes.Unsafe, $"wrote {written} of {changes.Count}; unsafe guests left as they are: {Ids(others)}{undoHint}")
             : ExitCodes.Ok;
     }
 
@@ -138,11 +138,11 @@ public static partial class FixCommand
 
         if (failed is not null)
         {
-            return OutcomeLine.Exit(ctx, ExitCodes.Unknown, $"VM {failed.Record.VmId}: {failed.Message}; stopped");
+            return ctx.Exit(ExitCodes.Unknown, $"VM {failed.Record.VmId}: {failed.Message}; stopped");
         }
 
         return leftAlone.Count > 0
-            ? OutcomeLine.Exit(ctx, ExitCodes.Unsafe, $"left alone (changed since): {Ids(leftAlone)}")
+            ? ctx.Exit(ExitCodes.Unsafe, $"left alone (changed since): {Ids(leftAlone)}")
             : ExitCodes.Ok;
     }
 
