@@ -1,10 +1,9 @@
 using System.Globalization;
 using ProxClmc.Guard.Application.Fix;
 using ProxClmc.Guard.Core.Fixes;
-using ProxClmc.Guard.Rendering;
 using Spectre.Console;
 
-namespace ProxClmc.Guard.Fixes;
+namespace ProxClmc.Guard.Rendering;
 
 /// <summary>The tables of <c>fix</c>: the plan, what applying it did, what undoing it did.</summary>
 public static class FixTables

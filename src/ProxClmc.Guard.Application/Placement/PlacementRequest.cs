@@ -1,4 +1,4 @@
-namespace ProxClmc.Guard.Fixes;
+namespace ProxClmc.Guard.Application.Placement;
 
 /// <summary>What <c>fix --strategy placement</c> is asked for (a plan, or a plan written in the same run).</summary>
 public sealed record PlacementRequest
