@@ -37,7 +37,7 @@ internal sealed class SystemHostIdentity : IHostIdentity
     }
 }
 
-public static class LocalNode
+internal static class LocalNode
 {
     /// <summary>
     /// This host's entry in the node list: <c>cluster.local_node</c> when it names a member, else the node named like this host's short

@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace ProxClmc.Guard.Infrastructure.Proxmox;
 
 /// <summary><c>GET /version</c>.</summary>
-public sealed record ProxmoxVersion(string Version, string? Release, string? RepoId)
+internal sealed record ProxmoxVersion(string Version, string? Release, string? RepoId)
 {
     internal static ProxmoxVersion Parse(JsonElement data)
     {
@@ -13,7 +13,7 @@ public sealed record ProxmoxVersion(string Version, string? Release, string? Rep
 }
 
 /// <summary>One entry of <c>GET /cluster/status</c>: the cluster itself (<see cref="Type"/> "cluster") or a node.</summary>
-public sealed record ClusterStatusEntry(string Type, string Name, int? NodeId, string? Ip, bool Online, bool Local, bool? Quorate)
+internal sealed record ClusterStatusEntry(string Type, string Name, int? NodeId, string? Ip, bool Online, bool Local, bool? Quorate)
 {
     public bool IsNode => Type == "node";
 
@@ -106,7 +106,7 @@ public sealed record ClusterVmResource(
 /// present since 2019). <see cref="Vendor"/> (<c>vendor_id</c>) and <see cref="Family"/> (<c>cpu family</c>) come with
 /// libpve-common-perl 9.1.6 (pve-common commit d2582a9, 2026-01); <c>model</c> is the model name, no numeric model is given.
 /// </summary>
-public sealed record NodeCpuInfo(string? Model, string? Flags, int? Cpus, int? Sockets, int? Cores, string? Vendor = null, int? Family = null)
+internal sealed record NodeCpuInfo(string? Model, string? Flags, int? Cpus, int? Sockets, int? Cores, string? Vendor = null, int? Family = null)
 {
     /// <summary>
     /// The running kernel's release (6.8.12-4-pve): <c>current-kernel.release</c>, else the second word of
@@ -218,14 +218,14 @@ public sealed record SnapshotListEntry(string Name, bool VmState, string? Parent
 }
 
 /// <summary>One model of <c>GET /nodes/{node}/capabilities/qemu/cpu</c> (answered for the node you are connected to).</summary>
-public sealed record QemuCpuModelEntry(string Name, string? Vendor, bool Custom)
+internal sealed record QemuCpuModelEntry(string Name, string? Vendor, bool Custom)
 {
     internal static QemuCpuModelEntry Parse(JsonElement item) => new(
         item.GetRequiredString("name", "CPU model entry"), item.GetStringLenient("vendor"), item.GetBoolLenient("custom") ?? false);
 }
 
 /// <summary>One flag of <c>GET /cluster/qemu/cpu-flags</c> (9.1.15+): its QEMU name and the nodes whose KVM supports it.</summary>
-public sealed record ClusterCpuFlag(string Name, IReadOnlyList<string> SupportedOn)
+internal sealed record ClusterCpuFlag(string Name, IReadOnlyList<string> SupportedOn)
 {
     /// <summary>
     /// Largest answer read from <c>/cluster/qemu/cpu-flags</c>, on the wire and decompressed. A real answer is about

@@ -105,7 +105,7 @@ public sealed record KnownHostEntry
     }
 }
 
-public enum HostKeyStatus
+internal enum HostKeyStatus
 {
     Trusted,
     Unknown,
@@ -116,7 +116,7 @@ public enum HostKeyStatus
 }
 
 /// <summary>The answer for one presented host key; <see cref="Entry"/> is the line that trusted, revoked or contradicts it.</summary>
-public sealed record HostKeyCheck(HostKeyStatus Status, string KeyType, string Fingerprint, KnownHostEntry? Entry = null)
+internal sealed record HostKeyCheck(HostKeyStatus Status, string KeyType, string Fingerprint, KnownHostEntry? Entry = null)
 {
     /// <summary>"ED25519 SHA256:..." as OpenSSH prints a key.</summary>
     public string KeyDescription => $"{HostKeys.DisplayType(KeyType)} {Fingerprint}";
@@ -282,7 +282,7 @@ public sealed class KnownHosts
     /// Checks a presented host key for a host known by any of <paramref name="hosts"/> (its address, and its node name the way
     /// Proxmox uses it as HostKeyAlias) on <paramref name="port"/>.
     /// </summary>
-    public HostKeyCheck Verify(IEnumerable<string> hosts, int port, byte[] keyBlob)
+    internal HostKeyCheck Verify(IEnumerable<string> hosts, int port, byte[] keyBlob)
     {
         var keyType = HostKeys.TypeOf(keyBlob) ?? "unknown";
         var fingerprint = HostKeys.Fingerprint(keyBlob);

@@ -19,7 +19,7 @@ public sealed record RemoteCpuInfo(string Node, string Address, string? Text, st
 /// Reads <c>/proc/cpuinfo</c> from one node over SSH with key authentication and host keys checked against known_hosts.
 /// The command line is fixed: nothing from configuration or node names ever becomes part of it.
 /// </summary>
-public sealed class SshCpuInfoReader : IDisposable
+internal sealed class SshCpuInfoReader : IDisposable
 {
     /// <summary>The only command ever run on a node.</summary>
     public const string Command = "cat /proc/cpuinfo";
