@@ -1,4 +1,4 @@
-namespace ProxClmc.Guard.Testing;
+namespace ProxClmc.Guard.Benchmarks;
 
 /// <summary>One row of the figures table.</summary>
 public sealed record ScaleFigure(string Case, TimeSpan Wall, long? PeakRssKiB, int? Requests, string Goal, bool? Met, string Detail = "")

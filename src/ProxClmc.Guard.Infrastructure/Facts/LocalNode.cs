@@ -1,43 +1,9 @@
 using System.Net;
-using System.Net.NetworkInformation;
 using ProxClmc.Guard.Core.Cluster;
 
 namespace ProxClmc.Guard.Infrastructure.Facts;
 
-/// <summary>Who this host is: its name and its addresses, to find it in corosync's node list.</summary>
-public interface IHostIdentity
-{
-    string HostName { get; }
-
-    IReadOnlyList<IPAddress> Addresses { get; }
-}
-
-/// <summary>The real host: <c>hostname</c> and the addresses of every network interface.</summary>
-internal sealed class SystemHostIdentity : IHostIdentity
-{
-    private readonly Lazy<IReadOnlyList<IPAddress>> _addresses = new(ReadAddresses);
-
-    public string HostName => Dns.GetHostName();
-
-    public IReadOnlyList<IPAddress> Addresses => _addresses.Value;
-
-    private static IReadOnlyList<IPAddress> ReadAddresses()
-    {
-        try
-        {
-            return NetworkInterface.GetAllNetworkInterfaces()
-                .SelectMany(i => i.GetIPProperties().UnicastAddresses)
-                .Select(a => a.Address)
-                .ToList();
-        }
-        catch (NetworkInformationException)
-        {
-            return [];
-        }
-    }
-}
-
-public static class LocalNode
+internal static class LocalNode
 {
     /// <summary>
     /// This host's entry in the node list: <c>cluster.local_node</c> when it names a member, else the node named like this host's short

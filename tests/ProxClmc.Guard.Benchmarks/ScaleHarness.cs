@@ -7,9 +7,10 @@ using ProxClmc.Guard.Core.Compliance;
 using ProxClmc.Guard.Core.Cpu;
 using ProxClmc.Guard.Core.Policy;
 using ProxClmc.Guard.FakePve;
+using ProxClmc.Guard.Testing;
 using ProxClmc.Guard.Testing.Ssh;
 
-namespace ProxClmc.Guard.Testing;
+namespace ProxClmc.Guard.Benchmarks;
 
 /// <summary>
 /// The scale harness: generated clusters in the real formats, the real CLI against the fake Proxmox over HTTPS (in its

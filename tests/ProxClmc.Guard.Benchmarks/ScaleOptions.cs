@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace ProxClmc.Guard.Testing;
+namespace ProxClmc.Guard.Benchmarks;
 
 /// <summary>What <c>scale</c> runs: the parameters of README "Measured speed" by default, a small cluster with <c>--smoke</c>.</summary>
 public sealed record ScaleOptions
