@@ -12,11 +12,11 @@ public sealed record NodeFactsPorts
     /// <summary>Each node's published facts under pve_root (or the snapshot folder).</summary>
     public IPublishedFacts? Published { get; init; }
 
-    /// <summary>This host's own reading; null when every node, this one too, comes from <see cref="Remote"/> (facts.source = api).</summary>
+    /// <summary>This host's own reading; null when every node, this one too, comes from <see cref="Live"/> (facts.source = api).</summary>
     public IOwnNodeReading? Own { get; init; }
 
     /// <summary>The live source for the other nodes: SSH or the Proxmox API.</summary>
-    public INodeFactsSource? Remote { get; init; }
+    public INodeFactsSource? Live { get; init; }
 
     /// <summary>What the API adds to facts read (Proxmox's per-node KVM flags).</summary>
     public INodeFactsEnricher? Enricher { get; init; }

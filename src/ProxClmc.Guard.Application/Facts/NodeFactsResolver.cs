@@ -113,7 +113,7 @@ public sealed class NodeFactsResolver(NodeFactsPorts ports, NodeFactsRules rules
 
         if (remaining.Count > 0)
         {
-            if (ports.Remote is not { } remote)
+            if (ports.Live is not { } remote)
             {
                 foreach (var node in remaining)
                 {

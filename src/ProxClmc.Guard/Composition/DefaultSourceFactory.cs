@@ -133,7 +133,7 @@ internal sealed class DefaultSourceFactory(CliEnvironmentAccess access, Func<Run
         {
             Published = published && settings.FactsSource == FactsSourceMode.Auto ? new PublishedFactsTree(access.FileSystem, settings.PveRoot, PublishedFacts.OwnWritePath(settings.CacheFile)) : null,
             Own = own ? new OwnCpuInfoReading(access.FileSystem, settings.LocalCpuInfo, access.Clock, probe && settings.FactsSource == FactsSourceMode.Auto ? qemuProbe?.Invoke(settings.QemuBinary) : null) : null,
-            Remote = remote,
+            Live = remote,
             Enricher = enricher,
             RecordInCache = recordFacts,
         });
