@@ -85,7 +85,7 @@ public sealed class OneFactsResolverTests(SshCliFixture cluster) : IClassFixture
     /// <summary>What each verb answers: scan's source and readability of pve2 and exit code, check's exit code, the hook's exit code and line.</summary>
     private sealed record Answers(string? ScanSource, bool ScanReadable, int ScanExit, int CheckExit, int HookExit, string HookLine);
 
-    private Answers Ask(string config, params string[] extra)
+    private static Answers Ask(string config, params string[] extra)
     {
         var scan = GuardRun.Run(["scan", "--config", config, "--format", "json", .. extra]);
         var pve2 = ReportJson.Nodes(scan.Out)["pve2"];
