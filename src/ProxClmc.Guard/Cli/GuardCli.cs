@@ -190,7 +190,7 @@ public sealed class GuardCli
         root.Subcommands.Add(BaselineCommand.Create(this));
         root.Subcommands.Add(ScanCommand.Create(this));
         root.Subcommands.Add(CheckCommand.Create(this));
-        root.Subcommands.Add(HookCommand.Create(this, ctx => CompositionRoot.HookSourceFacts(ctx.Settings, ctx.Environment), _hookscriptSetter));
+        root.Subcommands.Add(HookCommand.Create(this, (ctx, localNode, owned) => CompositionRoot.HookDecision(ctx.Settings, ctx.Environment, localNode, owned), _hookscriptSetter));
         root.Subcommands.Add(DaemonCommand.Create(this, _sourceFactory));
         root.Subcommands.Add(FixCommand.Create(this));
         root.Subcommands.Add(SnapshotCommand.Create(this));

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using ProxClmc.Guard.Application.Configuration;
+using ProxClmc.Guard.Application.Hook;
 using ProxClmc.Guard.Cli;
 using ProxClmc.Guard.Core.Compliance;
 using ProxClmc.Guard.Hook;
@@ -13,27 +14,39 @@ namespace ProxClmc.Guard.Commands;
 /// </summary>
 public static class HookCommand
 {
-    public static Command Create(GuardCli cli, Func<CommandContext, SourceFactsLookup?> sourceFacts, Func<string, IHookscriptSetter> setter)
+    public static Command Create(GuardCli cli, Func<CommandContext, string, ICollection<IDisposable>, HookDecision> decision, Func<string, IHookscriptSetter> setter)
     {
         var vmid = new Argument<int>("vmid") { Description = "VM id, as Proxmox passes it" };
         var phase = new Argument<string>("phase") { Description = "pre-start, post-start, pre-stop or post-stop" };
         var command = new Command("hook", "Hookscript entry point: refuses an incoming live migration this node cannot run (exit 2)");
         command.Arguments.Add(vmid);
         command.Arguments.Add(phase);
-        command.SetAction((parse, ct) => cli.RunAsync(parse, ctx =>
+        command.SetAction((parse, ct) => cli.RunAsync(parse, async ctx =>
         {
-            var runner = new HookRunner(
-                ctx.Settings,
-                ctx.Settings.LocalNode ?? ctx.Environment.HostName(),
-                ctx.Environment.FileSystem,
-                ctx.Environment.GetEnvironmentVariable,
-                ctx.Log,
-                ctx.Environment.Error,
-                sourceFacts(ctx),
-                ctx.Environment.Clock,
-                logRefusals: ctx.LogVerdicts,
-                budget: ctx.Environment.HookBudget);
-            return runner.RunAsync(parse.GetValue(vmid), parse.GetValue(phase)!, ct);
+            var localNode = ctx.Settings.LocalNode ?? ctx.Environment.HostName();
+            var owned = new List<IDisposable>();
+            try
+            {
+                var runner = new HookRunner(
+                    ctx.Settings,
+                    localNode,
+                    ctx.Environment.FileSystem,
+                    ctx.Environment.GetEnvironmentVariable,
+                    ctx.Log,
+                    ctx.Environment.Error,
+                    () => decision(ctx, localNode, owned),
+                    ctx.Environment.Clock,
+                    logRefusals: ctx.LogVerdicts,
+                    budget: ctx.Environment.HookBudget);
+                return await runner.RunAsync(parse.GetValue(vmid), parse.GetValue(phase)!, ct).ConfigureAwait(false);
+            }
+            finally
+            {
+                lock (owned)
+                {
+                    owned.ForEach(o => o.Dispose());
+                }
+            }
         }, hook: true));
 
         var ids = new Option<int[]>("--vmid") { Description = "Attach to these VMs (repeatable)", HelpName = "id" };

@@ -43,10 +43,6 @@ internal static partial class CompositionRoot
     /// <summary>Sets a guest's hookscript through Proxmox's own tools on this node (<c>hook attach</c>).</summary>
     public static IHookscriptSetter HookscriptSetter(string localNode) => new PveHookscriptSetter(localNode);
 
-    /// <summary>The migration source's CPU for the hook's decision on a <c>host</c> guest.</summary>
-    public static SourceFactsLookup HookSourceFacts(RunSettings settings, CliEnvironment environment) =>
-        CacheThenSshLookup.Create(settings, environment.FileSystem, environment.Clock, environment.HostName, () => new SshFactsSource(SshOptions(settings), environment.Clock));
-
     /// <summary>The files use cases read and write: the environment's reads, whole-file replacing writes.</summary>
     public static IFileStore FileStore(CliEnvironment environment) => new FileStore(environment.FileSystem);
 

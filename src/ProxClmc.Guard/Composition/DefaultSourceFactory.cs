@@ -1,4 +1,5 @@
 using ProxClmc.Guard.Application.Configuration;
+using ProxClmc.Guard.Application.Facts;
 using ProxClmc.Guard.Application.Ports;
 using ProxClmc.Guard.Core.Cluster;
 using ProxClmc.Guard.Core.Cpu;
@@ -13,7 +14,7 @@ using ProxClmc.Guard.Pipeline;
 namespace ProxClmc.Guard.Composition;
 
 /// <summary>Chooses the adapters: a snapshot or /etc/pve tree with --from, otherwise this node's corosync.conf and /etc/pve.</summary>
-internal sealed class DefaultSourceFactory(CliEnvironmentAccess access, Func<RunSettings, INodeFactsSource>? sshFactory = null, Func<string?, INodeQemuProbe>? qemuProbe = null) : ISourceFactory
+internal sealed class DefaultSourceFactory(CliEnvironmentAccess access, Func<RunSettings, INodeFactsSource>? sshFactory = null, Func<string?, INodeQemuProbe>? qemuProbe = null, bool recordFacts = true) : ISourceFactory
 {
     public ClusterSources Create(RunSettings settings)
     {
@@ -25,7 +26,7 @@ internal sealed class DefaultSourceFactory(CliEnvironmentAccess access, Func<Run
         {
             var tree = new PveTree(from, fs);
             tree.EnsureExists();
-            var facts = new LayeredFactsSource(tree, localNode, settings.LocalCpuInfo, fs, null, access.Clock, from, settings.CacheMaxAge);
+            var facts = CompositionRoot.TreeFacts(tree, localNode, settings.LocalCpuInfo, fs, access.Clock, settings.CacheMaxAge);
             return new ClusterSources(tree, facts, tree, from);
         }
 
@@ -40,7 +41,7 @@ internal sealed class DefaultSourceFactory(CliEnvironmentAccess access, Func<Run
         }
 
         var membership = new CorosyncFileMembership(settings.CorosyncConf, fs, localNode);
-        var local = new LayeredFactsSource(null, localNode, settings.LocalCpuInfo, fs, RemoteFacts(settings, null), access.Clock, Published(settings), settings.CacheMaxAge, LocalQemu(settings), PublishedFacts.OwnWritePath(settings.CacheFile));
+        var local = Resolver(settings, localNode, own: true, RemoteFacts(settings, null), enricher: null);
         if (!IsProxmoxNode(settings))
         {
             // Not a Proxmox VE node: nodes and CPUs can still be read (corosync.conf, SSH), but there are no guests to
@@ -49,11 +50,11 @@ internal sealed class DefaultSourceFactory(CliEnvironmentAccess access, Func<Run
             var description = settings.CorosyncConf.Any(fs.FileExists)
                 ? $"corosync.conf and SSH from {localNode} (not a Proxmox VE node)"
                 : $"{settings.LocalCpuInfo} of {localNode} (no corosync.conf: a one-node cluster; not a Proxmox VE node)";
-            return new ClusterSources(membership, Cached(settings, local), new NotANodeGuestSource(settings.PveRoot), description);
+            return new ClusterSources(membership, local, new NotANodeGuestSource(settings.PveRoot), description) { FactsWarnings = () => local.Warnings };
         }
 
         var pve = new PveTree(settings.PveRoot, fs);
-        return new ClusterSources(membership, Cached(settings, local), pve, $"{settings.PveRoot} on {localNode}")
+        return new ClusterSources(membership, local, pve, $"{settings.PveRoot} on {localNode}")
         {
             CustomModelTarget = new FileCustomModelTarget(settings.PveRoot, access.Clock),
             FactsWarnings = () => local.Warnings,
@@ -79,22 +80,24 @@ internal sealed class DefaultSourceFactory(CliEnvironmentAccess access, Func<Run
         var client = new ProxmoxClient(options, access.Clock);
         var apiFacts = new ApiNodeFactsSource(client, access.Clock);
         var remote = settings.IsRemote;
-        INodeFactsSource facts = settings.FactsSource switch
-        {
-            FactsSourceMode.Api => apiFacts,
-            _ when remote => apiFacts,
-            FactsSourceMode.Local => new LayeredFactsSource(null, localNode, settings.LocalCpuInfo, access.FileSystem, null, access.Clock),
-            _ => new LayeredFactsSource(null, localNode, settings.LocalCpuInfo, access.FileSystem, RemoteFacts(settings, apiFacts), access.Clock, Published(settings), settings.CacheMaxAge, LocalQemu(settings), PublishedFacts.OwnWritePath(settings.CacheFile)),
-        };
 
         // Nodes without a QEMU answer of their own get Proxmox's KVM flags (9.1.15+) on top of cpuinfo, where offered.
-        var kvmFlags = settings.FactsSource == FactsSourceMode.Local ? null : new ApiKvmFlagsFactsSource(facts, client);
-        return new ClusterSources(new ApiMembershipSource(client), Cached(settings, kvmFlags ?? facts), new ApiGuestSource(client, () => remote ? null : LocalCustomModels(settings)), $"the Proxmox API at {client.ActiveUrl}", new ApiGuestWriter(client))
+        var kvmFlags = settings.FactsSource == FactsSourceMode.Local ? null : new KvmFlagsEnricher(client);
+        var facts = settings.FactsSource switch
+        {
+            // Every node, this one too, from the API: no published facts, no own reading.
+            FactsSourceMode.Api => Resolver(settings, localNode, own: false, apiFacts, kvmFlags, published: false),
+            _ when remote => Resolver(settings, localNode, own: false, apiFacts, kvmFlags, published: false),
+            FactsSourceMode.Local => Resolver(settings, localNode, own: true, null, null, published: false, probe: false),
+            _ => Resolver(settings, localNode, own: true, RemoteFacts(settings, apiFacts), kvmFlags),
+        };
+
+        return new ClusterSources(new ApiMembershipSource(client), facts, new ApiGuestSource(client, () => remote ? null : LocalCustomModels(settings)), $"the Proxmox API at {client.ActiveUrl}", new ApiGuestWriter(client))
         {
             Warnings = client.InsecureWarning is { } warning ? [warning] : [],
             Resources = client,
             FactsNotes = kvmFlags is null ? null : () => kvmFlags.Notes,
-            FactsWarnings = facts is LayeredFactsSource layered ? () => layered.Warnings : null,
+            FactsWarnings = settings.FactsSource is FactsSourceMode.Api || remote ? null : () => facts.Warnings,
             CustomModelTarget = new ApiCustomModelTarget(client),
         };
     }
@@ -124,58 +127,16 @@ internal sealed class DefaultSourceFactory(CliEnvironmentAccess access, Func<Run
         }
     }
 
-    /// <summary>
-    /// Live facts go through the state cache (facts.cache_file): each node's last facts are kept for the hook's fast
-    /// path, and with --allow-partial a node that cannot be read now is judged with its last known facts.
-    /// </summary>
-    private INodeFactsSource Cached(RunSettings settings, INodeFactsSource live) =>
-        settings.CacheFile is { Length: > 0 } path
-            ? new CachingFactsSource(live, FactsCache.Load(path), access.Clock, new CachingOptions
-            {
-                OfferLastKnown = settings.AllowPartial,
-                MaxAge = settings.CacheMaxAge,
-                IdentityOf = node => NodeIdentity(settings, node),
-            })
-            : live;
-
-    /// <summary>facts.source = auto prefers each node's own published facts under pve_root (fresh within facts.max_age_seconds).</summary>
-    private static string? Published(RunSettings settings) => settings.FactsSource == FactsSourceMode.Auto ? settings.PveRoot : null;
-
-    /// <summary>facts.source = auto asks this node's own QEMU when its published facts are missing or old.</summary>
-    private INodeQemuProbe? LocalQemu(RunSettings settings) => settings.FactsSource == FactsSourceMode.Auto ? qemuProbe?.Invoke(settings.QemuBinary) : null;
-
-    /// <summary>
-    /// Which machine a node name stands for now, known without reaching it: the host key Proxmox keeps for it in
-    /// <c>&lt;pve_root&gt;/nodes/&lt;node&gt;/ssh_known_hosts</c> (rewritten when a node is reinstalled and rejoined).
-    /// Null off a node or when the file has no usable key: then no cached facts stand in for it.
-    /// </summary>
-    private string? NodeIdentity(RunSettings settings, string node)
-    {
-        if (node is "." or ".." || node.Contains('/', StringComparison.Ordinal))
+    /// <summary>The one node-facts resolver of this run, with the run's rules (<see cref="CompositionRoot.FactsRules"/>).</summary>
+    private NodeFactsResolver Resolver(RunSettings settings, string localNode, bool own, INodeFactsSource? remote, INodeFactsEnricher? enricher, bool published = true, bool probe = true) =>
+        CompositionRoot.FactsResolver(settings, access.FileSystem, access.Clock, localNode, new NodeFactsPorts
         {
-            return null;
-        }
-
-        var path = Path.Combine(settings.PveRoot, "nodes", node, "ssh_known_hosts");
-        try
-        {
-            if (!access.FileSystem.FileExists(path))
-            {
-                return null;
-            }
-
-            var keys = Infrastructure.Ssh.KnownHosts.Parse(access.FileSystem.ReadAllText(path, FileLimits.ForPmxcfs), path).Entries
-                .Where(e => e.Marker == Infrastructure.Ssh.KnownHostMarker.None)
-                .Select(e => Infrastructure.Ssh.HostKeys.Fingerprint(e.KeyBlob))
-                .Order(StringComparer.Ordinal)
-                .ToList();
-            return keys.Count == 0 ? null : "ssh-host-key:" + string.Join(",", keys);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return null;
-        }
-    }
+            Published = published && settings.FactsSource == FactsSourceMode.Auto ? new PublishedFactsTree(access.FileSystem, settings.PveRoot, PublishedFacts.OwnWritePath(settings.CacheFile)) : null,
+            Own = own ? new OwnCpuInfoReading(access.FileSystem, settings.LocalCpuInfo, access.Clock, probe && settings.FactsSource == FactsSourceMode.Auto ? qemuProbe?.Invoke(settings.QemuBinary) : null) : null,
+            Live = remote,
+            Enricher = enricher,
+            RecordInCache = recordFacts,
+        });
 
     /// <summary>Where the other nodes' CPUs come from: facts.source = ssh, or auto without API credentials, is SSH.</summary>
     private INodeFactsSource? RemoteFacts(RunSettings settings, INodeFactsSource? api) => settings.FactsSource switch

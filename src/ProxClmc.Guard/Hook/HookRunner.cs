@@ -1,24 +1,17 @@
 using System.Diagnostics;
 using ProxClmc.Guard.Application.Configuration;
-using ProxClmc.Guard.Core.Catalog;
-using ProxClmc.Guard.Core.Compliance;
-using ProxClmc.Guard.Core.Cpu;
-using ProxClmc.Guard.Core.Guests;
-using ProxClmc.Guard.Core.Ha;
+using ProxClmc.Guard.Application.Hook;
 using ProxClmc.Guard.Infrastructure.IO;
-using ProxClmc.Guard.Infrastructure.Snapshot;
-using ProxClmc.Guard.Pipeline;
 using Serilog;
 
 namespace ProxClmc.Guard.Hook;
 
-/// <summary>Finds another node's CPU facts for a <c>host</c> guest's migration source (state cache, then SSH), within a time budget.</summary>
-public delegate Task<NodeFacts?> SourceFactsLookup(string node, CancellationToken cancellationToken);
-
 /// <summary>
 /// The Proxmox hookscript entry point. On the migration target Proxmox runs <c>pre-start</c> with
 /// <c>PVE_MIGRATED_FROM</c> set; a non-zero exit aborts the start and cancels the migration cleanly while the VM
-/// keeps running on the source. Proxmox applies no timeout to hookscripts, so every step here is bounded.
+/// keeps running on the source. Proxmox applies no timeout to hookscripts, so every step here is bounded. The decision
+/// itself is <see cref="HookDecision"/> (Application), built by the composition root; this class keeps the time budget,
+/// the failure policy (<c>hook.fail_closed</c>), the answer's lines and journal entries, and the hook chain.
 /// </summary>
 public sealed class HookRunner(
     RunSettings settings,
@@ -27,7 +20,7 @@ public sealed class HookRunner(
     Func<string, string?> environment,
     ILogger log,
     TextWriter error,
-    SourceFactsLookup? sourceFacts,
+    Func<HookDecision> decision,
     TimeProvider clock,
     bool logRefusals = true,
     TimeSpan? budget = null)
@@ -175,158 +168,41 @@ public sealed class HookRunner(
 
     private async Task<HookVerdict> DecideCoreAsync(int vmId, string? migratedFrom, DecisionOutput output, CancellationToken cancellationToken)
     {
-        var tree = new PveTree(settings.PveRoot, fileSystem);
-        var location = tree.FindVm(vmId) ?? throw new FileNotFoundException($"VM {vmId}: no config under {tree.NodesPath}");
-        var guest = tree.ReadVm(vmId, location.Node, location.Path, withDigest: false); // the decision writes nothing
-        if (guest.ConfigError is { } configError)
+        var result = await decision().DecideAsync(new HookDecisionRequest(vmId, migratedFrom), cancellationToken).ConfigureAwait(false);
+        var what = result.What;
+        var guestLog = log.ForContext("Verdict", result.Verdict).ForContext("Cpu", result.Cpu);
+        switch (result.Answer)
         {
-            throw new InvalidDataException(configError.ToString());
-        }
-
-        // An incoming remote migration (qm remote-migrate, Proxmox Datacenter Manager) runs pre-start without
-        // PVE_MIGRATED_FROM: qemu-server sets it only when migrate_opts has no remote_node (QemuServer.pm
-        // vm_start_nolock), and QemuMigrate.pm phase2 sets remote_node for every migration to another cluster. What
-        // marks it is the lock: the target's mtunnel 'config' command writes the config with lock: migrate
-        // (API2/Qemu.pm mtunnel), and only a start with skiplock, as the mtunnel 'start' command's, gets past that lock
-        // to pre-start (QemuServer.pm vm_start). The guest is judged against this node alone, as a migration.
-        var fromOtherCluster = migratedFrom is null && guest.Lock == "migrate";
-        if (fromOtherCluster && MigrationAdvisor.IsHostCpu(guest))
-        {
-            var what2 = $"incoming migration of VM {vmId} from another cluster to {localNode}";
-            if (settings.HookAllowForeignHostCpu)
-            {
-                output.Log(l => l.Warning("VM {VmId} on {Node}: allowing {What}: its CPU type passes the source node's CPU through, which this cluster cannot compare (hook.allow_foreign_host_cpu = true)", vmId, localNode, what2));
+            case HookAnswer.CouldNotDecide:
+                return Failed(vmId, result.Reason, output);
+            case HookAnswer.ForeignHostCpuAllowed:
+                output.Log(l => l.Warning("VM {VmId} on {Node}: allowing {What}: its CPU type passes the source node's CPU through, which this cluster cannot compare (hook.allow_foreign_host_cpu = true)", vmId, localNode, what));
                 return HookVerdict.Allow;
-            }
+            case HookAnswer.AllowedWithWarnings:
+                // A warning is not a refusal: the move goes ahead, and the log says what the VM cannot do here afterwards.
+                output.Log(_ => guestLog.Warning("VM {VmId} on {Node}: allowing {What}, but: {Notes}", vmId, localNode, what, string.Join("; ", result.Warnings)));
+                return HookVerdict.Allow;
+            case HookAnswer.Allowed:
+                output.Log(_ => guestLog.Debug("VM {VmId} on {Node}: allowing {What}: {Reason}", vmId, localNode, what, result.Reason));
+                return HookVerdict.Allow;
+            case HookAnswer.UnsafeStartNotBlocked:
+                output.Log(_ => guestLog.Warning("VM {VmId} starts on {Node}, which cannot run its CPU type: {Reason} (not blocked: hook.block_unsafe_start = false)", vmId, localNode, result.Reason));
+                return HookVerdict.Allow;
+            default:
+                foreach (var diagnostic in result.Diagnostics)
+                {
+                    output.Log(l => l.Debug("{Diagnostic}", diagnostic));
+                }
 
-            var why = $"cpu {MigrationAdvisorCpu(guest)} passes the source node's CPU through, and the source is a node of another cluster whose CPU cannot be compared with {localNode}'s (set [hook] allow_foreign_host_cpu = true to allow such moves)";
-            output.Say($"proxclmc-guard: refusing {what2}: {why}");
-            if (logRefusals)
-            {
-                output.Log(l => l.ForContext("Verdict", Verdict.HostCpu.Name()).ForContext("Cpu", guest.Cpu ?? "kvm64").Error("VM {VmId} on {Node}: refused {What}: {Reason}", vmId, localNode, what2, why));
-            }
+                output.Say($"proxclmc-guard: refusing {what}: {result.Reason}{result.HaNote}");
+                if (logRefusals)
+                {
+                    // The journal entry; on a console the stderr line above already says it once.
+                    output.Log(_ => guestLog.Error("VM {VmId} on {Node}: refused {What}: {Reason}", vmId, localNode, what, result.Reason));
+                }
 
-            return HookVerdict.Refuse;
+                return HookVerdict.Refuse;
         }
-
-        var local = ReadLocalFacts();
-        var facts = new List<NodeFacts> { local };
-        var source = migratedFrom ?? guest.Node;
-        if (migratedFrom is not null && source != localNode && MigrationAdvisor.IsHostCpu(guest))
-        {
-            // Only host/max guests need the source's CPU: named models are judged against this node alone.
-            var sourceFactsFound = sourceFacts is null ? null : await sourceFacts(source, cancellationToken).ConfigureAwait(false);
-            if (sourceFactsFound?.Cpu is null)
-            {
-                return Failed(vmId, $"CPU of the source node {source} unknown ({sourceFactsFound?.Error ?? "not in the state cache and not reachable"}); cannot compare host CPUs", output);
-            }
-
-            facts.Add(sourceFactsFound with { Node = source });
-        }
-
-        var customModels = CustomCpuModels.Empty;
-        if (fileSystem.FileExists(tree.CustomModelsPath))
-        {
-            var parsed = CustomCpuModels.Parse(fileSystem.ReadAllText(tree.CustomModelsPath, FileLimits.ForPmxcfs), tree.CustomModelsPath);
-            customModels = parsed.IsSuccess ? parsed.Value : CustomCpuModels.Empty;
-        }
-
-        var advisor = new MigrationAdvisor(facts, CpuCatalog.Default, settings.Policy, customModels);
-        var answer = advisor.Check(guest with { Node = source }, localNode);
-        var what = migratedFrom is not null ? $"migration of VM {vmId} from {migratedFrom} to {localNode}"
-            : fromOtherCluster ? $"incoming migration of VM {vmId} from another cluster to {localNode}"
-            : $"start of VM {vmId} on {localNode}";
-        var log = GuestLog(vmId, answer, guest);
-
-        if (answer.Allowed is null)
-        {
-            return Failed(vmId, answer.Reason, output);
-        }
-
-        if (!answer.IsRefused && answer.Warnings.Count > 0)
-        {
-            // A warning is not a refusal: the move goes ahead, and the log says what the VM cannot do here afterwards.
-            output.Log(_ => log.Warning("VM {VmId} on {Node}: allowing {What}, but: {Notes}", vmId, localNode, what, string.Join("; ", answer.Warnings)));
-            return HookVerdict.Allow;
-        }
-
-        if (!answer.IsRefused)
-        {
-            output.Log(_ => log.Debug("VM {VmId} on {Node}: allowing {What}: {Reason}", vmId, localNode, what, answer.Reason));
-            return HookVerdict.Allow;
-        }
-
-        if (migratedFrom is null && !fromOtherCluster && !settings.HookBlockUnsafeStart)
-        {
-            output.Log(_ => log.Warning("VM {VmId} starts on {Node}, which cannot run its CPU type: {Reason} (not blocked: hook.block_unsafe_start = false)", vmId, localNode, answer.Reason));
-            return HookVerdict.Allow;
-        }
-
-        output.Say($"proxclmc-guard: refusing {what}: {answer.Reason}{OutsideStrictRule(tree, guest, output)}");
-        if (logRefusals)
-        {
-            // The journal entry; on a console the stderr line above already says it once.
-            output.Log(_ => log.Error("VM {VmId} on {Node}: refused {What}: {Reason}", vmId, localNode, what, answer.Reason));
-        }
-
-        return HookVerdict.Refuse;
-    }
-
-    /// <summary>
-    /// A migration target outside a strict HA rule is the HA manager's to refuse, not ours; when we refuse for the CPU
-    /// anyway, the message also names the rule, so the administrator sees both reasons at once. The HA files are
-    /// read only here, and an unreadable one only loses this remark.
-    /// </summary>
-    private string OutsideStrictRule(PveTree tree, GuestConfig guest, DecisionOutput output)
-    {
-        try
-        {
-            var placement = HaPlacement.Compute(tree.ReadHa(), tree.ListNodes()).For(guest);
-            return placement?.StrictNodes is { } strict && !strict.Contains(localNode)
-                ? $"; {localNode} is also outside {placement.Describe()}, which the HA manager enforces"
-                : "";
-        }
-#pragma warning disable CA1031 // A remark must never turn into a hook failure.
-        catch (Exception e)
-#pragma warning restore CA1031
-        {
-            output.Log(l => l.Debug("HA configuration not read: {Message}", e.Message));
-            return "";
-        }
-    }
-
-    /// <summary>host or max, as the guest names it (in cpu or in args: -cpu).</summary>
-    private static string MigrationAdvisorCpu(GuestConfig guest)
-    {
-        if (guest.Args is { } args && QemuCpuArgument.FindIn(args) is { IsSuccess: true } arg)
-        {
-            return arg.Value.Model;
-        }
-
-        var parsed = GuestCpu.Parse(guest.Cpu ?? "host");
-        return parsed.IsSuccess ? parsed.Value.CpuType ?? "host" : "host";
-    }
-
-    private ILogger GuestLog(int vmId, MigrationAnswer answer, GuestConfig guest) =>
-        log.ForContext("Verdict", answer.Verdict.Name())
-            .ForContext("Cpu", guest.Cpu ?? "kvm64");
-
-    private NodeFacts ReadLocalFacts()
-    {
-        var parsed = CpuInfoParser.Parse(fileSystem.ReadAllText(settings.LocalCpuInfo, FileLimits.ForCpuInfo), settings.LocalCpuInfo);
-        if (!parsed.IsSuccess)
-        {
-            throw new InvalidDataException(parsed.Error.ToString());
-        }
-
-        // This node's own published QEMU answer, when fresh and exactly what this node last wrote (any node's root can
-        // write its folder in pmxcfs): host guests are then compared by KVM's host expansions. Otherwise cpuinfo alone.
-        var qemu = Infrastructure.Facts.PublishedFacts.IsOwnWrite(fileSystem, settings.PveRoot, localNode, Infrastructure.Facts.PublishedFacts.OwnWritePath(settings.CacheFile))
-            && Infrastructure.Facts.PublishedFacts.TryReadDocument(fileSystem, settings.PveRoot, localNode, out _) is { Qemu: { } answer } published
-            && Infrastructure.Facts.PublishedFacts.IsFresh(published.CollectedAt, clock.GetUtcNow(), settings.CacheMaxAge)
-            ? answer
-            : null;
-        return NodeFacts.Readable(localNode, parsed.Value, FactsSource.Local, "", clock.GetUtcNow()) with { Qemu = qemu };
     }
 
     private HookVerdict Failed(int vmId, string why, DecisionOutput output)

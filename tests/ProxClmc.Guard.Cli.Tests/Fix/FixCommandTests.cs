@@ -44,7 +44,7 @@ public sealed class FixCommandTests : IDisposable
         _out = new StringWriter();
         var environment = new CliEnvironment { Out = _out, Error = new StringWriter(), OutputWidth = 240 };
         settings ??= Settings();
-        facts ??= new LayeredFactsSource(_lab.Tree, "pve1", "/nonexistent", PhysicalFileSystem.Instance, null, TimeProvider.System);
+        facts ??= Composition.CompositionRoot.TreeFacts(_lab.Tree, "pve1", "/nonexistent", PhysicalFileSystem.Instance, TimeProvider.System, TimeSpan.FromHours(1));
         var sources = Substitute.For<ISourceFactory>();
         sources.Create(Arg.Any<RunSettings>()).Returns(new ClusterSources(_lab.Tree, facts, _lab, "lab API", writer ?? _lab));
         var logger = new Serilog.LoggerConfiguration().MinimumLevel.Verbose().WriteTo.Sink(new ListSink(_log)).CreateLogger();

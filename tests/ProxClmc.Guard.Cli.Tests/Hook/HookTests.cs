@@ -1,9 +1,12 @@
 using ProxClmc.Guard.Application.Configuration;
+using ProxClmc.Guard.Application.Facts;
+using ProxClmc.Guard.Application.Hook;
 using ProxClmc.Guard.Cli.Tests.Support;
+using ProxClmc.Guard.Composition;
 using ProxClmc.Guard.Core.Cpu;
 using ProxClmc.Guard.Hook;
 using ProxClmc.Guard.Infrastructure.IO;
-using ProxClmc.Guard.Pipeline;
+using ProxClmc.Guard.Infrastructure.Snapshot;
 using Serilog;
 using Serilog.Events;
 
@@ -124,8 +127,8 @@ public sealed class HookTests : IDisposable
         Assert.Equal(2, Hook(999, Source, "\n[hook]\nfail_closed = true\n").Exit);
     }
 
-    // The source node's facts come from the state cache or SSH, which the command line wires separately; here the
-    // runner gets them from a lookup that reads a corpus file, as the cache would hand them over.
+    // The source node's facts come from published facts or SSH, which the command line wires separately; here the
+    // resolver's live source is a lookup that reads a corpus file.
     [Fact]
     public async Task A_host_guest_from_an_identical_CPU_is_allowed()
     {
@@ -149,7 +152,7 @@ public sealed class HookTests : IDisposable
     public async Task A_source_that_never_answers_still_gets_an_answer_allowed_and_logged()
     {
         var asked = new List<string>();
-        SourceFactsLookup hangs = async (node, ct) =>
+        Lookup hangs = async (node, ct) =>
         {
             asked.Add(node);
             await Task.Delay(Timeout.Infinite, ct);
@@ -167,16 +170,39 @@ public sealed class HookTests : IDisposable
     private static NodeFacts Facts(string node, string cpuinfoFile) =>
         NodeFacts.Readable(node, CpuInfoParser.Parse(File.ReadAllText(cpuinfoFile), cpuinfoFile).GetValueOrThrow(), FactsSource.Cache);
 
-    private async Task<(int Exit, string Error, List<string> Log)> RunHookAsync(int vmid, string migratedFrom, SourceFactsLookup lookup)
+    private async Task<(int Exit, string Error, List<string> Log)> RunHookAsync(int vmid, string migratedFrom, Lookup lookup)
     {
         var settings = new RunSettings { PveRoot = _tree.PathOf("pve"), LocalCpuInfo = HaswellCpuInfo, LocalNode = Target };
         var error = new StringWriter { NewLine = "\n" };
         var sink = new ListSink();
         var log = new LoggerConfiguration().MinimumLevel.Debug().WriteTo.Sink(sink).CreateLogger();
-        var runner = new HookRunner(settings, Target, PhysicalFileSystem.Instance, name => name == "PVE_MIGRATED_FROM" ? migratedFrom : null, log, error, lookup, TimeProvider.System);
+
+        // The one resolver with this node's own reading, and the lookup as the live source for the other nodes.
+        var facts = new NodeFactsResolver(
+            new NodeFactsPorts { Own = new OwnCpuInfoReading(PhysicalFileSystem.Instance, HaswellCpuInfo, TimeProvider.System, null), Live = new LookupSource(lookup) },
+            new NodeFactsRules { LocalNode = Target },
+            TimeProvider.System);
+        var decision = new HookDecision(new PveTreeHookGuests(new PveTree(settings.PveRoot, PhysicalFileSystem.Instance), PhysicalFileSystem.Instance), facts, settings, Target);
+        var runner = new HookRunner(settings, Target, PhysicalFileSystem.Instance, name => name == "PVE_MIGRATED_FROM" ? migratedFrom : null, log, error, () => decision, TimeProvider.System);
 
         var exit = await runner.RunAsync(vmid, "pre-start", CancellationToken.None);
         return (exit, error.ToString(), sink.Lines);
+    }
+
+    private delegate Task<NodeFacts?> Lookup(string node, CancellationToken cancellationToken);
+
+    private sealed class LookupSource(Lookup lookup) : Core.Sources.INodeFactsSource
+    {
+        public async Task<IReadOnlyList<NodeFacts>> GetFactsAsync(Core.Cluster.ClusterMembership membership, CancellationToken cancellationToken)
+        {
+            var facts = new List<NodeFacts>();
+            foreach (var node in membership.Nodes)
+            {
+                facts.Add(await lookup(node.Name, cancellationToken) ?? NodeFacts.Unreadable(node.Name, "unknown", FactsSource.Ssh));
+            }
+
+            return facts;
+        }
     }
 
     private sealed class ListSink : Serilog.Core.ILogEventSink
