@@ -1,8 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using ProxClmc.Guard.Application.Fix;
-using ProxClmc.Guard.Composition;
 using ProxClmc.Guard.Core.Fixes;
+using ProxClmc.Guard.Rendering;
 
 namespace ProxClmc.Guard.Fixes;
 
@@ -35,7 +35,7 @@ public sealed record FixReport
                 }).ToList(),
                 ExitCode = exitCode,
             },
-            FixJson.Report.FixReport) + "\n";
+            FixReportJson.Readable.FixReport) + "\n";
 
     public static string OutcomeName(ApplyOutcome outcome) => outcome switch
     {
@@ -102,7 +102,7 @@ public sealed record FixUndoReport
                 }).ToList(),
                 ExitCode = exitCode,
             },
-            FixJson.Report.FixUndoReport) + "\n";
+            FixReportJson.Readable.FixUndoReport) + "\n";
 }
 
 public sealed record FixUndoReportResult
@@ -133,4 +133,11 @@ public sealed record FixUndoReportResult
     Converters = [typeof(FixActionJsonConverter), typeof(PlacementActionJsonConverter)])]
 [JsonSerializable(typeof(FixReport))]
 [JsonSerializable(typeof(FixUndoReport))]
-internal sealed partial class FixReportJson : JsonSerializerContext;
+internal sealed partial class FixReportJson : JsonSerializerContext
+{
+    private static FixReportJson? _readable;
+
+    /// <summary>cpu values keep their '+' readable (no \u002B) in reports an administrator reads.</summary>
+    public static FixReportJson Readable => _readable ??= new FixReportJson(
+        new JsonSerializerOptions(Default.Options) { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+}
