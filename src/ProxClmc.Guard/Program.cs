@@ -1,4 +1,4 @@
-using ProxClmc.Guard.Cli;
+using ProxClmc.Guard.Composition;
 
 namespace ProxClmc.Guard;
 
@@ -14,6 +14,6 @@ public static class Program
             context.Cancel = true;
             cancel.Cancel();
         });
-        return await GuardCli.RunAsync(args, CliEnvironment.FromProcess(), cancel.Token).ConfigureAwait(false);
+        return await GuardCli.RunAsync(args, CompositionRoot.ProcessEnvironment(), cancel.Token).ConfigureAwait(false);
     }
 }

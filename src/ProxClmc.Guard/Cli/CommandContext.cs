@@ -3,7 +3,6 @@ using ProxClmc.Guard.Application.Pipeline;
 using ProxClmc.Guard.Application.Scan;
 using ProxClmc.Guard.Application.Ports;
 using ProxClmc.Guard.Core.Catalog;
-using ProxClmc.Guard.Pipeline;
 using Serilog;
 
 namespace ProxClmc.Guard.Cli;
@@ -41,7 +40,7 @@ public sealed class CommandContext(CliEnvironment environment, RunSettings setti
 
     /// <summary>
     /// The pipeline over another cluster (<c>--to-cluster</c>): the same source construction as this cluster's, from
-    /// that cluster's settings (<see cref="RemoteCluster.Resolve"/>); its sources are released with this context.
+    /// that cluster's settings (<c>RemoteCluster.Resolve</c>); its sources are released with this context.
     /// </summary>
     public GuardPipeline CreatePipelineFor(RunSettings other)
     {

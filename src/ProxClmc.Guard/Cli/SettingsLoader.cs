@@ -2,7 +2,6 @@ using System.CommandLine;
 using ProxClmc.Guard.Application.Configuration;
 using ProxClmc.Guard.Configuration;
 using ProxClmc.Guard.Core.Catalog;
-using ProxClmc.Guard.Pipeline;
 
 namespace ProxClmc.Guard.Cli;
 

@@ -19,7 +19,7 @@ namespace ProxClmc.Guard.Commands;
 /// </summary>
 public static class CheckCommand
 {
-    public static Command Create(GuardCli cli)
+    public static Command Create(VerbRunner cli)
     {
         var vmid = new Argument<int?>("vmid") { Description = "The VM to check", Arity = ArgumentArity.ZeroOrOne };
         var target = new Option<string?>("--target") { Description = "Only this node (default: every node)", HelpName = "node" };

@@ -16,7 +16,7 @@ namespace ProxClmc.Guard.Commands;
 /// </summary>
 public static class DaemonCommand
 {
-    public static Command Create(GuardCli cli, Func<RunSettings, ISourceFactory> sourceFactory)
+    public static Command Create(VerbRunner cli, Func<RunSettings, ISourceFactory> sourceFactory)
     {
         var command = new Command("daemon", "Run as a long-lived worker: scan every daemon.interval_seconds, log to the journal, write the reports");
         command.SetAction((parse, ct) => cli.RunAsync(parse, ctx =>

@@ -17,7 +17,7 @@ namespace ProxClmc.Guard.Commands;
 /// </summary>
 public static class FactsCommand
 {
-    public static Command Create(GuardCli cli)
+    public static Command Create(VerbRunner cli)
     {
         var publish = new Option<bool>("--publish")
         {

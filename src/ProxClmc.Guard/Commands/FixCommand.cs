@@ -27,7 +27,7 @@ public static class FixCommand
 {
     private const string NeedsApi = "needs the Proxmox API ([api] url in the config); --from snapshots are read-only";
 
-    public static Command Create(GuardCli cli)
+    public static Command Create(VerbRunner cli)
     {
         var vmid = new Option<int[]>("--vmid") { Description = "Only these VM ids (repeatable)", HelpName = "id" };
         var to = new Option<string?>("--to") { Description = "Rewrite to this model (must be within the baseline; also rewrites custom models). Default: fix.target", HelpName = "model" };

@@ -18,7 +18,7 @@ namespace ProxClmc.Guard.Commands;
 /// </summary>
 public static class HistoryCommand
 {
-    public static Command Create(GuardCli cli)
+    public static Command Create(VerbRunner cli)
     {
         var since = new Option<string>("--since")
         {

@@ -13,7 +13,7 @@ namespace ProxClmc.Guard.Commands;
 /// </summary>
 public static class HookCommand
 {
-    public static Command Create(GuardCli cli, Func<CommandContext, SourceFactsLookup?> sourceFacts, Func<string, IHookscriptSetter> setter)
+    public static Command Create(VerbRunner cli, Func<CommandContext, SourceFactsLookup?> sourceFacts, Func<string, IHookscriptSetter> setter)
     {
         var vmid = new Argument<int>("vmid") { Description = "VM id, as Proxmox passes it" };
         var phase = new Argument<string>("phase") { Description = "pre-start, post-start, pre-stop or post-stop" };

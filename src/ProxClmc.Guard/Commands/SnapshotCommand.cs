@@ -22,7 +22,7 @@ namespace ProxClmc.Guard.Commands;
 /// </summary>
 public static class SnapshotCommand
 {
-    public static Command Create(GuardCli cli)
+    public static Command Create(VerbRunner cli)
     {
         var output = new Option<string>("--out")
         {

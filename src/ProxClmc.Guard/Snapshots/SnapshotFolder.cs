@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.Win32.SafeHandles;
 using ProxClmc.Guard.Infrastructure.IO;
 using ProxClmc.Guard.Infrastructure.Snapshot;
+using ProxClmc.Guard.Rendering;
 
 namespace ProxClmc.Guard.Snapshots;
 

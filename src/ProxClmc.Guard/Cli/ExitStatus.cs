@@ -1,6 +1,6 @@
 using ProxClmc.Guard.Core.Compliance;
 
-namespace ProxClmc.Guard.Documentation;
+namespace ProxClmc.Guard.Cli;
 
 /// <summary>
 /// The exit codes with what they mean: a few words for <c>--help</c>, a sentence for the man page's EXIT STATUS.

@@ -1,11 +1,10 @@
 using System.Text.RegularExpressions;
 using ProxClmc.Guard.Application.Configuration;
-using ProxClmc.Guard.Cli;
 using ProxClmc.Guard.Configuration;
 using ProxClmc.Guard.Core.Compliance;
 using Serilog;
 
-namespace ProxClmc.Guard.Hook;
+namespace ProxClmc.Guard.Cli;
 
 /// <summary>
 /// What the hook verb does when it fails outside the decision itself (a configuration error, an unreadable file, an

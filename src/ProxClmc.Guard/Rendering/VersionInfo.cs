@@ -1,6 +1,6 @@
 using System.Reflection;
 
-namespace ProxClmc.Guard;
+namespace ProxClmc.Guard.Rendering;
 
 public static class VersionInfo
 {
