@@ -29,7 +29,7 @@ public sealed class GuardCli
         Root = BuildRoot();
     }
 
-    public GlobalOptions Global => _verbs.Global;
+    internal GlobalOptions Global => _verbs.Global;
 
     public RootCommand Root { get; }
 

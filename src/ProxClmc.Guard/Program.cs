@@ -2,7 +2,7 @@ using ProxClmc.Guard.Composition;
 
 namespace ProxClmc.Guard;
 
-public static class Program
+internal static class Program
 {
     public static async Task<int> Main(string[] args)
     {

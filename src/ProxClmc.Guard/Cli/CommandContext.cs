@@ -8,7 +8,7 @@ using Serilog;
 namespace ProxClmc.Guard.Cli;
 
 /// <summary>What a verb gets: the environment, the effective settings, a logger, and the pipeline over the chosen sources.</summary>
-public sealed class CommandContext(CliEnvironment environment, RunSettings settings, ILogger logger, ISourceFactory sourceFactory, bool logVerdicts) : IDisposable
+internal sealed class CommandContext(CliEnvironment environment, RunSettings settings, ILogger logger, ISourceFactory sourceFactory, bool logVerdicts) : IDisposable
 {
     private ClusterSources? _sources;
     private readonly List<ClusterSources> _otherSources = [];

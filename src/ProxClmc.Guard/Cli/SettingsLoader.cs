@@ -6,7 +6,7 @@ using ProxClmc.Guard.Core.Catalog;
 namespace ProxClmc.Guard.Cli;
 
 /// <summary>Builds the effective <see cref="RunSettings"/>: the configuration file, then the command line's overrides.</summary>
-public static class SettingsLoader
+internal static class SettingsLoader
 {
     public static RunSettings Load(CliEnvironment environment, ParseResult parse, GlobalOptions global)
     {

@@ -14,7 +14,7 @@ namespace ProxClmc.Guard.Cli;
 /// context, every failure translated into one line on stderr and the documented exit code (0, 1, 2, 3, 64, 78).
 /// The command tree (<c>GuardCli</c>) hands it to each command it builds.
 /// </summary>
-public sealed class VerbRunner(CliEnvironment environment, Func<RunSettings, ISourceFactory> sourceFactory)
+internal sealed class VerbRunner(CliEnvironment environment, Func<RunSettings, ISourceFactory> sourceFactory)
 {
     private readonly CliEnvironment _environment = environment;
     private readonly Func<RunSettings, ISourceFactory> _sourceFactory = sourceFactory;

@@ -10,7 +10,7 @@ using ProxClmc.Guard.Rendering;
 namespace ProxClmc.Guard.Commands;
 
 /// <summary><c>baseline</c>: the node table and the CPU type every node can run.</summary>
-public static class BaselineCommand
+internal static class BaselineCommand
 {
     public static Command Create(VerbRunner cli)
     {

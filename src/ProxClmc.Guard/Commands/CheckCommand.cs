@@ -17,7 +17,7 @@ namespace ProxClmc.Guard.Commands;
 /// <c>check &lt;vmid&gt; [--target node]</c>: can this VM run there? <c>check --evacuate node</c>: where can each VM
 /// of a node go before maintenance?
 /// </summary>
-public static class CheckCommand
+internal static class CheckCommand
 {
     public static Command Create(VerbRunner cli)
     {

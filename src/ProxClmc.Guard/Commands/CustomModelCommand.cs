@@ -59,7 +59,7 @@ public sealed record CustomModelPlan
 /// <c>baseline --custom-model NAME [--phys-bits] [--apply [plan-id]] [--replace]</c>: the richest CPU every node runs,
 /// as a cpu-models.conf section; planned (default), or written through the API (9.1.15+) or cpu-models.conf on a node.
 /// </summary>
-public static class CustomModelCommand
+internal static class CustomModelCommand
 {
     public static async Task<int> ExecuteAsync(CommandContext ctx, CustomModelRequest request, CancellationToken cancellationToken)
     {

@@ -14,7 +14,7 @@ namespace ProxClmc.Guard.Commands;
 /// <c>daemon</c>: the long-running worker (systemd Type=notify). Scans every <c>daemon.interval_seconds</c>,
 /// writes the report files, tells systemd READY/STATUS/STOPPING, and reloads the configuration on SIGHUP.
 /// </summary>
-public static class DaemonCommand
+internal static class DaemonCommand
 {
     public static Command Create(VerbRunner cli, Func<RunSettings, ISourceFactory> sourceFactory)
     {

@@ -23,7 +23,7 @@ namespace ProxClmc.Guard.Commands;
 /// Exit codes: 0 nothing to do, or everything applied or undone; 2 unsafe guests remain (a plan not yet applied,
 /// guests the plan skips, conflicts, VMs changed since); 3 a write or read failed; 64 usage; 78 configuration.
 /// </summary>
-public static class FixCommand
+internal static class FixCommand
 {
     private const string NeedsApi = "needs the Proxmox API ([api] url in the config); --from snapshots are read-only";
 

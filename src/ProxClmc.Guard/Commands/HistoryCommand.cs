@@ -16,7 +16,7 @@ namespace ProxClmc.Guard.Commands;
 /// <c>history [--since 7d] [--state FILE]</c>: the changes of the cluster's CPU the scans recorded (the last
 /// <see cref="ClusterState.MaxHistory"/>), newest first. Reads the state file only; never writes it.
 /// </summary>
-public static class HistoryCommand
+internal static class HistoryCommand
 {
     public static Command Create(VerbRunner cli)
     {

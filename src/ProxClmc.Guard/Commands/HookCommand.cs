@@ -11,7 +11,7 @@ namespace ProxClmc.Guard.Commands;
 /// <c>hook &lt;vmid&gt; &lt;phase&gt;</c>: the hookscript entry point (contrib/hookscript/proxclmc-guard-hook execs it).
 /// <c>hook attach</c>: installs the snippet and sets <c>hookscript</c> on VMs that have none.
 /// </summary>
-public static class HookCommand
+internal static class HookCommand
 {
     public static Command Create(VerbRunner cli, Func<CommandContext, SourceFactsLookup?> sourceFacts, Func<string, IHookscriptSetter> setter)
     {

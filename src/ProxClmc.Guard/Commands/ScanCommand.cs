@@ -12,7 +12,7 @@ using ProxClmc.Guard.Rendering;
 namespace ProxClmc.Guard.Commands;
 
 /// <summary><c>scan</c>: the baseline, then one verdict per guest, unsafe guests first.</summary>
-public static class ScanCommand
+internal static class ScanCommand
 {
     public static Command Create(VerbRunner cli)
     {

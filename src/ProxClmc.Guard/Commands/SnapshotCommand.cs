@@ -20,7 +20,7 @@ namespace ProxClmc.Guard.Commands;
 /// <c>snapshot --out &lt;dir&gt;</c>: writes DESIGN.md's offline format from the live sources of the current settings
 /// (or copies a <c>--from</c> tree), so that a later <c>scan --from &lt;dir&gt;</c> gives the live verdicts.
 /// </summary>
-public static class SnapshotCommand
+internal static class SnapshotCommand
 {
     public static Command Create(VerbRunner cli)
     {

@@ -22,7 +22,7 @@ namespace ProxClmc.Guard.Commands;
 /// another cluster's nodes, before a <c>qm remote-migrate</c> (or a move in Proxmox Datacenter Manager). Proxmox
 /// checks nothing about the CPU before such a move, apart from custom models (see <see cref="CrossClusterJudge"/>).
 /// </summary>
-public static class ToClusterCommand
+internal static class ToClusterCommand
 {
     public static Option<string?> Option() => new("--to-cluster")
     {

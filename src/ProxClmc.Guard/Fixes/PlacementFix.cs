@@ -66,7 +66,7 @@ public enum PlacementUndoOutcome
 /// <c>fix --apply &lt;plan-id&gt;</c>, each rule only while the HA configuration still has those digests;
 /// <c>fix --undo</c> removes what was written.
 /// </summary>
-public static class PlacementFix
+internal static class PlacementFix
 {
     private const string NeedsApi = "needs the Proxmox API ([api] url in the config); --from snapshots are read-only";
 

@@ -5,7 +5,7 @@ using ProxClmc.Guard.Core.Fixes;
 namespace ProxClmc.Guard.Rendering;
 
 /// <summary>"change" and "skip" in the plan file.</summary>
-public sealed class FixActionJsonConverter : JsonConverter<FixAction>
+internal sealed class FixActionJsonConverter : JsonConverter<FixAction>
 {
     public override FixAction Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
         reader.GetString() switch

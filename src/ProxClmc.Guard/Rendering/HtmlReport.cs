@@ -20,7 +20,7 @@ namespace ProxClmc.Guard.Rendering;
 /// The script only filters and sorts the guest table; with scripts off the page is whole, only without the filter.
 /// </para>
 /// </summary>
-public static class HtmlReport
+internal static class HtmlReport
 {
     public static string Render(ScanResult result, ComplianceReport report, NodeMatrix matrix, IReadOnlyList<ReportChange>? changes, DateTimeOffset generatedAt)
     {

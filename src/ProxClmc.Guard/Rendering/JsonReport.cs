@@ -16,7 +16,7 @@ namespace ProxClmc.Guard.Rendering;
 /// Written with <see cref="Utf8JsonWriter"/>: no reflection, so it works in the NativeAOT binary.
 /// Schema changes that remove or rename a field bump <see cref="SchemaVersion"/>.
 /// </summary>
-public static class JsonReport
+internal static class JsonReport
 {
     public const int SchemaVersion = 1;
 

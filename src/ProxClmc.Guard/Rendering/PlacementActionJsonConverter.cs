@@ -4,7 +4,7 @@ using System.Text.Json.Serialization;
 namespace ProxClmc.Guard.Rendering;
 
 /// <summary>A placement plan's actions in the plan file: "create-rule", "create-group", "hookscript" and "skip".</summary>
-public sealed class PlacementActionJsonConverter : JsonConverter<Core.Placement.PlacementAction>
+internal sealed class PlacementActionJsonConverter : JsonConverter<Core.Placement.PlacementAction>
 {
     public override Core.Placement.PlacementAction Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
         reader.GetString() switch

@@ -13,7 +13,7 @@ namespace ProxClmc.Guard.Rendering;
 /// Prometheus text exposition format (version 0.0.4), for node_exporter's textfile collector or a direct scrape.
 /// Metric names are listed in the README; keep them stable.
 /// </summary>
-public static class PrometheusReport
+internal static class PrometheusReport
 {
     public static string Render(ClusterAnalysis cluster, ComplianceReport? report, DateTimeOffset generatedAt, CpuChanges? changes = null)
     {

@@ -6,7 +6,7 @@ using ProxClmc.Guard.Pipeline;
 namespace ProxClmc.Guard.Rendering;
 
 /// <summary>The recorded changes of the cluster's CPU as the HTML page lists them.</summary>
-public static class ReportChanges
+internal static class ReportChanges
 {
     /// <summary>Null when the run compared with no state (the page then says no earlier scan is recorded).</summary>
     public static IReadOnlyList<ReportChange>? Of(CpuChanges? changes) =>

@@ -6,7 +6,10 @@ using ProxClmc.Guard.Pipeline;
 
 namespace ProxClmc.Guard.Rendering;
 
-/// <summary>The human-readable output: node table, cluster CPU type, guest table, summary.</summary>
+/// <summary>
+/// The human-readable output: node table, cluster CPU type, guest table, summary. Public: the scale harness
+/// (tests/ProxClmc.Guard.Testing/ScaleHarness.cs) times it in-process.
+/// </summary>
 public sealed class TableRenderer
 {
     private readonly TextWriter _writer;
