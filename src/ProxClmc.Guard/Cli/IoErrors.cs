@@ -1,14 +1,5 @@
 namespace ProxClmc.Guard.Cli;
 
-/// <summary>The command line itself is wrong (a bad option value, a missing argument): exit 64.</summary>
-internal sealed class UsageException(string message) : Exception(message);
-
-/// <summary>A verb's own refusal with an explicit exit code and one line of explanation.</summary>
-internal sealed class GuardExitException(int exitCode, string message) : Exception(message)
-{
-    public int ExitCode { get; } = exitCode;
-}
-
 /// <summary>
 /// Our own sentence for a file-system or process failure. The NativeAOT binary is built with
 /// UseSystemResourceKeys, so .NET's messages are bare resource keys ("IO_FileNotFound_FileName, /x"): never show those.
