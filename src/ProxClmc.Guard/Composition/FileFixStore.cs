@@ -1,6 +1,8 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using ProxClmc.Guard.Application.Fix;
+using ProxClmc.Guard.Application.Placement;
 using ProxClmc.Guard.Application.Ports;
 using ProxClmc.Guard.Core.Fixes;
 using ProxClmc.Guard.Core.Parsing;
@@ -10,7 +12,7 @@ using ProxClmc.Guard.Infrastructure.IO;
 namespace ProxClmc.Guard.Composition;
 
 /// <summary>Plans and undo files under one directory, JSON through source generation (the binary is NativeAOT).</summary>
-internal sealed class FileFixStore(string directory) : IFixStore
+public sealed class FileFixStore(string directory) : IFixStore
 {
     private const int MaxFileBytes = 64 * 1024 * 1024;
 
@@ -203,3 +205,34 @@ internal sealed class FileFixStore(string directory) : IFixStore
         return File.ReadAllBytes(path);
     }
 }
+
+/// <summary>Shared options: cpu values keep their '+' readable (no \u002B) in files an administrator reads.</summary>
+internal static class FixJson
+{
+    private static readonly Lazy<FixPlanJson> LazyPlan = new(() => new FixPlanJson(Readable(FixPlanJson.Default.Options)));
+    private static readonly Lazy<FixUndoJson> LazyUndo = new(() => new FixUndoJson(Readable(FixUndoJson.Default.Options)));
+
+    public static FixPlanJson Plan => LazyPlan.Value;
+
+    public static FixUndoJson Undo => LazyUndo.Value;
+
+    private static JsonSerializerOptions Readable(JsonSerializerOptions generated) =>
+        new(generated) { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+}
+
+// Computed properties (PlacementEntry.IsChange) are not part of the file. A plan file is
+// read back before writing to the cluster: a null or missing value where the plan must have one is an error naming
+// its line, not a crash later.
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    WriteIndented = true,
+    IgnoreReadOnlyProperties = true,
+    RespectNullableAnnotations = true,
+    RespectRequiredConstructorParameters = true,
+    Converters = [typeof(FixActionJsonConverter), typeof(PlacementActionJsonConverter)])]
+[JsonSerializable(typeof(FixPlan))]
+internal sealed partial class FixPlanJson : JsonSerializerContext;
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(FixUndoRecord))]
+internal sealed partial class FixUndoJson : JsonSerializerContext;
