@@ -1,8 +1,8 @@
-using ProxClmc.Guard.Cli;
+using ProxClmc.Guard.Composition;
 
 namespace ProxClmc.Guard;
 
-public static class Program
+internal static class Program
 {
     public static async Task<int> Main(string[] args)
     {
@@ -14,6 +14,6 @@ public static class Program
             context.Cancel = true;
             cancel.Cancel();
         });
-        return await GuardCli.RunAsync(args, CliEnvironment.FromProcess(), cancel.Token).ConfigureAwait(false);
+        return await GuardCli.RunAsync(args, CompositionRoot.ProcessEnvironment(), cancel.Token).ConfigureAwait(false);
     }
 }

@@ -4,7 +4,8 @@ namespace ProxClmc.Guard.Cli;
 
 /// <summary>
 /// Everything a verb touches outside the process: output streams, environment, files, clock and host name.
-/// Tests build one with string writers and a temporary tree; the real one wraps the process.
+/// Tests build one with string writers and a temporary tree; the real one wraps the process
+/// (<c>CompositionRoot.ProcessEnvironment</c>).
 /// </summary>
 public sealed class CliEnvironment
 {
@@ -34,21 +35,11 @@ public sealed class CliEnvironment
     public Infrastructure.Facts.LocalFactsPaths LocalPaths { get; init; } = new();
 
     /// <summary>
-    /// How long the hook may take to decide (<see cref="Hook.HookRunner.Budget"/>). Tests that run the hook in-process
-    /// on a loaded machine give it longer: they check the decision, and the budget is the hook's own timing.
+    /// How long the hook may take to decide; null: the hook's own budget (<c>HookRunner.Budget</c>). Tests that run the
+    /// hook in-process on a loaded machine give it longer: they check the decision, and the budget is the hook's own timing.
     /// </summary>
-    public TimeSpan HookBudget { get; init; } = Hook.HookRunner.Budget;
+    public TimeSpan? HookBudget { get; init; }
 
     /// <summary>Width for tables (<see cref="Rendering.TableWidth"/>): the terminal's, 120 when not a terminal; tests set it.</summary>
     public int? OutputWidth { get; init; }
-
-    public static CliEnvironment FromProcess() => new()
-    {
-        // Not Console.Out, Console.Error or Console.OpenStandardOutput: they switch the terminal into keypad mode (see StandardStreams).
-        Out = Infrastructure.IO.StandardStreams.Writer(Infrastructure.IO.StandardStreams.Output),
-        Error = Infrastructure.IO.StandardStreams.Writer(Infrastructure.IO.StandardStreams.Error),
-        OutputWidth = Rendering.TableWidth.ForConsole(),
-        OpenStandardOutput = () => Infrastructure.IO.StandardStreams.Open(Infrastructure.IO.StandardStreams.Output),
-        QemuProbe = Composition.CompositionRoot.QemuProbe,
-    };
 }

@@ -3,13 +3,12 @@ using ProxClmc.Guard.Application.Pipeline;
 using ProxClmc.Guard.Application.Scan;
 using ProxClmc.Guard.Application.Ports;
 using ProxClmc.Guard.Core.Catalog;
-using ProxClmc.Guard.Pipeline;
 using Serilog;
 
 namespace ProxClmc.Guard.Cli;
 
 /// <summary>What a verb gets: the environment, the effective settings, a logger, and the pipeline over the chosen sources.</summary>
-public sealed class CommandContext(CliEnvironment environment, RunSettings settings, ILogger logger, ISourceFactory sourceFactory, bool logVerdicts) : IDisposable
+internal sealed class CommandContext(CliEnvironment environment, RunSettings settings, ILogger logger, ISourceFactory sourceFactory, bool logVerdicts) : IDisposable
 {
     private ClusterSources? _sources;
     private readonly List<ClusterSources> _otherSources = [];

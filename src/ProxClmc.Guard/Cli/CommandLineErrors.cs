@@ -10,7 +10,7 @@ namespace ProxClmc.Guard.Cli;
 /// Our own sentences for command-line mistakes: an unknown verb or option gets a did-you-mean, a value of the wrong
 /// kind says what was expected in words (never a .NET type name).
 /// </summary>
-public static partial class CommandLineErrors
+internal static partial class CommandLineErrors
 {
     public static IReadOnlyList<string> Describe(ParseResult parse)
     {

@@ -3,7 +3,7 @@ using System.CommandLine;
 namespace ProxClmc.Guard.Cli;
 
 /// <summary>The options every verb accepts (DESIGN.md "Command line").</summary>
-public sealed class GlobalOptions
+internal sealed class GlobalOptions
 {
     public const string DefaultConfigPath = "/etc/proxclmc-guard/proxclmc-guard.toml";
 

@@ -8,7 +8,7 @@ namespace ProxClmc.Guard.Cli;
 /// Creates the run's logger: the journal (native protocol, structured PROXCLMC_* fields) under systemd or with
 /// <c>--log-target journal</c>, otherwise one plain line per event on stderr, so stdout carries only the verb's output.
 /// </summary>
-public static class Logging
+internal static class Logging
 {
     /// <param name="bestEffort">The hook: journal sends never wait (a stalled journald drops the entry instead).</param>
     /// <param name="info">The daemon: its start and each scan's summary are shown on a console too (at info).</param>

@@ -2,12 +2,11 @@ using System.CommandLine;
 using ProxClmc.Guard.Application.Configuration;
 using ProxClmc.Guard.Configuration;
 using ProxClmc.Guard.Core.Catalog;
-using ProxClmc.Guard.Pipeline;
 
 namespace ProxClmc.Guard.Cli;
 
 /// <summary>Builds the effective <see cref="RunSettings"/>: the configuration file, then the command line's overrides.</summary>
-public static class SettingsLoader
+internal static class SettingsLoader
 {
     public static RunSettings Load(CliEnvironment environment, ParseResult parse, GlobalOptions global)
     {

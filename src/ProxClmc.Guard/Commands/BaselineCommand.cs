@@ -11,9 +11,9 @@ using ProxClmc.Guard.Rendering;
 namespace ProxClmc.Guard.Commands;
 
 /// <summary><c>baseline</c>: the node table and the CPU type every node can run.</summary>
-public static class BaselineCommand
+internal static class BaselineCommand
 {
-    public static Command Create(GuardCli cli)
+    public static Command Create(VerbRunner cli)
     {
         var listOnly = new Option<bool>("--list-only")
         {

@@ -13,9 +13,9 @@ namespace ProxClmc.Guard.Commands;
 /// <c>check &lt;vmid&gt; [--target node]</c>: can this VM run there? <c>check --evacuate node</c>: where can each VM
 /// of a node go before maintenance?
 /// </summary>
-public static class CheckCommand
+internal static class CheckCommand
 {
-    public static Command Create(GuardCli cli)
+    public static Command Create(VerbRunner cli)
     {
         var vmid = new Argument<int?>("vmid") { Description = "The VM to check", Arity = ArgumentArity.ZeroOrOne };
         var target = new Option<string?>("--target") { Description = "Only this node (default: every node)", HelpName = "node" };

@@ -16,7 +16,7 @@ namespace ProxClmc.Guard.Commands;
 /// as a cpu-models.conf section; planned (default), or written through the API (9.1.15+) or cpu-models.conf on a node
 /// (<see cref="CustomModelMaking"/>). This renders the model, the plan or the write, and maps it to an exit code.
 /// </summary>
-public static class CustomModelCommand
+internal static class CustomModelCommand
 {
     public static async Task<int> ExecuteAsync(CommandContext ctx, CustomModelRequest request, CancellationToken cancellationToken)
     {

@@ -14,9 +14,9 @@ namespace ProxClmc.Guard.Commands;
 /// <c>daemon</c>: the long-running worker (systemd Type=notify). Scans every <c>daemon.interval_seconds</c>,
 /// writes the report files, tells systemd READY/STATUS/STOPPING, and reloads the configuration on SIGHUP.
 /// </summary>
-public static class DaemonCommand
+internal static class DaemonCommand
 {
-    public static Command Create(GuardCli cli, Func<RunSettings, ISourceFactory> sourceFactory)
+    public static Command Create(VerbRunner cli, Func<RunSettings, ISourceFactory> sourceFactory)
     {
         var command = new Command("daemon", "Run as a long-lived worker: scan every daemon.interval_seconds, log to the journal, write the reports");
         command.SetAction((parse, ct) => cli.RunAsync(parse, ctx =>

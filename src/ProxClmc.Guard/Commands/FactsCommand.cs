@@ -15,9 +15,9 @@ namespace ProxClmc.Guard.Commands;
 /// <c>facts [--publish]</c>: this node's own facts (cpuinfo, kernel, microcode and QEMU's answer under KVM);
 /// <c>--publish</c> writes them to &lt;pve_root&gt;/nodes/&lt;node&gt;/proxclmc-guard/facts.json for every other node.
 /// </summary>
-public static class FactsCommand
+internal static class FactsCommand
 {
-    public static Command Create(GuardCli cli)
+    public static Command Create(VerbRunner cli)
     {
         var publish = new Option<bool>("--publish")
         {

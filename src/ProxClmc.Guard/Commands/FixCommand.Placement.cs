@@ -13,7 +13,7 @@ namespace ProxClmc.Guard.Commands;
 /// <c>fix --strategy placement</c>: binds the request, calls the placement use cases (Application/Placement), renders
 /// what they return (<see cref="PlacementText"/>, <see cref="PlacementJson"/>) and maps it to the exit code.
 /// </summary>
-public static partial class FixCommand
+internal static partial class FixCommand
 {
     private static async Task<int> PlanPlacementAsync(CommandContext ctx, PlacementRequest request, IFixStore store, CancellationToken cancellationToken)
     {

@@ -23,11 +23,11 @@ namespace ProxClmc.Guard.Commands;
 /// Exit codes: 0 nothing to do, or everything applied or undone; 2 unsafe guests remain (a plan not yet applied,
 /// guests the plan skips, conflicts, VMs changed since); 3 a write or read failed; 64 usage; 78 configuration.
 /// </summary>
-public static partial class FixCommand
+internal static partial class FixCommand
 {
     private const string NeedsApi = "needs the Proxmox API ([api] url in the config); --from snapshots are read-only";
 
-    public static Command Create(GuardCli cli)
+    public static Command Create(VerbRunner cli)
     {
         var vmid = new Option<int[]>("--vmid") { Description = "Only these VM ids (repeatable)", HelpName = "id" };
         var to = new Option<string?>("--to") { Description = "Rewrite to this model (must be within the baseline; also rewrites custom models). Default: fix.target", HelpName = "model" };

@@ -16,9 +16,9 @@ namespace ProxClmc.Guard.Commands;
 /// <c>history [--since 7d] [--state FILE]</c>: the changes of the cluster's CPU the scans recorded (the last
 /// <see cref="ClusterState.MaxHistory"/>), newest first (<see cref="HistoryReading"/>). Reads the state file only; never writes it.
 /// </summary>
-public static class HistoryCommand
+internal static class HistoryCommand
 {
-    public static Command Create(GuardCli cli)
+    public static Command Create(VerbRunner cli)
     {
         var since = new Option<string>("--since")
         {

@@ -12,9 +12,9 @@ namespace ProxClmc.Guard.Commands;
 /// <c>hook &lt;vmid&gt; &lt;phase&gt;</c>: the hookscript entry point (contrib/hookscript/proxclmc-guard-hook execs it).
 /// <c>hook attach</c>: installs the snippet and sets <c>hookscript</c> on VMs that have none.
 /// </summary>
-public static class HookCommand
+internal static class HookCommand
 {
-    public static Command Create(GuardCli cli, Func<CommandContext, string, ICollection<IDisposable>, HookDecision> decision, Func<string, IHookscriptSetter> setter)
+    public static Command Create(VerbRunner cli, Func<CommandContext, string, ICollection<IDisposable>, HookDecision> decision, Func<string, IHookscriptSetter> setter)
     {
         var vmid = new Argument<int>("vmid") { Description = "VM id, as Proxmox passes it" };
         var phase = new Argument<string>("phase") { Description = "pre-start, post-start, pre-stop or post-stop" };

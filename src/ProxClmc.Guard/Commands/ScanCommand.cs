@@ -12,9 +12,9 @@ using ProxClmc.Guard.Rendering;
 namespace ProxClmc.Guard.Commands;
 
 /// <summary><c>scan</c>: the baseline, then one verdict per guest, unsafe guests first.</summary>
-public static class ScanCommand
+internal static class ScanCommand
 {
-    public static Command Create(GuardCli cli)
+    public static Command Create(VerbRunner cli)
     {
         var vmid = new Option<int[]>("--vmid") { Description = "Only these VM ids (repeatable)", HelpName = "id" };
         var node = new Option<string[]>("--node") { Description = "Only guests on these nodes (repeatable)", HelpName = "name" };

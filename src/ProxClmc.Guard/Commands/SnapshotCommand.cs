@@ -4,6 +4,7 @@ using ProxClmc.Guard.Application.Snapshot;
 using ProxClmc.Guard.Cli;
 using ProxClmc.Guard.Composition;
 using ProxClmc.Guard.Core.Compliance;
+using ProxClmc.Guard.Rendering;
 
 namespace ProxClmc.Guard.Commands;
 
@@ -11,9 +12,9 @@ namespace ProxClmc.Guard.Commands;
 /// <c>snapshot --out &lt;dir&gt;</c>: writes DESIGN.md's offline format from the live sources of the current settings
 /// (or copies a <c>--from</c> tree), so that a later <c>scan --from &lt;dir&gt;</c> gives the live verdicts.
 /// </summary>
-public static class SnapshotCommand
+internal static class SnapshotCommand
 {
-    public static Command Create(GuardCli cli)
+    public static Command Create(VerbRunner cli)
     {
         var output = new Option<string>("--out")
         {

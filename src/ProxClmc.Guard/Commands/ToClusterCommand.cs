@@ -19,7 +19,7 @@ namespace ProxClmc.Guard.Commands;
 /// checks nothing about the CPU before such a move, apart from custom models (see <see cref="CrossClusterJudge"/>).
 /// The reading and judging is <see cref="ToClusterJudging"/>'s; this renders and maps the answer to an exit code.
 /// </summary>
-public static class ToClusterCommand
+internal static class ToClusterCommand
 {
     public static Option<string?> Option() => new("--to-cluster")
     {

@@ -13,9 +13,9 @@ internal sealed class PmxcfsClusterLock(string pveRoot, TimeProvider clock) : IC
         return new ClusterTurn(turn.Mine, turn.Reason, turn.Finish, turn.Bound);
     }
 
-    public IDisposable? Hold(TimeSpan wait) => ClusterScanTurn.HoldLock(pveRoot, wait) is { } release ? new Release(release) : null;
+    public IDisposable? Hold(TimeSpan wait) => ClusterScanTurn.HoldLock(pveRoot, wait) is { } release ? new HeldLock(release) : null;
 
-    private sealed class Release(Action release) : IDisposable
+    private sealed class HeldLock(Action release) : IDisposable
     {
         private Action? _release = release;
 

@@ -5,7 +5,7 @@ using ProxClmc.Guard.Core.Sources;
 namespace ProxClmc.Guard.Configuration;
 
 /// <summary>Reads the configuration file's text.</summary>
-public interface IConfigFileReader
+internal interface IConfigFileReader
 {
     /// <summary>
     /// The file's text, or null when it does not exist. Throws <see cref="GuardConfigurationException"/> when it
@@ -15,7 +15,7 @@ public interface IConfigFileReader
 }
 
 /// <summary>The real file system.</summary>
-public sealed class ConfigFileReader : IConfigFileReader
+internal sealed class ConfigFileReader : IConfigFileReader
 {
     public static ConfigFileReader Instance { get; } = new();
 

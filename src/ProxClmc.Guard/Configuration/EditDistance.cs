@@ -1,7 +1,7 @@
 namespace ProxClmc.Guard.Configuration;
 
 /// <summary>How far a typed name is from a known one, for "did you mean" in configuration and command-line errors.</summary>
-public static class EditDistance
+internal static class EditDistance
 {
     /// <summary>Damerau-Levenshtein distance (optimal string alignment): a swap of two letters is one edit.</summary>
     public static int Between(string a, string b)

@@ -17,7 +17,7 @@ namespace ProxClmc.Guard.Configuration;
 /// this class handles the TOML structure (sections, dotted keys, inline tables), unknown names and the rules that
 /// involve two keys.
 /// </summary>
-public static partial class GuardConfigLoader
+internal static partial class GuardConfigLoader
 {
     /// <summary>
     /// Reads and loads a configuration file. <paramref name="explicitPath"/> is the <c>--config</c> value: when given,

@@ -7,7 +7,7 @@ namespace ProxClmc.Guard.Documentation;
 /// default arm, so a new verdict does not build until it is described here; a test holds <see cref="Notes"/> to
 /// every <see cref="GuestNote"/> code.
 /// </summary>
-public static class GuestTerms
+internal static class GuestTerms
 {
     // CS8524 is about numbers outside the enum; CS8509 (a named verdict without an arm) still stops the build.
 #pragma warning disable CS8524

@@ -1,7 +1,6 @@
 using ProxClmc.Guard.Application.Pipeline;
 using ProxClmc.Guard.Application.Scan;
 using ProxClmc.Guard.Core.History;
-using ProxClmc.Guard.Pipeline;
 
 namespace ProxClmc.Guard.Rendering;
 
@@ -11,7 +10,7 @@ namespace ProxClmc.Guard.Rendering;
 /// PROXCLMC_CHANGE (the kind), PROXCLMC_NODE, PROXCLMC_FLAGS, PROXCLMC_FROM and PROXCLMC_TO ("-" where the kind has
 /// none), so <c>journalctl -t proxclmc-guard PROXCLMC_CHANGE=node-lost-flags</c> lists every loss with its cause.
 /// </summary>
-public static class ChangeLog
+internal static class ChangeLog
 {
     public static void Write(Serilog.ILogger log, CpuChanges changes)
     {

@@ -7,7 +7,7 @@ using ProxClmc.Guard.Core.Guests;
 namespace ProxClmc.Guard.Rendering;
 
 /// <summary><c>check --format json</c> and <c>check --evacuate --format json</c>, camelCase like every other document.</summary>
-public static class CheckJson
+internal static class CheckJson
 {
     public const int SchemaVersion = 1;
 

@@ -5,7 +5,6 @@ using ProxClmc.Guard.Application.Pipeline;
 using ProxClmc.Guard.Application.Scan;
 using ProxClmc.Guard.Core.Catalog;
 using ProxClmc.Guard.Core.Compliance;
-using ProxClmc.Guard.Pipeline;
 
 namespace ProxClmc.Guard.Rendering;
 
@@ -20,7 +19,7 @@ namespace ProxClmc.Guard.Rendering;
 /// The script only filters and sorts the guest table; with scripts off the page is whole, only without the filter.
 /// </para>
 /// </summary>
-public static class HtmlReport
+internal static class HtmlReport
 {
     public static string Render(ScanResult result, ComplianceReport report, NodeMatrix matrix, IReadOnlyList<ReportChange>? changes, DateTimeOffset generatedAt)
     {

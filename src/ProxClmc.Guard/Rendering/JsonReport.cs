@@ -7,7 +7,6 @@ using ProxClmc.Guard.Core.Catalog;
 using ProxClmc.Guard.Core.Compliance;
 using ProxClmc.Guard.Core.Cpu;
 using ProxClmc.Guard.Core.Guests;
-using ProxClmc.Guard.Pipeline;
 
 namespace ProxClmc.Guard.Rendering;
 
@@ -16,7 +15,7 @@ namespace ProxClmc.Guard.Rendering;
 /// Written with <see cref="Utf8JsonWriter"/>: no reflection, so it works in the NativeAOT binary.
 /// Schema changes that remove or rename a field bump <see cref="SchemaVersion"/>.
 /// </summary>
-public static class JsonReport
+internal static class JsonReport
 {
     public const int SchemaVersion = 1;
 

@@ -2,7 +2,7 @@ using ProxClmc.Guard.Core.Cpu;
 
 namespace ProxClmc.Guard.Rendering;
 
-public static class Names
+internal static class Names
 {
     /// <summary>"1 guest", "2 guests": a count with its noun in the right number.</summary>
     public static string Count(int count, string noun) => count == 1 ? $"1 {noun}" : $"{count.ToString(System.Globalization.CultureInfo.InvariantCulture)} {noun}s";

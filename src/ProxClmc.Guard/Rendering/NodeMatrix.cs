@@ -4,12 +4,11 @@ using ProxClmc.Guard.Core.Catalog;
 using ProxClmc.Guard.Core.Compliance;
 using ProxClmc.Guard.Core.Guests;
 using ProxClmc.Guard.Core.Policy;
-using ProxClmc.Guard.Pipeline;
 
 namespace ProxClmc.Guard.Rendering;
 
 /// <summary>Which kind of CPU type a column of the node matrix is.</summary>
-public enum MatrixColumnKind
+internal enum MatrixColumnKind
 {
     Level,
     Named,
@@ -17,7 +16,7 @@ public enum MatrixColumnKind
 }
 
 /// <summary>One CPU type of the node matrix: its name as a <c>cpu</c> value, and why it is a column.</summary>
-public sealed record MatrixColumn(string CpuType, MatrixColumnKind Kind, string Why);
+internal sealed record MatrixColumn(string CpuType, MatrixColumnKind Kind, string Why);
 
 /// <summary>
 /// Which node can run which CPU type: Proxmox's levels, the named models that matter for this cluster (the cluster's
@@ -25,7 +24,7 @@ public sealed record MatrixColumn(string CpuType, MatrixColumnKind Kind, string 
 /// is judged exactly as a guest with that <c>cpu</c> value would be (the same evaluator, so QEMU's answers and the
 /// KVM flag lists count here as they do in the guest table).
 /// </summary>
-public sealed record NodeMatrix(IReadOnlyList<MatrixColumn> Columns, IReadOnlyList<string> Nodes, IReadOnlyList<IReadOnlyList<NodeFit?>> Cells)
+internal sealed record NodeMatrix(IReadOnlyList<MatrixColumn> Columns, IReadOnlyList<string> Nodes, IReadOnlyList<IReadOnlyList<NodeFit?>> Cells)
 {
     /// <summary>The page shows at most this many custom models (a cpu-models.conf can hold hundreds).</summary>
     public const int MaxCustomColumns = 8;

@@ -7,7 +7,7 @@ namespace ProxClmc.Guard.Rendering;
 /// given, and without the trailing blanks Spectre pads every line with (they only get in the way of diff and grep).
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The buffer is a StringWriter, which holds no resource to release.")]
-public sealed class PlainConsole
+internal sealed class PlainConsole
 {
     private readonly StringWriter _buffer = new();
     private readonly TextWriter _output;

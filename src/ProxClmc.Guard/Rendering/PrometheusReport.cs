@@ -5,7 +5,6 @@ using ProxClmc.Guard.Application.Scan;
 using ProxClmc.Guard.Core.Catalog;
 using ProxClmc.Guard.Core.Compliance;
 using ProxClmc.Guard.Core.History;
-using ProxClmc.Guard.Pipeline;
 
 namespace ProxClmc.Guard.Rendering;
 
@@ -13,7 +12,7 @@ namespace ProxClmc.Guard.Rendering;
 /// Prometheus text exposition format (version 0.0.4), for node_exporter's textfile collector or a direct scrape.
 /// Metric names are listed in the README; keep them stable.
 /// </summary>
-public static class PrometheusReport
+internal static class PrometheusReport
 {
     public static string Render(ClusterAnalysis cluster, ComplianceReport? report, DateTimeOffset generatedAt, CpuChanges? changes = null)
     {

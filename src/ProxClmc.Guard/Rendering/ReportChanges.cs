@@ -1,12 +1,11 @@
 using ProxClmc.Guard.Application.Pipeline;
 using ProxClmc.Guard.Application.Scan;
 using ProxClmc.Guard.Core.History;
-using ProxClmc.Guard.Pipeline;
 
 namespace ProxClmc.Guard.Rendering;
 
 /// <summary>The recorded changes of the cluster's CPU as the HTML page lists them.</summary>
-public static class ReportChanges
+internal static class ReportChanges
 {
     /// <summary>Null when the run compared with no state (the page then says no earlier scan is recorded).</summary>
     public static IReadOnlyList<ReportChange>? Of(CpuChanges? changes) =>

@@ -6,7 +6,7 @@ namespace ProxClmc.Guard.Rendering;
 /// One warning per unsafe guest and one summary line. Property names become journal fields
 /// (VmId → PROXCLMC_VMID, Node, Verdict, Cpu, Baseline), so <c>journalctl PROXCLMC_VERDICT=host-cpu</c> finds them.
 /// </summary>
-public static class ScanLog
+internal static class ScanLog
 {
     public static void Write(Serilog.ILogger log, ComplianceReport report)
     {

@@ -2,11 +2,13 @@ using ProxClmc.Guard.Application.Pipeline;
 using ProxClmc.Guard.Application.Scan;
 using ProxClmc.Guard.Core.Catalog;
 using ProxClmc.Guard.Core.Compliance;
-using ProxClmc.Guard.Pipeline;
 
 namespace ProxClmc.Guard.Rendering;
 
-/// <summary>The human-readable output: node table, cluster CPU type, guest table, summary.</summary>
+/// <summary>
+/// The human-readable output: node table, cluster CPU type, guest table, summary. Public: the scale harness
+/// (tests/ProxClmc.Guard.Testing/ScaleHarness.cs) times it in-process.
+/// </summary>
 public sealed class TableRenderer
 {
     private readonly TextWriter _writer;

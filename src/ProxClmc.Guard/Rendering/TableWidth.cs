@@ -5,7 +5,7 @@ namespace ProxClmc.Guard.Rendering;
 /// pipe, a file, the journal). Cells are shortened at a token boundary with "…", never split inside a token;
 /// JSON and -v keep the whole text.
 /// </summary>
-public static class TableWidth
+internal static class TableWidth
 {
     public const int NotATerminal = 120;
 

@@ -8,7 +8,7 @@ namespace ProxClmc.Guard.Rendering;
 /// shrinkable give up room first, in order, down to their floor (a floor of 0: the column is left out whole). Every cell is
 /// shortened at a token boundary with "…", never wrapped or split inside a token.
 /// </summary>
-public static class TextTable
+internal static class TextTable
 {
     private const int Gap = 3;
     private const int MinLast = 12;

@@ -1,19 +1,10 @@
 namespace ProxClmc.Guard.Cli;
 
-/// <summary>The command line itself is wrong (a bad option value, a missing argument): exit 64.</summary>
-public sealed class UsageException(string message) : Exception(message);
-
-/// <summary>A verb's own refusal with an explicit exit code and one line of explanation.</summary>
-public sealed class GuardExitException(int exitCode, string message) : Exception(message)
-{
-    public int ExitCode { get; } = exitCode;
-}
-
 /// <summary>
 /// Our own sentence for a file-system or process failure. The NativeAOT binary is built with
 /// UseSystemResourceKeys, so .NET's messages are bare resource keys ("IO_FileNotFound_FileName, /x"): never show those.
 /// </summary>
-public static partial class IoErrors
+internal static partial class IoErrors
 {
     /// <summary>The exception's own message when it is one of ours; our sentence when it is a bare resource key.</summary>
     public static string Message(Exception e) =>

@@ -1,11 +1,10 @@
 using System.Text.RegularExpressions;
 using ProxClmc.Guard.Application.Configuration;
-using ProxClmc.Guard.Cli;
 using ProxClmc.Guard.Configuration;
 using ProxClmc.Guard.Core.Compliance;
 using Serilog;
 
-namespace ProxClmc.Guard.Hook;
+namespace ProxClmc.Guard.Cli;
 
 /// <summary>
 /// What the hook verb does when it fails outside the decision itself (a configuration error, an unreadable file, an
@@ -13,7 +12,7 @@ namespace ProxClmc.Guard.Hook;
 /// unless the administrator asked for that. <c>[hook] fail_closed = false</c> (the default) allows: exit 0 and one
 /// line on stderr and in the journal. <c>true</c> refuses with the failure's own exit code and one line.
 /// </summary>
-public static partial class HookFailurePolicy
+internal static partial class HookFailurePolicy
 {
     /// <summary>
     /// The exit code and line for a failure. <paramref name="failClosed"/> is the loaded setting, or null when the

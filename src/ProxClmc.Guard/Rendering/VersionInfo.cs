@@ -1,8 +1,8 @@
 using System.Reflection;
 
-namespace ProxClmc.Guard;
+namespace ProxClmc.Guard.Rendering;
 
-public static class VersionInfo
+internal static class VersionInfo
 {
     public static string Version { get; } =
         typeof(VersionInfo).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";

@@ -1,11 +1,11 @@
 using ProxClmc.Guard.Core.Compliance;
 
-namespace ProxClmc.Guard.Documentation;
+namespace ProxClmc.Guard.Cli;
 
 /// <summary>
 /// The exit codes with what they mean: a few words for <c>--help</c>, a sentence for the man page's EXIT STATUS.
 /// </summary>
-public static class ExitStatus
+internal static class ExitStatus
 {
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1720", Justification = "Short and Long are the two lengths of an exit status's description, as the man page shows them.")]
     public sealed record Entry(int Code, string Short, string Long);
