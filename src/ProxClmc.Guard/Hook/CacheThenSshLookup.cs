@@ -34,7 +34,7 @@ public static class CacheThenSshLookup
             }
         }
 
-        var membership = await new Composition.CorosyncFileMembership(settings.CorosyncConf, fileSystem, settings.LocalNode ?? hostName())
+        var membership = await new Infrastructure.Snapshot.CorosyncFileMembership(settings.CorosyncConf, fileSystem, settings.LocalNode ?? hostName())
             .GetMembershipAsync(cancellationToken).ConfigureAwait(false);
         var member = membership.Nodes.FirstOrDefault(n => n.Name == node);
         if (member is null)
