@@ -2,5 +2,5 @@ using ProxClmc.Guard.Core.History;
 
 namespace ProxClmc.Guard.Application.Ports;
 
-/// <summary>What <see cref="ICpuStateStore.Read"/> found: the state (null on a first scan), or why it cannot be used.</summary>
+/// <summary>The cluster's CPU state as the scans recorded it (null when there is none), and why it cannot be used, if so.</summary>
 public sealed record RecordedState(ClusterState? State, string? Problem);

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using ProxClmc.Guard.Application.Baseline;
 using ProxClmc.Guard.Application.Configuration;
+using ProxClmc.Guard.Application.CustomModel;
 using ProxClmc.Guard.Application.Pipeline;
 using ProxClmc.Guard.Application.Scan;
 using ProxClmc.Guard.Cli;
@@ -115,9 +116,9 @@ public static class BaselineCommand
 
         return exitCode switch
         {
-            ExitCodes.Unknown => ExitLine.Write(ctx, exitCode, $"could not read {string.Join(", ", cluster.Baseline.UnreadableNodes.Select(n => NodeError(cluster, n)))} (use --allow-partial for a baseline of the other nodes)"),
-            ExitCodes.Unsafe => ExitLine.Write(ctx, exitCode, $"{string.Join(", ", cluster.Baseline.NodesBelowPin)} cannot run the pinned baseline {cluster.Baseline.PinnedModel?.Name}"),
-            ExitCodes.Warning => ExitLine.Write(ctx, exitCode, cluster.Baseline.IsPartial ? $"partial baseline: {string.Join(", ", cluster.Baseline.UnreadableNodes)} not read" : string.Join("; ", cluster.Baseline.Warnings)),
+            ExitCodes.Unknown => ctx.Exit(exitCode, $"could not read {string.Join(", ", cluster.Baseline.UnreadableNodes.Select(n => NodeError(cluster, n)))} (use --allow-partial for a baseline of the other nodes)"),
+            ExitCodes.Unsafe => ctx.Exit(exitCode, $"{string.Join(", ", cluster.Baseline.NodesBelowPin)} cannot run the pinned baseline {cluster.Baseline.PinnedModel?.Name}"),
+            ExitCodes.Warning => ctx.Exit(exitCode, cluster.Baseline.IsPartial ? $"partial baseline: {string.Join(", ", cluster.Baseline.UnreadableNodes)} not read" : string.Join("; ", cluster.Baseline.Warnings)),
             _ => exitCode,
         };
     }

@@ -79,7 +79,7 @@ public static class ScanCommand
         if (turn.StoppedAfter is { } limit)
         {
             // As Proxmox's cfs_lock stops its locked commands after 60 s: pmxcfs lets another node take the lock at 120 s.
-            return ExitLine.Write(ctx, ExitCodes.Unknown, $"the scan held the cluster scan lock for {limit.TotalSeconds:0} s and was stopped (pmxcfs lets another node take a lock older than 120 s); the next turn scans again");
+            return ctx.Exit(ExitCodes.Unknown, $"the scan held the cluster scan lock for {limit.TotalSeconds:0} s and was stopped (pmxcfs lets another node take a lock older than 120 s); the next turn scans again");
         }
 
         return turn.Scan is { } found ? Render(ctx, pipeline, found) : ExitCodes.Ok;
@@ -146,7 +146,7 @@ public static class ScanCommand
             ScanLog.Write(ctx.Log, report);
         }
 
-        return exitCode == ExitCodes.Ok ? exitCode : ExitLine.Write(ctx, exitCode, WhyLine(result.Cluster, report, exitCode, changes));
+        return exitCode == ExitCodes.Ok ? exitCode : ctx.Exit(exitCode, WhyLine(result.Cluster, report, exitCode, changes));
     }
 
     /// <summary>How many unsafe guests the exit line names before "and N more".</summary>
