@@ -8,7 +8,7 @@ namespace ProxClmc.Guard.Application.Ports;
 /// </summary>
 public interface IReportSink
 {
-    /// <param name="exitCode">What <c>scan</c> exits with for this result, as the documents state it.</param>
+    /// <param name="outcome">What the scan concluded (the documents state it as <c>scan</c>'s exit code).</param>
     /// <param name="changes">The changes since the recorded state; null when this run compared with none.</param>
-    Task WriteAsync(ScanResult result, int exitCode, CpuChanges? changes, CancellationToken cancellationToken);
+    Task WriteAsync(ScanResult result, ScanOutcome outcome, CpuChanges? changes, CancellationToken cancellationToken);
 }

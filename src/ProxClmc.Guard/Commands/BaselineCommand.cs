@@ -1,11 +1,11 @@
 using System.CommandLine;
+using ProxClmc.Guard.Application.Baseline;
 using ProxClmc.Guard.Application.Configuration;
 using ProxClmc.Guard.Application.CustomModel;
 using ProxClmc.Guard.Application.Pipeline;
 using ProxClmc.Guard.Application.Scan;
 using ProxClmc.Guard.Cli;
 using ProxClmc.Guard.Core.Compliance;
-using ProxClmc.Guard.Pipeline;
 using ProxClmc.Guard.Rendering;
 
 namespace ProxClmc.Guard.Commands;
@@ -80,8 +80,9 @@ internal static class BaselineCommand
 
     public static async Task<int> ExecuteAsync(CommandContext ctx, bool listOnly, CancellationToken cancellationToken)
     {
-        var cluster = await ctx.CreatePipeline().AnalyzeAsync(cancellationToken).ConfigureAwait(false);
-        var exitCode = ExitCodeOf(cluster, ctx.Settings.AllowPartial);
+        var found = await new BaselineUseCase(ctx.CreatePipeline()).RunAsync(new BaselineRequest(ctx.Settings.AllowPartial), cancellationToken).ConfigureAwait(false);
+        var cluster = found.Cluster;
+        var exitCode = ScanExitCodes.Of(found.Outcome);
 
         if (listOnly && ctx.Settings.Format == OutputFormat.Prometheus)
         {
@@ -115,29 +116,15 @@ internal static class BaselineCommand
 
         return exitCode switch
         {
-            ExitCodes.Unknown => throw new GuardExitException(exitCode, $"could not read {string.Join(", ", cluster.Baseline.UnreadableNodes.Select(n => NodeError(cluster, n)))} (use --allow-partial for a baseline of the other nodes)"),
-            ExitCodes.Unsafe => throw new GuardExitException(exitCode, $"{string.Join(", ", cluster.Baseline.NodesBelowPin)} cannot run the pinned baseline {cluster.Baseline.PinnedModel?.Name}"),
-            ExitCodes.Warning => throw new GuardExitException(exitCode, cluster.Baseline.IsPartial ? $"partial baseline: {string.Join(", ", cluster.Baseline.UnreadableNodes)} not read" : string.Join("; ", cluster.Baseline.Warnings)),
+            ExitCodes.Unknown => ctx.Exit(exitCode, $"could not read {string.Join(", ", cluster.Baseline.UnreadableNodes.Select(n => NodeError(cluster, n)))} (use --allow-partial for a baseline of the other nodes)"),
+            ExitCodes.Unsafe => ctx.Exit(exitCode, $"{string.Join(", ", cluster.Baseline.NodesBelowPin)} cannot run the pinned baseline {cluster.Baseline.PinnedModel?.Name}"),
+            ExitCodes.Warning => ctx.Exit(exitCode, cluster.Baseline.IsPartial ? $"partial baseline: {string.Join(", ", cluster.Baseline.UnreadableNodes)} not read" : string.Join("; ", cluster.Baseline.Warnings)),
             _ => exitCode,
         };
     }
 
     /// <summary>3 unreadable nodes (without --allow-partial), 2 nodes below a pinned baseline, 1 warnings or a partial answer, else 0.</summary>
-    public static int ExitCodeOf(ClusterAnalysis cluster, bool allowPartial)
-    {
-        var baseline = cluster.Baseline;
-        if (baseline.IsPartial && !allowPartial)
-        {
-            return ExitCodes.Unknown;
-        }
-
-        if (baseline.NodesBelowPin.Count > 0)
-        {
-            return ExitCodes.Unsafe;
-        }
-
-        return baseline.IsPartial || baseline.Warnings.Count > 0 ? ExitCodes.Warning : ExitCodes.Ok;
-    }
+    public static int ExitCodeOf(ClusterAnalysis cluster, bool allowPartial) => ScanExitCodes.Of(BaselineUseCase.OutcomeOf(cluster, allowPartial));
 
     private static string NodeError(ClusterAnalysis cluster, string node) =>
         cluster.Facts.FirstOrDefault(f => f.Node == node)?.Error is { } error ? $"{node} ({error})" : node;

@@ -6,7 +6,7 @@ using ProxClmc.Guard.Cli;
 using ProxClmc.Guard.Composition;
 using ProxClmc.Guard.Core.Sources;
 using ProxClmc.Guard.Hosting;
-using ProxClmc.Guard.Pipeline;
+using ProxClmc.Guard.Rendering;
 
 namespace ProxClmc.Guard.Commands;
 
@@ -29,16 +29,22 @@ internal static class DaemonCommand
             var current = ctx.Settings;
             var reloader = new SettingsReloader(() => SettingsLoader.Load(ctx.Environment, parse, cli.Global), s => current = s);
             var env = ctx.Environment;
-            var runner = new GuardScanRunner(
-                () => current,
-                s => sourceFactory(s).Create(s),
-                env.Clock,
-                ctx.Log,
-                CompositionRoot.ReportSink,
-                s => CompositionRoot.FactsRepublisher(s, env, ctx.Log));
+            var log = ctx.Log;
+            var scans = CompositionRoot.ScheduledScan(s => sourceFactory(s).Create(s), env, log, found =>
+            {
+                // The changes first: the scan's summary line is its last entry.
+                if (found.Changes is { } changes)
+                {
+                    ChangeLog.Write(log, changes);
+                }
+
+                ScanLog.Write(log, found.Report);
+            });
+            var runner = new GuardScanRunner(() => current, scans, env.Clock);
             return DaemonHost.RunAsync(
                 runner,
                 reloader,
+                CompositionRoot.ServiceNotifier(env.GetEnvironmentVariable),
                 new DaemonOptions { Interval = current.Config.Daemon.Interval, TimeProvider = ctx.Environment.Clock, Environment = ctx.Environment.GetEnvironmentVariable },
                 ctx.Log,
                 ct);

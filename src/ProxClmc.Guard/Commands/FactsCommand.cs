@@ -7,7 +7,6 @@ using ProxClmc.Guard.Core.Catalog;
 using ProxClmc.Guard.Core.Compliance;
 using ProxClmc.Guard.Core.Cpu;
 using ProxClmc.Guard.Core.Facts;
-using ProxClmc.Guard.Pipeline;
 
 namespace ProxClmc.Guard.Commands;
 

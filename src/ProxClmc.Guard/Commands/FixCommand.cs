@@ -12,7 +12,6 @@ using ProxClmc.Guard.Core.Compliance;
 using ProxClmc.Guard.Core.Guests;
 using ProxClmc.Guard.Core.Fixes;
 using ProxClmc.Guard.Application.Placement;
-using ProxClmc.Guard.Pipeline;
 using ProxClmc.Guard.Rendering;
 
 namespace ProxClmc.Guard.Commands;

@@ -4,7 +4,6 @@ using ProxClmc.Guard.Application.Hook;
 using ProxClmc.Guard.Cli;
 using ProxClmc.Guard.Core.Compliance;
 using ProxClmc.Guard.Hook;
-using ProxClmc.Guard.Pipeline;
 
 namespace ProxClmc.Guard.Commands;
 

@@ -2,11 +2,11 @@ using System.CommandLine;
 using ProxClmc.Guard.Application.Configuration;
 using ProxClmc.Guard.Application.Pipeline;
 using ProxClmc.Guard.Application.Scan;
+using ProxClmc.Guard.Application.ScheduledScan;
+using ProxClmc.Guard.Application.Scanning;
 using ProxClmc.Guard.Cli;
 using ProxClmc.Guard.Composition;
 using ProxClmc.Guard.Core.Compliance;
-using ProxClmc.Guard.Core.Guests;
-using ProxClmc.Guard.Pipeline;
 using ProxClmc.Guard.Rendering;
 
 namespace ProxClmc.Guard.Commands;
@@ -61,7 +61,7 @@ internal static class ScanCommand
         return command;
     }
 
-    /// <summary>The timer's scan: only on the node whose turn it is (see <see cref="ClusterScanTurn"/>).</summary>
+    /// <summary>The timer's scan: only on the node whose turn it is (the cluster lock, <see cref="ScanTurnUseCase"/>).</summary>
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1068", Justification = "writeReports and stateFile follow the token so that the state file stays optional.")]
     public static async Task<int> OncePerClusterAsync(CommandContext ctx, ScanFilter filter, CancellationToken cancellationToken, bool writeReports, string? stateFile = null)
     {
@@ -70,66 +70,38 @@ internal static class ScanCommand
             throw new UsageException("scan --once-per-cluster takes turns through the live cluster's lock; it cannot be combined with --from");
         }
 
-        var membership = await ctx.Sources.Membership.GetMembershipAsync(cancellationToken).ConfigureAwait(false);
         var localNode = ctx.Settings.LocalNode ?? ctx.Environment.HostName();
-        var turn = ClusterScanTurn.Take(ctx.Settings.PveRoot, localNode, membership, ctx.Settings.Config.Daemon.Interval, ctx.Environment.Clock);
-        if (!turn.Mine)
-        {
-            ctx.Log.Debug("Not scanning on {Node}: {Reason}", localNode, turn.Reason);
-            return ExitCodes.Ok;
-        }
-
-        ctx.Log.Debug("Scanning on {Node}: {Reason}", localNode, turn.Reason);
-        var answered = false;
-        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, turn.Bound);
-        try
-        {
-            var exitCode = await ExecuteAsync(ctx, filter, bounded.Token, writeReports, stateFile ?? ctx.Settings.StateFile, holdsLock: turn.Finish is not null).ConfigureAwait(false);
-            answered = true;
-            return exitCode;
-        }
-        catch (GuardExitException e) when (e.ExitCode is ExitCodes.Warning or ExitCodes.Unsafe)
-        {
-            answered = true;
-            throw;
-        }
-        catch (OperationCanceledException) when (turn.Bound.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        var pipeline = ctx.CreatePipeline();
+        var scan = CompositionRoot.Scan(pipeline, ctx.Environment.Clock, ctx.Log);
+        var turn = await CompositionRoot.ScanTurn(ctx.Settings, ctx.Sources, scan, ctx.Environment.Clock, ctx.Log).RunAsync(
+            new ScanTurnRequest(new ScanRequest(filter) { StateFile = stateFile ?? ctx.Settings.StateFile, WriteReports = writeReports }, localNode, ctx.Settings.Config.Daemon.Interval),
+            cancellationToken).ConfigureAwait(false);
+        if (turn.StoppedAfter is { } limit)
         {
             // As Proxmox's cfs_lock stops its locked commands after 60 s: pmxcfs lets another node take the lock at 120 s.
-            throw new GuardExitException(ExitCodes.Unknown, $"the scan held the cluster scan lock for {ClusterScanTurn.LockBound.TotalSeconds:0} s and was stopped (pmxcfs lets another node take a lock older than 120 s); the next turn scans again");
+            return ctx.Exit(ExitCodes.Unknown, $"the scan held the cluster scan lock for {limit.TotalSeconds:0} s and was stopped (pmxcfs lets another node take a lock older than 120 s); the next turn scans again");
         }
-        finally
-        {
-            if (turn.Finish?.Invoke(answered) is { } lost)
-            {
-                ctx.Log.Warning("{Warning}", lost);
-            }
-        }
+
+        return turn.Scan is { } found ? Render(ctx, pipeline, found) : ExitCodes.Ok;
     }
 
     /// <param name="stateFile">The state to compare with and record (null: none).</param>
-    /// <param name="holdsLock">The caller holds the cluster scan lock already (the timer's turn).</param>
-    public static async Task<int> ExecuteAsync(CommandContext ctx, ScanFilter filter, CancellationToken cancellationToken, bool writeReports = false, string? stateFile = null, bool holdsLock = false)
+    public static async Task<int> ExecuteAsync(CommandContext ctx, ScanFilter filter, CancellationToken cancellationToken, bool writeReports = false, string? stateFile = null)
     {
         var pipeline = ctx.CreatePipeline();
-        var result = await pipeline.ScanAsync(cancellationToken).ConfigureAwait(false);
-        filter.Validate(result);
-        foreach (var warning in result.Inventory.Warnings)
-        {
-            ctx.Log.Warning("{Warning}", warning);
-        }
+        var found = await CompositionRoot.Scan(pipeline, ctx.Environment.Clock, ctx.Log)
+            .RunAsync(new ScanRequest(filter) { StateFile = stateFile, WriteReports = writeReports }, cancellationToken).ConfigureAwait(false);
+        return Render(ctx, pipeline, found);
+    }
 
-        var report = filter.Apply(result.Report);
-        var now = ctx.Environment.Clock.GetUtcNow();
-
-        // The whole cluster's state is recorded whatever the filters show: the next scan compares with all of it.
-        var changes = CpuStateRecorder.Record(ctx.Settings with { StateFile = stateFile }, result, Core.Catalog.CpuCatalog.Default, now, warning => ctx.Log.Warning("{Warning}", warning), holdsLock);
-        var exitCode = CpuChanges.WithChanges(report.ExitCode(ctx.Settings.AllowPartial), changes);
-        if (writeReports)
-        {
-            await CompositionRoot.ReportSink(ctx.Settings).WriteAsync(result with { Report = report }, exitCode, changes, cancellationToken).ConfigureAwait(false);
-        }
-
+    /// <summary>The scan in the chosen format, the journal's entries, and the exit code (with its one line when not 0).</summary>
+    private static int Render(CommandContext ctx, GuardPipeline pipeline, ScanRunResult found)
+    {
+        var result = found.Scan;
+        var report = found.Report;
+        var changes = found.Changes;
+        var now = found.At;
+        var exitCode = ScanExitCodes.Of(found.Outcome);
         switch (ctx.Settings.Format)
         {
             case OutputFormat.Json:
@@ -174,7 +146,7 @@ internal static class ScanCommand
             ScanLog.Write(ctx.Log, report);
         }
 
-        return exitCode == ExitCodes.Ok ? exitCode : throw new GuardExitException(exitCode, WhyLine(result.Cluster, report, exitCode, changes));
+        return exitCode == ExitCodes.Ok ? exitCode : ctx.Exit(exitCode, WhyLine(result.Cluster, report, exitCode, changes));
     }
 
     /// <summary>How many unsafe guests the exit line names before "and N more".</summary>
@@ -222,67 +194,4 @@ internal static class ScanCommand
 
         return $"{report.WarningCount} guest{(report.WarningCount == 1 ? "" : "s")} with warnings" + (cluster.Baseline.IsPartial ? $"; partial baseline ({string.Join(", ", cluster.Baseline.UnreadableNodes)} not read)" : "");
     }
-}
-
-/// <summary>The <c>--vmid</c>, <c>--node</c> and <c>--tag</c> filters of <c>scan</c>.</summary>
-public sealed record ScanFilter(IReadOnlyList<int> VmIds, IReadOnlyList<string> Nodes, IReadOnlyList<string> Tags)
-{
-    public static ScanFilter None { get; } = new([], [], []);
-
-    /// <summary>
-    /// A filter value that matches nothing is a usage error (64) naming it: a typo in a monitoring check must not
-    /// turn into "0 guests, all safe" and stay green.
-    /// </summary>
-    public void Validate(ScanResult result)
-    {
-        var guests = result.Inventory.Guests;
-        var missingIds = VmIds.Where(id => guests.All(g => g.VmId != id)).Distinct().ToList();
-        if (missingIds.Count > 0)
-        {
-            throw new UsageException($"--vmid {string.Join(", ", missingIds)}: no such guest in the cluster");
-        }
-
-        var nodes = result.Cluster.Membership.Nodes.Select(n => n.Name).Concat(guests.Select(g => g.Node)).ToHashSet(StringComparer.Ordinal);
-        var missingNodes = Nodes.Where(n => !nodes.Contains(n)).Distinct().ToList();
-        if (missingNodes.Count > 0)
-        {
-            throw new UsageException($"--node {string.Join(", ", missingNodes)}: no such node in the cluster ({string.Join(", ", nodes.Order(StringComparer.Ordinal))})");
-        }
-
-        // Guests of unreachable nodes are listed without their config, so their tags are unknown: no verdict on tags then.
-        var missingTags = result.Inventory.UnreadNodes.Count > 0
-            ? []
-            : Tags.Where(t => !guests.Any(g => g.Tags.Contains(t, StringComparer.OrdinalIgnoreCase))).Distinct().ToList();
-        if (missingTags.Count > 0)
-        {
-            throw new UsageException($"--tag {string.Join(", ", missingTags)}: no guest has {(missingTags.Count == 1 ? "this tag" : "these tags")}");
-        }
-
-        // Each value matches something, but together they may not (scan --vmid 103 --node pve1 with VM 103 on pve2):
-        // still a filter that matches nothing.
-        if (result.Inventory.UnreadNodes.Count == 0 && (VmIds.Count > 0 || Nodes.Count > 0 || Tags.Count > 0) && !guests.Any(Matches))
-        {
-            var given = VmIds.Select(id => "--vmid " + id.ToString(System.Globalization.CultureInfo.InvariantCulture))
-                .Concat(Nodes.Select(n => "--node " + n))
-                .Concat(Tags.Select(t => "--tag " + t));
-            var where = VmIds.Count > 0
-                ? " (" + string.Join(", ", VmIds.Distinct().Select(id => $"VM {id} is on {string.Join(", ", guests.Where(g => g.VmId == id).Select(g => g.Node).Distinct())}")) + ")"
-                : "";
-            throw new UsageException($"{string.Join(' ', given)}: no guest matches these filters together{where}");
-        }
-    }
-
-    private bool Matches(GuestConfig guest) =>
-        (VmIds.Count == 0 || VmIds.Contains(guest.VmId)) &&
-        (Nodes.Count == 0 || Nodes.Contains(guest.Node)) &&
-        (Tags.Count == 0 || guest.Tags.Any(t => Tags.Contains(t, StringComparer.OrdinalIgnoreCase)));
-
-    public ComplianceReport Apply(ComplianceReport report) =>
-        report with
-        {
-            Verdicts = report.Verdicts.Where(v =>
-                (VmIds.Count == 0 || VmIds.Contains(v.Guest.VmId)) &&
-                (Nodes.Count == 0 || Nodes.Contains(v.Guest.Node)) &&
-                (Tags.Count == 0 || v.Guest.Tags.Any(t => Tags.Contains(t, StringComparer.OrdinalIgnoreCase)))).ToList(),
-        };
 }

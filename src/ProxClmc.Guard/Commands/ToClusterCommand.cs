@@ -3,12 +3,12 @@ using System.Globalization;
 using ProxClmc.Guard.Application.Configuration;
 using ProxClmc.Guard.Application.Ports;
 using ProxClmc.Guard.Application.Scan;
+using ProxClmc.Guard.Application.Scanning;
 using ProxClmc.Guard.Application.ToCluster;
 using ProxClmc.Guard.Cli;
 using ProxClmc.Guard.Composition;
 using ProxClmc.Guard.Core.Catalog;
 using ProxClmc.Guard.Core.Compliance;
-using ProxClmc.Guard.Pipeline;
 using ProxClmc.Guard.Rendering;
 
 namespace ProxClmc.Guard.Commands;

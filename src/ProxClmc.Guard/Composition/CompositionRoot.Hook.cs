@@ -3,7 +3,6 @@ using ProxClmc.Guard.Application.Hook;
 using ProxClmc.Guard.Cli;
 using ProxClmc.Guard.Infrastructure.Snapshot;
 using ProxClmc.Guard.Infrastructure.Ssh;
-using ProxClmc.Guard.Pipeline;
 
 namespace ProxClmc.Guard.Composition;
 

@@ -3,7 +3,6 @@ using ProxClmc.Guard.Application.Ports;
 using ProxClmc.Guard.Cli;
 using ProxClmc.Guard.Hook;
 using ProxClmc.Guard.Infrastructure.Ssh;
-using ProxClmc.Guard.Pipeline;
 
 namespace ProxClmc.Guard.Composition;
 

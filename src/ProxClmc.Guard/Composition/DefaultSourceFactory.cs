@@ -9,7 +9,6 @@ using ProxClmc.Guard.Infrastructure.IO;
 using ProxClmc.Guard.Infrastructure.Proxmox;
 using ProxClmc.Guard.Infrastructure.Qemu;
 using ProxClmc.Guard.Infrastructure.Snapshot;
-using ProxClmc.Guard.Pipeline;
 
 namespace ProxClmc.Guard.Composition;
 

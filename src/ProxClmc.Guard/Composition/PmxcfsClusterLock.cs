@@ -1,17 +1,13 @@
 using ProxClmc.Guard.Application.Ports;
 using ProxClmc.Guard.Core.Cluster;
-using ProxClmc.Guard.Pipeline;
 
 namespace ProxClmc.Guard.Composition;
 
 /// <summary>The cluster-lock port over pmxcfs's lock folder (<see cref="ClusterScanTurn"/>).</summary>
 internal sealed class PmxcfsClusterLock(string pveRoot, TimeProvider clock) : IClusterLock
 {
-    public ClusterTurn TakeTurn(string localNode, ClusterMembership membership, TimeSpan period)
-    {
-        var turn = ClusterScanTurn.Take(pveRoot, localNode, membership, period, clock);
-        return new ClusterTurn(turn.Mine, turn.Reason, turn.Finish, turn.Bound);
-    }
+    public ClusterTurn TakeTurn(string localNode, ClusterMembership membership, TimeSpan period) =>
+        ClusterScanTurn.Take(pveRoot, localNode, membership, period, clock);
 
     public IDisposable? Hold(TimeSpan wait) => ClusterScanTurn.HoldLock(pveRoot, wait) is { } release ? new HeldLock(release) : null;
 

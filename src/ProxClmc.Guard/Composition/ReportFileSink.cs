@@ -13,8 +13,9 @@ namespace ProxClmc.Guard.Composition;
 /// </summary>
 internal sealed class ReportFileSink(RunSettings settings) : IReportSink
 {
-    public async Task WriteAsync(ScanResult result, int exitCode, CpuChanges? changes, CancellationToken cancellationToken)
+    public async Task WriteAsync(ScanResult result, ScanOutcome outcome, CpuChanges? changes, CancellationToken cancellationToken)
     {
+        var exitCode = ScanExitCodes.Of(outcome);
         var now = result.Report.GeneratedAt;
         if (settings.Config.Report.JsonFile is { Length: > 0 } json)
         {

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using ProxClmc.Guard.Infrastructure.Systemd;
 using Serilog;
 
 namespace ProxClmc.Guard.Hosting;
@@ -10,7 +9,7 @@ namespace ProxClmc.Guard.Hosting;
 /// SIGTERM/SIGINT (the host's console lifetime) or <paramref name="cancellationToken"/>.
 /// <para>
 /// Not <c>UseSystemd()</c>: its lifetime sends <c>READY=1</c> as soon as the host has started, before the first scan,
-/// and reads <c>NOTIFY_SOCKET</c> from the process only. The worker notifies systemd itself (<see cref="SdNotify"/>);
+/// and reads <c>NOTIFY_SOCKET</c> from the process only. The worker notifies systemd itself (<see cref="IServiceNotifier"/>);
 /// the unit is <c>Type=notify</c> either way. Services are registered as instances: no reflection, NativeAOT-safe.
 /// </para>
 /// </summary>
@@ -19,18 +18,17 @@ public static class DaemonHost
     /// <summary>Exit code when the worker itself failed (not a scan): "could not determine", and systemd restarts it.</summary>
     public const int WorkerFailedExitCode = 3;
 
-    public static Task<int> RunAsync(IScanRunner runner, IConfigReloader reloader, TimeSpan interval, ILogger logger, CancellationToken cancellationToken) =>
-        RunAsync(runner, reloader, new DaemonOptions { Interval = interval }, logger, cancellationToken);
-
+    /// <param name="notify">The service manager's notifications (the composition root's sd_notify over <see cref="DaemonOptions.Environment"/>); disposed at the end.</param>
     /// <returns>0 after a clean stop; <see cref="WorkerFailedExitCode"/> when the worker failed.</returns>
-    public static async Task<int> RunAsync(IScanRunner runner, IConfigReloader reloader, DaemonOptions options, ILogger logger, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(IScanRunner runner, IConfigReloader reloader, IServiceNotifier notify, DaemonOptions options, ILogger logger, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(runner);
         ArgumentNullException.ThrowIfNull(reloader);
+        ArgumentNullException.ThrowIfNull(notify);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(logger);
 
-        using var notify = SdNotify.FromEnvironment(options.Environment);
+        using var owned = notify;
         using var worker = new GuardWorker(runner, reloader, notify, logger, options);
         return await RunWorkerAsync(worker, options, logger, cancellationToken).ConfigureAwait(false);
     }

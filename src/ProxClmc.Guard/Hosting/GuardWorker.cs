@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
-using ProxClmc.Guard.Infrastructure.Systemd;
 using Serilog;
 
 namespace ProxClmc.Guard.Hosting;
@@ -25,7 +24,7 @@ internal sealed class GuardWorker : BackgroundService
 {
     private readonly IScanRunner runner;
     private readonly IConfigReloader reloader;
-    private readonly SdNotify notify;
+    private readonly IServiceNotifier notify;
     private readonly ILogger logger;
     private readonly DaemonOptions options;
     private readonly Channel<bool> reloadRequests =
@@ -33,7 +32,7 @@ internal sealed class GuardWorker : BackgroundService
 
     private PosixSignalRegistration? sighup;
 
-    public GuardWorker(IScanRunner runner, IConfigReloader reloader, SdNotify notify, ILogger logger, DaemonOptions options)
+    public GuardWorker(IScanRunner runner, IConfigReloader reloader, IServiceNotifier notify, ILogger logger, DaemonOptions options)
     {
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.Interval, TimeSpan.Zero);
         this.runner = runner;

@@ -36,7 +36,7 @@ internal static class ChangeLog
             }
             else
             {
-                entry.ForContext(Infrastructure.Journal.JournaldSink.PriorityProperty, 5)
+                entry.ForContext(JournalPriority.Property, JournalPriority.Notice)
                     .Information("Cluster CPU change since {Since}: {Summary}", TableRendererTime(change.Since), change.Describe());
             }
         }

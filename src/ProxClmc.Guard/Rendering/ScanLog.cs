@@ -26,7 +26,7 @@ internal static class ScanLog
 
         // Every ignored VM, at notice level: a tag any VM administrator could set must leave a trace (see README,
         // "registered-tags", for keeping proxclmc-ignore to privileged users).
-        var notice = log.ForContext(Infrastructure.Journal.JournaldSink.PriorityProperty, 5);
+        var notice = log.ForContext(JournalPriority.Property, JournalPriority.Notice);
         foreach (var verdict in report.Verdicts.Where(v => v.Verdict == Verdict.Ignored))
         {
             notice.Information(

@@ -1,6 +1,6 @@
 using ProxClmc.Guard.Cli.Tests.Hosting;
 using ProxClmc.Guard.Cli.Tests.Support;
-using ProxClmc.Guard.Hosting;
+using ProxClmc.Guard.Composition;
 using ProxClmc.Guard.Infrastructure.Facts;
 using ProxClmc.Guard.Infrastructure.IO;
 using Serilog;

@@ -10,7 +10,6 @@ using ProxClmc.Guard.Core.Guests;
 using ProxClmc.Guard.Core.Sources;
 using ProxClmc.Guard.Composition;
 using ProxClmc.Guard.Infrastructure.IO;
-using ProxClmc.Guard.Pipeline;
 using ProxClmc.Guard.Testing;
 using Serilog.Events;
 

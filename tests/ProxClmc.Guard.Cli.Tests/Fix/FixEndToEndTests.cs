@@ -13,7 +13,6 @@ using ProxClmc.Guard.FakePve;
 using ProxClmc.Guard.Composition;
 using ProxClmc.Guard.Infrastructure.Proxmox;
 using ProxClmc.Guard.Infrastructure.Security;
-using ProxClmc.Guard.Pipeline;
 using ProxClmc.Guard.Testing;
 
 namespace ProxClmc.Guard.Cli.Tests.Fix;

@@ -1,6 +1,6 @@
 using System.Net.Sockets;
 using System.Text;
-using ProxClmc.Guard.Hosting;
+using ProxClmc.Guard.Composition;
 using ProxClmc.Guard.Infrastructure.Journal;
 using Serilog.Events;
 

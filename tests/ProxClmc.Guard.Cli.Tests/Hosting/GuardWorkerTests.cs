@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using NSubstitute;
 using NSubstitute.ExceptionExtensions;
+using ProxClmc.Guard.Composition;
 using ProxClmc.Guard.Hosting;
 using ProxClmc.Guard.Infrastructure.Systemd;
 using ProxClmc.Guard.Testing;
@@ -56,7 +57,7 @@ public sealed class GuardWorkerTests : IAsyncDisposable
         var options = new DaemonOptions { Interval = Interval, TimeProvider = clock, Environment = systemd.Environment, HandleSighup = handleSighup };
         notify = SdNotify.FromEnvironment(options.Environment);
         var logger = new LoggerConfiguration().MinimumLevel.Verbose().WriteTo.Sink(log).CreateLogger();
-        var worker = new GuardWorker(runner, reloader, notify, logger, options);
+        var worker = new GuardWorker(runner, reloader, new SystemdNotifier(notify), logger, options);
         daemon = DaemonHost.RunWorkerAsync(worker, options, logger, stop.Token);
         return worker;
     }
@@ -83,7 +84,7 @@ public sealed class GuardWorkerTests : IAsyncDisposable
     {
         var options = new DaemonOptions { Interval = Interval, TimeProvider = clock, Environment = systemd.Environment, HandleSighup = false };
         var logger = new LoggerConfiguration().WriteTo.Sink(log).CreateLogger();
-        daemon = DaemonHost.RunAsync(runner, reloader, options, logger, stop.Token);
+        daemon = DaemonHost.RunAsync(runner, reloader, CompositionRoot.ServiceNotifier(options.Environment), options, logger, stop.Token);
 
         var seen = await systemd.UntilAsync("READY=1");
         await stop.CancelAsync();

@@ -1,7 +1,7 @@
 using ProxClmc.Guard.Cli.Tests.Hosting;
 using ProxClmc.Guard.Cli.Tests.Support;
+using ProxClmc.Guard.Composition;
 using ProxClmc.Guard.Core.Cluster;
-using ProxClmc.Guard.Pipeline;
 using ProxClmc.Guard.Testing;
 
 namespace ProxClmc.Guard.Cli.Tests.Scan;

@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using ProxClmc.Guard.Cli.Tests.Hosting;
 using ProxClmc.Guard.Cli.Tests.Support;
-using ProxClmc.Guard.Hosting;
+using ProxClmc.Guard.Composition;
 using ProxClmc.Guard.Infrastructure.Facts;
 using ProxClmc.Guard.Infrastructure.IO;
 using Serilog;

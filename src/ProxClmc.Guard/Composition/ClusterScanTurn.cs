@@ -1,18 +1,11 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using ProxClmc.Guard.Application.Ports;
 using ProxClmc.Guard.Core.Cluster;
 using ProxClmc.Guard.Infrastructure.IO;
 
-namespace ProxClmc.Guard.Pipeline;
-
-/// <summary>Whether this node runs the scheduled scan, and why.</summary>
-/// <param name="Finish">Called after the scan with whether it reached an answer: records the scan for the period
-/// (only then: a node that cannot read the cluster leaves the turn to the others) and releases the lock, both only
-/// while this run still holds the lock. Returns a warning when it no longer did, else null.</param>
-/// <param name="Bound">Cancelled when the scan has held the lock for <see cref="ClusterScanTurn.LockBound"/>: the
-/// scan stops there, as Proxmox's own locked commands do.</param>
-public sealed record ScanTurn(bool Mine, string Reason, Func<bool, string?>? Finish = null, CancellationToken Bound = default);
+namespace ProxClmc.Guard.Composition;
 
 /// <summary>
 /// One scanner per cluster. The timer runs on every node (each publishes its own facts); the cluster-wide scan runs
@@ -52,7 +45,7 @@ public static class ClusterScanTurn
 
     private const int MaxMarkerBytes = 4096;
 
-    public static ScanTurn Take(string pveRoot, string localNode, ClusterMembership membership, TimeSpan period, TimeProvider clock)
+    public static ClusterTurn Take(string pveRoot, string localNode, ClusterMembership membership, TimeSpan period, TimeProvider clock)
     {
         var lockRoot = Path.Combine(pveRoot, "priv", "lock");
         if (!Directory.Exists(lockRoot))
@@ -67,7 +60,7 @@ public static class ClusterScanTurn
             RequestUnlock(lockPath);
             if (!ExclusiveDirectory.TryCreate(lockPath))
             {
-                return new ScanTurn(false, $"another node holds the cluster scan lock {lockPath}");
+                return new ClusterTurn(false, $"another node holds the cluster scan lock {lockPath}");
             }
         }
 
@@ -87,11 +80,11 @@ public static class ClusterScanTurn
         if (last is { } recent && recent.Node != localNode && recent.At <= now && now - recent.At < MinimumGap(period))
         {
             holder.Release();
-            return new ScanTurn(false, $"{recent.Node} scanned the cluster {(int)(now - recent.At).TotalMinutes} minutes ago");
+            return new ClusterTurn(false, $"{recent.Node} scanned the cluster {(int)(now - recent.At).TotalMinutes} minutes ago");
         }
 
         var bound = new CancellationTokenSource(LockBound, clock);
-        return new ScanTurn(true, $"holds the cluster scan lock {lockPath}{note}", answered =>
+        return new ClusterTurn(true, $"holds the cluster scan lock {lockPath}{note}", answered =>
         {
             try
             {
@@ -118,7 +111,7 @@ public static class ClusterScanTurn
             {
                 bound.Dispose();
             }
-        }, bound.Token);
+        }, bound.Token) { Limit = LockBound };
     }
 
     /// <summary>
@@ -163,7 +156,7 @@ public static class ClusterScanTurn
     public static TimeSpan MinimumGap(TimeSpan period) =>
         period > TimeSpan.FromMinutes(20) ? period - TimeSpan.FromMinutes(10) : period / 2;
 
-    private static ScanTurn LowestOnlineNode(string pveRoot, string localNode, ClusterMembership membership)
+    private static ClusterTurn LowestOnlineNode(string pveRoot, string localNode, ClusterMembership membership)
     {
         var online = OnlineNodeIds(Path.Combine(pveRoot, ".members"));
         var candidates = membership.Nodes
@@ -173,13 +166,13 @@ public static class ClusterScanTurn
         if (candidates.Count == 0 || membership.Nodes.All(n => n.Name != localNode))
         {
             // A one-node setup, or this node is not in corosync.conf: no other node would scan for it.
-            return new ScanTurn(true, "no cluster lock and no other node to scan");
+            return new ClusterTurn(true, "no cluster lock and no other node to scan");
         }
 
         var first = candidates[0].Name;
         return first == localNode
-            ? new ScanTurn(true, $"no cluster lock ({pveRoot}/priv/lock); this node has the lowest online node id")
-            : new ScanTurn(false, $"no cluster lock ({pveRoot}/priv/lock); {first} has the lowest online node id and scans");
+            ? new ClusterTurn(true, $"no cluster lock ({pveRoot}/priv/lock); this node has the lowest online node id")
+            : new ClusterTurn(false, $"no cluster lock ({pveRoot}/priv/lock); {first} has the lowest online node id and scans");
     }
 
     /// <summary>The names of online nodes from pmxcfs's .members, or null when it cannot be read.</summary>

@@ -3,7 +3,7 @@ using ProxClmc.Guard.Infrastructure.Facts;
 using ProxClmc.Guard.Infrastructure.IO;
 using Serilog;
 
-namespace ProxClmc.Guard.Hosting;
+namespace ProxClmc.Guard.Composition;
 
 /// <summary>
 /// The worker's <c>facts --publish</c>: before each scan it collects this node's facts and republishes them when they

@@ -1,11 +1,10 @@
 using ProxClmc.Guard.Application.Configuration;
-using ProxClmc.Guard.Application.Pipeline;
+using ProxClmc.Guard.Application.Ports;
 using ProxClmc.Guard.Application.Scan;
 using ProxClmc.Guard.Core.Catalog;
 using ProxClmc.Guard.Core.History;
-using ProxClmc.Guard.Infrastructure.History;
 
-namespace ProxClmc.Guard.Pipeline;
+namespace ProxClmc.Guard.Application.Scanning;
 
 /// <summary>
 /// Compares a scan with the recorded state and records the new one (DESIGN.md "history"): under the cluster lock
@@ -13,13 +12,13 @@ namespace ProxClmc.Guard.Pipeline;
 /// file, and the scan goes on as a first scan and writes a fresh one; a state that cannot be written is a warning
 /// too. Neither changes the exit code.
 /// </summary>
-public static class CpuStateRecorder
+public sealed class CpuStateRecorder(ICpuStateStore store, IClusterLock clusterLock)
 {
     /// <summary>How long a scan waits for another node's scan to release the cluster lock before it skips the state.</summary>
     public static readonly TimeSpan LockWait = TimeSpan.FromSeconds(10);
 
     /// <summary>The changes since the recorded state, or null when this run records no state (--from without --state, a what-if run).</summary>
-    public static CpuChanges? Record(RunSettings settings, ScanResult result, CpuCatalog catalog, DateTimeOffset now, Action<string> warn, bool holdsLock = false)
+    public CpuChanges? Record(RunSettings settings, ScanResult result, CpuCatalog catalog, DateTimeOffset now, Action<string> warn, bool holdsLock = false)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(result);
@@ -29,10 +28,10 @@ public static class CpuStateRecorder
             return null;
         }
 
-        Action? release;
+        IDisposable? held;
         try
         {
-            release = holdsLock ? null : ClusterScanTurn.HoldLock(settings.PveRoot, LockWait);
+            held = holdsLock ? null : clusterLock.Hold(LockWait);
         }
         catch (IOException e)
         {
@@ -43,7 +42,7 @@ public static class CpuStateRecorder
         try
         {
             var clusterName = result.Cluster.Membership.ClusterName;
-            var previous = ClusterStateFile.Read(path, clusterName);
+            var previous = store.Read(path, clusterName);
             if (previous.Problem is { } problem)
             {
                 warn($"cluster CPU state not usable, writing a fresh one: {problem}");
@@ -53,7 +52,7 @@ public static class CpuStateRecorder
             var changes = previous.State is { } state ? CpuChangeDetector.Compare(state, current, result.Report, catalog) : [];
             try
             {
-                ClusterStateFile.Write(path, CpuChangeDetector.Record(current, previous.State, changes));
+                store.Write(path, CpuChangeDetector.Record(current, previous.State, changes));
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -64,7 +63,7 @@ public static class CpuStateRecorder
         }
         finally
         {
-            release?.Invoke();
+            held?.Dispose();
         }
     }
 }

@@ -3,7 +3,7 @@ using ProxClmc.Guard.Infrastructure.Journal;
 using Serilog;
 using Serilog.Events;
 
-namespace ProxClmc.Guard.Hosting;
+namespace ProxClmc.Guard.Composition;
 
 /// <summary>
 /// The process logger for every verb: the journal (native protocol, structured fields) when <c>--log-target journal</c>

@@ -2,7 +2,7 @@ using ProxClmc.Guard.Core.Cluster;
 using ProxClmc.Guard.Core.Sources;
 using ProxClmc.Guard.Infrastructure.IO;
 
-namespace ProxClmc.Guard.Pipeline;
+namespace ProxClmc.Guard.Infrastructure.Snapshot;
 
 /// <summary>corosync.conf from the first candidate path that exists; none at all is a one-node cluster of this host.</summary>
 public sealed class CorosyncFileMembership(IReadOnlyList<string> candidates, IFileSystem fileSystem, string localNode) : IMembershipSource

@@ -1,6 +1,6 @@
 using ProxClmc.Guard.Core.Sources;
 
-namespace ProxClmc.Guard.Pipeline;
+namespace ProxClmc.Guard.Composition;
 
 /// <summary>Guests on a host that is not a Proxmox VE node: there are none to read, which is an error, not an empty cluster.</summary>
 public sealed class NotANodeGuestSource(string pveRoot) : IGuestSource
