@@ -33,6 +33,17 @@ public sealed class CommandContext(CliEnvironment environment, RunSettings setti
 
     public ClusterSources Sources => _sources ??= CreateSources();
 
+    /// <summary>
+    /// An outcome that is not an error (unsafe guests, a partial answer, nothing that could be determined): one line
+    /// on stderr saying why, as every failure is reported, and the exit code the command returns.
+    /// </summary>
+    public int Exit(int exitCode, string message)
+    {
+        // Messages quote names from configs, snapshots and the API: their control characters are shown, not obeyed.
+        environment.Error.WriteLine($"proxclmc-guard: {Rendering.Names.Visible(message)}");
+        return exitCode;
+    }
+
     public void Dispose()
     {
         _sources?.Dispose();
@@ -41,7 +52,7 @@ public sealed class CommandContext(CliEnvironment environment, RunSettings setti
 
     /// <summary>
     /// The pipeline over another cluster (<c>--to-cluster</c>): the same source construction as this cluster's, from
-    /// that cluster's settings (<see cref="RemoteCluster.Resolve"/>); its sources are released with this context.
+    /// that cluster's settings (<see cref="Application.ToCluster.RemoteCluster.Resolve"/>); its sources are released with this context.
     /// </summary>
     public GuardPipeline CreatePipelineFor(RunSettings other)
     {

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using ProxClmc.Guard.Application.Configuration;
+using ProxClmc.Guard.Application.CustomModel;
 using ProxClmc.Guard.Application.Pipeline;
 using ProxClmc.Guard.Application.Scan;
 using ProxClmc.Guard.Cli;

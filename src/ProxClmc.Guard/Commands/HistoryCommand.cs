@@ -3,18 +3,18 @@ using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using ProxClmc.Guard.Application.Configuration;
+using ProxClmc.Guard.Application.History;
 using ProxClmc.Guard.Cli;
+using ProxClmc.Guard.Composition;
 using ProxClmc.Guard.Core.Compliance;
 using ProxClmc.Guard.Core.History;
-using ProxClmc.Guard.Infrastructure.History;
-using ProxClmc.Guard.Pipeline;
 using ProxClmc.Guard.Rendering;
 
 namespace ProxClmc.Guard.Commands;
 
 /// <summary>
 /// <c>history [--since 7d] [--state FILE]</c>: the changes of the cluster's CPU the scans recorded (the last
-/// <see cref="ClusterState.MaxHistory"/>), newest first. Reads the state file only; never writes it.
+/// <see cref="ClusterState.MaxHistory"/>), newest first (<see cref="HistoryReading"/>). Reads the state file only; never writes it.
 /// </summary>
 public static class HistoryCommand
 {
@@ -47,29 +47,23 @@ public static class HistoryCommand
 
         var now = ctx.Environment.Clock.GetUtcNow();
         var from = since is null ? (DateTimeOffset?)null : ParseSince(since, now);
-        var path = stateFile is { Length: > 0 } given ? Path.GetFullPath(given)
-            : ctx.Settings.StateFile
-            ?? throw new UsageException(ctx.Settings.From is not null
-                ? "history --from: a snapshot has no recorded state; give the state file with --state"
-                : $"no state file: {ctx.Settings.PveRoot} is not a Proxmox node's pmxcfs; set [history] state_file or give --state");
-
-        var read = ClusterStateFile.Read(path, clusterName: null, anyCluster: true);
+        var read = CompositionRoot.History(ctx).Read(new HistoryRequest(stateFile, from));
         if (read.Problem is { } problem)
         {
             ctx.Log.Warning("{Warning}", $"cluster CPU state not usable: {problem}");
         }
 
-        var changes = (read.State?.History ?? []).Where(c => from is null || c.At >= from).OrderByDescending(c => c.At).ToList();
+        var (path, changes) = (read.Path, read.Changes);
         if (ctx.Settings.Format == OutputFormat.Json)
         {
-            WriteJson(ctx.Out, path, from, read.State?.RecordedAt, changes, now);
+            WriteJson(ctx.Out, path, from, read.RecordedAt, changes, now);
             return ExitCodes.Ok;
         }
 
         var window = from is { } f ? $" since {TableRenderer.Time(f)}" : "";
         if (changes.Count == 0)
         {
-            ctx.Out.WriteLine(Names.Visible(read.State is null && read.Problem is null
+            ctx.Out.WriteLine(Names.Visible(!read.HasState && read.Problem is null
                 ? $"No changes recorded yet: {path} does not exist (each scan records the cluster's CPU there)"
                 : $"No changes of the cluster's CPU recorded{window} in {path}"));
             return ExitCodes.Ok;

@@ -1,17 +1,13 @@
 using System.CommandLine;
 using System.Globalization;
 using ProxClmc.Guard.Application.Configuration;
-using ProxClmc.Guard.Application.Pipeline;
-using ProxClmc.Guard.Application.Scan;
 using ProxClmc.Guard.Application.Ports;
+using ProxClmc.Guard.Application.Scan;
+using ProxClmc.Guard.Application.ToCluster;
 using ProxClmc.Guard.Cli;
+using ProxClmc.Guard.Composition;
 using ProxClmc.Guard.Core.Catalog;
-using ProxClmc.Guard.Core.Cluster;
 using ProxClmc.Guard.Core.Compliance;
-using ProxClmc.Guard.Core.Cpu;
-using ProxClmc.Guard.Core.Guests;
-using ProxClmc.Guard.Core.Policy;
-using ProxClmc.Guard.Core.Sources;
 using ProxClmc.Guard.Pipeline;
 using ProxClmc.Guard.Rendering;
 
@@ -21,6 +17,7 @@ namespace ProxClmc.Guard.Commands;
 /// <c>--to-cluster REMOTE</c> on <c>check</c>, <c>scan</c> and <c>baseline</c>: this cluster's guests judged against
 /// another cluster's nodes, before a <c>qm remote-migrate</c> (or a move in Proxmox Datacenter Manager). Proxmox
 /// checks nothing about the CPU before such a move, apart from custom models (see <see cref="CrossClusterJudge"/>).
+/// The reading and judging is <see cref="ToClusterJudging"/>'s; this renders and maps the answer to an exit code.
 /// </summary>
 public static class ToClusterCommand
 {
@@ -30,45 +27,12 @@ public static class ToClusterCommand
         HelpName = "remote",
     };
 
-    /// <summary>The other cluster: its nodes and facts, and its custom models (null when they could not be read).</summary>
-    private sealed record Remote(RunSettings Settings, ClusterAnalysis Cluster, CustomCpuModels? Models)
-    {
-        public string Name => Settings.RemoteName ?? "the other cluster";
-    }
-
-    private static async Task<Remote> ReadRemoteAsync(CommandContext ctx, string remote, bool withModels, CancellationToken cancellationToken)
-    {
-        var settings = RemoteCluster.Resolve(remote, ctx.Settings, ctx.Environment.FileSystem);
-        var pipeline = ctx.CreatePipelineFor(settings);
-        var cluster = await pipeline.AnalyzeAsync(cancellationToken).ConfigureAwait(false);
-        if (!withModels)
-        {
-            return new Remote(settings, cluster, null);
-        }
-
-        // The remote's guests are read only for its custom models (the API gives them with the guest list).
-        var inventory = await pipeline.Sources.Guests.GetGuestsAsync(cancellationToken).ConfigureAwait(false);
-        // A folder without cpu-models.conf defines none; an API that gives no definitions (before 9.1.15) leaves them unknown.
-        var models = inventory.CustomCpuModelsText is not null
-            ? GuardPipeline.ParseCustomModels(inventory).WithUnresolved(inventory.UnresolvedCustomModels)
-            : settings.From is not null ? CustomCpuModels.Empty : null;
-        return new Remote(settings, cluster, models);
-    }
-
     /// <summary><c>scan --to-cluster</c>: one line per guest of this cluster, can go or cannot go, with the other cluster's nodes.</summary>
     public static async Task<int> ScanAsync(CommandContext ctx, string remoteName, ScanFilter filter, CancellationToken cancellationToken)
     {
-        var local = await ctx.CreatePipeline().ScanAsync(cancellationToken).ConfigureAwait(false);
-        filter.Validate(local);
-        foreach (var warning in local.Inventory.Warnings)
-        {
-            ctx.Log.Warning("{Warning}", warning);
-        }
-
-        var remote = await ReadRemoteAsync(ctx, remoteName, withModels: true, cancellationToken).ConfigureAwait(false);
-        var judge = new CrossClusterJudge(remote.Cluster.Baseline, CpuCatalog.Default, ctx.Settings.Policy, local.CustomModels, remote.Models, remote.Name);
-        var now = ctx.Environment.Clock.GetUtcNow();
-        var report = filter.Apply(judge.EvaluateAll(local.Inventory.Guests, now));
+        ArgumentNullException.ThrowIfNull(filter);
+        var request = new ToClusterScanRequest(remoteName) { ValidateLocal = filter.Validate, Filter = filter.Apply };
+        var (local, remote, report, now) = await CompositionRoot.ToCluster(ctx).ScanAsync(request, cancellationToken).ConfigureAwait(false);
         var exitCode = report.ExitCode(ctx.Settings.AllowPartial);
 
         switch (ctx.Settings.Format)
@@ -103,10 +67,10 @@ public static class ToClusterCommand
         {
             var ids = report.Verdicts.Where(v => v.Verdict.IsUnsafe()).Select(v => v.Guest.VmId.ToString(CultureInfo.InvariantCulture)).ToList();
             var listed = ids.Count <= ScanCommand.MaxListedGuests ? string.Join(", ", ids) : $"{string.Join(", ", ids.Take(ScanCommand.MaxListedGuests))} and {ids.Count - ScanCommand.MaxListedGuests} more";
-            throw new GuardExitException(exitCode, $"{ids.Count} guest{(ids.Count == 1 ? "" : "s")} cannot go to every node of {remote.Name}: {listed}");
+            return ctx.Exit(exitCode, $"{ids.Count} guest{(ids.Count == 1 ? "" : "s")} cannot go to every node of {remote.Name}: {listed}");
         }
 
-        throw new GuardExitException(exitCode, ScanCommand.WhyLine(remote.Cluster, report, exitCode));
+        return ctx.Exit(exitCode, ScanCommand.WhyLine(remote.Cluster, report, exitCode));
     }
 
     private static void WriteGuestLines(CommandContext ctx, ComplianceReport report, ClusterAnalysis remote)
@@ -201,21 +165,8 @@ public static class ToClusterCommand
             throw new UsageException("check --format prometheus: a check has no metrics; use table or json");
         }
 
-        var local = await ctx.CreatePipeline().ScanAsync(cancellationToken).ConfigureAwait(false);
-        var guest = local.Inventory.Guests.FirstOrDefault(g => g.VmId == vmId)
-            ?? throw new UsageException($"VM {vmId}: no such guest in the cluster ({local.Cluster.SourceDescription})");
-        var remote = await ReadRemoteAsync(ctx, remoteName, withModels: true, cancellationToken).ConfigureAwait(false);
-        var remoteNodes = remote.Cluster.Membership.Nodes.Select(n => n.Name).ToList();
-        if (target is not null && !remoteNodes.Contains(target))
-        {
-            throw new UsageException($"--target {target}: no such node in {remote.Name} ({string.Join(", ", remoteNodes)})");
-        }
-
-        var judge = new CrossClusterJudge(remote.Cluster.Baseline, CpuCatalog.Default, ctx.Settings.Policy, local.CustomModels, remote.Models, remote.Name);
-        var verdict = judge.Evaluate(guest);
-        var comparison = judge.CompareCustomModel(guest);
-        var nodes = target is null ? remoteNodes : [target];
-        var answers = nodes.Select(n => Answer(guest, n, local, remote, comparison, verdict, ctx.Settings.Policy)).ToList();
+        var checkedVm = await CompositionRoot.ToCluster(ctx).CheckAsync(new ToClusterCheckRequest(remoteName, vmId, target), cancellationToken).ConfigureAwait(false);
+        var (guest, _, remote, verdict, comparison, answers) = checkedVm;
 
         var can = answers.Where(a => a.Allowed == true).ToList();
         var unknown = answers.Where(a => a.Allowed is null).Select(a => a.Target).ToList();
@@ -246,37 +197,11 @@ public static class ToClusterCommand
         return exitCode switch
         {
             ExitCodes.Ok => exitCode,
-            ExitCodes.Unsafe => throw new GuardExitException(exitCode, $"VM {vmId} cannot run on {(target is null ? $"any node of {remote.Name}" : target)}"),
-            ExitCodes.Unknown => throw new GuardExitException(exitCode, $"VM {vmId}: cannot tell for {string.Join(", ", unknown)} of {remote.Name}" + (can.Count > 0 ? " (use --allow-partial to answer for the nodes that were read)" : "")),
-            _ when can.Count < answers.Count => throw new GuardExitException(exitCode, $"VM {vmId} can run only on {string.Join(", ", can.Select(a => a.Target))} of {remote.Name}, not on {string.Join(", ", refused.Concat(unknown))}"),
-            _ => throw new GuardExitException(exitCode, $"VM {vmId} probably runs on {string.Join(", ", unverified)} of {remote.Name}, but that cannot be verified: {can.First(a => a.Verdict == Verdict.Unverified).Reason.Replace("probably: ", "", StringComparison.Ordinal)}"),
+            ExitCodes.Unsafe => ctx.Exit(exitCode, $"VM {vmId} cannot run on {(target is null ? $"any node of {remote.Name}" : target)}"),
+            ExitCodes.Unknown => ctx.Exit(exitCode, $"VM {vmId}: cannot tell for {string.Join(", ", unknown)} of {remote.Name}" + (can.Count > 0 ? " (use --allow-partial to answer for the nodes that were read)" : "")),
+            _ when can.Count < answers.Count => ctx.Exit(exitCode, $"VM {vmId} can run only on {string.Join(", ", can.Select(a => a.Target))} of {remote.Name}, not on {string.Join(", ", refused.Concat(unknown))}"),
+            _ => ctx.Exit(exitCode, $"VM {vmId} probably runs on {string.Join(", ", unverified)} of {remote.Name}, but that cannot be verified: {can.First(a => a.Verdict == Verdict.Unverified).Reason.Replace("probably: ", "", StringComparison.Ordinal)}"),
         };
-    }
-
-    private static MigrationAnswer Answer(GuestConfig guest, string node, ScanResult local, Remote remote, CustomModelComparison? comparison, GuestVerdict verdict, GuardPolicy policy)
-    {
-        switch (comparison?.Match)
-        {
-            case CustomModelMatch.Missing:
-            case CustomModelMatch.Different:
-                return new MigrationAnswer(node, false, verdict.Reason, verdict.Verdict);
-            case CustomModelMatch.Unknown:
-                return new MigrationAnswer(node, null, verdict.Reason, Verdict.Unverified);
-        }
-
-        // The pair (the VM's node here, that node there), as check judges a pair inside one cluster: named models
-        // against the target alone, host/max against both CPUs, phys-bits=host against both widths. Names of the two
-        // clusters may coincide: the source is given a name no node there can have.
-        var source = $"{guest.Node} (here)";
-        var facts = remote.Cluster.Facts.ToList();
-        if (local.Cluster.Facts.FirstOrDefault(f => f.Node == guest.Node) is { } sourceFacts)
-        {
-            facts.Add(sourceFacts with { Node = source });
-        }
-
-        var advisor = new MigrationAdvisor(facts, CpuCatalog.Default, policy, remote.Models ?? CustomCpuModels.Empty);
-        var answer = advisor.Check(guest with { Node = source }, node);
-        return answer;
     }
 
     private static void WriteCustomModel(CommandContext ctx, CustomModelComparison? comparison, string remote)
@@ -311,32 +236,15 @@ public static class ToClusterCommand
     /// </summary>
     public static async Task<int> BaselineAsync(CommandContext ctx, string remoteName, bool listOnly, CancellationToken cancellationToken)
     {
-        var local = await ctx.CreatePipeline().AnalyzeAsync(cancellationToken).ConfigureAwait(false);
-        var remote = await ReadRemoteAsync(ctx, remoteName, withModels: false, cancellationToken).ConfigureAwait(false);
-        var prefix = remote.Name + "/";
-        var nodes = local.Membership.Nodes.Concat(remote.Cluster.Membership.Nodes.Select(n => n with { Name = prefix + n.Name })).ToList();
-        var facts = local.Facts.Concat(remote.Cluster.Facts.Select(f => f with { Node = prefix + f.Node })).ToList();
-        var membership = new ClusterMembership($"{local.Membership.ClusterName ?? "this cluster"} + {remote.Cluster.Membership.ClusterName ?? remote.Name}", nodes);
+        var (local, remote, combined) = await CompositionRoot.ToCluster(ctx).BaselineAsync(remoteName, new NotANodeGuestSource(ctx.Settings.PveRoot), cancellationToken).ConfigureAwait(false);
         if (ctx.Settings.Format == OutputFormat.Table && !listOnly)
         {
             ctx.Out.WriteLine($"Both clusters, for guests that move back and forth: this one ({CpuCatalog.LevelName(local.Baseline.Level)} alone) and {remote.Name} ({CpuCatalog.LevelName(remote.Cluster.Baseline.Level)} alone)");
         }
 
         // The combined cluster goes through baseline's own rendering and exit codes, as a source that has already been read.
-        var combined = new ClusterSources(new FixedMembership(membership), new FixedFacts(facts), new NotANodeGuestSource(ctx.Settings.PveRoot), $"this cluster ({local.SourceDescription}) and {remote.Name} ({remote.Cluster.SourceDescription})");
         using var context = new CommandContext(ctx.Environment, ctx.Settings with { AssumeNodes = [], WithoutNodes = [] }, ctx.Log, new FixedSourceFactory(combined), ctx.LogVerdicts);
         return await BaselineCommand.ExecuteAsync(context, listOnly, cancellationToken).ConfigureAwait(false);
-    }
-
-    private sealed class FixedMembership(ClusterMembership membership) : IMembershipSource
-    {
-        public Task<ClusterMembership> GetMembershipAsync(CancellationToken cancellationToken) => Task.FromResult(membership);
-    }
-
-    private sealed class FixedFacts(IReadOnlyList<NodeFacts> facts) : INodeFactsSource
-    {
-        public Task<IReadOnlyList<NodeFacts>> GetFactsAsync(ClusterMembership membership, CancellationToken cancellationToken) =>
-            Task.FromResult<IReadOnlyList<NodeFacts>>(facts.Where(f => membership.Nodes.Any(n => n.Name == f.Node)).ToList());
     }
 
     private sealed class FixedSourceFactory(ClusterSources sources) : ISourceFactory

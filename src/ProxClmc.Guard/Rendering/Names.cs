@@ -35,40 +35,13 @@ public static class Names
     /// become visible <c>\xNN</c> / <c>\uNNNN</c> escapes, so a VM named by someone else cannot drive the terminal of
     /// the administrator reading the table. A tab stays.
     /// </summary>
-    public static string Visible(string text)
-    {
-        ArgumentNullException.ThrowIfNull(text);
-        if (!text.Any(IsHidden))
-        {
-            return text;
-        }
-
-        var result = new System.Text.StringBuilder(text.Length + 8);
-        foreach (var c in text)
-        {
-            if (!IsHidden(c))
-            {
-                result.Append(c);
-            }
-            else if (c < 0x100)
-            {
-                result.Append("\\x").Append(((int)c).ToString("X2", System.Globalization.CultureInfo.InvariantCulture));
-            }
-            else
-            {
-                result.Append("\\u").Append(((int)c).ToString("X4", System.Globalization.CultureInfo.InvariantCulture));
-            }
-        }
-
-        return result.ToString();
-    }
+    public static string Visible(string text) => Core.Parsing.VisibleText.Of(text);
 
     /// <summary>Like <see cref="Visible"/>, but keeps line breaks: for whole blocks of output.</summary>
     public static string VisibleKeepingLines(string text) =>
         text.Any(IsHidden) ? string.Join('\n', text.Split('\n').Select(Visible)) : text;
 
-    private static bool IsHidden(char c) =>
-        (char.IsControl(c) && c != '\t') || c is '\u2028' or '\u2029' or (>= '\u202A' and <= '\u202E') or (>= '\u2066' and <= '\u2069');
+    private static bool IsHidden(char c) => Core.Parsing.VisibleText.IsHidden(c);
 
     /// <summary>Collapses the runs of spaces some CPUs put in their model name ("CPU         870").</summary>
     public static string ModelName(string modelName) => string.Join(' ', modelName.Split(' ', StringSplitOptions.RemoveEmptyEntries));

@@ -1,7 +1,7 @@
+using ProxClmc.Guard.Application.Snapshot;
 using ProxClmc.Guard.Core.Cluster;
 using ProxClmc.Guard.Core.Cpu;
 using ProxClmc.Guard.Core.Guests;
-using ProxClmc.Guard.Snapshots;
 
 namespace ProxClmc.Guard.Cli.Tests.Snapshot;
 
@@ -73,7 +73,7 @@ public sealed class ProxmoxFileFormatTests
     [InlineData("", false)]
     [InlineData("nul\0byte", false)]
     public void Only_names_a_proxmox_node_can_have_become_folders(string name, bool safe) =>
-        Assert.Equal(safe, SnapshotFolder.IsSafeNodeName(name));
+        Assert.Equal(safe, ProxmoxGrammar.IsSafeNodeName(name));
 
     // A hostile API answer tries to add lines to the snapshot's files: each is refused before anything is written.
     [Theory]

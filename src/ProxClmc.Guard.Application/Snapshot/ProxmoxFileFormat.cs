@@ -1,14 +1,9 @@
 using System.Globalization;
-using System.Net;
 using System.Text;
-using System.Text.RegularExpressions;
 using ProxClmc.Guard.Core.Cluster;
 using ProxClmc.Guard.Core.Cpu;
 
-namespace ProxClmc.Guard.Snapshots;
-
-/// <summary>One section of a VM config as the API gives it: its values, and (for [PENDING]) the keys to delete.</summary>
-public sealed record ConfigSection(string? Header, IReadOnlyDictionary<string, string> Values, IReadOnlyList<string>? Deletes = null);
+namespace ProxClmc.Guard.Application.Snapshot;
 
 /// <summary>Files of /etc/pve rebuilt from what the API returns, in the byte layout pmxcfs would hold.</summary>
 public static class ProxmoxFileFormat
@@ -138,62 +133,4 @@ public static class ProxmoxFileFormat
 
         return result.ToString();
     }
-}
-
-/// <summary>
-/// What the API may hand the snapshot writer, checked against Proxmox's own grammar before it becomes a line of a
-/// file: a peer that answers with a newline in a key, a node name or an address must not add lines to the snapshot.
-/// Grammar: config keys as PVE::QemuServer parses them (<c>[a-z][a-z_-]*\d*</c>), snapshot and custom model names as
-/// <c>pve-configid</c>, node names as <c>pve-node</c> (a host name label), cluster names as pvecm allows.
-/// </summary>
-public static partial class ProxmoxGrammar
-{
-    public static string RequireConfigKey(string key) =>
-        ConfigKeyRegex().IsMatch(key) ? key : throw Refuse($"config key '{Visible(key)}' is not a Proxmox config key");
-
-    public static string RequireSectionName(string name) =>
-        name is "PENDING" or "special:cloudinit" or "special:fleecing" || ConfigIdRegex().IsMatch(name)
-            ? name
-            : throw Refuse($"section name '{Visible(name)}' is not a Proxmox snapshot name");
-
-    public static string RequireConfigId(string what, string name) =>
-        ConfigIdRegex().IsMatch(name) ? name : throw Refuse($"{what} '{Visible(name)}' is not a Proxmox config id");
-
-    /// <summary>A value on one line: no line breaks or other control characters (a tab is allowed).</summary>
-    public static string RequireValue(string key, string value) =>
-        value.Any(c => char.IsControl(c) && c != '\t') ? throw Refuse($"value of '{Visible(key)}' holds control characters ('{Visible(value)}')") : value;
-
-    public static string RequireNodeName(string name) =>
-        SnapshotFolder.IsSafeNodeName(name) ? name : throw Refuse($"node name '{Visible(name)}' is not a Proxmox node name");
-
-    public static string RequireClusterName(string name) =>
-        ClusterNameRegex().IsMatch(name) ? name : throw Refuse($"cluster name '{Visible(name)}' is not a corosync cluster name");
-
-    public static string RequireAddress(string node, string address) =>
-        IPAddress.TryParse(address, out _) || HostNameRegex().IsMatch(address)
-            ? address
-            : throw Refuse($"address '{Visible(address)}' of node {Visible(node)} is neither an IP address nor a host name");
-
-    public static string RequireFlag(string flag) =>
-        FlagRegex().IsMatch(flag) ? flag : throw Refuse($"CPU flag '{Visible(flag)}' is not a /proc/cpuinfo flag name");
-
-    /// <summary>Control characters shown as \xNN, so a hostile name cannot drive the terminal that prints the error.</summary>
-    public static string Visible(string text) => Rendering.Names.Visible(text);
-
-    private static SnapshotPathException Refuse(string message) => new(message + "; not written");
-
-    [GeneratedRegex(@"^[a-z][a-z_\-]*\d*$")]
-    private static partial Regex ConfigKeyRegex();
-
-    [GeneratedRegex(@"^[A-Za-z][A-Za-z0-9_\-]+$")]
-    private static partial Regex ConfigIdRegex();
-
-    [GeneratedRegex(@"^[A-Za-z0-9_\-.]{1,64}$")]
-    private static partial Regex ClusterNameRegex();
-
-    [GeneratedRegex(@"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9\-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9\-]{0,61}[A-Za-z0-9])?)*$")]
-    private static partial Regex HostNameRegex();
-
-    [GeneratedRegex(@"^[A-Za-z0-9_.\-]{1,64}$")]
-    private static partial Regex FlagRegex();
 }

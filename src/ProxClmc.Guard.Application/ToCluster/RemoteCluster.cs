@@ -1,21 +1,20 @@
 using ProxClmc.Guard.Application.Configuration;
-using ProxClmc.Guard.Cli;
-using ProxClmc.Guard.Configuration;
-using ProxClmc.Guard.Core.Catalog;
+using ProxClmc.Guard.Application.Errors;
+using ProxClmc.Guard.Application.Ports;
 using ProxClmc.Guard.Core.Sources;
-using ProxClmc.Guard.Infrastructure.IO;
 
-namespace ProxClmc.Guard.Pipeline;
+namespace ProxClmc.Guard.Application.ToCluster;
 
 /// <summary>
 /// <c>--to-cluster REMOTE</c>: the settings that read another cluster through the same sources as this one. REMOTE
 /// is the name of a <c>[remote.&lt;name&gt;]</c> section, a snapshot folder (or a copy of that cluster's
 /// <c>/etc/pve</c>), or a proxclmc-guard.toml describing that cluster by its <c>[api]</c> or its <c>pve_root</c>.
-/// The remote is judged with this run's policy, timeouts and <c>--allow-partial</c>.
+/// The remote is judged with this run's policy, timeouts and <c>--allow-partial</c>. <c>loadConfigFile</c>
+/// reads such a file as the command line reads its own (errors name file, line and column).
 /// </summary>
 public static class RemoteCluster
 {
-    public static RunSettings Resolve(string remote, RunSettings local, IFileSystem fileSystem)
+    public static RunSettings Resolve(string remote, RunSettings local, IFileStore fileSystem, Func<string, GuardConfig> loadConfigFile)
     {
         if (local.Config.FindRemote(remote) is { } section)
         {
@@ -29,11 +28,11 @@ public static class RemoteCluster
 
         if (fileSystem.FileExists(remote))
         {
-            return FromConfigFile(remote, local);
+            return FromConfigFile(remote, local, loadConfigFile);
         }
 
         var known = local.Config.Remotes.Count == 0 ? "no [remote.<name>] sections are configured" : "configured remotes: " + string.Join(", ", local.Config.Remotes.Select(r => r.Name).Order(StringComparer.Ordinal));
-        throw new UsageException($"--to-cluster {remote}: no such snapshot folder, configuration file or [remote.{remote}] section ({known})");
+        throw new InvalidRequestException($"--to-cluster {remote}: no such snapshot folder, configuration file or [remote.{remote}] section ({known})");
     }
 
     private static RunSettings FromSection(RemoteSettings section, RunSettings local)
@@ -63,9 +62,9 @@ public static class RemoteCluster
         };
     }
 
-    private static RunSettings FromConfigFile(string path, RunSettings local)
+    private static RunSettings FromConfigFile(string path, RunSettings local, Func<string, GuardConfig> loadConfigFile)
     {
-        var config = GuardConfigLoader.LoadFile(path, isKnownModel: name => CpuCatalog.Default.TryGetModel(name, out _));
+        var config = loadConfigFile(path);
         var name = Name(path, isFile: true);
         if (config.Api.HasCredentials)
         {

@@ -1,19 +1,16 @@
-using System.Text;
-using System.Text.Json;
 using Microsoft.Win32.SafeHandles;
+using ProxClmc.Guard.Application.Ports;
+using ProxClmc.Guard.Application.Snapshot;
 using ProxClmc.Guard.Infrastructure.IO;
 using ProxClmc.Guard.Infrastructure.Snapshot;
 
-namespace ProxClmc.Guard.Snapshots;
-
-/// <summary>Why a node's cpuinfo is (or is not) in the snapshot, as the manifest reports it.</summary>
-public sealed record SnapshotNode(string Name, string Source, string? Address, string? Error, bool Synthesized = false);
+namespace ProxClmc.Guard.Composition;
 
 /// <summary>
 /// The output folder of <c>snapshot --out</c>: created fresh or empty, and nothing is ever written outside it,
 /// because node names and VM ids from corosync.conf or the API become path segments here.
 /// </summary>
-public sealed class SnapshotFolder : IDisposable
+internal sealed class SnapshotFolder : ISnapshotFolder
 {
     private const UnixFileMode Mode0700 = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
 
@@ -151,11 +148,6 @@ public sealed class SnapshotFolder : IDisposable
         return new SnapshotFolder(root, null) { Created = created };
     }
 
-    /// <summary>A node name is safe as one path segment: what corosync and pmxcfs allow, never '/', '..' or a control character.</summary>
-    public static bool IsSafeNodeName(string name) =>
-        name.Length is > 0 and <= 255 && name != "." && name != ".." && !name.StartsWith('.')
-        && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
-
     public void WriteCorosync(ReadOnlySpan<byte> bytes) => Write(bytes, "corosync.conf");
 
     public void WriteCustomModels(ReadOnlySpan<byte> bytes) => Write(bytes, "virtual-guest", "cpu-models.conf");
@@ -173,80 +165,11 @@ public sealed class SnapshotFolder : IDisposable
 
     public void WriteContainerConfig(string node, int vmId, ReadOnlySpan<byte> bytes) => Write(bytes, "nodes", CheckNode(node), "lxc", CheckVmId(vmId));
 
-    /// <summary>manifest.json: when, which tool, which sources, and every node with where its cpuinfo came from or why it is missing.</summary>
-    public void WriteManifest(DateTimeOffset time, IReadOnlyList<string> sources, IReadOnlyList<SnapshotNode> nodes, IReadOnlyList<string> guestFailures)
-    {
-        using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
-        {
-            json.WriteStartObject();
-            json.WriteNumber("schemaVersion", 1);
-            json.WriteString("time", time.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture));
-            json.WriteString("tool", "proxclmc-guard");
-            json.WriteString("toolVersion", VersionInfo.Version);
-            json.WriteStartArray("sources");
-            foreach (var source in sources)
-            {
-                json.WriteStringValue(source);
-            }
-
-            json.WriteEndArray();
-            json.WriteStartArray("nodes");
-            foreach (var node in nodes)
-            {
-                json.WriteStartObject();
-                json.WriteString("name", node.Name);
-                json.WriteString("cpuinfoSource", node.Source);
-                if (node.Address is { Length: > 0 } address)
-                {
-                    json.WriteString("address", address);
-                }
-
-                json.WriteBoolean("cpuinfoSynthesized", node.Synthesized);
-                json.WriteBoolean("ok", node.Error is null);
-                if (node.Error is { } error)
-                {
-                    json.WriteString("error", error);
-                }
-
-                json.WriteEndObject();
-            }
-
-            json.WriteEndArray();
-            json.WriteStartArray("failedNodes");
-            foreach (var node in nodes.Where(n => n.Error is not null))
-            {
-                json.WriteStartObject();
-                json.WriteString("name", node.Name);
-                json.WriteString("reason", node.Error);
-                json.WriteEndObject();
-            }
-
-            json.WriteEndArray();
-            json.WriteStartArray("failedGuests");
-            foreach (var failure in guestFailures)
-            {
-                json.WriteStringValue(failure);
-            }
-
-            json.WriteEndArray();
-            if (nodes.Any(n => n.Synthesized))
-            {
-                json.WriteString(
-                    "note",
-                    "cpuinfo of nodes marked cpuinfoSynthesized was synthesized from the Proxmox API's node status (model name and flags only): " +
-                    "no family/model/stepping, bugs or address sizes");
-            }
-
-            json.WriteEndObject();
-        }
-
-        buffer.WriteByte((byte)'\n');
-        Write(buffer.ToArray(), "manifest.json");
-    }
+    /// <summary>manifest.json, as <see cref="SnapshotManifest"/> renders it.</summary>
+    public void WriteManifest(ReadOnlySpan<byte> bytes) => Write(bytes, "manifest.json");
 
     private static string CheckNode(string node) =>
-        IsSafeNodeName(node) ? node : throw new SnapshotPathException($"node name '{Printable(node)}' cannot be a folder name (it contains '/', '..' or other characters a Proxmox node name never has)");
+        ProxmoxGrammar.IsSafeNodeName(node) ? node : throw new SnapshotPathException($"node name '{Printable(node)}' cannot be a folder name (it contains '/', '..' or other characters a Proxmox node name never has)");
 
     private static string CheckVmId(int vmId) =>
         vmId is >= 100 and <= 999_999_999 ? $"{vmId}.conf" : throw new SnapshotPathException($"VM id {vmId} is outside Proxmox's range 100-999999999");
@@ -296,13 +219,4 @@ public sealed class SnapshotFolder : IDisposable
             }
         }
     }
-}
-
-/// <summary>A name from the cluster that cannot safely become a path in the snapshot folder.</summary>
-public sealed class SnapshotPathException(string message) : Exception(message);
-
-/// <summary>Text in the snapshot's files: UTF-8 without BOM and '\n' line ends, like pmxcfs.</summary>
-internal static class SnapshotText
-{
-    public static byte[] Bytes(string text) => new UTF8Encoding(false).GetBytes(text);
 }
