@@ -1,7 +1,6 @@
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Running;
 using ProxClmc.Guard.Benchmarks;
-using ProxClmc.Guard.Testing;
 
 // bench [BenchmarkDotNet options, e.g. --filter * --job short]   the micro-benchmarks of the hot paths
 // scale [--smoke] [--nodes 64] [--vms 10000] [--latency-ms 2] [--ssh-nodes 32] [--ssh-delay-ms 200] [--parallelism N] [--ssh-parallelism N] [--kill-after S]

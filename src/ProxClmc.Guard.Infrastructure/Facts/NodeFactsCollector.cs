@@ -4,16 +4,6 @@ using ProxClmc.Guard.Infrastructure.Qemu;
 
 namespace ProxClmc.Guard.Infrastructure.Facts;
 
-/// <summary>Where this node's own facts are read from (paths only change in tests).</summary>
-public sealed record LocalFactsPaths
-{
-    public string CpuInfo { get; init; } = "/proc/cpuinfo";
-
-    public string KernelRelease { get; init; } = "/proc/sys/kernel/osrelease";
-
-    public string MicrocodeVersion { get; init; } = "/sys/devices/system/cpu/cpu0/microcode/version";
-}
-
 /// <summary>Collects this node's facts: cpuinfo, kernel release, microcode revision, and QEMU's answer under KVM.</summary>
 public sealed class NodeFactsCollector(IFileSystem fileSystem, LocalFactsPaths paths, INodeQemuProbe? probe, TimeProvider clock)
 {

@@ -4,12 +4,6 @@ using ProxClmc.Guard.Infrastructure.IO;
 
 namespace ProxClmc.Guard.Infrastructure.History;
 
-/// <summary>What reading the state file gave: the previous state, or nothing (first scan), or why it cannot be used.</summary>
-public sealed record StateRead(ClusterState? State, string? Problem)
-{
-    public static StateRead Missing { get; } = new(null, null);
-}
-
 /// <summary>
 /// The state file on disk. Read without following a symlink, bounded, and judged by <see cref="ClusterStateJson"/>:
 /// anything else (a symlink, a damaged or foreign file, one that cannot be read) is a problem the caller reports once,

@@ -124,6 +124,3 @@ public static class AtomicFile
         File.Move(temporary, fullPath, overwrite: true);
     }
 }
-
-/// <summary>A folder or file whose owner or mode lets other local users interfere: nothing is written or run.</summary>
-public sealed class UnsafeLocationException(string message) : IOException(message);

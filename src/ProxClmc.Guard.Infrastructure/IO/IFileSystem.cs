@@ -1,6 +1,3 @@
-using System.Text;
-using ProxClmc.Guard.Core.Parsing;
-
 namespace ProxClmc.Guard.Infrastructure.IO;
 
 /// <summary>The few file operations the readers need, so verbs can be tested on trees built in memory or on disk.</summary>
@@ -18,64 +15,4 @@ public interface IFileSystem
     IEnumerable<string> EnumerateDirectories(string path);
 
     IEnumerable<string> EnumerateFiles(string path, string pattern);
-}
-
-/// <summary>An input file over its limit: refused before it is read into memory.</summary>
-internal sealed class InputTooLargeException(string path, long size, int limit)
-    : IOException($"{path}: file is {size} bytes, over the limit of {limit} bytes; refusing to read it")
-{
-    public string Path { get; } = path;
-}
-
-public sealed class PhysicalFileSystem : IFileSystem
-{
-    public static PhysicalFileSystem Instance { get; } = new();
-
-    public bool FileExists(string path) => File.Exists(path);
-
-    public bool DirectoryExists(string path) => Directory.Exists(path);
-
-    public string ReadAllText(string path, int maxBytes) => Encoding.UTF8.GetString(ReadAllBytes(path, maxBytes));
-
-    public byte[] ReadAllBytes(string path, int maxBytes)
-    {
-        // /proc files report length 0, so the limit is enforced while reading, not from the length alone.
-        // Regular files only: a FIFO or device named here would block the run or never end.
-        using var stream = Posix.IsSupported
-            ? new FileStream(Posix.OpenRegularForRead(path, followLinks: true), FileAccess.Read, 1)
-            : new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.SequentialScan);
-        if (stream.CanSeek && stream.Length > maxBytes)
-        {
-            throw new InputTooLargeException(path, stream.Length, maxBytes);
-        }
-
-        using var buffer = new MemoryStream();
-        var chunk = new byte[81920];
-        int read;
-        while ((read = stream.Read(chunk, 0, chunk.Length)) > 0)
-        {
-            if (buffer.Length + read > maxBytes)
-            {
-                throw new InputTooLargeException(path, buffer.Length + read, maxBytes);
-            }
-
-            buffer.Write(chunk, 0, read);
-        }
-
-        return buffer.ToArray();
-    }
-
-    public IEnumerable<string> EnumerateDirectories(string path) =>
-        Directory.Exists(path) ? Directory.EnumerateDirectories(path).Order(StringComparer.Ordinal) : [];
-
-    public IEnumerable<string> EnumerateFiles(string path, string pattern) =>
-        Directory.Exists(path) ? Directory.EnumerateFiles(path, pattern).Order(StringComparer.Ordinal) : [];
-}
-
-/// <summary>Limits shared by the readers.</summary>
-public static class FileLimits
-{
-    public static int ForCpuInfo => InputLimits.MaxCpuInfoBytes;
-
-    public static int ForPmxcfs => InputLimits.MaxPmxcfsFileBytes;
 }

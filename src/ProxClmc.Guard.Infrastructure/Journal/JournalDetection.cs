@@ -1,12 +1,5 @@
 namespace ProxClmc.Guard.Infrastructure.Journal;
 
-/// <summary>Where log events go: <c>--log-target console|journal</c>.</summary>
-public enum LogTarget
-{
-    Console,
-    Journal,
-}
-
 /// <summary>Chooses the journal or the console, the way systemd tools do.</summary>
 public static class JournalDetection
 {

@@ -176,9 +176,3 @@ internal static partial class JournalNative
         return new JournalNativeException($"{what} failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})", errno);
     }
 }
-
-/// <summary>A libc call failed; <see cref="Errno"/> is the raw error number.</summary>
-internal sealed class JournalNativeException(string message, int errno) : IOException(message)
-{
-    public int Errno { get; } = errno;
-}

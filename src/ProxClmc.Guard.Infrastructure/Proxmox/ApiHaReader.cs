@@ -4,9 +4,6 @@ using ProxClmc.Guard.Core.Parsing;
 
 namespace ProxClmc.Guard.Infrastructure.Proxmox;
 
-/// <summary>The HA configuration through the API, and the ha/*.cfg files it corresponds to (for snapshots).</summary>
-public sealed record ApiHaState(HaConfig Config, IReadOnlyDictionary<string, string> Files);
-
 /// <summary>
 /// Reads <c>/cluster/ha/resources</c>, then <c>/cluster/ha/rules</c> (PVE 9) or, where that does not exist,
 /// <c>/cluster/ha/groups</c> (PVE 8). The PVE 9 rules answer already holds every group not yet migrated, as a rule

@@ -1,26 +1,6 @@
-using ProxClmc.Guard.Core.Ha;
 using ProxClmc.Guard.Core.Placement;
 
 namespace ProxClmc.Guard.Infrastructure.Proxmox;
-
-/// <summary>What an HA rule or group made by a placement fix looks like now.</summary>
-public enum PlacementState
-{
-    /// <summary>As written: same resource, same nodes, strict (restricted).</summary>
-    AsWritten,
-
-    /// <summary>No longer there.</summary>
-    Gone,
-
-    /// <summary>Someone changed it since.</summary>
-    Changed,
-}
-
-/// <summary>The HA configuration as the API answered it: the digests, and the entries they cover.</summary>
-public sealed record HaApiState(
-    string Digest,
-    IReadOnlyList<IReadOnlyList<KeyValuePair<string, string>>> Resources,
-    IReadOnlyList<IReadOnlyList<KeyValuePair<string, string>>> Placement);
 
 /// <summary>
 /// Writes placement fixes through the API (pve-ha-manager b71218f, src/PVE/API2/HA/Rules.pm create_rule and

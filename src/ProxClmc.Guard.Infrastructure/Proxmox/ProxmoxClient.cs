@@ -65,10 +65,10 @@ public sealed class ProxmoxClient : IDisposable
     /// <summary>Why <paramref name="node"/> was given up on in this run; null while it answers (asked once per guest, so no copy is made).</summary>
     public string? UnreachableReason(string node) => _unreachableNodes.TryGetValue(Uri.EscapeDataString(node), out var reason) ? reason : null;
 
-    public async Task<ProxmoxVersion> GetVersionAsync(CancellationToken cancellationToken) =>
+    internal async Task<ProxmoxVersion> GetVersionAsync(CancellationToken cancellationToken) =>
         ProxmoxVersion.Parse(await GetAsync("version", cancellationToken).ConfigureAwait(false));
 
-    public async Task<IReadOnlyList<ClusterStatusEntry>> GetClusterStatusAsync(CancellationToken cancellationToken)
+    internal async Task<IReadOnlyList<ClusterStatusEntry>> GetClusterStatusAsync(CancellationToken cancellationToken)
     {
         const string path = "cluster/status";
         return await GetAsync(path, static (ref Utf8JsonReader r) => ProxmoxReader.ReadList(ref r, "cluster status", ClusterStatusEntry.Read), cancellationToken).ConfigureAwait(false);
@@ -81,7 +81,7 @@ public sealed class ProxmoxClient : IDisposable
         return await GetAsync(path, static (ref Utf8JsonReader r) => ProxmoxReader.ReadList(ref r, "cluster resources", ClusterVmResource.Read), cancellationToken).ConfigureAwait(false);
     }
 
-    public async Task<NodeCpuInfo> GetNodeCpuInfoAsync(string node, CancellationToken cancellationToken)
+    internal async Task<NodeCpuInfo> GetNodeCpuInfoAsync(string node, CancellationToken cancellationToken)
     {
         var path = $"nodes/{Segment(node)}/status";
         var data = await GetAsync(path, cancellationToken).ConfigureAwait(false);
@@ -145,7 +145,7 @@ public sealed class ProxmoxClient : IDisposable
     }
 
     /// <summary><c>GET /nodes/{node}/capabilities/qemu/cpu</c>: the models accepted (by the node you are connected to); null when not available.</summary>
-    public async Task<IReadOnlyList<QemuCpuModelEntry>?> GetQemuCpuModelsAsync(string node, CancellationToken cancellationToken)
+    internal async Task<IReadOnlyList<QemuCpuModelEntry>?> GetQemuCpuModelsAsync(string node, CancellationToken cancellationToken)
     {
         var path = $"nodes/{Segment(node)}/capabilities/qemu/cpu";
         var data = await GetOptionalAsync(path, cancellationToken).ConfigureAwait(false);
@@ -157,7 +157,7 @@ public sealed class ProxmoxClient : IDisposable
     /// no such endpoint (501). Read with its own size limit (<see cref="ClusterCpuFlag.MaxAnswerBytes"/>) and token by
     /// token: an answer a thousand times a real one costs no more memory than that limit.
     /// </summary>
-    public async Task<IReadOnlyList<ClusterCpuFlag>?> GetClusterCpuFlagsAsync(CancellationToken cancellationToken)
+    internal async Task<IReadOnlyList<ClusterCpuFlag>?> GetClusterCpuFlagsAsync(CancellationToken cancellationToken)
     {
         const string path = "cluster/qemu/cpu-flags?accel=kvm";
         try

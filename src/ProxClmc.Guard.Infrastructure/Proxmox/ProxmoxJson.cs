@@ -3,9 +3,6 @@ using System.Text.Json;
 
 namespace ProxClmc.Guard.Infrastructure.Proxmox;
 
-/// <summary>The answer had valid JSON but not the shape the endpoint documents.</summary>
-internal sealed class ProxmoxShapeException(string message) : Exception(message);
-
 /// <summary>
 /// Lenient readers for Proxmox's JSON. The API is generated from Perl schemas: booleans arrive as 0/1 (and from
 /// some endpoints as "0"/"1" strings), integers sometimes as strings, and optional fields are simply missing.

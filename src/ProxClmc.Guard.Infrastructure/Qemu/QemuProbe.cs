@@ -5,29 +5,6 @@ using ProxClmc.Guard.Core.Facts;
 
 namespace ProxClmc.Guard.Infrastructure.Qemu;
 
-/// <summary>QEMU's answer under KVM, or one line saying why there is none (no binary, no /dev/kvm, a failure, a timeout).</summary>
-public sealed record QemuProbeResult(QemuCpuAnswer? Answer, string? Error, string Transcript = "");
-
-/// <summary>Asks this node's QEMU what it can run under KVM.</summary>
-public interface INodeQemuProbe
-{
-    Task<QemuProbeResult> ProbeAsync(CancellationToken cancellationToken);
-}
-
-public sealed record QemuProbeOptions
-{
-    /// <summary>[facts] qemu_binary; null: /usr/bin/kvm (Proxmox), then qemu-system-x86_64 on PATH.</summary>
-    public string? Binary { get; init; }
-
-    public string KvmDevice { get; init; } = "/dev/kvm";
-
-    /// <summary>QEMU 7.2 answers in about 0.3 s; a hung binary must not hold up the timer.</summary>
-    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(10);
-
-    /// <summary>The PATH searched for qemu-system-x86_64.</summary>
-    public string? SearchPath { get; init; } = Environment.GetEnvironmentVariable("PATH");
-}
-
 /// <summary>
 /// Starts QEMU with no guest at all (<c>-machine none -accel kvm -nodefaults -display none -S -qmp stdio</c>) and asks
 /// over QMP on its stdin and stdout: no monitor socket, no pid file, no VM name, so running VMs are never touched.

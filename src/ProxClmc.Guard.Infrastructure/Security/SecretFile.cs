@@ -8,7 +8,7 @@ namespace ProxClmc.Guard.Infrastructure.Security;
 /// the command line or the TOML itself, and a file others can read is refused: a token readable by every local user
 /// is a leaked token.
 /// </summary>
-public static class SecretFile
+internal static class SecretFile
 {
     private const UnixFileMode GroupOrOther =
         UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute |

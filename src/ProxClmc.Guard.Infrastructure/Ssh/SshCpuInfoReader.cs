@@ -10,17 +10,11 @@ using Renci.SshNet.Common;
 
 namespace ProxClmc.Guard.Infrastructure.Ssh;
 
-/// <summary>A node's raw <c>/proc/cpuinfo</c> read over SSH, or one line per address tried saying why it could not be.</summary>
-public sealed record RemoteCpuInfo(string Node, string Address, string? Text, string? Error)
-{
-    public bool IsSuccess => Text is not null;
-}
-
 /// <summary>
 /// Reads <c>/proc/cpuinfo</c> from one node over SSH with key authentication and host keys checked against known_hosts.
 /// The command line is fixed: nothing from configuration or node names ever becomes part of it.
 /// </summary>
-public sealed class SshCpuInfoReader : IDisposable
+internal sealed class SshCpuInfoReader : IDisposable
 {
     /// <summary>The only command ever run on a node.</summary>
     public const string Command = "cat /proc/cpuinfo";
@@ -557,43 +551,5 @@ public sealed class SshCpuInfoReader : IDisposable
     {
         var flat = new string(text.Select(c => char.IsControl(c) ? ' ' : c).ToArray()).Trim();
         return flat.Length > 200 ? flat[..200] + "..." : flat;
-    }
-}
-
-/// <summary>The known_hosts files of <see cref="SshOptions"/>, each read once and combined per node.</summary>
-internal sealed class KnownHostsFiles(SshOptions options)
-{
-    private readonly Dictionary<string, KnownHosts> _files = new(StringComparer.Ordinal);
-    private readonly Lock _lock = new();
-
-    public IReadOnlyList<string> Warnings
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return [.. _files.Values.SelectMany(f => f.Warnings).Distinct()];
-            }
-        }
-    }
-
-    public KnownHosts For(string node)
-    {
-        var parts = new List<KnownHosts>();
-        foreach (var path in options.KnownHostsFilesFor(node))
-        {
-            lock (_lock)
-            {
-                if (!_files.TryGetValue(path, out var file))
-                {
-                    file = KnownHosts.Load([path]);
-                    _files[path] = file;
-                }
-
-                parts.Add(file);
-            }
-        }
-
-        return KnownHosts.Combine(parts);
     }
 }

@@ -19,7 +19,7 @@ public sealed class SshFactsSource : INodeFactsSource, IDisposable
     {
     }
 
-    public SshFactsSource(SshCpuInfoReader reader, int parallelism, TimeProvider time)
+    internal SshFactsSource(SshCpuInfoReader reader, int parallelism, TimeProvider time)
     {
         _reader = reader;
         _parallelism = Math.Max(1, parallelism);

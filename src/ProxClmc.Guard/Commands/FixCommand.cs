@@ -11,7 +11,7 @@ using ProxClmc.Guard.Core.Catalog;
 using ProxClmc.Guard.Core.Compliance;
 using ProxClmc.Guard.Core.Guests;
 using ProxClmc.Guard.Core.Fixes;
-using ProxClmc.Guard.Fixes;
+using ProxClmc.Guard.Application.Placement;
 using ProxClmc.Guard.Pipeline;
 using ProxClmc.Guard.Rendering;
 
@@ -23,7 +23,7 @@ namespace ProxClmc.Guard.Commands;
 /// Exit codes: 0 nothing to do, or everything applied or undone; 2 unsafe guests remain (a plan not yet applied,
 /// guests the plan skips, conflicts, VMs changed since); 3 a write or read failed; 64 usage; 78 configuration.
 /// </summary>
-public static class FixCommand
+public static partial class FixCommand
 {
     private const string NeedsApi = "needs the Proxmox API ([api] url in the config); --from snapshots are read-only";
 
@@ -87,8 +87,8 @@ public static class FixCommand
                 throw new UsageException("fix --undo takes only the plan id");
             }
 
-            return PlacementFix.HasUndo(ctx.Settings.Config.Fix.UndoDir, planId)
-                ? PlacementFix.UndoAsync(ctx, planId, cancellationToken)
+            return CompositionRoot.PlacementUndoStore(ctx.Settings).Has(planId)
+                ? UndoPlacementAsync(ctx, planId, cancellationToken)
                 : UndoAsync(ctx, planId, store, cancellationToken);
         }
 
@@ -108,7 +108,7 @@ public static class FixCommand
         }
 
         return request.Placement
-            ? PlacementFix.PlanAsync(
+            ? PlanPlacementAsync(
                 ctx,
                 new PlacementRequest { VmIds = request.VmIds, Apply = request.Apply, SavePlan = request.SavePlan, Description = request.Description, AllowSingleNode = request.AllowSingleNode },
                 store,
@@ -251,7 +251,7 @@ public static class FixCommand
             throw new UsageException($"--apply {planId}: the plan is dated {plan.CreatedAt:u}, in the future of this machine's clock; make a new plan");
         }
 
-        if (store.ReadUndo(planId) is not null || PlacementFix.HasUndo(store.Location, planId))
+        if (store.ReadUndo(planId) is not null || CompositionRoot.PlacementUndoStore(ctx.Settings).Has(planId))
         {
             throw new UsageException($"--apply {planId}: this plan was applied already (undo it with `proxclmc-guard fix --undo {planId}`, or make a new plan)");
         }
@@ -264,7 +264,7 @@ public static class FixCommand
 
         if (plan.Strategy == "placement")
         {
-            return await PlacementFix.ApplySavedAsync(ctx, plan, store, cancellationToken).ConfigureAwait(false);
+            return await ApplySavedPlacementAsync(ctx, plan, store, cancellationToken).ConfigureAwait(false);
         }
 
         if (ctx.Settings.Format != OutputFormat.Json)

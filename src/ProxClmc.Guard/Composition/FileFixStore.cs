@@ -1,11 +1,12 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using ProxClmc.Guard.Application.Fix;
+using ProxClmc.Guard.Application.Placement;
 using ProxClmc.Guard.Application.Ports;
 using ProxClmc.Guard.Core.Fixes;
 using ProxClmc.Guard.Core.Parsing;
 using Microsoft.Win32.SafeHandles;
-using ProxClmc.Guard.Fixes;
 using ProxClmc.Guard.Infrastructure.IO;
 
 namespace ProxClmc.Guard.Composition;
@@ -205,58 +206,15 @@ public sealed class FileFixStore(string directory) : IFixStore
     }
 }
 
-/// <summary>"change" and "skip" in the plan file.</summary>
-public sealed class FixActionJsonConverter : JsonConverter<FixAction>
-{
-    public override FixAction Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-        reader.GetString() switch
-        {
-            "change" => FixAction.Change,
-            "skip" => FixAction.Skip,
-            var other => throw new JsonException($"action '{other}': expected change or skip"),
-        };
-
-    public override void Write(Utf8JsonWriter writer, FixAction value, JsonSerializerOptions options) =>
-        writer.WriteStringValue(value == FixAction.Change ? "change" : "skip");
-}
-
-/// <summary>A placement plan's actions in the plan file: "create-rule", "create-group", "hookscript" and "skip".</summary>
-public sealed class PlacementActionJsonConverter : JsonConverter<Core.Placement.PlacementAction>
-{
-    public override Core.Placement.PlacementAction Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-        reader.GetString() switch
-        {
-            "create-rule" => Core.Placement.PlacementAction.CreateRule,
-            "create-group" => Core.Placement.PlacementAction.CreateGroup,
-            "hookscript" => Core.Placement.PlacementAction.Hookscript,
-            "skip" => Core.Placement.PlacementAction.Skip,
-            var other => throw new JsonException($"action '{other}': expected create-rule, create-group, hookscript or skip"),
-        };
-
-    public override void Write(Utf8JsonWriter writer, Core.Placement.PlacementAction value, JsonSerializerOptions options) =>
-        writer.WriteStringValue(Name(value));
-
-    public static string Name(Core.Placement.PlacementAction value) => value switch
-    {
-        Core.Placement.PlacementAction.CreateRule => "create-rule",
-        Core.Placement.PlacementAction.CreateGroup => "create-group",
-        Core.Placement.PlacementAction.Hookscript => "hookscript",
-        _ => "skip",
-    };
-}
-
 /// <summary>Shared options: cpu values keep their '+' readable (no \u002B) in files an administrator reads.</summary>
 internal static class FixJson
 {
     private static readonly Lazy<FixPlanJson> LazyPlan = new(() => new FixPlanJson(Readable(FixPlanJson.Default.Options)));
     private static readonly Lazy<FixUndoJson> LazyUndo = new(() => new FixUndoJson(Readable(FixUndoJson.Default.Options)));
-    private static readonly Lazy<FixReportJson> LazyReport = new(() => new FixReportJson(Readable(FixReportJson.Default.Options)));
 
     public static FixPlanJson Plan => LazyPlan.Value;
 
     public static FixUndoJson Undo => LazyUndo.Value;
-
-    public static FixReportJson Report => LazyReport.Value;
 
     private static JsonSerializerOptions Readable(JsonSerializerOptions generated) =>
         new(generated) { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };

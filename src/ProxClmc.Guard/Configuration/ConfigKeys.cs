@@ -52,6 +52,17 @@ internal static partial class ConfigKeys
 
     private static readonly ValueKind<bool> Boolean = new("a boolean", "true or false", v => v.Boolean(), TomlText.Boolean);
 
+    // The API's address, or a list of them tried in order: [api] url and [remote.<name>] url.
+    private static readonly ValueKind<ConfigList<Uri>> ApiUrls = new("a string or an array of strings", "an https:// address, or a list of them tried in order",
+        v => ConfigList.From(v.StringList(allowSingle: true, (item, text) => CheckUrl(v, item, text), atLeastOne: "address").Select(u => new Uri(u, UriKind.Absolute))),
+        urls => urls.Count == 0 ? null : urls.Count == 1 ? TomlText.String(urls[0].OriginalString) : TomlText.StringArray(urls.Select(u => u.OriginalString)));
+
+    private static readonly ValueKind<string?> TokenId =
+        OptionalText.Where("a token id, user@realm!tokenname", v => v.Matching(TokenIdRegex(), "must look like 'user@realm!tokenname'"));
+
+    private static readonly ValueKind<string?> CertificateFingerprint =
+        OptionalText.Where("a SHA-256 fingerprint: 64 hex digits, optionally in ':'-separated pairs", v => Fingerprint(v, v.NonEmptyString()));
+
     private static ValueKind<int> Integer(int min, int max) =>
         new("an integer", $"an integer from {min} to {max}", v => v.Integer(min, max), TomlText.Integer);
 
@@ -87,6 +98,10 @@ internal static partial class ConfigKeys
         Comment = comment,
         Apply = (value, config) => set(config, kind.Read(value)),
     };
+
+    /// <summary>A key of <c>[remote.&lt;name&gt;]</c> after url: a help line and an example, no comment of its own.</summary>
+    private static ConfigKey RemoteKey<T>(string name, ValueKind<T> kind, Func<GuardConfig, T> get, Func<GuardConfig, T, GuardConfig> set, string help, string example) =>
+        Key(Remote, name, kind, get, set, help, "") with { Example = example };
 
     /// <summary>The sections in file order.</summary>
     public static IReadOnlyList<string> Sections { get; } = ["cluster", "facts", "ssh", "api", "policy", "fix", "daemon", "report", "history", "hook", Remote];
@@ -226,11 +241,7 @@ internal static partial class ConfigKeys
             """),
 
         // [api]
-        Key("api", "url",
-            new ValueKind<ConfigList<Uri>>("a string or an array of strings", "an https:// address, or a list of them tried in order",
-                v => ConfigList.From(v.StringList(allowSingle: true, (item, text) => CheckUrl(v, item, text), atLeastOne: "address").Select(u => new Uri(u, UriKind.Absolute))),
-                urls => urls.Count == 1 ? TomlText.String(urls[0].OriginalString) : TomlText.StringArray(urls.Select(u => u.OriginalString))),
-            c => c.Api.Urls, (c, v) => c with { Api = c.Api with { Urls = v } },
+        Key("api", "url", ApiUrls, c => c.Api.Urls, (c, v) => c with { Api = c.Api with { Urls = v } },
             "The Proxmox API address, or a list of them: the first that answers is used.",
             """
             The Proxmox VE API address. A list is tried in order and the first one that answers is used, so that the
@@ -238,8 +249,7 @@ internal static partial class ConfigKeys
               url = ["https://pve1.example.com:8006", "https://pve2.example.com:8006"]
             Only https:// is accepted.
             """),
-        Key("api", "token_id", OptionalText.Where("a token id, user@realm!tokenname", v => v.Matching(TokenIdRegex(), "must look like 'user@realm!tokenname'")),
-            c => c.Api.TokenId, (c, v) => c with { Api = c.Api with { TokenId = v } },
+        Key("api", "token_id", TokenId, c => c.Api.TokenId, (c, v) => c with { Api = c.Api with { TokenId = v } },
             "An API token, used together with token_secret_file. It needs Sys.Audit on / and /nodes (baseline), VM.Audit on /vms and Mapping.Audit on /mapping/cpu (scan, check, daemon, snapshot), and VM.Config.CPU on /vms (fix --apply, --undo): PVEAuditor on / plus VM.Config.CPU; applying or undoing a placement plan also needs Sys.Console on / (HA rules and groups). A token that sees only some guests gets a warning with their count.",
             """
             API token, preferred. What each verb needs:
@@ -291,9 +301,7 @@ internal static partial class ConfigKeys
             The CA that signs the nodes' certificates: Proxmox's cluster CA, present on every node.
             Change it if the API is behind a certificate from another CA (ACME, a company CA).
             """),
-        Key("api", "fingerprint",
-            OptionalText.Where("a SHA-256 fingerprint: 64 hex digits, optionally in ':'-separated pairs", v => Fingerprint(v, v.NonEmptyString())),
-            c => c.Api.Fingerprint, (c, v) => c with { Api = c.Api with { Fingerprint = v } },
+        Key("api", "fingerprint", CertificateFingerprint, c => c.Api.Fingerprint, (c, v) => c with { Api = c.Api with { Fingerprint = v } },
             "Trust exactly the server certificate with this SHA-256 fingerprint instead of a CA.",
             """
             Or trust exactly one certificate by its SHA-256 fingerprint, as `pvenode cert info` shows it (32 hex pairs).
@@ -510,11 +518,7 @@ internal static partial class ConfigKeys
             """),
 
         // [remote.<name>]
-        Key(Remote, "url",
-            new ValueKind<ConfigList<Uri>>("a string or an array of strings", "an https:// address, or a list of them tried in order",
-                v => ConfigList.From(v.StringList(allowSingle: true, (item, text) => CheckUrl(v, item, text), atLeastOne: "address").Select(u => new Uri(u, UriKind.Absolute))),
-                urls => urls.Count == 0 ? null : urls.Count == 1 ? TomlText.String(urls[0].OriginalString) : TomlText.StringArray(urls.Select(u => u.OriginalString))),
-            c => c.Remote.Urls, (c, v) => c with { Remote = c.Remote with { Urls = v } },
+        Key(Remote, "url", ApiUrls, c => c.Remote.Urls, (c, v) => c with { Remote = c.Remote with { Urls = v } },
             "The other cluster's API address, or a list of them: --to-cluster <name> reads that cluster's nodes, CPUs and custom CPU models through it, with this file's [api] timeout_seconds and parallelism.",
             """
             Another cluster, for check, scan and baseline --to-cluster <name> (moving VMs with qm remote-migrate or
@@ -525,45 +529,24 @@ internal static partial class ConfigKeys
         {
             Example = "\"https://pve-office.example.com:8006\"",
         },
-        Key(Remote, "token_id", OptionalText.Where("a token id, user@realm!tokenname", v => v.Matching(TokenIdRegex(), "must look like 'user@realm!tokenname'")),
-            c => c.Remote.TokenId, (c, v) => c with { Remote = c.Remote with { TokenId = v } },
+        RemoteKey("token_id", TokenId, c => c.Remote.TokenId, (c, v) => c with { Remote = c.Remote with { TokenId = v } },
             "The API token on the other cluster, used together with token_secret_file: PVEAuditor on / is enough (Mapping.Audit on /mapping/cpu for custom CPU models).",
-            "") with
-        {
-            Example = "\"proxclmc@pve!guard\"",
-        },
-        Key(Remote, "token_secret_file", OptionalPath, c => c.Remote.TokenSecretFile, (c, v) => c with { Remote = c.Remote with { TokenSecretFile = v } },
+            "\"proxclmc@pve!guard\""),
+        RemoteKey("token_secret_file", OptionalPath, c => c.Remote.TokenSecretFile, (c, v) => c with { Remote = c.Remote with { TokenSecretFile = v } },
             "The file holding that token's secret, alone on one line, owned by root with mode 0600 or 0400.",
-            "") with
-        {
-            Example = "\"/etc/proxclmc-guard/office.secret\"",
-        },
-        Key(Remote, "ca_file", OptionalPath, c => c.Remote.CaFile, (c, v) => c with { Remote = c.Remote with { CaFile = v } },
+            "\"/etc/proxclmc-guard/office.secret\""),
+        RemoteKey("ca_file", OptionalPath, c => c.Remote.CaFile, (c, v) => c with { Remote = c.Remote with { CaFile = v } },
             "The other cluster's CA (a copy of its /etc/pve/pve-root-ca.pem).",
-            "") with
-        {
-            Example = "\"/etc/proxclmc-guard/office-ca.pem\"",
-        },
-        Key(Remote, "fingerprint",
-            OptionalText.Where("a SHA-256 fingerprint: 64 hex digits, optionally in ':'-separated pairs", v => Fingerprint(v, v.NonEmptyString())),
-            c => c.Remote.Fingerprint, (c, v) => c with { Remote = c.Remote with { Fingerprint = v } },
+            "\"/etc/proxclmc-guard/office-ca.pem\""),
+        RemoteKey("fingerprint", CertificateFingerprint, c => c.Remote.Fingerprint, (c, v) => c with { Remote = c.Remote with { Fingerprint = v } },
             "Or trust exactly the other cluster's certificate with this SHA-256 fingerprint.",
-            "") with
-        {
-            Example = "\"AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89\"",
-        },
-        Key(Remote, "pve_root", OptionalPath, c => c.Remote.PveRoot, (c, v) => c with { Remote = c.Remote with { PveRoot = v } },
+            "\"AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89\""),
+        RemoteKey("pve_root", OptionalPath, c => c.Remote.PveRoot, (c, v) => c with { Remote = c.Remote with { PveRoot = v } },
             "Or the other cluster's /etc/pve (a copy or a mount), read like --from.",
-            "") with
-        {
-            Example = "\"/srv/office/etc-pve\"",
-        },
-        Key(Remote, "from", OptionalPath, c => c.Remote.From, (c, v) => c with { Remote = c.Remote with { From = v } },
+            "\"/srv/office/etc-pve\""),
+        RemoteKey("from", OptionalPath, c => c.Remote.From, (c, v) => c with { Remote = c.Remote with { From = v } },
             "Or a snapshot of the other cluster (snapshot --out run there).",
-            "") with
-        {
-            Example = "\"/srv/office/snapshot\"",
-        },
+            "\"/srv/office/snapshot\""),
     ];
 
     private static readonly Dictionary<(string Section, string Name), ConfigKey> ByName = All.ToDictionary(k => (k.Section, k.Name));

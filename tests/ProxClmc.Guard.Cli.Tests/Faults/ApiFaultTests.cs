@@ -150,19 +150,7 @@ public sealed class ApiFaultTests : FakePveTest
         Assert.DoesNotContain(Pve.Requests, r => r.Method is "PUT" or "DELETE" || (r.Method == "POST" && !r.Path.Contains("/access/ticket", StringComparison.Ordinal)));
     }
 
-    private string Config(string extraApi = "") => Write($"""
-        [api]
-        url = "{Pve.Url}"
-        token_id = "{FakeProxmox.TokenId}"
-        token_secret_file = "{Pve.TokenFile}"
-        ca_file = "{Pve.CaCertificatePath}"
-        {(extraApi.Contains("timeout_seconds", StringComparison.Ordinal) ? "" : $"timeout_seconds = {ServerTimeouts.AnswerSeconds}")}
-        {extraApi}
-
-        [facts]
-        source = "api"
-        cache_file = "{CacheFile}"
-
+    private string Config(string extraApi = "") => WriteConfig(apiExtra: extraApi, extra: $"""
         [report]
         json_file = "{ReportFile}"
         """);

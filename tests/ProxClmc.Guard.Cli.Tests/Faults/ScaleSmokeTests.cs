@@ -1,4 +1,4 @@
-using ProxClmc.Guard.Testing;
+using ProxClmc.Guard.Benchmarks;
 
 namespace ProxClmc.Guard.Cli.Tests.Faults;
 

@@ -89,214 +89,313 @@ public sealed class HaRuleCompilationTests : IDisposable
 
     private const string Judged = "; judged as if it were not there";
 
-    [Fact]
-    public void Two_node_affinity_rules_naming_one_resource_are_both_ignored()
-    {
-        var run = Run(Cluster("single-resource-reference"));
+    private const string AllNodes = "pve1,pve2,pve3,pve4,pve5";
 
-        Assert.Equal("exceeds-baseline [ha-rule-ignored,ha-rule-ignored,ha-recovery] pve1,pve2,pve3,pve4,pve5", run.Guests[201]);
-        Assert.Equal(
-            [
-                "HA rule 'skx-only' is ignored (conflicts): resource 'vm:201' is already used in another node affinity rule" + Judged,
-                "HA rule 'skx-too' is ignored (conflicts): resource 'vm:201' is already used in another node affinity rule" + Judged,
-            ],
-            run.Ignored(201));
-        Assert.Equal("exceeds-baseline [ha-rule-ignored,ha-recovery] pve1,pve2,pve3,pve4,pve5", run.Guests[202]);
-        Assert.Contains("proxclmc-guard: warning: HA rule 'skx-too' is ignored by the HA manager: resource 'vm:201' is already used in another node affinity rule", run.Scan.ErrorLines);
-        Assert.Contains("  vm:201  AT RISK  HA picks the least loaded of pve1, pve2, pve3, pve5; allowed nodes that can run it: pve5 (no HA rule)", run.Evacuate.OutLines);
-        Assert.Equal(
-            "skip: named by HA rule 'skx-only', which the HA manager ignores (resource 'vm:201' is already used in another node affinity rule): a new rule would be dropped too; fix HA rule 'skx-only' by hand",
-            run.Plan[201]);
-        Assert.StartsWith("skip: named by HA rule 'skx-too'", run.Plan[202], StringComparison.Ordinal);
+    private const string ToPve5Only = "HA picks the least loaded of pve1, pve2, pve3, pve5; allowed nodes that can run it: pve5 (no HA rule)";
+
+    private const string Vm205Rule = "create-rule proxclmc-vm205: strict node-affinity rule 'proxclmc-vm205' on pve2, pve3, pve4, pve5; keeps cpu x86-64-v3, may no longer use pve1";
+
+    /// <summary>What one rule case expects the three verbs to say. Every entry is one assertion; an empty list asserts nothing.</summary>
+    private sealed record RuleCase
+    {
+        /// <summary>scan's verdict, note codes and allowed nodes of a guest, exactly.</summary>
+        public (int Vmid, string Line)[] Guests { get; init; } = [];
+
+        /// <summary>The ha-rule-ignored notes of a guest, exactly and in order (each ends with "judged as if it were not there").</summary>
+        public (int Vmid, string[] Rules)[] Ignored { get; init; } = [];
+
+        /// <summary>One of the ha-rule-ignored notes of a guest.</summary>
+        public (int Vmid, string Rule)[] IgnoredIncludes { get; init; } = [];
+
+        /// <summary>The ha-* notes of a guest, exactly.</summary>
+        public (int Vmid, string[] Notes)[] HaNotes { get; init; } = [];
+
+        /// <summary>One of the ha-* notes of a guest.</summary>
+        public (int Vmid, string Note)[] HaNotesInclude { get; init; } = [];
+
+        /// <summary>Lines scan prints on stderr.</summary>
+        public string[] ScanWarnings { get; init; } = [];
+
+        /// <summary>Text no stderr line of scan contains.</summary>
+        public string[] ScanNever { get; init; } = [];
+
+        /// <summary>Lines check --evacuate pve4 prints.</summary>
+        public string[] Evacuate { get; init; } = [];
+
+        /// <summary>No line of check --evacuate pve4 contains all the texts of one entry.</summary>
+        public string[][] EvacuateNever { get; init; } = [];
+
+        /// <summary>fix --strategy placement's entry for a guest, exactly.</summary>
+        public (int Vmid, string Entry)[] Plan { get; init; } = [];
+
+        /// <summary>How fix --strategy placement's entry for a guest starts.</summary>
+        public (int Vmid, string Start)[] PlanStarts { get; init; } = [];
+
+        /// <summary>Guests fix --strategy placement has no entry for.</summary>
+        public int[] NotPlanned { get; init; } = [];
     }
 
-    [Fact]
-    public void A_resource_affinity_rule_of_one_resource_is_ignored()
+    /// <summary>The rule cases, each named after its folder in Fixtures/ha-rules.</summary>
+    private static readonly Dictionary<string, RuleCase> Cases = new Dictionary<string, RuleCase>(StringComparer.Ordinal)
     {
-        var run = Run(Cluster("resources-count"));
-
-        Assert.Equal("exceeds-baseline [ha-rule-ignored,ha-recovery] pve1,pve2,pve3,pve4,pve5", run.Guests[205]);
-        Assert.Equal(["HA rule 'runner-alone' is ignored (conflicts): rule is ineffective as there are less than two resources" + Judged], run.Ignored(205));
-        Assert.Equal("ok [ha-rule] pve4,pve5", run.Guests[201]); // the other rule stays
-        Assert.Contains("  vm:201  ok       HA picks pve5; allowed nodes that can run it: pve5 (strict HA rule 'skx-only' (pve4, pve5))", run.Evacuate.OutLines);
-        Assert.Contains("  vm:205  AT RISK  HA picks the least loaded of pve1, pve2, pve3, pve5; allowed nodes that can run it: pve2, pve3, pve5 (no HA rule)", run.Evacuate.OutLines);
-        // A node-affinity rule for vm:205 does not meet the dropped rule's checks: it is planned.
-        Assert.Equal("create-rule proxclmc-vm205: strict node-affinity rule 'proxclmc-vm205' on pve2, pve3, pve4, pve5; keeps cpu x86-64-v3, may no longer use pve1", run.Plan[205]);
-    }
-
-    [Fact]
-    public void A_negative_rule_with_more_resources_than_nodes_is_ignored()
-    {
-        var run = Run(Cluster("negative-resources-count"));
-
-        foreach (var vmid in new[] { 201, 202, 205, 206, 207, 211 })
+        // Two node-affinity rules naming one resource are both ignored.
+        ["single-resource-reference"] = new()
         {
-            Assert.Equal(["HA rule 'spread-all' is ignored (conflicts): rule defines more resources than available nodes" + Judged], run.Ignored(vmid));
+            Guests = [(201, $"exceeds-baseline [ha-rule-ignored,ha-rule-ignored,ha-recovery] {AllNodes}"), (202, $"exceeds-baseline [ha-rule-ignored,ha-recovery] {AllNodes}")],
+            Ignored =
+            [
+                (201,
+                [
+                    "HA rule 'skx-only' is ignored (conflicts): resource 'vm:201' is already used in another node affinity rule",
+                    "HA rule 'skx-too' is ignored (conflicts): resource 'vm:201' is already used in another node affinity rule",
+                ]),
+            ],
+            ScanWarnings = ["proxclmc-guard: warning: HA rule 'skx-too' is ignored by the HA manager: resource 'vm:201' is already used in another node affinity rule"],
+            Evacuate = ["  vm:201  AT RISK  " + ToPve5Only],
+            Plan = [(201, "skip: named by HA rule 'skx-only', which the HA manager ignores (resource 'vm:201' is already used in another node affinity rule): a new rule would be dropped too; fix HA rule 'skx-only' by hand")],
+            PlanStarts = [(202, "skip: named by HA rule 'skx-too'")],
+        },
+
+        // A resource-affinity rule of one resource is ignored; the other rule stays.
+        ["resources-count"] = new()
+        {
+            Guests = [(205, $"exceeds-baseline [ha-rule-ignored,ha-recovery] {AllNodes}"), (201, "ok [ha-rule] pve4,pve5")],
+            Ignored = [(205, ["HA rule 'runner-alone' is ignored (conflicts): rule is ineffective as there are less than two resources"])],
+            Evacuate =
+            [
+                "  vm:201  ok       HA picks pve5; allowed nodes that can run it: pve5 (strict HA rule 'skx-only' (pve4, pve5))",
+                "  vm:205  AT RISK  HA picks the least loaded of pve1, pve2, pve3, pve5; allowed nodes that can run it: pve2, pve3, pve5 (no HA rule)",
+            ],
+            // A node-affinity rule for vm:205 does not meet the dropped rule's checks: it is planned.
+            Plan = [(205, Vm205Rule)],
+        },
+
+        // A negative rule with more resources than nodes is ignored: nothing keeps vm:205 off the nodes of the other five.
+        ["negative-resources-count"] = new()
+        {
+            Ignored = [.. new[] { 201, 202, 205, 206, 207, 211 }.Select(vmid => (vmid, new[] { "HA rule 'spread-all' is ignored (conflicts): rule defines more resources than available nodes" }))],
+            Guests = [(206, $"ok [ha-rule-ignored] {AllNodes}")],
+            EvacuateNever = [["keeps them apart"]],
+            Evacuate = ["  vm:205  AT RISK  HA picks the least loaded of pve1, pve2, pve3, pve5; allowed nodes that can run it: pve2, pve3, pve5 (no HA rule)"],
+            Plan = [(205, Vm205Rule)],
+        },
+
+        // Resources kept together and apart lose both rules: neither narrows the HA scheduler's choice.
+        ["inter-affinity-consistency"] = new()
+        {
+            Guests = [(206, $"ok [ha-rule-ignored,ha-rule-ignored] {AllNodes}")],
+            Ignored =
+            [
+                (207,
+                [
+                    "HA rule 'cache-apart' is ignored (conflicts): rule shares two or more resources with a positive resource affinity rule",
+                    "HA rule 'cache-together' is ignored (conflicts): rule shares two or more resources with a negative resource affinity rule",
+                ]),
+            ],
+            Evacuate = ["  vm:206  ok       HA picks the least loaded of pve1, pve2, pve3, pve5; allowed nodes that can run it: pve1, pve2, pve3, pve5 (no HA rule)"],
+            EvacuateNever = [["keep", "them"]],
+            NotPlanned = [206], // safe: nothing to plan
+        },
+
+        // A node-affinity rule with two priorities meeting a resource-affinity rule is ignored with it.
+        ["single-priority"] = new()
+        {
+            Guests = [(202, $"exceeds-baseline [ha-rule-ignored,ha-rule-ignored,ha-recovery] {AllNodes}")],
+            Ignored =
+            [
+                (202,
+                [
+                    "HA rule 'app-apart' is ignored (conflicts): resources are in node affinity rules with multiple priorities",
+                    "HA rule 'skx-first' is ignored (conflicts): resources are in a resource affinity rule and cannot be in a node affinity rule with multiple priorities",
+                ]),
+                (211, ["HA rule 'app-apart' is ignored (conflicts): resources are in node affinity rules with multiple priorities"]),
+            ],
+            HaNotesInclude = [(202, "ha-recovery: if pve5 fails, the HA manager may restart VM 202 on pve1, pve2, pve3, which cannot start it")],
+            EvacuateNever = [["keeps them apart"]],
+            Evacuate = ["  vm:211  AT RISK  " + ToPve5Only],
+            PlanStarts = [(202, "skip: named by HA rule 'skx-first', which the HA manager ignores"), (201, "create-rule proxclmc-vm201: ")],
+            // A rule for vm:211 would meet app-apart, which meets skx-first's two priorities: the HA manager would drop it.
+            Plan = [(211, "skip: the HA manager would drop rule 'proxclmc-vm211': resources are in a resource affinity rule and cannot be in a node affinity rule with multiple priorities; not planned")],
+        },
+
+        // Resources kept together but pinned to different nodes lose all three rules.
+        ["positive-two-node-affinity"] = new()
+        {
+            Guests = [(201, $"exceeds-baseline [ha-rule-ignored,ha-rule-ignored,ha-recovery] {AllNodes}"), (211, $"exceeds-baseline [ha-rule-ignored,ha-rule-ignored,ha-recovery] {AllNodes}")],
+            Ignored =
+            [
+                (201,
+                [
+                    "HA rule 'db-on-pve4' is ignored (conflicts): at least one resource is in a positive resource affinity rule and there are other resources in at least one other node affinity rule already",
+                    "HA rule 'db-with-app' is ignored (conflicts): resources are in multiple node affinity rules",
+                ]),
+            ],
+            HaNotesInclude = [(211, "ha-recovery: if pve4 fails, the HA manager may restart VM 211 on pve1, pve2, pve3, which cannot start it")],
+            Evacuate = ["  vm:201  AT RISK  " + ToPve5Only, "  vm:211  AT RISK  " + ToPve5Only],
+            PlanStarts = [(201, "skip: named by HA rule 'db-on-pve4', which the HA manager ignores"), (211, "skip: named by HA rule 'app-on-pve5', which the HA manager ignores")],
+        },
+
+        // Resources kept apart but pinned to one node lose both rules.
+        ["negative-node-affinity-consistency"] = new()
+        {
+            Ignored =
+            [
+                (211,
+                [
+                    "HA rule 'all-on-pve4' is ignored (conflicts): at least one resource is in a negative resource affinity rule and this rule would restrict these to less nodes than available to the resources",
+                    "HA rule 'db-apart' is ignored (conflicts): two or more resources are restricted to less nodes than available to the resources",
+                ]),
+            ],
+            Guests = [(201, $"exceeds-baseline [ha-rule-ignored,ha-rule-ignored,ha-recovery] {AllNodes}")],
+            EvacuateNever = [["keeps them apart"]],
+            Evacuate = ["  vm:201  AT RISK  " + ToPve5Only],
+            PlanStarts = [(201, "skip: named by HA rule 'all-on-pve4', which the HA manager ignores")],
+        },
+
+        // A chain of positive rules meeting two node-affinity rules loses all four.
+        ["merged-chain-two-node-affinity"] = new()
+        {
+            Ignored =
+            [
+                (206,
+                [
+                    "HA rule 'chain-a' is ignored (conflicts): resources are in multiple node affinity rules",
+                    "HA rule 'chain-b' is ignored (conflicts): resources are in multiple node affinity rules",
+                ]),
+            ],
+            Guests = [(211, $"exceeds-baseline [ha-rule-ignored,ha-rule-ignored,ha-recovery] {AllNodes}")],
+            IgnoredIncludes = [(211, "HA rule 'app-skx' is ignored (conflicts): at least one resource is in a positive resource affinity rule and there are other resources in at least one other node affinity rule already")],
+            EvacuateNever = [["keep them together"], ["keeps them together"]],
+            Evacuate = ["  vm:211  AT RISK  " + ToPve5Only],
+            PlanStarts = [(201, "skip: named by HA rule 'db-skx', which the HA manager ignores")],
+        },
+
+        // A partner in a positive rule follows the strict rule of its partner.
+        ["implicit-node-affinity"] = new()
+        {
+            Guests = [(211, "ok [ha-rule] pve4,pve5"), (201, "ok [ha-rule] pve4,pve5")], // HA confines vm:211 to pve4 and pve5, which can run it
+            HaNotes = [(211, ["ha-rule: strict HA rule 'skx-only' (pve4, pve5) via positive rule 'db-with-app' keeps it on pve4, pve5: judged against those nodes"])],
+            Ignored = [(201, [])],
+            ScanNever = ["ignored by the HA manager"],
+            Evacuate = ["  vm:211  ok       HA picks pve5; allowed nodes that can run it: pve5 (strict HA rule 'skx-only' (pve4, pve5) via positive rule 'db-with-app')"],
+            NotPlanned = [211], // safe now: nothing to plan
+            // vm:205 has no rule, but vm:206 is kept with it: the rule planned for it places vm:206 too.
+            Plan = [(205, Vm205Rule + "; the HA manager keeps vm:206 with it (positive rule 'runner-with-cache'), so the rule places it too")],
+        },
+
+        // Positive rules sharing a resource are merged and all follow one strict rule.
+        ["merged-node-affinity"] = new()
+        {
+            Guests = [(206, "ok [ha-rule] pve4,pve5"), (207, "ok [ha-rule] pve4,pve5")],
+            HaNotes = [(207, ["ha-rule: strict HA rule 'skx-only' (pve4, pve5) via positive rules 'chain-a' and 'chain-b' keeps it on pve4, pve5: judged against those nodes"])],
+            // vm:201 and vm:206 leave pve4 for vm:207's node, as the merged rule keeps all three together.
+            Evacuate =
+            [
+                "  vm:201  ok       HA picks pve5; allowed nodes that can run it: pve5 (strict HA rule 'skx-only' (pve4, pve5))",
+                "          only pve5: vm:207 runs there, and rules 'chain-a' and 'chain-b' keep them together",
+            ],
+            NotPlanned = [206],
+        },
+
+        // A partner in a positive rule is kept apart from what its partner is kept apart from.
+        ["implicit-negative"] = new()
+        {
+            Guests = [(205, $"exceeds-baseline [ha-recovery] {AllNodes}")],
+            Evacuate =
+            [
+                "  vm:205  AT RISK  HA picks the least loaded of pve1, pve2, pve3; allowed nodes that can run it: pve2, pve3, pve5 (no HA rule)",
+                "          not pve5: vm:207 runs there, and rules 'runner-with-cache' and 'cache-apart' keep them apart",
+                "          not pve5: vm:207 runs there, and rule 'cache-apart' keeps them apart",
+            ],
+            PlanStarts = [(205, "create-rule proxclmc-vm205: ")],
+        },
+
+        // A restricted group is checked as the strict rule the HA manager migrates it to.
+        ["group-migration"] = new()
+        {
+            Ignored =
+            [
+                (203,
+                [
+                    "HA rule 'ha-group-v3-nodes' is ignored (conflicts): at least one resource is in a negative resource affinity rule and this rule would restrict these to less nodes than available to the resources",
+                    "HA rule 'web-apart' is ignored (conflicts): two or more resources are restricted to less nodes than available to the resources",
+                ]),
+            ],
+            Guests = [(204, $"exceeds-baseline [ha-rule-ignored,ha-rule-ignored,ha-recovery] {AllNodes}")],
+            Evacuate = ["  vm:205  AT RISK  HA picks the least loaded of pve1, pve2, pve3, pve5; allowed nodes that can run it: pve2, pve3, pve5 (no HA rule)"],
+            // groups.cfg still has groups: the plan makes groups, and leaves the guests of the ignored group to be fixed by hand.
+            PlanStarts = [(203, "skip: named by HA group 'v3-nodes', which the HA manager ignores"), (201, "create-group proxclmc-vm201: restricted HA group 'proxclmc-vm201' on pve4, pve5")],
+        },
+    };
+
+    public static TheoryData<string> CaseNames => new(Cases.Keys.ToArray());
+
+    [Theory]
+    [MemberData(nameof(CaseNames))]
+    public void Each_rule_case_gives_its_verdicts_notes_evacuation_and_placement_plan(string @case)
+    {
+        var expected = Cases[@case];
+
+        var run = Run(Cluster(@case));
+
+        foreach (var (vmid, line) in expected.Guests)
+        {
+            Assert.Equal(line, run.Guests[vmid]);
         }
 
-        Assert.Equal("ok [ha-rule-ignored] pve1,pve2,pve3,pve4,pve5", run.Guests[206]);
-        // Nothing keeps vm:205 off the nodes of the other five.
-        Assert.DoesNotContain(run.Evacuate.OutLines, l => l.Contains("keeps them apart", StringComparison.Ordinal));
-        Assert.Contains("  vm:205  AT RISK  HA picks the least loaded of pve1, pve2, pve3, pve5; allowed nodes that can run it: pve2, pve3, pve5 (no HA rule)", run.Evacuate.OutLines);
-        Assert.Equal("create-rule proxclmc-vm205: strict node-affinity rule 'proxclmc-vm205' on pve2, pve3, pve4, pve5; keeps cpu x86-64-v3, may no longer use pve1", run.Plan[205]);
-    }
+        foreach (var (vmid, rules) in expected.Ignored)
+        {
+            Assert.Equal(rules.Select(r => r + Judged), run.Ignored(vmid));
+        }
 
-    [Fact]
-    public void Resources_kept_together_and_apart_lose_both_rules()
-    {
-        var run = Run(Cluster("inter-affinity-consistency"));
+        foreach (var (vmid, rule) in expected.IgnoredIncludes)
+        {
+            Assert.Contains(rule + Judged, run.Ignored(vmid));
+        }
 
-        Assert.Equal("ok [ha-rule-ignored,ha-rule-ignored] pve1,pve2,pve3,pve4,pve5", run.Guests[206]);
-        Assert.Equal(
-            [
-                "HA rule 'cache-apart' is ignored (conflicts): rule shares two or more resources with a positive resource affinity rule" + Judged,
-                "HA rule 'cache-together' is ignored (conflicts): rule shares two or more resources with a negative resource affinity rule" + Judged,
-            ],
-            run.Ignored(207));
-        // Neither rule narrows the HA scheduler's choice.
-        Assert.Contains("  vm:206  ok       HA picks the least loaded of pve1, pve2, pve3, pve5; allowed nodes that can run it: pve1, pve2, pve3, pve5 (no HA rule)", run.Evacuate.OutLines);
-        Assert.DoesNotContain(run.Evacuate.OutLines, l => l.Contains("keep", StringComparison.Ordinal) && l.Contains("them", StringComparison.Ordinal));
-        Assert.False(run.Plan.ContainsKey(206)); // safe: nothing to plan
-    }
+        foreach (var (vmid, notes) in expected.HaNotes)
+        {
+            Assert.Equal(notes, run.HaNotes[vmid]);
+        }
 
-    [Fact]
-    public void A_node_affinity_rule_with_two_priorities_meeting_a_resource_affinity_rule_is_ignored_with_it()
-    {
-        var run = Run(Cluster("single-priority"));
+        foreach (var (vmid, note) in expected.HaNotesInclude)
+        {
+            Assert.Contains(note, run.HaNotes[vmid]);
+        }
 
-        Assert.Equal("exceeds-baseline [ha-rule-ignored,ha-rule-ignored,ha-recovery] pve1,pve2,pve3,pve4,pve5", run.Guests[202]);
-        Assert.Equal(
-            [
-                "HA rule 'app-apart' is ignored (conflicts): resources are in node affinity rules with multiple priorities" + Judged,
-                "HA rule 'skx-first' is ignored (conflicts): resources are in a resource affinity rule and cannot be in a node affinity rule with multiple priorities" + Judged,
-            ],
-            run.Ignored(202));
-        Assert.Contains("ha-recovery: if pve5 fails, the HA manager may restart VM 202 on pve1, pve2, pve3, which cannot start it", run.HaNotes[202]);
-        Assert.Equal(["HA rule 'app-apart' is ignored (conflicts): resources are in node affinity rules with multiple priorities" + Judged], run.Ignored(211));
-        Assert.DoesNotContain(run.Evacuate.OutLines, l => l.Contains("keeps them apart", StringComparison.Ordinal));
-        Assert.Contains("  vm:211  AT RISK  HA picks the least loaded of pve1, pve2, pve3, pve5; allowed nodes that can run it: pve5 (no HA rule)", run.Evacuate.OutLines);
-        Assert.StartsWith("skip: named by HA rule 'skx-first', which the HA manager ignores", run.Plan[202], StringComparison.Ordinal);
-        // A rule for vm:211 would meet app-apart, which meets skx-first's two priorities: the HA manager would drop it.
-        Assert.Equal(
-            "skip: the HA manager would drop rule 'proxclmc-vm211': resources are in a resource affinity rule and cannot be in a node affinity rule with multiple priorities; not planned",
-            run.Plan[211]);
-        Assert.StartsWith("create-rule proxclmc-vm201: ", run.Plan[201], StringComparison.Ordinal);
-    }
+        foreach (var line in expected.ScanWarnings)
+        {
+            Assert.Contains(line, run.Scan.ErrorLines);
+        }
 
-    [Fact]
-    public void Resources_kept_together_but_pinned_to_different_nodes_lose_all_three_rules()
-    {
-        var run = Run(Cluster("positive-two-node-affinity"));
+        foreach (var text in expected.ScanNever)
+        {
+            Assert.DoesNotContain(run.Scan.ErrorLines, l => l.Contains(text, StringComparison.Ordinal));
+        }
 
-        Assert.Equal("exceeds-baseline [ha-rule-ignored,ha-rule-ignored,ha-recovery] pve1,pve2,pve3,pve4,pve5", run.Guests[201]);
-        Assert.Equal(
-            [
-                "HA rule 'db-on-pve4' is ignored (conflicts): at least one resource is in a positive resource affinity rule and there are other resources in at least one other node affinity rule already" + Judged,
-                "HA rule 'db-with-app' is ignored (conflicts): resources are in multiple node affinity rules" + Judged,
-            ],
-            run.Ignored(201));
-        Assert.Equal("exceeds-baseline [ha-rule-ignored,ha-rule-ignored,ha-recovery] pve1,pve2,pve3,pve4,pve5", run.Guests[211]);
-        Assert.Contains("ha-recovery: if pve4 fails, the HA manager may restart VM 211 on pve1, pve2, pve3, which cannot start it", run.HaNotes[211]);
-        Assert.Contains("  vm:201  AT RISK  HA picks the least loaded of pve1, pve2, pve3, pve5; allowed nodes that can run it: pve5 (no HA rule)", run.Evacuate.OutLines);
-        Assert.Contains("  vm:211  AT RISK  HA picks the least loaded of pve1, pve2, pve3, pve5; allowed nodes that can run it: pve5 (no HA rule)", run.Evacuate.OutLines);
-        Assert.StartsWith("skip: named by HA rule 'db-on-pve4', which the HA manager ignores", run.Plan[201], StringComparison.Ordinal);
-        Assert.StartsWith("skip: named by HA rule 'app-on-pve5', which the HA manager ignores", run.Plan[211], StringComparison.Ordinal);
-    }
+        foreach (var line in expected.Evacuate)
+        {
+            Assert.Contains(line, run.Evacuate.OutLines);
+        }
 
-    [Fact]
-    public void Resources_kept_apart_but_pinned_to_one_node_lose_both_rules()
-    {
-        var run = Run(Cluster("negative-node-affinity-consistency"));
+        foreach (var texts in expected.EvacuateNever)
+        {
+            Assert.DoesNotContain(run.Evacuate.OutLines, l => texts.All(t => l.Contains(t, StringComparison.Ordinal)));
+        }
 
-        Assert.Equal(
-            [
-                "HA rule 'all-on-pve4' is ignored (conflicts): at least one resource is in a negative resource affinity rule and this rule would restrict these to less nodes than available to the resources" + Judged,
-                "HA rule 'db-apart' is ignored (conflicts): two or more resources are restricted to less nodes than available to the resources" + Judged,
-            ],
-            run.Ignored(211));
-        Assert.Equal("exceeds-baseline [ha-rule-ignored,ha-rule-ignored,ha-recovery] pve1,pve2,pve3,pve4,pve5", run.Guests[201]);
-        Assert.DoesNotContain(run.Evacuate.OutLines, l => l.Contains("keeps them apart", StringComparison.Ordinal));
-        Assert.Contains("  vm:201  AT RISK  HA picks the least loaded of pve1, pve2, pve3, pve5; allowed nodes that can run it: pve5 (no HA rule)", run.Evacuate.OutLines);
-        Assert.StartsWith("skip: named by HA rule 'all-on-pve4', which the HA manager ignores", run.Plan[201], StringComparison.Ordinal);
-    }
+        foreach (var (vmid, entry) in expected.Plan)
+        {
+            Assert.Equal(entry, run.Plan[vmid]);
+        }
 
-    [Fact]
-    public void A_chain_of_positive_rules_meeting_two_node_affinity_rules_loses_all_four()
-    {
-        var run = Run(Cluster("merged-chain-two-node-affinity"));
+        foreach (var (vmid, start) in expected.PlanStarts)
+        {
+            Assert.StartsWith(start, run.Plan[vmid], StringComparison.Ordinal);
+        }
 
-        Assert.Equal(
-            [
-                "HA rule 'chain-a' is ignored (conflicts): resources are in multiple node affinity rules" + Judged,
-                "HA rule 'chain-b' is ignored (conflicts): resources are in multiple node affinity rules" + Judged,
-            ],
-            run.Ignored(206));
-        Assert.Equal("exceeds-baseline [ha-rule-ignored,ha-rule-ignored,ha-recovery] pve1,pve2,pve3,pve4,pve5", run.Guests[211]);
-        Assert.Contains("HA rule 'app-skx' is ignored (conflicts): at least one resource is in a positive resource affinity rule and there are other resources in at least one other node affinity rule already" + Judged, run.Ignored(211));
-        Assert.DoesNotContain(run.Evacuate.OutLines, l => l.Contains("keep them together", StringComparison.Ordinal) || l.Contains("keeps them together", StringComparison.Ordinal));
-        Assert.Contains("  vm:211  AT RISK  HA picks the least loaded of pve1, pve2, pve3, pve5; allowed nodes that can run it: pve5 (no HA rule)", run.Evacuate.OutLines);
-        Assert.StartsWith("skip: named by HA rule 'db-skx', which the HA manager ignores", run.Plan[201], StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public void A_partner_in_a_positive_rule_follows_the_strict_rule_of_its_partner()
-    {
-        var run = Run(Cluster("implicit-node-affinity"));
-
-        Assert.Equal("ok [ha-rule] pve4,pve5", run.Guests[211]); // HA confines it to pve4 and pve5, which can run it
-        Assert.Equal(["ha-rule: strict HA rule 'skx-only' (pve4, pve5) via positive rule 'db-with-app' keeps it on pve4, pve5: judged against those nodes"], run.HaNotes[211]);
-        Assert.Equal("ok [ha-rule] pve4,pve5", run.Guests[201]);
-        Assert.Empty(run.Ignored(201));
-        Assert.DoesNotContain(run.Scan.ErrorLines, l => l.Contains("ignored by the HA manager", StringComparison.Ordinal));
-        Assert.Contains("  vm:211  ok       HA picks pve5; allowed nodes that can run it: pve5 (strict HA rule 'skx-only' (pve4, pve5) via positive rule 'db-with-app')", run.Evacuate.OutLines);
-        Assert.False(run.Plan.ContainsKey(211)); // safe now: nothing to plan
-        // vm:205 has no rule, but vm:206 is kept with it: the rule planned for it places vm:206 too.
-        Assert.Equal(
-            "create-rule proxclmc-vm205: strict node-affinity rule 'proxclmc-vm205' on pve2, pve3, pve4, pve5; keeps cpu x86-64-v3, may no longer use pve1; the HA manager keeps vm:206 with it (positive rule 'runner-with-cache'), so the rule places it too",
-            run.Plan[205]);
-    }
-
-    [Fact]
-    public void Positive_rules_sharing_a_resource_are_merged_and_all_follow_one_strict_rule()
-    {
-        var run = Run(Cluster("merged-node-affinity"));
-
-        Assert.Equal("ok [ha-rule] pve4,pve5", run.Guests[206]);
-        Assert.Equal("ok [ha-rule] pve4,pve5", run.Guests[207]);
-        Assert.Equal(["ha-rule: strict HA rule 'skx-only' (pve4, pve5) via positive rules 'chain-a' and 'chain-b' keeps it on pve4, pve5: judged against those nodes"], run.HaNotes[207]);
-        // vm:201 and vm:206 leave pve4 for vm:207's node, as the merged rule keeps all three together.
-        Assert.Contains("  vm:201  ok       HA picks pve5; allowed nodes that can run it: pve5 (strict HA rule 'skx-only' (pve4, pve5))", run.Evacuate.OutLines);
-        Assert.Contains("          only pve5: vm:207 runs there, and rules 'chain-a' and 'chain-b' keep them together", run.Evacuate.OutLines);
-        Assert.False(run.Plan.ContainsKey(206));
-    }
-
-    [Fact]
-    public void A_partner_in_a_positive_rule_is_kept_apart_from_what_its_partner_is_kept_apart_from()
-    {
-        var run = Run(Cluster("implicit-negative"));
-
-        Assert.Equal("exceeds-baseline [ha-recovery] pve1,pve2,pve3,pve4,pve5", run.Guests[205]);
-        Assert.Contains("  vm:205  AT RISK  HA picks the least loaded of pve1, pve2, pve3; allowed nodes that can run it: pve2, pve3, pve5 (no HA rule)", run.Evacuate.OutLines);
-        Assert.Contains("          not pve5: vm:207 runs there, and rules 'runner-with-cache' and 'cache-apart' keep them apart", run.Evacuate.OutLines);
-        Assert.Contains("          not pve5: vm:207 runs there, and rule 'cache-apart' keeps them apart", run.Evacuate.OutLines);
-        Assert.StartsWith("create-rule proxclmc-vm205: ", run.Plan[205], StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public void A_restricted_group_is_checked_as_the_strict_rule_the_HA_manager_migrates_it_to()
-    {
-        var run = Run(Cluster("group-migration"));
-
-        Assert.Equal(
-            [
-                "HA rule 'ha-group-v3-nodes' is ignored (conflicts): at least one resource is in a negative resource affinity rule and this rule would restrict these to less nodes than available to the resources" + Judged,
-                "HA rule 'web-apart' is ignored (conflicts): two or more resources are restricted to less nodes than available to the resources" + Judged,
-            ],
-            run.Ignored(203));
-        Assert.Equal("exceeds-baseline [ha-rule-ignored,ha-rule-ignored,ha-recovery] pve1,pve2,pve3,pve4,pve5", run.Guests[204]);
-        Assert.Contains("  vm:205  AT RISK  HA picks the least loaded of pve1, pve2, pve3, pve5; allowed nodes that can run it: pve2, pve3, pve5 (no HA rule)", run.Evacuate.OutLines);
-        // groups.cfg still has groups: the plan makes groups, and leaves the guests of the ignored group to be fixed by hand.
-        Assert.StartsWith("skip: named by HA group 'v3-nodes', which the HA manager ignores", run.Plan[203], StringComparison.Ordinal);
-        Assert.StartsWith("create-group proxclmc-vm201: restricted HA group 'proxclmc-vm201' on pve4, pve5", run.Plan[201], StringComparison.Ordinal);
+        foreach (var vmid in expected.NotPlanned)
+        {
+            Assert.False(run.Plan.ContainsKey(vmid));
+        }
     }
 }

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using ProxClmc.Guard.Cli.Tests.Support;
-using ProxClmc.Guard.FakePve;
 using ProxClmc.Guard.Testing;
 
 namespace ProxClmc.Guard.Cli.Tests.Security;
@@ -11,41 +10,9 @@ namespace ProxClmc.Guard.Cli.Tests.Security;
 /// A proxy variable in root's environment must not route the API token elsewhere, and a configuration another
 /// account can change is refused (it decides what root runs and where root writes).
 /// </summary>
-public sealed class ApiAndConfigHardeningTests : IAsyncLifetime
+public sealed class ApiAndConfigHardeningTests : FakePveTest
 {
-    private FakeProxmox _pve = null!;
-    private string _dir = null!;
-
-    public async Task InitializeAsync()
-    {
-        _pve = await FakeProxmox.StartAsync(new FakeProxmoxOptions { SnapshotDir = GuardRun.Lab });
-        _dir = Directory.CreateTempSubdirectory("proxclmc-api-hardening-").FullName;
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _pve.DisposeAsync();
-        Directory.Delete(_dir, recursive: true);
-    }
-
-    private string ApiConfig(string extra = "")
-    {
-        var path = Path.Combine(_dir, $"guard-{Guid.NewGuid():N}.toml");
-        File.WriteAllText(path, $"""
-            [api]
-            url = "{_pve.Url}"
-            token_id = "{FakeProxmox.TokenId}"
-            token_secret_file = "{_pve.TokenFile}"
-            ca_file = "{_pve.CaCertificatePath}"
-            {(extra.Contains("timeout_seconds", StringComparison.Ordinal) ? "" : $"timeout_seconds = {ServerTimeouts.AnswerSeconds}")}
-            {extra}
-
-            [facts]
-            source = "api"
-            cache_file = "{_dir}/facts-cache.json"
-            """);
-        return path;
-    }
+    private string ApiConfig(string extra = "") => WriteConfig(apiExtra: extra);
 
     /// <summary>The real binary in a process of its own, so its environment is the attacker's choice from the start.</summary>
     private static (int Exit, string Out, string Error) RunProcess(IReadOnlyDictionary<string, string> environment, params string[] args)
@@ -69,7 +36,7 @@ public sealed class ApiAndConfigHardeningTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Https_proxy_in_the_environment_is_ignored_and_the_api_reached_directly()
+    public async Task Https_proxy_in_the_environment_is_ignored_and_the_api_reachedDirectly()
     {
         using var proxy = new TcpListener(IPAddress.Loopback, 0);
         proxy.Start();
@@ -122,7 +89,7 @@ public sealed class ApiAndConfigHardeningTests : IAsyncLifetime
     [Fact]
     public void A_gzip_bomb_from_the_api_exits_3_with_one_line()
     {
-        _pve.ServeBytesNext("/cluster/resources", 3, Fuzz.GzipBomb(256L * 1024 * 1024), contentEncoding: "gzip");
+        Pve.ServeBytesNext("/cluster/resources", 3, Fuzz.GzipBomb(256L * 1024 * 1024), contentEncoding: "gzip");
 
         var result = GuardRun.Run("scan", "--config", ApiConfig());
 

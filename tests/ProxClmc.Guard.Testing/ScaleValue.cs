@@ -1,4 +1,0 @@
-namespace ProxClmc.Guard.Testing;
-
-/// <summary>One named number of a case, with its unit.</summary>
-public sealed record ScaleValue(string Name, double Value, string Unit);
