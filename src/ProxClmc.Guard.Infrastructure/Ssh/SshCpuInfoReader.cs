@@ -4,6 +4,7 @@ using System.Text;
 using ProxClmc.Guard.Core.Cluster;
 using ProxClmc.Guard.Core.Parsing;
 using ProxClmc.Guard.Core.Sources;
+using ProxClmc.Guard.Infrastructure.Ssh.Wire;
 using Renci.SshNet;
 using Renci.SshNet.Common;
 
@@ -29,13 +30,22 @@ internal sealed class SshCpuInfoReader : IDisposable
     // (parsing an ED25519 key derives its public key, as costly as a signature).
     private readonly System.Collections.Concurrent.ConcurrentBag<PrivateKeyFile[]> _idleKeys = [];
 
+    // The keys in the thin client's form, or null when one of them is in a format only SSH.NET reads.
+    private readonly IReadOnlyList<SshClientKey>? _wireKeys;
+
+    // Set once libcrypto.so.3 turns out to be missing (an OpenSSL 1.1 system): every connection then uses SSH.NET.
+    private static volatile bool s_wireUnavailable;
+
     /// <summary>Loads the identity files now: a missing, unreadable or passphrase-protected key is a configuration error.</summary>
     /// <param name="knownHostsFor">known_hosts for a node name; by default the files of <see cref="SshOptions.KnownHostsFilesFor"/>.</param>
     public SshCpuInfoReader(SshOptions options, Func<string, KnownHosts>? knownHostsFor = null)
     {
         _options = options;
-        (_keys, _identityDescription, var parsed) = LoadKeys(options);
-        _idleKeys.Add(parsed);
+        (_keys, _identityDescription, var parsed, _wireKeys) = LoadKeys(options);
+        if (parsed.Length > 0)
+        {
+            _idleKeys.Add(parsed);
+        }
         if (knownHostsFor is null)
         {
             _files = new KnownHostsFiles(options);
@@ -53,6 +63,15 @@ internal sealed class SshCpuInfoReader : IDisposable
 
     /// <summary>Bytes of stderr accepted: enough for any error message; a node flooding stderr is cut off, not buffered.</summary>
     internal int MaxErrorBytes { get; init; } = 64 * 1024;
+
+    /// <summary>
+    /// Connections use the thin client (<see cref="SshWireSession"/>) when every key is in a format it reads; false, or a
+    /// server it cannot negotiate with, uses SSH.NET.
+    /// </summary>
+    internal bool UseWireClient { get; init; } = true;
+
+    /// <summary>Does this reader connect with the thin client (no thread per connection)?</summary>
+    internal bool UsesWireClient => UseWireClient && _wireKeys is not null && !s_wireUnavailable;
 
     /// <summary>Tries each link address in order (ring0 first) until one answers; never throws for a bad node.</summary>
     public async Task<RemoteCpuInfo> ReadAsync(ClusterNode node, CancellationToken cancellationToken)
@@ -91,6 +110,11 @@ internal sealed class SshCpuInfoReader : IDisposable
         {
             DisposeKeys(set);
         }
+
+        foreach (var key in _wireKeys ?? [])
+        {
+            key.Dispose();
+        }
     }
 
     private static void DisposeKeys(PrivateKeyFile[] keys)
@@ -102,6 +126,114 @@ internal sealed class SshCpuInfoReader : IDisposable
     }
 
     private async Task<(string? Text, string? Error)> TryAddressAsync(string node, string address, KnownHosts knownHosts, CancellationToken cancellationToken)
+    {
+        if (UsesWireClient)
+        {
+            try
+            {
+                return await TryAddressWireAsync(node, address, knownHosts, cancellationToken).ConfigureAwait(false);
+            }
+            catch (SshWireNegotiationException)
+            {
+                // A server this client shares no algorithm with (no AES-GCM, an old key exchange): SSH.NET's wider set.
+            }
+            catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
+            {
+                s_wireUnavailable = true;
+            }
+        }
+
+        return await TryAddressSshNetAsync(node, address, knownHosts, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>One address with the thin client; throws <see cref="SshWireNegotiationException"/> to ask for SSH.NET instead.</summary>
+    private async Task<(string? Text, string? Error)> TryAddressWireAsync(string node, string address, KnownHosts knownHosts, CancellationToken cancellationToken)
+    {
+        var port = _options.Port;
+        var host = address.StartsWith('[') && address.EndsWith(']') ? address[1..^1] : address;
+        var who = $"{OneLine(node)} ({OneLine(address)})";
+        HostKeyCheck? check = null;
+        SshWireSession? session = null;
+        try
+        {
+            using (var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            {
+                connectTimeout.CancelAfter(_options.ConnectTimeout);
+                try
+                {
+                    session = await SshWireSession.ConnectAsync(host, port, connectTimeout.Token).ConfigureAwait(false);
+                    await session.HandshakeAsync(
+                        HostKeyAlgorithms(knownHosts.KeyTypesFor([address, node], port)),
+                        blob =>
+                        {
+                            check = knownHosts.Verify([address, node], port, blob);
+                            return check.Status == HostKeyStatus.Trusted;
+                        },
+                        _options.User,
+                        _wireKeys!,
+                        connectTimeout.Token).ConfigureAwait(false);
+                }
+                catch (SshWireNegotiationException)
+                {
+                    throw;
+                }
+                catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is not DllNotFoundException and not EntryPointNotFoundException)
+                {
+                    return (null, DescribeConnectFailure(ex, check, node, address));
+                }
+            }
+
+            using var commandTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            commandTimeout.CancelAfter(_options.CommandTimeout);
+            SshExecResult result;
+            try
+            {
+                result = await session.ExecAsync(Command, MaxOutputBytes, MaxErrorBytes, commandTimeout.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                return ex is OperationCanceledException
+                    ? (null, $"{who}: `{Command}` gave no complete answer within {Seconds(_options.CommandTimeout)} (command timeout)")
+                    : (null, $"{who}: `{Command}` failed: {OneLine(ex.Message)}");
+            }
+
+            if (result.Output is null)
+            {
+                return (null, $"{who}: {TooLarge()}");
+            }
+
+            if (result.Error is null)
+            {
+                return (null, $"{who}: {ErrorTooLarge()}");
+            }
+
+            if (result.ExitStatus is uint status && status != 0)
+            {
+                return (null, $"{who}: `{Command}` exited with status {status}{FirstLine(new UTF8Encoding(false, false).GetString(result.Error))}");
+            }
+
+            if (result.ExitStatus is null && result.ExitSignal is { } signal)
+            {
+                return (null, $"{who}: `{Command}` was ended by signal {OneLine(signal)}{FirstLine(new UTF8Encoding(false, false).GetString(result.Error))}");
+            }
+
+            return (new UTF8Encoding(false, false).GetString(result.Output), null);
+        }
+        finally
+        {
+            session?.Dispose();
+        }
+    }
+
+    /// <summary>The host key algorithms to offer: those of the key types known_hosts records first, like OpenSSH.</summary>
+    private static List<string> HostKeyAlgorithms(IReadOnlyList<string> knownTypes)
+    {
+        var preferred = knownTypes.SelectMany(HostKeys.AlgorithmsFor).ToHashSet(StringComparer.Ordinal);
+        var all = SshSignatures.HostKeyAlgorithms;
+        return [.. all.Where(preferred.Contains), .. all.Where(a => !preferred.Contains(a))];
+    }
+
+    private async Task<(string? Text, string? Error)> TryAddressSshNetAsync(string node, string address, KnownHosts knownHosts, CancellationToken cancellationToken)
     {
         var port = _options.Port;
         var host = address.StartsWith('[') && address.EndsWith(']') ? address[1..^1] : address;
@@ -256,10 +388,11 @@ internal sealed class SshCpuInfoReader : IDisposable
             SocketException { SocketErrorCode: SocketError.TimedOut } => $"no answer on port {_options.Port} within {timeout}",
             SocketException { SocketErrorCode: SocketError.HostNotFound or SocketError.NoData or SocketError.TryAgain } => "cannot resolve the address",
             SocketException s => $"cannot connect to port {_options.Port}: {OneLine(s.Message)}",
-            SshAuthenticationException => $"the server refused key authentication as {_options.User} with {_identityDescription}",
+            SshAuthenticationException or SshWireAuthenticationException => $"the server refused key authentication as {_options.User} with {_identityDescription}",
             OperationCanceledException or TimeoutException or SshOperationTimeoutException =>
                 $"no SSH handshake within {timeout} (connect timeout)",
             SshConnectionException c => $"SSH connection failed: {OneLine(c.Message)}",
+            SshWireException w => $"SSH connection failed: {OneLine(w.Message)}",
             _ => $"SSH connection failed: {OneLine(ex.Message)}",
         };
         return $"{who}: {reason}";
@@ -315,14 +448,18 @@ internal sealed class SshCpuInfoReader : IDisposable
         public void Dispose() => idle.Add(keys);
     }
 
-    private static (List<byte[]> Keys, string Description, PrivateKeyFile[] Parsed) LoadKeys(SshOptions options)
+    /// <summary>
+    /// Reads the identity files. Keys in a format the thin client reads (unencrypted openssh-key-v1 ed25519/RSA/ECDSA, PEM
+    /// RSA) are parsed only by it; when one is not, every key is parsed by SSH.NET as before, which also words the errors
+    /// (a passphrase, a file that is no key) and serves the connections.
+    /// </summary>
+    private static (List<byte[]> Keys, string Description, PrivateKeyFile[] Parsed, IReadOnlyList<SshClientKey>? WireKeys) LoadKeys(SshOptions options)
     {
         var explicitFile = options.IdentityFile is { Length: > 0 };
         var candidates = explicitFile
             ? [SshOptions.ExpandHome(options.IdentityFile!)]
             : SshOptions.DefaultIdentityFiles.Select(p => SshOptions.ExpandHome(p)).ToList();
         var keys = new List<byte[]>();
-        var parsed = new List<PrivateKeyFile>();
         var used = new List<string>();
         foreach (var path in candidates)
         {
@@ -344,16 +481,10 @@ internal sealed class SshCpuInfoReader : IDisposable
                     throw new GuardConfigurationException($"ssh.identity_file: {path} is larger than 64 KiB; not a private key");
                 }
 
-                // Parsed here so a bad key is a configuration error before any node is contacted; the first connection uses it.
-                parsed.Add(new PrivateKeyFile(new MemoryStream(bytes, writable: false)));
                 keys.Add(bytes);
                 used.Add(path);
             }
-            catch (SshPassPhraseNullOrEmptyException ex)
-            {
-                throw new GuardConfigurationException($"ssh.identity_file: {path} is protected by a passphrase; use a key without one (like Proxmox's /root/.ssh/id_rsa)", ex);
-            }
-            catch (Exception ex) when (ex is SshException or IOException or UnauthorizedAccessException or ArgumentException or FormatException or NotSupportedException or InvalidOperationException)
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
                 throw new GuardConfigurationException($"ssh.identity_file: {path} is not a usable private key ({OneLine(ex.Message)})", ex);
             }
@@ -365,7 +496,47 @@ internal sealed class SshCpuInfoReader : IDisposable
                 $"ssh.identity_file: no private key found (tried {string.Join(", ", candidates)}); set [ssh] identity_file");
         }
 
-        return (keys, string.Join(", ", used), [.. parsed]);
+        var wire = new List<SshClientKey>();
+        foreach (var bytes in keys)
+        {
+            if (SshClientKey.TryParse(bytes) is not { } key)
+            {
+                break;
+            }
+
+            wire.Add(key);
+        }
+
+        if (wire.Count == keys.Count)
+        {
+            return (keys, string.Join(", ", used), [], wire);
+        }
+
+        foreach (var key in wire)
+        {
+            key.Dispose();
+        }
+
+        var parsed = new List<PrivateKeyFile>();
+        for (var i = 0; i < keys.Count; i++)
+        {
+            var path = used[i];
+            try
+            {
+                // Parsed here so a bad key is a configuration error before any node is contacted; the first connection uses it.
+                parsed.Add(new PrivateKeyFile(new MemoryStream(keys[i], writable: false)));
+            }
+            catch (SshPassPhraseNullOrEmptyException ex)
+            {
+                throw new GuardConfigurationException($"ssh.identity_file: {path} is protected by a passphrase; use a key without one (like Proxmox's /root/.ssh/id_rsa)", ex);
+            }
+            catch (Exception ex) when (ex is SshException or IOException or UnauthorizedAccessException or ArgumentException or FormatException or NotSupportedException or InvalidOperationException)
+            {
+                throw new GuardConfigurationException($"ssh.identity_file: {path} is not a usable private key ({OneLine(ex.Message)})", ex);
+            }
+        }
+
+        return (keys, string.Join(", ", used), [.. parsed], null);
     }
 
     private static string Seconds(TimeSpan t) => $"{t.TotalSeconds:0.###} s";

@@ -39,7 +39,11 @@ public sealed class SshFactsSource : INodeFactsSource, IDisposable
     public async Task<IReadOnlyList<RemoteCpuInfo>> ReadAllAsync(IReadOnlyList<ClusterNode> nodes, CancellationToken cancellationToken)
     {
         var results = new RemoteCpuInfo[nodes.Count];
-        EnsurePoolThreads(Math.Min(nodes.Count, _parallelism));
+        if (!_reader.UsesWireClient)
+        {
+            EnsurePoolThreads(Math.Min(nodes.Count, _parallelism));
+        }
+
         await Parallel.ForEachAsync(
             Enumerable.Range(0, nodes.Count),
             new ParallelOptions { MaxDegreeOfParallelism = _parallelism, CancellationToken = cancellationToken },
@@ -48,6 +52,7 @@ public sealed class SshFactsSource : INodeFactsSource, IDisposable
     }
 
     /// <summary>
+    /// Only for SSH.NET (the thin client waits on async sockets and needs no thread per connection).
     /// SSH.NET's <c>ConnectAsync</c> waits for the key exchange, the server's service acceptance and authentication on
     /// the pool thread that runs it (blocking waits inside <c>Session.ConnectAsync</c>), and opening the command's
     /// channel waits the same way. With the pool at its start size (one thread per core), connections in flight beyond

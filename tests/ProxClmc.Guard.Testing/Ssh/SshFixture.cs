@@ -156,6 +156,14 @@ public sealed class SshFixture : IAsyncDisposable
         return address;
     }
 
+    /// <summary>A proxy on a new address in front of <paramref name="node"/>'s sshd that tampers with what the server sends; returns its address.</summary>
+    public string StartTamperingProxy(string node, SshTamper tamper)
+    {
+        var address = AllocateAddress();
+        _extras.Add(new SshTamperingProxy(address, Port, this[node].Address, tamper));
+        return address;
+    }
+
     /// <summary>
     /// corosync.conf for the fixture cluster as Proxmox writes it; <paramref name="deadRing0"/> puts a dead address of the
     /// fixture in ring0 and the live one in ring1 for the named nodes.
