@@ -111,7 +111,8 @@ public static class ClusterScanTurn
             {
                 bound.Dispose();
             }
-        }, bound.Token) { Limit = LockBound };
+        }, bound.Token)
+        { Limit = LockBound };
     }
 
     /// <summary>
