@@ -1,7 +1,7 @@
 namespace ProxClmc.Guard.Commands;
 
 /// <summary>What the administrator asked <c>fix</c> for.</summary>
-public sealed record FixRequest
+internal sealed record FixRequest
 {
     public IReadOnlyList<int> VmIds { get; init; } = [];
 

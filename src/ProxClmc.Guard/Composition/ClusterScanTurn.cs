@@ -31,7 +31,7 @@ namespace ProxClmc.Guard.Composition;
 /// removes the next holder's. A last-scan record naming a node that is not in corosync.conf does not hold the turn.
 /// </para>
 /// </remarks>
-public static class ClusterScanTurn
+internal static class ClusterScanTurn
 {
     public const string LockName = "proxclmc-guard-scan";
 

@@ -10,7 +10,7 @@ namespace ProxClmc.Guard.Composition;
 /// changed (a QEMU upgrade, another kernel or microcode, a KVM that offers other features) or when the published copy
 /// is older than <c>facts.max_age_seconds</c>. A failure is logged and never stops the scan.
 /// </summary>
-public sealed class FactsRepublisher(NodeFactsCollector collector, IFileSystem fileSystem, TimeProvider clock, ILogger log)
+internal sealed class FactsRepublisher(NodeFactsCollector collector, IFileSystem fileSystem, TimeProvider clock, ILogger log)
 {
     /// <summary>True when it wrote the file.</summary>
     public async Task<bool> RepublishIfNeededAsync(string pveRoot, string node, TimeSpan maxAge, CancellationToken cancellationToken, string? ownWriteFile = null)

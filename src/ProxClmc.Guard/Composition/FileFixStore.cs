@@ -12,7 +12,7 @@ using ProxClmc.Guard.Infrastructure.IO;
 namespace ProxClmc.Guard.Composition;
 
 /// <summary>Plans and undo files under one directory, JSON through source generation (the binary is NativeAOT).</summary>
-public sealed class FileFixStore(string directory) : IFixStore
+internal sealed class FileFixStore(string directory) : IFixStore
 {
     private const int MaxFileBytes = 64 * 1024 * 1024;
 

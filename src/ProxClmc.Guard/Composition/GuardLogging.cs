@@ -10,7 +10,7 @@ namespace ProxClmc.Guard.Composition;
 /// or when started by systemd with the journal present, otherwise the console on stderr, so that stdout carries only
 /// the verb's output (a table, JSON, Prometheus text) and pipes cleanly.
 /// </summary>
-public static class GuardLogging
+internal static class GuardLogging
 {
     public const string ConsoleTemplate = "{Level:u3} {Message:lj}{NewLine}{Exception}";
 

@@ -3,7 +3,7 @@ using ProxClmc.Guard.Core.Sources;
 namespace ProxClmc.Guard.Composition;
 
 /// <summary>Guests on a host that is not a Proxmox VE node: there are none to read, which is an error, not an empty cluster.</summary>
-public sealed class NotANodeGuestSource(string pveRoot) : IGuestSource
+internal sealed class NotANodeGuestSource(string pveRoot) : IGuestSource
 {
     public Task<GuestInventory> GetGuestsAsync(CancellationToken cancellationToken) =>
         throw new SourceUnavailableException(

@@ -4,7 +4,7 @@ using System.Text;
 namespace ProxClmc.Guard.Hook;
 
 /// <summary>What a child process did: its exit code (null when it did not finish), and the start of its output.</summary>
-public sealed record ProcessOutcome(int? ExitCode, string StandardOutput, string StandardError, bool TimedOut, string? StartError)
+internal sealed record ProcessOutcome(int? ExitCode, string StandardOutput, string StandardError, bool TimedOut, string? StartError)
 {
     public bool Succeeded => ExitCode == 0;
 
@@ -22,7 +22,7 @@ public sealed record ProcessOutcome(int? ExitCode, string StandardOutput, string
 /// blocked on a full pipe never finishes), keeping at most <c>maxChars</c> of each, and stopping the whole process
 /// tree when it runs past the timeout.
 /// </summary>
-public static class BoundedProcess
+internal static class BoundedProcess
 {
     public const int DefaultMaxChars = 64 * 1024;
 

@@ -9,7 +9,7 @@ namespace ProxClmc.Guard.Hook;
 /// (<c>local:snippets/old-hook.pl</c>) is resolved to its file the way Proxmox does, and the file must be one only
 /// root can change, because root runs it in every VM start.
 /// </summary>
-public static partial class HookChain
+internal static partial class HookChain
 {
     private const int MaxStorageCfgBytes = 1024 * 1024;
 

@@ -13,7 +13,7 @@ namespace ProxClmc.Guard.Hook;
 /// itself is <see cref="HookDecision"/> (Application), built by the composition root; this class keeps the time budget,
 /// the failure policy (<c>hook.fail_closed</c>), the answer's lines and journal entries, and the hook chain.
 /// </summary>
-public sealed class HookRunner(
+internal sealed class HookRunner(
     RunSettings settings,
     string localNode,
     IFileSystem fileSystem,

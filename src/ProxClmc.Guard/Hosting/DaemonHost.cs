@@ -13,7 +13,7 @@ namespace ProxClmc.Guard.Hosting;
 /// the unit is <c>Type=notify</c> either way. Services are registered as instances: no reflection, NativeAOT-safe.
 /// </para>
 /// </summary>
-public static class DaemonHost
+internal static class DaemonHost
 {
     /// <summary>Exit code when the worker itself failed (not a scan): "could not determine", and systemd restarts it.</summary>
     public const int WorkerFailedExitCode = 3;

@@ -1,7 +1,7 @@
 namespace ProxClmc.Guard.Hosting;
 
 /// <summary>How the <c>daemon</c> worker runs; everything it reads from the process is injectable for tests.</summary>
-public sealed class DaemonOptions
+internal sealed class DaemonOptions
 {
     /// <summary><c>[daemon] interval_seconds</c>: the pause between the end of one scan and the start of the next.</summary>
     public required TimeSpan Interval { get; init; }

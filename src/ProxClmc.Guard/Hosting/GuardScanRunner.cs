@@ -8,7 +8,7 @@ namespace ProxClmc.Guard.Hosting;
 /// The worker's scan: the scheduled-scan use case with the settings in force (the last successful reload's), its
 /// outcome in the terms of <c>systemctl status</c>.
 /// </summary>
-public sealed class GuardScanRunner(Func<RunSettings> settings, ScheduledScanUseCase scans, TimeProvider clock) : IScanRunner
+internal sealed class GuardScanRunner(Func<RunSettings> settings, ScheduledScanUseCase scans, TimeProvider clock) : IScanRunner
 {
     public async Task<ScanRunSummary> RunOnceAsync(CancellationToken cancellationToken)
     {

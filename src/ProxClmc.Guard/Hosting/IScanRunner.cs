@@ -7,7 +7,7 @@ namespace ProxClmc.Guard.Hosting;
 /// unsafe guest and one summary line, write the report files. Keeping the last good facts of a node that failed is the
 /// runner's job; the worker only schedules runs and reports their outcome to systemd.
 /// </summary>
-public interface IScanRunner
+internal interface IScanRunner
 {
     /// <summary>Runs one scan. Throwing means the scan could not run at all (the worker logs it and tries again at
     /// the next interval); a scan that ran but could not determine everything returns <c>ExitCode</c> 3 instead.</summary>
@@ -17,7 +17,7 @@ public interface IScanRunner
 /// <summary>The outcome of one scan, in the terms of <c>systemctl status</c>'s one-line status.</summary>
 /// <param name="Baseline">The cluster baseline as the scan named it, e.g. <c>x86-64-v3</c>.</param>
 /// <param name="ExitCode">What <c>scan</c> would have exited with (0, 1, 2 or 3; see DESIGN.md).</param>
-public sealed record ScanRunSummary(string Baseline, int Guests, int Unsafe, int Warnings, DateTimeOffset FinishedAt, int ExitCode)
+internal sealed record ScanRunSummary(string Baseline, int Guests, int Unsafe, int Warnings, DateTimeOffset FinishedAt, int ExitCode)
 {
     /// <summary><c>baseline x86-64-v3, 3 unsafe of 20 guests, last run 2026-11-23T13:00:00Z</c>, with the warning count
     /// when there are warnings and a note when the scan could not determine everything (exit 3).</summary>
@@ -42,7 +42,7 @@ public sealed record ScanRunSummary(string Baseline, int Guests, int Unsafe, int
 }
 
 /// <summary>Re-reads the configuration file (SIGHUP, <c>systemctl reload proxclmc-guard</c>).</summary>
-public interface IConfigReloader
+internal interface IConfigReloader
 {
     /// <summary>Loads the configuration again. On an error the previous configuration stays in force and
     /// <paramref name="error"/> says why (file:line:column or the key, as the loader reports it).</summary>

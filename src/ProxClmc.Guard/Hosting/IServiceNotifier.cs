@@ -4,7 +4,7 @@ namespace ProxClmc.Guard.Hosting;
 /// What the worker tells its service manager (systemd's sd_notify for a <c>Type=notify</c> unit): each call is best
 /// effort and returns whether the message went out; without a manager listening, nothing is sent.
 /// </summary>
-public interface IServiceNotifier : IDisposable
+internal interface IServiceNotifier : IDisposable
 {
     bool Ready();
 

@@ -11,7 +11,7 @@ namespace ProxClmc.Guard.Rendering;
 /// The text of <c>check &lt;vmid&gt;</c> and <c>check --evacuate</c>: each row fitted to <paramref name="width"/>
 /// (whole with -v), names and cpu values shown, never obeyed.
 /// </summary>
-public sealed class CheckText(TextWriter output, int width, bool verbose)
+internal sealed class CheckText(TextWriter output, int width, bool verbose)
 {
     private void Row(string line) => output.WriteLine(TableWidth.Fit(Names.Visible(line), width, !verbose));
 

@@ -7,7 +7,7 @@ using ProxClmc.Guard.Core.Fixes;
 namespace ProxClmc.Guard.Rendering;
 
 /// <summary><c>fix --format json</c>: one document with the plan and, after <c>--apply</c>, what happened to each change.</summary>
-public sealed record FixReport
+internal sealed record FixReport
 {
     public int SchemaVersion { get; init; } = FixPlan.CurrentSchemaVersion;
 

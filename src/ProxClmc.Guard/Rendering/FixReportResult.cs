@@ -6,7 +6,7 @@ using ProxClmc.Guard.Core.Fixes;
 
 namespace ProxClmc.Guard.Rendering;
 
-public sealed record FixReportResult
+internal sealed record FixReportResult
 {
     public required int VmId { get; init; }
 

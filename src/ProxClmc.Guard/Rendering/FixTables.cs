@@ -6,7 +6,7 @@ using Spectre.Console;
 namespace ProxClmc.Guard.Rendering;
 
 /// <summary>The tables of <c>fix</c>: the plan, what applying it did, what undoing it did.</summary>
-public static class FixTables
+internal static class FixTables
 {
     /// <param name="refusal">Why Proxmox's API refuses a cpu value: an old value it refuses cannot be put back by undo once written.</param>
     public static void WritePlan(TextWriter output, int? width, FixPlan plan, string? savedIn, bool shorten = true, Func<string, string?>? refusal = null)

@@ -7,7 +7,7 @@ using ProxClmc.Guard.Core.Fixes;
 namespace ProxClmc.Guard.Rendering;
 
 /// <summary><c>fix --undo --format json</c>.</summary>
-public sealed record FixUndoReport
+internal sealed record FixUndoReport
 {
     public int SchemaVersion { get; init; } = FixPlan.CurrentSchemaVersion;
 

@@ -6,7 +6,7 @@ using ProxClmc.Guard.Core.Fixes;
 
 namespace ProxClmc.Guard.Rendering;
 
-public sealed record FixUndoReportResult
+internal sealed record FixUndoReportResult
 {
     public required int VmId { get; init; }
 

@@ -4,7 +4,7 @@ namespace ProxClmc.Guard.Rendering;
 /// The log-event property the journal sink reads an entry's syslog priority from (the sink's <c>PriorityProperty</c>;
 /// the journald tests read the entries back): <c>log.ForContext(JournalPriority.Property, JournalPriority.Notice)</c>.
 /// </summary>
-public static class JournalPriority
+internal static class JournalPriority
 {
     public const string Property = "JournalPriority";
 

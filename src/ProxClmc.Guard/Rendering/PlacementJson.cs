@@ -6,7 +6,7 @@ using ProxClmc.Guard.Core.Placement;
 namespace ProxClmc.Guard.Rendering;
 
 /// <summary><c>fix --strategy placement --format json</c> and its <c>fix --undo --format json</c>.</summary>
-public static class PlacementJson
+internal static class PlacementJson
 {
     public static string Plan(PlacementPlan plan, IReadOnlyList<PlacementResult>? results, int exitCode) => Json(json =>
     {

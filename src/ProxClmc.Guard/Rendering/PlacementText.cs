@@ -8,7 +8,7 @@ namespace ProxClmc.Guard.Rendering;
 /// The text of <c>fix --strategy placement</c>: the plan, what writing it did and what undoing it did, each row
 /// fitted to <paramref name="width"/> (whole with -v), names shown, never obeyed.
 /// </summary>
-public sealed class PlacementText(TextWriter output, int width, bool verbose)
+internal sealed class PlacementText(TextWriter output, int width, bool verbose)
 {
     private void Row(string line) => output.WriteLine(TableWidth.Fit(Names.Visible(line), width, !verbose));
 

@@ -7,7 +7,7 @@ namespace ProxClmc.Guard.Rendering;
 /// A scan's outcome as README "Exit codes" gives it: the exit code of <c>scan</c> and <c>baseline</c>, and the
 /// <c>exit_code</c> the report documents state.
 /// </summary>
-public static class ScanExitCodes
+internal static class ScanExitCodes
 {
     public static int Of(ScanOutcome outcome) => outcome switch
     {
