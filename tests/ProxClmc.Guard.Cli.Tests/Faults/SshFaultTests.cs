@@ -18,23 +18,7 @@ public sealed class SshFaultTests
         using var tree = new TempTree();
         var corosync = tree.Write(ssh.CorosyncConf(), "corosync.conf");
         var cache = tree.PathOf("facts-cache.json");
-        var config = tree.Write($"""
-            [cluster]
-            corosync_conf = "{corosync}"
-            pve_root = "{tree.PathOf("no-pve")}"
-
-            [facts]
-            source = "ssh"
-            cache_file = "{cache}"
-
-            [ssh]
-            user = "root"
-            port = {ssh.Port}
-            identity_file = "{ssh.ClientKeyEd25519}"
-            known_hosts = ["{ssh.KnownHostsPlain}"]
-            connect_timeout_seconds = {ServerTimeouts.AnswerSeconds}
-            command_timeout_seconds = {ServerTimeouts.AnswerSeconds}
-            """, "guard.toml");
+        var config = SshBaselineConfig.Write(tree, ssh, corosync, cache, ssh.KnownHostsPlain);
 
         var result = GuardRun.Run("baseline", "--config", config);
 

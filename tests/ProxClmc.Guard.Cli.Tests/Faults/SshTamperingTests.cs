@@ -25,23 +25,7 @@ public sealed class SshTamperingTests
         using var tree = new TempTree();
         var corosync = tree.Write(ssh.CorosyncConf().Replace($"ring0_addr: {ssh["pve2"].Address}\n", $"ring0_addr: {proxy}\n", StringComparison.Ordinal), "corosync.conf");
         var cache = tree.PathOf("facts-cache.json");
-        var config = tree.Write($"""
-            [cluster]
-            corosync_conf = "{corosync}"
-            pve_root = "{tree.PathOf("no-pve")}"
-
-            [facts]
-            source = "ssh"
-            cache_file = "{cache}"
-
-            [ssh]
-            user = "root"
-            port = {ssh.Port}
-            identity_file = "{ssh.ClientKeyEd25519}"
-            known_hosts = ["{ssh.KnownHostsByName}"]
-            connect_timeout_seconds = {ServerTimeouts.AnswerSeconds}
-            command_timeout_seconds = {ServerTimeouts.AnswerSeconds}
-            """, "guard.toml");
+        var config = SshBaselineConfig.Write(tree, ssh, corosync, cache, ssh.KnownHostsByName);
 
         var result = GuardRun.Run("baseline", "--config", config);
 
